@@ -70,6 +70,9 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
     };
     let world = World::new(options.rows);
     let generator = RowGenerator::new(&world, options.seed, options.dirty_rate);
+    if let Some(parent) = options.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(write_err(parent))?;
+    }
     let file = File::create(&options.out).map_err(write_err(&options.out))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let mut header = csv::Writer::from_writer(Vec::new());
