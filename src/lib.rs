@@ -7,5 +7,9 @@
 //! is the one validated configuration every stage receives.
 
 pub mod commands;
+pub mod config;
 pub mod generate;
+pub mod graph;
+pub mod pipeline;
 pub mod source;
+pub mod transform;

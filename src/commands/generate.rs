@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
+use crate::commands::Outcome;
 use crate::generate::{self, GenerateOptions};
 
 /// Write a synthetic export with the shape and quirks of the production file.
@@ -25,7 +26,7 @@ pub struct GenerateArgs {
     pub dirty: f64,
 }
 
-pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
+pub fn run(args: &GenerateArgs) -> anyhow::Result<Outcome> {
     let started = std::time::Instant::now();
     let summary = generate::generate(&GenerateOptions {
         rows: args.rows,
@@ -50,5 +51,5 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
             sidecar.display()
         );
     }
-    Ok(())
+    Ok(Outcome::Success)
 }

@@ -1,3 +1,4 @@
-//! Reading the export: the column contract and the streaming row reader.
+//! Reading the export: the column contract and the streaming chunk reader.
 
 pub mod columns;
+pub mod reader;

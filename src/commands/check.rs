@@ -1,0 +1,41 @@
+//! `learngraph check`: transform a whole export without a database and print
+//! what a load would create and what the data-quality rules found.
+
+use std::path::PathBuf;
+
+use crate::commands::{ConfigArgs, Outcome};
+use crate::pipeline::analyze::analyze;
+use crate::pipeline::report::CheckReport;
+
+/// Read and transform an export, write its rejects, and report counts and
+/// data-quality findings. Exits 3 when the rejected share is above
+/// validation.max_error_rate.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The CSV export to check.
+    pub input: PathBuf,
+    /// Print the report as one JSON document.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+pub fn run(args: &CheckArgs) -> anyhow::Result<Outcome> {
+    let config = args.config.load()?;
+    if !args.json {
+        eprintln!("Configuration:\n{config}\n");
+    }
+    let analysis = analyze(&args.input, &config, |_| {})?;
+    let report = CheckReport::new(&analysis, config.validation.max_error_rate);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.to_text());
+    }
+    Ok(if report.within_threshold {
+        Outcome::Success
+    } else {
+        Outcome::TooManyRejects
+    })
+}

@@ -1,0 +1,527 @@
+//! The one configuration of a run: read from a TOML file, then the
+//! environment, then command-line flags; validated once; passed down by
+//! reference. No other module reads a file or the environment for settings.
+//!
+//! Printing a [`Config`] (Display or serde) never shows the password.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::graph::counts::GraphOptions;
+
+/// The file as written by users; every field optional so that the file can
+/// set only what differs from the defaults. Unknown keys are errors.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub neo4j: RawNeo4j,
+    #[serde(default)]
+    pub etl: RawEtl,
+    #[serde(default)]
+    pub validation: RawValidation,
+    #[serde(default)]
+    pub graph: RawGraph,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNeo4j {
+    /// `bolt://`, `bolt+s://`, `neo4j://` or `neo4j+s://` address.
+    pub uri: Option<String>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    /// A file holding the password (its first line).
+    pub password_file: Option<PathBuf>,
+    pub database: Option<String>,
+    /// Connections in the pool; at least `etl.num_workers`.
+    pub max_connection_pool_size: Option<usize>,
+    /// Rows per `UNWIND` batch.
+    pub batch_size: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEtl {
+    /// Concurrent writers in phase 2.
+    pub num_workers: Option<usize>,
+    /// Rows the reader hands to a transform thread at a time.
+    pub chunk_size: Option<u64>,
+    /// Rows between checkpoints in phase 2.
+    pub checkpoint_interval: Option<u64>,
+    /// Threads that parse and transform (0: one per core).
+    pub transform_threads: Option<usize>,
+    /// The snapshot date (YYYY-MM-DD); by default read from snapshot_id.
+    pub snapshot_date: Option<String>,
+    /// Where rejected rows go; by default `<input>.rejects.csv`.
+    pub rejects_path: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawValidation {
+    /// Largest share of rejected rows (0 to 1) for a run to succeed.
+    pub max_error_rate: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGraph {
+    /// Write Learner -> City RESIDES_IN relationships.
+    pub resides_in: Option<bool>,
+    /// Write Learner -> Country FROM_COUNTRY relationships.
+    pub from_country: Option<bool>,
+}
+
+/// Values from the environment, read by the binary's edge and passed in.
+#[derive(Debug, Default, Clone)]
+pub struct EnvOverrides {
+    pub uri: Option<String>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub database: Option<String>,
+}
+
+impl EnvOverrides {
+    /// Reads `NEO4J_URI`, `NEO4J_USERNAME`, `NEO4J_PASSWORD`, `NEO4J_DATABASE`.
+    pub fn from_process_env() -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        EnvOverrides {
+            uri: var("NEO4J_URI"),
+            user: var("NEO4J_USERNAME"),
+            password: var("NEO4J_PASSWORD"),
+            database: var("NEO4J_DATABASE"),
+        }
+    }
+}
+
+/// Values from command-line flags; they win over file and environment.
+#[derive(Debug, Default, Clone)]
+pub struct FlagOverrides {
+    pub uri: Option<String>,
+    pub user: Option<String>,
+    pub database: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub batch_size: Option<usize>,
+    pub num_workers: Option<usize>,
+    pub max_connection_pool_size: Option<usize>,
+    pub chunk_size: Option<u64>,
+    pub checkpoint_interval: Option<u64>,
+    pub transform_threads: Option<usize>,
+    pub snapshot_date: Option<String>,
+    pub rejects_path: Option<PathBuf>,
+    pub max_error_rate: Option<f64>,
+}
+
+/// A password that never prints.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+    /// The password itself, for the driver only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "(none)" } else { "***" })
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(if self.0.is_empty() { "(none)" } else { "***" })
+    }
+}
+
+/// Database connection and write settings.
+#[derive(Clone, Debug, Serialize)]
+pub struct Neo4jConfig {
+    pub uri: String,
+    pub user: String,
+    pub password: Secret,
+    pub database: String,
+    pub max_connection_pool_size: usize,
+    pub batch_size: usize,
+}
+
+/// Pipeline settings.
+#[derive(Clone, Debug, Serialize)]
+pub struct EtlConfig {
+    pub num_workers: usize,
+    pub chunk_size: u64,
+    pub checkpoint_interval: u64,
+    /// Resolved: never 0.
+    pub transform_threads: usize,
+    pub snapshot_date: Option<NaiveDate>,
+    pub rejects_path: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ValidationConfig {
+    pub max_error_rate: f64,
+}
+
+/// The validated configuration every stage receives.
+#[derive(Clone, Debug, Serialize)]
+pub struct Config {
+    pub neo4j: Neo4jConfig,
+    pub etl: EtlConfig,
+    pub validation: ValidationConfig,
+    pub graph: GraphOptions,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("the configuration file {path} is invalid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("configuration key {key} is invalid: {message} (allowed: {allowed})")]
+    Invalid {
+        key: &'static str,
+        message: String,
+        allowed: &'static str,
+    },
+    #[error("cannot read the password file {path}: {source}")]
+    PasswordFile { path: PathBuf, source: std::io::Error },
+}
+
+pub fn default_uri() -> String {
+    "bolt://127.0.0.1:7687".to_string()
+}
+pub fn default_user() -> String {
+    "neo4j".to_string()
+}
+pub fn default_database() -> String {
+    "neo4j".to_string()
+}
+pub const DEFAULT_BATCH_SIZE: usize = 5_000;
+pub const DEFAULT_NUM_WORKERS: usize = 2;
+pub const DEFAULT_CHUNK_SIZE: u64 = 1_000;
+pub const DEFAULT_CHECKPOINT_INTERVAL: u64 = 50_000;
+pub const DEFAULT_MAX_ERROR_RATE: f64 = 0.05;
+
+impl RawConfig {
+    /// Reads a TOML file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|message| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim().replace('\n', " "))
+    }
+}
+
+fn invalid(key: &'static str, message: impl Into<String>, allowed: &'static str) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        message: message.into(),
+        allowed,
+    }
+}
+
+impl Config {
+    /// Layers file, environment and flags, then validates the result.
+    pub fn build(raw: RawConfig, env: &EnvOverrides, flags: &FlagOverrides) -> Result<Config, ConfigError> {
+        let password_file = flags.password_file.clone().or(raw.neo4j.password_file);
+        let password = match password_file {
+            Some(path) => std::fs::read_to_string(&path)
+                .map(|text| text.lines().next().unwrap_or("").to_string())
+                .map_err(|source| ConfigError::PasswordFile { path, source })?,
+            None => env.password.clone().or(raw.neo4j.password).unwrap_or_default(),
+        };
+        let uri = flags
+            .uri
+            .clone()
+            .or(env.uri.clone())
+            .or(raw.neo4j.uri)
+            .unwrap_or_else(default_uri);
+        const SCHEMES: [&str; 6] = [
+            "bolt://",
+            "bolt+s://",
+            "bolt+ssc://",
+            "neo4j://",
+            "neo4j+s://",
+            "neo4j+ssc://",
+        ];
+        if !SCHEMES.iter().any(|s| uri.starts_with(s)) {
+            return Err(invalid(
+                "neo4j.uri",
+                format!("{uri:?} has no supported scheme"),
+                "bolt://, bolt+s://, bolt+ssc://, neo4j://, neo4j+s://, neo4j+ssc://",
+            ));
+        }
+        let num_workers = flags
+            .num_workers
+            .or(raw.etl.num_workers)
+            .unwrap_or(DEFAULT_NUM_WORKERS);
+        if !(1..=64).contains(&num_workers) {
+            return Err(invalid("etl.num_workers", format!("{num_workers}"), "1 to 64"));
+        }
+        let pool = flags
+            .max_connection_pool_size
+            .or(raw.neo4j.max_connection_pool_size)
+            .unwrap_or(num_workers + 1);
+        if pool < num_workers || pool > 256 {
+            return Err(invalid(
+                "neo4j.max_connection_pool_size",
+                format!("{pool} with etl.num_workers = {num_workers}"),
+                "at least etl.num_workers, at most 256",
+            ));
+        }
+        let batch_size = flags
+            .batch_size
+            .or(raw.neo4j.batch_size)
+            .unwrap_or(DEFAULT_BATCH_SIZE);
+        if !(1..=100_000).contains(&batch_size) {
+            return Err(invalid(
+                "neo4j.batch_size",
+                format!("{batch_size}"),
+                "1 to 100000",
+            ));
+        }
+        let chunk_size = flags
+            .chunk_size
+            .or(raw.etl.chunk_size)
+            .unwrap_or(DEFAULT_CHUNK_SIZE);
+        if !(1..=1_000_000).contains(&chunk_size) {
+            return Err(invalid("etl.chunk_size", format!("{chunk_size}"), "1 to 1000000"));
+        }
+        let checkpoint_interval = flags
+            .checkpoint_interval
+            .or(raw.etl.checkpoint_interval)
+            .unwrap_or(DEFAULT_CHECKPOINT_INTERVAL);
+        if checkpoint_interval == 0 {
+            return Err(invalid("etl.checkpoint_interval", "0", "1 or more rows"));
+        }
+        let threads = flags.transform_threads.or(raw.etl.transform_threads).unwrap_or(0);
+        let transform_threads = if threads == 0 {
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+        } else {
+            threads
+        };
+        if transform_threads > 256 {
+            return Err(invalid(
+                "etl.transform_threads",
+                format!("{threads}"),
+                "0 (one per core) to 256",
+            ));
+        }
+        let snapshot_date = match flags.snapshot_date.clone().or(raw.etl.snapshot_date) {
+            Some(text) => Some(NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|e| {
+                invalid(
+                    "etl.snapshot_date",
+                    format!("{text:?}: {e}"),
+                    "a date as YYYY-MM-DD",
+                )
+            })?),
+            None => None,
+        };
+        let max_error_rate = flags
+            .max_error_rate
+            .or(raw.validation.max_error_rate)
+            .unwrap_or(DEFAULT_MAX_ERROR_RATE);
+        if !(0.0..=1.0).contains(&max_error_rate) {
+            return Err(invalid(
+                "validation.max_error_rate",
+                format!("{max_error_rate}"),
+                "0.0 to 1.0",
+            ));
+        }
+        Ok(Config {
+            neo4j: Neo4jConfig {
+                uri,
+                user: flags
+                    .user
+                    .clone()
+                    .or(env.user.clone())
+                    .or(raw.neo4j.user)
+                    .unwrap_or_else(default_user),
+                password: Secret::new(password),
+                database: flags
+                    .database
+                    .clone()
+                    .or(env.database.clone())
+                    .or(raw.neo4j.database)
+                    .unwrap_or_else(default_database),
+                max_connection_pool_size: pool,
+                batch_size,
+            },
+            etl: EtlConfig {
+                num_workers,
+                chunk_size,
+                checkpoint_interval,
+                transform_threads,
+                snapshot_date,
+                rejects_path: flags.rejects_path.clone().or(raw.etl.rejects_path),
+            },
+            validation: ValidationConfig { max_error_rate },
+            graph: GraphOptions {
+                resides_in: raw.graph.resides_in.unwrap_or(false),
+                from_country: raw.graph.from_country.unwrap_or(false),
+            },
+        })
+    }
+
+    /// The rejects file for an input.
+    pub fn rejects_path(&self, input: &Path) -> PathBuf {
+        self.etl.rejects_path.clone().unwrap_or_else(|| {
+            let mut name = input.as_os_str().to_os_string();
+            name.push(".rejects.csv");
+            name.into()
+        })
+    }
+}
+
+impl fmt::Display for Config {
+    /// One line per key, password redacted.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = &self.neo4j;
+        let e = &self.etl;
+        writeln!(f, "neo4j.uri = {}", n.uri)?;
+        writeln!(f, "neo4j.user = {}", n.user)?;
+        writeln!(f, "neo4j.password = {:?}", n.password)?;
+        writeln!(f, "neo4j.database = {}", n.database)?;
+        writeln!(
+            f,
+            "neo4j.max_connection_pool_size = {}",
+            n.max_connection_pool_size
+        )?;
+        writeln!(f, "neo4j.batch_size = {}", n.batch_size)?;
+        writeln!(f, "etl.num_workers = {}", e.num_workers)?;
+        writeln!(f, "etl.chunk_size = {}", e.chunk_size)?;
+        writeln!(f, "etl.checkpoint_interval = {}", e.checkpoint_interval)?;
+        writeln!(f, "etl.transform_threads = {}", e.transform_threads)?;
+        match e.snapshot_date {
+            Some(d) => writeln!(f, "etl.snapshot_date = {d}")?,
+            None => writeln!(f, "etl.snapshot_date = (from snapshot_id)")?,
+        }
+        writeln!(
+            f,
+            "validation.max_error_rate = {}",
+            self.validation.max_error_rate
+        )?;
+        writeln!(f, "graph.resides_in = {}", self.graph.resides_in)?;
+        write!(f, "graph.from_country = {}", self.graph.from_country)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(toml: &str, env: EnvOverrides, flags: FlagOverrides) -> Result<Config, ConfigError> {
+        Config::build(RawConfig::from_toml(toml).expect("valid toml"), &env, &flags)
+    }
+
+    #[test]
+    fn file_then_environment_then_flags() {
+        let toml = r#"
+            [neo4j]
+            uri = "bolt://file:7687"
+            user = "file-user"
+            password = "file-secret"
+            batch_size = 1234
+            [etl]
+            num_workers = 3
+        "#;
+        let config = build(toml, EnvOverrides::default(), FlagOverrides::default()).expect("valid");
+        assert_eq!(config.neo4j.uri, "bolt://file:7687");
+        assert_eq!(config.neo4j.batch_size, 1234);
+        assert_eq!(config.etl.num_workers, 3);
+        assert_eq!(
+            config.neo4j.max_connection_pool_size, 4,
+            "pool defaults to workers + 1"
+        );
+
+        let env = EnvOverrides {
+            uri: Some("neo4j+s://env.example:7687".into()),
+            password: Some("env-secret".into()),
+            ..EnvOverrides::default()
+        };
+        let config = build(toml, env.clone(), FlagOverrides::default()).expect("valid");
+        assert_eq!(config.neo4j.uri, "neo4j+s://env.example:7687");
+        assert_eq!(config.neo4j.password.expose(), "env-secret");
+
+        let flags = FlagOverrides {
+            uri: Some("bolt://flag:1".into()),
+            batch_size: Some(99),
+            ..FlagOverrides::default()
+        };
+        let config = build(toml, env, flags).expect("valid");
+        assert_eq!(config.neo4j.uri, "bolt://flag:1");
+        assert_eq!(config.neo4j.batch_size, 99);
+    }
+
+    #[test]
+    fn printing_never_shows_the_password() {
+        let config = build(
+            "[neo4j]\npassword = \"hunter2-secret\"",
+            EnvOverrides::default(),
+            FlagOverrides::default(),
+        )
+        .expect("valid");
+        let text = format!(
+            "{config}\n{config:?}\n{}",
+            serde_json::to_string(&config).expect("json")
+        );
+        assert!(!text.contains("hunter2-secret"), "{text}");
+        assert!(text.contains("***"));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_key_and_the_allowed_values() {
+        let err = RawConfig::from_toml("[neo4j]\nbatchsize = 5").expect_err("unknown key");
+        assert!(err.contains("batchsize"), "{err}");
+        let err = build(
+            "[neo4j]\nbatch_size = 0",
+            EnvOverrides::default(),
+            FlagOverrides::default(),
+        )
+        .expect_err("invalid");
+        assert!(
+            err.to_string().contains("neo4j.batch_size") && err.to_string().contains("1 to 100000"),
+            "{err}"
+        );
+        let err = build(
+            "[neo4j]\nuri = \"http://x\"",
+            EnvOverrides::default(),
+            FlagOverrides::default(),
+        )
+        .expect_err("invalid");
+        assert!(err.to_string().contains("neo4j.uri"), "{err}");
+        let err = build(
+            "[etl]\nnum_workers = 4\n[neo4j]\nmax_connection_pool_size = 2",
+            EnvOverrides::default(),
+            FlagOverrides::default(),
+        )
+        .expect_err("pool smaller than workers");
+        assert!(err.to_string().contains("max_connection_pool_size"), "{err}");
+        let err = build(
+            "[validation]\nmax_error_rate = 5",
+            EnvOverrides::default(),
+            FlagOverrides::default(),
+        )
+        .expect_err("invalid");
+        assert!(err.to_string().contains("0.0 to 1.0"), "{err}");
+    }
+}

@@ -1,0 +1,7 @@
+//! The target graph of `shared/spec/graph.md`: labels, keys, relationship
+//! types, the records the transform produces, and the counts a load must
+//! reach.
+
+pub mod counts;
+pub mod model;
+pub mod records;

@@ -1,0 +1,214 @@
+//! The analysis pass: every row transformed, duplicate keys resolved, shared
+//! entities collected, rejects written, and the graph's expected counts
+//! derived. `check` prints it; a load starts from it.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::config::Config;
+use crate::graph::counts::{GraphCounts, RelTally, expected_counts};
+use crate::graph::records::{Entities, LearnerRecord};
+use crate::pipeline::rejects::{RejectsError, RejectsWriter};
+use crate::pipeline::scan::{ScanError, scan};
+use crate::source::reader::{Chunk, SourceError, for_each_record};
+use crate::transform::quality::{Finding, Findings};
+use crate::transform::{Fields, Reject, TransformOptions, Transformer, decode};
+
+/// The result of one row, in file order.
+pub struct RowResult {
+    /// Physical line the row starts on.
+    pub line: u64,
+    /// The row's bytes within its chunk.
+    pub raw: Range<usize>,
+    pub result: Result<LearnerRecord, Reject>,
+}
+
+/// A transformed chunk: its bytes (for rejects), its rows in order, and the
+/// findings and entities its rows produced.
+pub struct TransformedChunk {
+    pub bytes: Vec<u8>,
+    pub rows: Vec<RowResult>,
+    pub findings: Findings,
+    pub entities: Entities,
+}
+
+/// Decodes and transforms every record of a chunk.
+pub fn transform_chunk(chunk: Chunk, transformer: &Transformer) -> TransformedChunk {
+    let mut findings = Findings::default();
+    let mut entities = Entities::default();
+    let mut rows = Vec::new();
+    for_each_record(&chunk, |record, raw| {
+        let result = decode(record).and_then(|decoded| {
+            let fields = Fields::new(&decoded);
+            transformer.transform(&fields, &mut findings, &mut entities)
+        });
+        rows.push(RowResult {
+            line: raw.line,
+            raw: raw.start..raw.start + raw.raw.len(),
+            result,
+        });
+    });
+    TransformedChunk {
+        bytes: chunk.bytes,
+        rows,
+        findings,
+        entities,
+    }
+}
+
+/// A 128-bit fingerprint of a learner key: 16 bytes per key instead of the
+/// key itself keeps the duplicate check small for millions of rows.
+pub fn key_fingerprint(key: &str) -> u128 {
+    let half = |salt: u8| {
+        let mut hasher = std::hash::DefaultHasher::new();
+        salt.hash(&mut hasher);
+        key.hash(&mut hasher);
+        hasher.finish()
+    };
+    (u128::from(half(0)) << 64) | u128::from(half(1))
+}
+
+/// Remembers the first line of every learner key, in file order.
+#[derive(Default)]
+pub struct KeyRegistry {
+    first_lines: HashMap<u128, u64>,
+}
+
+impl KeyRegistry {
+    /// `Ok` for the first row with `key`, or the duplicate-key rejection.
+    pub fn register(&mut self, key: &str, line: u64) -> Result<(), Reject> {
+        match self.first_lines.entry(key_fingerprint(key)) {
+            std::collections::hash_map::Entry::Occupied(first) => Err(Reject::DuplicateKey {
+                first_line: *first.get(),
+            }),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(line);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// What the analysis found.
+pub struct Analysis {
+    pub input: PathBuf,
+    pub rows_read: u64,
+    pub rows_loaded: u64,
+    pub rejected_by_reason: BTreeMap<&'static str, u64>,
+    /// Record numbers (1-based) of rejected rows.
+    pub rejected_records: HashSet<u64>,
+    pub rejects_file: PathBuf,
+    pub findings: Findings,
+    pub entities: Entities,
+    pub tally: RelTally,
+    pub counts: GraphCounts,
+    pub seconds: f64,
+}
+
+impl Analysis {
+    pub fn rows_rejected(&self) -> u64 {
+        self.rows_read - self.rows_loaded
+    }
+
+    pub fn rejected_share(&self) -> f64 {
+        if self.rows_read == 0 {
+            0.0
+        } else {
+            self.rows_rejected() as f64 / self.rows_read as f64
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyzeError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Rejects(#[from] RejectsError),
+}
+
+impl From<ScanError<RejectsError>> for AnalyzeError {
+    fn from(e: ScanError<RejectsError>) -> Self {
+        match e {
+            ScanError::Source(e) => AnalyzeError::Source(e),
+            ScanError::Consume(e) => AnalyzeError::Rejects(e),
+        }
+    }
+}
+
+/// The transform options a configuration sets.
+pub fn transform_options(config: &Config) -> TransformOptions {
+    TransformOptions {
+        snapshot_date: config.etl.snapshot_date,
+    }
+}
+
+/// Runs the analysis pass over `input`.
+pub fn analyze(
+    input: &Path,
+    config: &Config,
+    mut progress: impl FnMut(u64),
+) -> Result<Analysis, AnalyzeError> {
+    let started = Instant::now();
+    let transformer = Transformer::new(transform_options(config));
+    let rejects_file = config.rejects_path(input);
+    let mut rejects = RejectsWriter::create(&rejects_file)?;
+    let mut keys = KeyRegistry::default();
+    let mut analysis = Analysis {
+        input: input.to_path_buf(),
+        rows_read: 0,
+        rows_loaded: 0,
+        rejected_by_reason: BTreeMap::new(),
+        rejected_records: HashSet::new(),
+        rejects_file: rejects_file.clone(),
+        findings: Findings::default(),
+        entities: Entities::default(),
+        tally: RelTally::default(),
+        counts: GraphCounts::default(),
+        seconds: 0.0,
+    };
+    scan(
+        input,
+        config.etl.transform_threads,
+        config.etl.chunk_size,
+        |chunk| transform_chunk(chunk, &transformer),
+        |chunk: TransformedChunk| -> Result<(), RejectsError> {
+            for row in &chunk.rows {
+                analysis.rows_read += 1;
+                let record_number = analysis.rows_read;
+                let outcome = match &row.result {
+                    Ok(record) => keys.register(&record.key, row.line).map(|()| record),
+                    Err(reject) => Err(reject.clone()),
+                };
+                match outcome {
+                    Ok(record) => {
+                        analysis.rows_loaded += 1;
+                        analysis.tally.add(record);
+                    }
+                    Err(reject) => {
+                        if matches!(reject, Reject::DuplicateKey { .. }) {
+                            analysis.findings.add(Finding::DuplicateKey);
+                        }
+                        *analysis.rejected_by_reason.entry(reject.code()).or_default() += 1;
+                        analysis.rejected_records.insert(record_number);
+                        rejects.write(record_number, row.line, &reject, &chunk.bytes[row.raw.clone()])?;
+                    }
+                }
+            }
+            analysis.findings.merge(&chunk.findings);
+            analysis.entities.absorb(chunk.entities);
+            progress(analysis.rows_read);
+            Ok(())
+        },
+    )?;
+    rejects.finish()?;
+    analysis
+        .findings
+        .set(Finding::NameVariantMerged, analysis.entities.name_variants());
+    analysis.counts = expected_counts(&analysis.entities, &analysis.tally, config.graph);
+    analysis.seconds = started.elapsed().as_secs_f64();
+    Ok(analysis)
+}

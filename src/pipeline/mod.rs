@@ -1,0 +1,9 @@
+//! Orchestration: a run reads the file in parallel chunks ([`scan`]),
+//! transforms every row, and hands results on in file order. [`analyze`] is
+//! the whole-file pass that `check` prints and that phase 1 of a load starts
+//! from; [`rejects`] writes the quarantined rows; [`report`] renders results.
+
+pub mod analyze;
+pub mod rejects;
+pub mod report;
+pub mod scan;

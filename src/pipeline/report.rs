@@ -1,0 +1,111 @@
+//! The data-quality report of an analysis, as text for people and as one
+//! JSON document for machines.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::pipeline::analyze::Analysis;
+use crate::transform::quality::Finding;
+
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    pub input: PathBuf,
+    pub rows_read: u64,
+    pub rows_loaded: u64,
+    pub rows_rejected: u64,
+    pub rejected_share: f64,
+    pub max_error_rate: f64,
+    /// True when the rejected share is at most `max_error_rate`.
+    pub within_threshold: bool,
+    pub rejected_by_reason: BTreeMap<&'static str, u64>,
+    pub rejects_file: PathBuf,
+    pub nodes: BTreeMap<&'static str, u64>,
+    pub relationships: BTreeMap<&'static str, u64>,
+    pub findings: BTreeMap<Finding, u64>,
+    pub unknown_countries: BTreeMap<String, u64>,
+    pub seconds: f64,
+    pub rows_per_second: f64,
+}
+
+impl CheckReport {
+    pub fn new(analysis: &Analysis, max_error_rate: f64) -> Self {
+        CheckReport {
+            input: analysis.input.clone(),
+            rows_read: analysis.rows_read,
+            rows_loaded: analysis.rows_loaded,
+            rows_rejected: analysis.rows_rejected(),
+            rejected_share: analysis.rejected_share(),
+            max_error_rate,
+            within_threshold: analysis.rejected_share() <= max_error_rate,
+            rejected_by_reason: analysis.rejected_by_reason.clone(),
+            rejects_file: analysis.rejects_file.clone(),
+            nodes: analysis.counts.nodes.clone(),
+            relationships: analysis.counts.relationships.clone(),
+            findings: analysis.findings.counts().clone(),
+            unknown_countries: analysis.findings.unknown_countries().clone(),
+            seconds: analysis.seconds,
+            rows_per_second: analysis.rows_read as f64 / analysis.seconds.max(1e-9),
+        }
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "Input: {}", self.input.display());
+        let _ = writeln!(
+            out,
+            "Rows: {} read, {} loaded, {} rejected ({:.3}%; threshold {:.3}%) in {:.1} s ({:.0} rows/s)",
+            self.rows_read,
+            self.rows_loaded,
+            self.rows_rejected,
+            self.rejected_share * 100.0,
+            self.max_error_rate * 100.0,
+            self.seconds,
+            self.rows_per_second
+        );
+        if !self.rejected_by_reason.is_empty() {
+            let _ = writeln!(
+                out,
+                "Rejected by reason (rows in {}):",
+                self.rejects_file.display()
+            );
+            for (reason, n) in &self.rejected_by_reason {
+                let _ = writeln!(out, "  {reason:<28} {n:>12}");
+            }
+        }
+        let _ = writeln!(out, "Nodes a load creates:");
+        for (label, n) in &self.nodes {
+            let _ = writeln!(out, "  {label:<28} {n:>12}");
+        }
+        let _ = writeln!(out, "Relationships a load creates:");
+        for (rel, n) in &self.relationships {
+            let _ = writeln!(out, "  {rel:<28} {n:>12}");
+        }
+        let _ = writeln!(out, "Data-quality findings:");
+        for (finding, n) in &self.findings {
+            let name = serde_json::to_value(finding)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {name:<28} {n:>12}");
+        }
+        if !self.unknown_countries.is_empty() {
+            let _ = writeln!(out, "Unknown country names (no code given):");
+            for (name, n) in &self.unknown_countries {
+                let _ = writeln!(out, "  {name:<28} {n:>12}");
+            }
+        }
+        if !self.within_threshold {
+            let _ = writeln!(
+                out,
+                "FAILED: {:.3}% of rows were rejected, above validation.max_error_rate ({:.3}%); see {}",
+                self.rejected_share * 100.0,
+                self.max_error_rate * 100.0,
+                self.rejects_file.display()
+            );
+        }
+        out
+    }
+}

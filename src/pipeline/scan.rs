@@ -1,0 +1,97 @@
+//! The parallel, ordered scan of a file: one thread splits the file into
+//! chunks of whole records, `threads` workers process chunks at once, and
+//! the caller consumes the results in file order.
+//!
+//! Channels are bounded, so memory stays at a few chunks per thread
+//! whatever the file size.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::source::reader::{Chunk, ChunkReader, SourceError, check_header};
+
+/// Splits `path`, runs `work` on every chunk on `threads` threads, and hands
+/// each result to `consume` in file order. Stops early, with the error,
+/// when `consume` fails.
+pub fn scan<T, E>(
+    path: &Path,
+    threads: usize,
+    records_per_chunk: u64,
+    work: impl Fn(Chunk) -> T + Sync,
+    mut consume: impl FnMut(T) -> Result<(), E>,
+) -> Result<(), ScanError<E>>
+where
+    T: Send,
+{
+    let mut reader = ChunkReader::open(path, records_per_chunk).map_err(ScanError::Source)?;
+    let header = reader.header().map_err(ScanError::Source)?;
+    check_header(path, &header).map_err(ScanError::Source)?;
+
+    let threads = threads.max(1);
+    let (chunk_tx, chunk_rx) = crossbeam_channel::bounded::<Chunk>(threads * 2);
+    let (result_tx, result_rx) = crossbeam_channel::bounded::<(u64, T)>(threads * 2);
+    std::thread::scope(|scope| {
+        let splitter = scope.spawn(move || -> Result<(), SourceError> {
+            while let Some(chunk) = reader.next_chunk()? {
+                if chunk_tx.send(chunk).is_err() {
+                    // The consumer stopped; nothing more to read.
+                    break;
+                }
+            }
+            Ok(())
+        });
+        for _ in 0..threads {
+            let chunk_rx = chunk_rx.clone();
+            let result_tx = result_tx.clone();
+            let work = &work;
+            scope.spawn(move || {
+                for chunk in chunk_rx {
+                    let index = chunk.index;
+                    if result_tx.send((index, work(chunk))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(chunk_rx);
+        drop(result_tx);
+
+        let mut waiting = BTreeMap::new();
+        let mut next = 0u64;
+        let mut failure = None;
+        'receive: for (index, result) in result_rx.iter() {
+            waiting.insert(index, result);
+            while let Some(result) = waiting.remove(&next) {
+                next += 1;
+                if let Err(e) = consume(result) {
+                    failure = Some(ScanError::Consume(e));
+                    break 'receive;
+                }
+            }
+        }
+        // Closing the results channel makes the workers stop, which closes
+        // the chunk channel and stops the splitter.
+        drop(result_rx);
+        drop(waiting);
+        let split = match splitter.join() {
+            Ok(result) => result,
+            Err(_) => Err(SourceError::Read {
+                path: path.to_path_buf(),
+                source: std::io::Error::other("the reading thread stopped unexpectedly"),
+            }),
+        };
+        match (failure, split) {
+            (Some(e), _) => Err(e),
+            (None, Err(e)) => Err(ScanError::Source(e)),
+            (None, Ok(())) => Ok(()),
+        }
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError<E> {
+    #[error(transparent)]
+    Source(SourceError),
+    #[error(transparent)]
+    Consume(E),
+}

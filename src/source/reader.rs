@@ -1,0 +1,387 @@
+//! The streaming reader: splits the export into chunks of whole records so
+//! that several threads can parse and transform it at once.
+//!
+//! A newline ends a record exactly when it lies outside quotes, and in RFC
+//! 4180 CSV a byte is inside quotes exactly when an odd number of `"` come
+//! before it in the record (doubled quotes count twice). So one pass that
+//! counts quotes finds every record boundary without parsing fields. Each
+//! chunk carries the line number it starts on, so errors name real lines.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// A run of whole records from the file.
+#[derive(Debug)]
+pub struct Chunk {
+    /// 0-based position of the chunk in the file.
+    pub index: u64,
+    /// The physical line (1-based) the chunk's first record starts on.
+    pub first_line: u64,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot open the input {path}: {source}; check the path and its permissions")]
+    Open { path: PathBuf, source: std::io::Error },
+    #[error("cannot read the input {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("the input {path} is empty: it has no header row")]
+    Empty { path: PathBuf },
+    #[error("the header of {path} cannot be read: {message}")]
+    BadHeader { path: PathBuf, message: String },
+    #[error("the header of {path} lacks the column{} {}; the export must hold all 58 columns of the input contract", if missing.len() == 1 { "" } else { "s" }, missing.join(", "))]
+    MissingColumns { path: PathBuf, missing: Vec<String> },
+}
+
+/// A record still open after this many bytes means an unbalanced quote: the
+/// chunk is cut at the last newline so that one stray quote cannot swallow
+/// the rest of the file.
+const MAX_CHUNK_BYTES: usize = 64 << 20;
+/// Bytes read from the file at a time.
+const READ_BYTES: usize = 1 << 20;
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Splits a file into chunks of whole records; the first record (the header)
+/// is returned apart by [`ChunkReader::header`].
+pub struct ChunkReader {
+    path: PathBuf,
+    file: File,
+    /// Records per chunk.
+    records_per_chunk: u64,
+    /// Bytes read but not yet handed out; they start at a record boundary.
+    pending: Vec<u8>,
+    /// How far `pending` has been scanned for boundaries.
+    scanned: usize,
+    /// Quote parity at `scanned` (a record boundary is always outside quotes).
+    in_quotes: bool,
+    /// Newlines and record boundaries in `pending[..scanned]`.
+    lines_scanned: u64,
+    records_scanned: u64,
+    /// Where the chunk ends once enough records were found: (end, newlines).
+    cut: Option<(usize, u64)>,
+    /// The last newline seen, for cutting a runaway record: (end, newlines).
+    last_newline: Option<(usize, u64)>,
+    next_line: u64,
+    next_index: u64,
+    eof: bool,
+    started: bool,
+}
+
+impl ChunkReader {
+    pub fn open(path: &Path, records_per_chunk: u64) -> Result<Self, SourceError> {
+        let file = File::open(path).map_err(|source| SourceError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+            return Err(SourceError::Open {
+                path: path.to_path_buf(),
+                source: std::io::Error::other("it is a folder, not a file"),
+            });
+        }
+        Ok(ChunkReader {
+            path: path.to_path_buf(),
+            file,
+            records_per_chunk: records_per_chunk.max(1),
+            pending: Vec::with_capacity(2 * READ_BYTES),
+            scanned: 0,
+            in_quotes: false,
+            lines_scanned: 0,
+            records_scanned: 0,
+            cut: None,
+            last_newline: None,
+            next_line: 1,
+            next_index: 0,
+            eof: false,
+            started: false,
+        })
+    }
+
+    fn fill(&mut self) -> Result<(), SourceError> {
+        let start = self.pending.len();
+        self.pending.resize(start + READ_BYTES, 0);
+        let n = loop {
+            match self.file.read(&mut self.pending[start..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    self.pending.truncate(start);
+                    return Err(SourceError::Read {
+                        path: self.path.clone(),
+                        source,
+                    });
+                }
+            }
+        };
+        self.pending.truncate(start + n);
+        if n == 0 {
+            self.eof = true;
+        }
+        if !self.started && (self.pending.len() >= BOM.len() || self.eof) {
+            self.started = true;
+            if self.pending.starts_with(BOM) {
+                self.pending.drain(..BOM.len());
+            }
+        }
+        Ok(())
+    }
+
+    /// Scans unscanned bytes until the chunk's last record boundary is found.
+    fn scan(&mut self, target_records: u64) {
+        let from = self.scanned;
+        let bytes = &self.pending[from..];
+        self.scanned = self.pending.len();
+        for offset in memchr::memchr2_iter(b'"', b'\n', bytes) {
+            if bytes[offset] == b'"' {
+                self.in_quotes = !self.in_quotes;
+                continue;
+            }
+            self.lines_scanned += 1;
+            let end = from + offset + 1;
+            self.last_newline = Some((end, self.lines_scanned));
+            if !self.in_quotes {
+                self.records_scanned += 1;
+                if self.records_scanned >= target_records {
+                    self.cut = Some((end, self.lines_scanned));
+                    self.scanned = end;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Hands out `pending[..end]`, which holds `lines` newlines, and starts
+    /// scanning afresh at the record boundary that follows.
+    fn take(&mut self, end: usize, lines: u64) -> (u64, Vec<u8>) {
+        let rest = self.pending.split_off(end);
+        let bytes = std::mem::replace(&mut self.pending, rest);
+        self.scanned = 0;
+        self.in_quotes = false;
+        self.lines_scanned = 0;
+        self.records_scanned = 0;
+        self.cut = None;
+        self.last_newline = None;
+        let first_line = self.next_line;
+        self.next_line += lines;
+        (first_line, bytes)
+    }
+
+    /// The next `target_records` records (fewer at the end of the file), or
+    /// `None` at the end.
+    fn next_records(&mut self, target_records: u64) -> Result<Option<(u64, Vec<u8>)>, SourceError> {
+        loop {
+            if let Some((end, lines)) = self.cut {
+                return Ok(Some(self.take(end, lines)));
+            }
+            if self.eof {
+                if self.pending.is_empty() {
+                    return Ok(None);
+                }
+                let (end, lines) = (self.pending.len(), self.lines_scanned);
+                return Ok(Some(self.take(end, lines)));
+            }
+            if self.pending.len() > MAX_CHUNK_BYTES
+                && let Some((end, lines)) = self.last_newline
+            {
+                return Ok(Some(self.take(end, lines)));
+            }
+            self.fill()?;
+            self.scan(target_records);
+        }
+    }
+
+    /// Reads the header record. Call once, before any chunk.
+    pub fn header(&mut self) -> Result<csv::StringRecord, SourceError> {
+        let path = self.path.clone();
+        let bad = |message: String| SourceError::BadHeader {
+            path: path.clone(),
+            message,
+        };
+        let Some((_, bytes)) = self.next_records(1)? else {
+            return Err(SourceError::Empty {
+                path: self.path.clone(),
+            });
+        };
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(&bytes[..]);
+        let mut header = csv::ByteRecord::new();
+        match rdr.read_byte_record(&mut header) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(SourceError::Empty {
+                    path: self.path.clone(),
+                });
+            }
+            Err(e) => return Err(bad(e.to_string())),
+        }
+        csv::StringRecord::from_byte_record(header).map_err(|e| bad(format!("not UTF-8: {e}")))
+    }
+
+    /// The next chunk, or `None` at the end of the file.
+    pub fn next_chunk(&mut self) -> Result<Option<Chunk>, SourceError> {
+        let target = self.records_per_chunk;
+        Ok(self.next_records(target)?.map(|(first_line, bytes)| {
+            let index = self.next_index;
+            self.next_index += 1;
+            Chunk {
+                index,
+                first_line,
+                bytes,
+            }
+        }))
+    }
+}
+
+/// Where each expected column sits in the file's header.
+pub fn check_header(path: &Path, header: &csv::StringRecord) -> Result<(), SourceError> {
+    let names: Vec<&str> = header.iter().map(str::trim).collect();
+    let missing: Vec<String> = crate::source::columns::COLUMNS
+        .iter()
+        .filter(|c| !names.contains(c))
+        .map(|c| c.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(SourceError::MissingColumns {
+            path: path.to_path_buf(),
+            missing,
+        });
+    }
+    if names != crate::source::columns::COLUMNS {
+        return Err(SourceError::BadHeader {
+            path: path.to_path_buf(),
+            message: "the columns are not in the order of the input contract".to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// One record of a chunk with its position.
+pub struct RawRecord<'c> {
+    /// Physical line the record starts on.
+    pub line: u64,
+    /// The record's bytes as they are in the file (for the rejects file).
+    pub raw: &'c [u8],
+    /// Where `raw` starts in the chunk.
+    pub start: usize,
+}
+
+/// Parses the records of one chunk, reusing one record buffer; calls `each`
+/// with the parsed record and its position.
+pub fn for_each_record(chunk: &Chunk, mut each: impl FnMut(&csv::ByteRecord, RawRecord<'_>)) {
+    // The csv parser drops a UTF-8 BOM at the start of its input, which is
+    // right for a file but wrong for a chunk that starts with a field
+    // holding U+FEFF. A leading newline (a blank line, skipped) keeps the
+    // BOM; positions below are shifted back by its one byte.
+    let input = std::io::Read::chain(&b"\n"[..], &chunk.bytes[..]);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(input);
+    let position = |rdr: &csv::Reader<_>| {
+        (rdr.position().byte() as usize)
+            .saturating_sub(1)
+            .min(chunk.bytes.len())
+    };
+    let mut record = csv::ByteRecord::new();
+    // Lines are counted here rather than taken from the csv parser, which
+    // does not count every CRLF ending.
+    let mut line = chunk.first_line;
+    let mut counted_to = 0usize;
+    loop {
+        let mut start = position(&rdr);
+        // The parser may stop between the CR and LF of a line ending.
+        while start < chunk.bytes.len() && matches!(chunk.bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        line += memchr::memchr_iter(b'\n', &chunk.bytes[counted_to..start]).count() as u64;
+        counted_to = start;
+        match rdr.read_byte_record(&mut record) {
+            Ok(true) => {}
+            // With `flexible` and byte records the csv parser reports no
+            // errors; stop at the end either way.
+            Ok(false) | Err(_) => break,
+        }
+        let end = position(&rdr);
+        let start = start.min(end);
+        let raw = &chunk.bytes[start..end];
+        // A blank line is no record at all.
+        if record.len() == 1 && record[0].is_empty() {
+            continue;
+        }
+        each(&record, RawRecord { line, raw, start });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// Records with the line each starts on.
+    type Lines = Vec<(u64, Vec<Vec<u8>>)>;
+
+    fn chunks_of(content: &[u8]) -> (csv::StringRecord, Lines) {
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        file.write_all(content).expect("write");
+        let mut reader = ChunkReader::open(file.path(), 100).expect("opens");
+        let header = reader.header().expect("header");
+        let mut records = Vec::new();
+        while let Some(chunk) = reader.next_chunk().expect("reads") {
+            for_each_record(&chunk, |record, raw| {
+                records.push((raw.line, record.iter().map(<[u8]>::to_vec).collect()));
+            });
+        }
+        (header, records)
+    }
+
+    #[test]
+    fn quoted_line_breaks_commas_and_doubled_quotes_stay_in_their_field() {
+        let (header, records) = chunks_of(b"a,b\n1,\"x\ny, \"\"q\"\"\"\n2,plain\r\n3,\"\"\n");
+        assert_eq!(header.iter().collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(records.len(), 3);
+        assert_eq!(records[0], (2, vec![b"1".to_vec(), b"x\ny, \"q\"".to_vec()]));
+        assert_eq!(records[1], (4, vec![b"2".to_vec(), b"plain".to_vec()]));
+        assert_eq!(records[2], (5, vec![b"3".to_vec(), b"".to_vec()]));
+    }
+
+    #[test]
+    fn a_bom_and_a_missing_final_newline_are_fine() {
+        let (header, records) = chunks_of(b"\xEF\xBB\xBFa,b\n1,2");
+        assert_eq!(header.get(0), Some("a"));
+        assert_eq!(records, vec![(2, vec![b"1".to_vec(), b"2".to_vec()])]);
+    }
+
+    #[test]
+    fn nul_bytes_and_invalid_utf8_pass_through_to_the_transform() {
+        let (_, records) = chunks_of(b"a,b\n1,x\0y\n2,\xff\xfe\n");
+        assert_eq!(records[0].1[1], b"x\0y".to_vec());
+        assert_eq!(records[1].1[1], b"\xff\xfe".to_vec());
+    }
+
+    #[test]
+    fn line_numbers_hold_across_many_chunks() {
+        let mut content = b"a,b\n".to_vec();
+        let bio = "word ".repeat(400);
+        for i in 0..6_000 {
+            content.extend_from_slice(format!("{i},\"{bio}\nsecond line\"\n").as_bytes());
+        }
+        assert!(content.len() > 3 * READ_BYTES);
+        let (_, records) = chunks_of(&content);
+        assert_eq!(records.len(), 6_000);
+        for (i, (line, fields)) in records.iter().enumerate() {
+            assert_eq!(*line, 2 + 2 * i as u64);
+            assert_eq!(fields[0], i.to_string().into_bytes());
+        }
+    }
+
+    #[test]
+    fn an_empty_file_is_an_error() {
+        let file = tempfile::NamedTempFile::new().expect("temp file");
+        let mut reader = ChunkReader::open(file.path(), 100).expect("opens");
+        assert!(matches!(reader.header(), Err(SourceError::Empty { .. })));
+    }
+}

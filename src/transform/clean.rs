@@ -1,0 +1,219 @@
+//! Field-level cleaning rules of the input contract: missing-value markers
+//! (`n/a` in any case, the empty string, `-99`, `1970-01-01`), NUL bytes,
+//! 0/1 flags in their spellings, numbers and dates.
+//!
+//! Every rule counts what it cleaned in [`Findings`], so the data-quality
+//! report can say how much each rule changed.
+
+use chrono::NaiveDate;
+
+use super::quality::{Finding, Findings};
+
+/// Text with NUL bytes removed and surrounding whitespace trimmed, or `None`
+/// when the value is missing (`n/a` in any case, empty).
+pub fn text(raw: &str, findings: &mut Findings) -> Option<String> {
+    let value = raw.trim();
+    if value.is_empty() {
+        findings.add(Finding::EmptyValue);
+        return None;
+    }
+    if value.eq_ignore_ascii_case("n/a") {
+        findings.add(Finding::NaValue);
+        return None;
+    }
+    if value.contains('\0') {
+        findings.add(Finding::NulBytesRemoved);
+        let cleaned: String = value.chars().filter(|&c| c != '\0').collect();
+        let cleaned = cleaned.trim();
+        return (!cleaned.is_empty()).then(|| cleaned.to_string());
+    }
+    Some(value.to_string())
+}
+
+/// True when `raw` is a missing-text marker.
+pub fn is_missing(raw: &str) -> bool {
+    let value = raw.trim();
+    value.is_empty() || value.eq_ignore_ascii_case("n/a")
+}
+
+/// A 0/1 flag: `0`, `1`, `0.0`, `1.0` (also `true`/`false`); `None` when
+/// missing or unreadable.
+pub fn flag(raw: &str, findings: &mut Findings) -> Option<bool> {
+    match raw.trim() {
+        "1" | "true" | "True" | "TRUE" => Some(true),
+        "0" | "false" | "False" | "FALSE" => Some(false),
+        "1.0" => {
+            findings.add(Finding::FlagAsDecimal);
+            Some(true)
+        }
+        "0.0" => {
+            findings.add(Finding::FlagAsDecimal);
+            Some(false)
+        }
+        other if is_missing(other) => {
+            findings.add(Finding::MissingFlag);
+            None
+        }
+        _ => {
+            findings.add(Finding::UnreadableFlag);
+            None
+        }
+    }
+}
+
+/// A decimal number; `None` for missing markers (`-99`, `-99.0`, `n/a`,
+/// empty) and for text that is no number.
+pub fn number(raw: &str, findings: &mut Findings) -> Option<f64> {
+    let value = raw.trim();
+    if is_missing(value) {
+        return None;
+    }
+    match value.parse::<f64>() {
+        Ok(n) if (n + 99.0).abs() < f64::EPSILON => {
+            findings.add(Finding::MinusNinetyNine);
+            None
+        }
+        Ok(n) if n.is_finite() => Some(n),
+        _ => {
+            findings.add(Finding::UnreadableNumber);
+            None
+        }
+    }
+}
+
+/// A whole number; decimals with no fraction (`3.0`) are accepted.
+pub fn integer(raw: &str, findings: &mut Findings) -> Option<i64> {
+    let n = number(raw, findings)?;
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        Some(n as i64)
+    } else {
+        findings.add(Finding::UnreadableNumber);
+        None
+    }
+}
+
+/// A date as the export writes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DateValue {
+    /// A real calendar date.
+    Known(NaiveDate),
+    /// `9999-12-31`: still ongoing.
+    Ongoing,
+    /// Missing: `1970-01-01`, a missing marker or unreadable text.
+    Missing,
+}
+
+impl DateValue {
+    pub fn known(self) -> Option<NaiveDate> {
+        match self {
+            DateValue::Known(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+/// A date: `YYYY-MM-DD`, optionally followed by a time, which is dropped.
+pub fn date(raw: &str, findings: &mut Findings) -> DateValue {
+    let value = raw.trim();
+    if is_missing(value) {
+        return DateValue::Missing;
+    }
+    let day = value.get(..10).unwrap_or(value);
+    match NaiveDate::parse_from_str(day, "%Y-%m-%d") {
+        Ok(d) if d == NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() => {
+            findings.add(Finding::EpochDate);
+            DateValue::Missing
+        }
+        Ok(d) if d == NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default() => DateValue::Ongoing,
+        Ok(d) => DateValue::Known(d),
+        Err(_) => {
+            findings.add(Finding::UnreadableDate);
+            DateValue::Missing
+        }
+    }
+}
+
+/// Whitespace runs collapsed to one space, ends trimmed.
+pub fn collapse_spaces(value: &str) -> String {
+    value.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f() -> Findings {
+        Findings::default()
+    }
+
+    #[test]
+    fn missing_text_in_any_case_is_absent() {
+        let mut findings = f();
+        for raw in ["n/a", "N/A", "N/a", " n/A ", "", "   "] {
+            assert_eq!(text(raw, &mut findings), None, "{raw:?}");
+        }
+        assert_eq!(findings.get(Finding::NaValue), 4);
+        assert_eq!(findings.get(Finding::EmptyValue), 2);
+        assert_eq!(text("  Lagos ", &mut findings).as_deref(), Some("Lagos"));
+        assert_eq!(text("n/a please", &mut findings).as_deref(), Some("n/a please"));
+    }
+
+    #[test]
+    fn nul_bytes_are_removed_and_counted() {
+        let mut findings = f();
+        assert_eq!(text("he\0llo", &mut findings).as_deref(), Some("hello"));
+        assert_eq!(text("\0", &mut findings), None);
+        assert_eq!(findings.get(Finding::NulBytesRemoved), 2);
+    }
+
+    #[test]
+    fn flags_accept_every_spelling_of_the_export() {
+        let mut findings = f();
+        assert_eq!(flag("1", &mut findings), Some(true));
+        assert_eq!(flag("0", &mut findings), Some(false));
+        assert_eq!(flag("1.0", &mut findings), Some(true));
+        assert_eq!(flag("0.0", &mut findings), Some(false));
+        assert_eq!(flag("", &mut findings), None);
+        assert_eq!(flag("n/a", &mut findings), None);
+        assert_eq!(flag("yes please", &mut findings), None);
+        assert_eq!(findings.get(Finding::FlagAsDecimal), 2);
+        assert_eq!(findings.get(Finding::MissingFlag), 2);
+        assert_eq!(findings.get(Finding::UnreadableFlag), 1);
+    }
+
+    #[test]
+    fn minus_ninety_nine_is_a_missing_number() {
+        let mut findings = f();
+        assert_eq!(number("-99", &mut findings), None);
+        assert_eq!(number("-99.0", &mut findings), None);
+        assert_eq!(number(" 67.25 ", &mut findings), Some(67.25));
+        assert_eq!(number("-98", &mut findings), Some(-98.0));
+        assert_eq!(number("abc", &mut findings), None);
+        assert_eq!(number("NaN", &mut findings), None);
+        assert_eq!(integer("12", &mut findings), Some(12));
+        assert_eq!(integer("12.0", &mut findings), Some(12));
+        assert_eq!(integer("12.5", &mut findings), None);
+        assert_eq!(findings.get(Finding::MinusNinetyNine), 2);
+        assert_eq!(findings.get(Finding::UnreadableNumber), 3);
+    }
+
+    #[test]
+    fn dates_know_missing_and_ongoing() {
+        let mut findings = f();
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("a date");
+        assert_eq!(
+            date("2024-09-23", &mut findings),
+            DateValue::Known(d("2024-09-23"))
+        );
+        assert_eq!(
+            date("2024-09-23 00:00:00", &mut findings),
+            DateValue::Known(d("2024-09-23"))
+        );
+        assert_eq!(date("1970-01-01", &mut findings), DateValue::Missing);
+        assert_eq!(date("9999-12-31", &mut findings), DateValue::Ongoing);
+        assert_eq!(date("2024-02-30", &mut findings), DateValue::Missing);
+        assert_eq!(date("n/a", &mut findings), DateValue::Missing);
+        assert_eq!(findings.get(Finding::EpochDate), 1);
+        assert_eq!(findings.get(Finding::UnreadableDate), 1);
+    }
+}

@@ -1,0 +1,246 @@
+//! Country names to ISO 3166-1 alpha-2 codes.
+//!
+//! The codes, official names and common aliases come from the `celes` crate
+//! (a maintained ISO 3166-1 table); a short list of our own adds the spellings
+//! the export uses that `celes` lacks (`DR Congo`, `Cape Verde`, `Eswatini`,
+//! ...). Names are compared loosely: case, accents, punctuation and a leading
+//! "the" do not matter. A name that matches nothing gets no code: it is
+//! reported, never guessed.
+
+use std::collections::HashMap;
+
+use celes::{Country, LookupTable};
+
+/// Spellings seen in exports that the `celes` table does not carry, or maps
+/// elsewhere (its alias `samoa` means American Samoa).
+const EXTRA_NAMES: [(&str, &str); 38] = [
+    ("drcongo", "CD"),
+    ("drc", "CD"),
+    ("democraticrepublicofcongo", "CD"),
+    ("congokinshasa", "CD"),
+    ("republicofthecongo", "CG"),
+    ("republicofcongo", "CG"),
+    ("congobrazzaville", "CG"),
+    ("congo", "CG"),
+    ("capeverde", "CV"),
+    ("caboverde", "CV"),
+    ("eswatini", "SZ"),
+    ("swaziland", "SZ"),
+    ("samoa", "WS"),
+    ("usa", "US"),
+    ("us", "US"),
+    ("unitedstates", "US"),
+    ("uk", "GB"),
+    ("britain", "GB"),
+    ("southkorea", "KR"),
+    ("korea", "KR"),
+    ("northkorea", "KP"),
+    ("laos", "LA"),
+    ("syria", "SY"),
+    ("iran", "IR"),
+    ("vietnam", "VN"),
+    ("russia", "RU"),
+    ("moldova", "MD"),
+    ("bolivia", "BO"),
+    ("palestine", "PS"),
+    ("turkiye", "TR"),
+    ("turkey", "TR"),
+    ("czechia", "CZ"),
+    ("northmacedonia", "MK"),
+    ("macedonia", "MK"),
+    ("tanzania", "TZ"),
+    ("ivorycoast", "CI"),
+    ("cotedivoire", "CI"),
+    ("saotomeandprincipe", "ST"),
+];
+
+/// A resolved country.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CountryCode {
+    pub code: &'static str,
+    /// Index of its English name in the resolver's name list.
+    name_index: usize,
+}
+
+/// Looks up country names; built once and shared by every transform thread.
+pub struct CountryResolver {
+    by_key: HashMap<String, CountryCode>,
+    names: Vec<String>,
+}
+
+/// The loose comparison key: accents folded, lower case, letters and digits
+/// only, a leading "the" dropped.
+pub fn loose_key(name: &str) -> String {
+    let folded = deunicode::deunicode(name).to_ascii_lowercase();
+    let trimmed = folded.trim_start();
+    let without_article = trimmed.strip_prefix("the ").unwrap_or(trimmed);
+    without_article
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect()
+}
+
+impl Default for CountryResolver {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CountryResolver {
+    pub fn new() -> Self {
+        let mut by_key = HashMap::new();
+        let countries = Country::get_countries();
+        let names: Vec<String> = countries.iter().map(display_name).collect();
+        for (name_index, country) in countries.iter().enumerate() {
+            let entry = CountryCode {
+                code: country.alpha2,
+                name_index,
+            };
+            by_key.insert(loose_key(&names[name_index]), entry);
+            by_key.insert(loose_key(country.long_name), entry);
+            for alias in country.aliases.iter() {
+                by_key.insert(loose_key(alias), entry);
+            }
+        }
+        for (key, code) in EXTRA_NAMES {
+            if let Some(name_index) = countries.iter().position(|c| c.alpha2 == code) {
+                by_key.insert(
+                    key.to_string(),
+                    CountryCode {
+                        code: countries[name_index].alpha2,
+                        name_index,
+                    },
+                );
+            }
+        }
+        CountryResolver { by_key, names }
+    }
+
+    /// The code of a country name, or `None` when the name is unknown.
+    pub fn resolve(&self, name: &str) -> Option<CountryCode> {
+        self.by_key.get(&loose_key(name)).copied()
+    }
+
+    /// The English name of a resolved country.
+    pub fn name(&self, country: CountryCode) -> &str {
+        &self.names[country.name_index]
+    }
+}
+
+/// Short English names for the countries whose table name is a formal one
+/// (`The Republic Of Korea`) or lost its punctuation (`Coted Ivoire`).
+const SHORT_NAMES: [(&str, &str); 24] = [
+    ("CI", "Côte d'Ivoire"),
+    ("CD", "Democratic Republic of the Congo"),
+    ("CG", "Republic of the Congo"),
+    ("TZ", "Tanzania"),
+    ("US", "United States"),
+    ("GB", "United Kingdom"),
+    ("KR", "South Korea"),
+    ("KP", "North Korea"),
+    ("RU", "Russia"),
+    ("IR", "Iran"),
+    ("SY", "Syria"),
+    ("LA", "Laos"),
+    ("MD", "Moldova"),
+    ("VE", "Venezuela"),
+    ("BO", "Bolivia"),
+    ("PS", "Palestine"),
+    ("MK", "North Macedonia"),
+    ("FM", "Micronesia"),
+    ("TW", "Taiwan"),
+    ("VA", "Holy See"),
+    ("FK", "Falkland Islands"),
+    ("CC", "Cocos (Keeling) Islands"),
+    ("SH", "Saint Helena, Ascension and Tristan da Cunha"),
+    ("HM", "Heard Island and McDonald Islands"),
+];
+
+/// The Country node's name: a short English name, or the table's name
+/// without a leading "The" and with its small words in lower case.
+fn display_name(country: &Country) -> String {
+    if let Some((_, name)) = SHORT_NAMES.iter().find(|(code, _)| *code == country.alpha2) {
+        return name.to_string();
+    }
+    let name = country
+        .long_name
+        .strip_prefix("The ")
+        .unwrap_or(country.long_name);
+    name.replace(" Of ", " of ")
+        .replace(" And ", " and ")
+        .replace(" The ", " the ")
+        .replace(" Da ", " da ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::vocab;
+
+    #[test]
+    fn every_country_the_generator_writes_resolves() {
+        let resolver = CountryResolver::new();
+        let mut codes = std::collections::HashSet::new();
+        for name in vocab::TOP_COUNTRIES
+            .iter()
+            .map(|(n, _)| *n)
+            .chain(vocab::TAIL_COUNTRIES)
+        {
+            let code = resolver
+                .resolve(name)
+                .unwrap_or_else(|| panic!("{name} has no code"));
+            codes.insert(code.code);
+        }
+        assert_eq!(codes.len(), 168, "168 names give 168 distinct codes");
+    }
+
+    #[test]
+    fn common_variants_resolve_to_the_same_code() {
+        let resolver = CountryResolver::new();
+        let code = |name: &str| resolver.resolve(name).map(|c| c.code);
+        assert_eq!(code("Nigeria"), Some("NG"));
+        assert_eq!(code("NIGERIA "), Some("NG"));
+        assert_eq!(code(" nigeria"), Some("NG"));
+        assert_eq!(code("Côte d'Ivoire"), Some("CI"));
+        assert_eq!(code("Cote d'Ivoire"), Some("CI"));
+        assert_eq!(code("Ivory Coast"), Some("CI"));
+        assert_eq!(code("DR Congo"), Some("CD"));
+        assert_eq!(code("Democratic Republic of the Congo"), Some("CD"));
+        assert_eq!(code("Republic of the Congo"), Some("CG"));
+        assert_eq!(code("Tanzania"), Some("TZ"));
+        assert_eq!(code("United Republic of Tanzania"), Some("TZ"));
+        assert_eq!(code("The Gambia"), Some("GM"));
+        assert_eq!(code("Gambia"), Some("GM"));
+        assert_eq!(code("USA"), Some("US"));
+        assert_eq!(code("United States of America"), Some("US"));
+        assert_eq!(code("UK"), Some("GB"));
+        assert_eq!(code("Samoa"), Some("WS"));
+        assert_eq!(code("South Korea"), Some("KR"));
+        assert_eq!(code("Eswatini"), Some("SZ"));
+        assert_eq!(code("Thailand"), Some("TH"));
+    }
+
+    #[test]
+    fn unknown_names_get_no_code() {
+        let resolver = CountryResolver::new();
+        for name in vocab::UNKNOWN_COUNTRIES {
+            assert_eq!(resolver.resolve(name), None, "{name}");
+        }
+        assert_eq!(resolver.resolve(""), None);
+        assert_eq!(resolver.resolve("Africa"), None);
+    }
+
+    #[test]
+    fn country_nodes_get_short_english_names() {
+        let resolver = CountryResolver::new();
+        let name = |n: &str| resolver.resolve(n).map(|c| resolver.name(c).to_string());
+        assert_eq!(name("Ivory Coast").as_deref(), Some("Côte d'Ivoire"));
+        assert_eq!(name("United Republic of Tanzania").as_deref(), Some("Tanzania"));
+        assert_eq!(name("Gambia").as_deref(), Some("Gambia"));
+        assert_eq!(
+            name("Bosnia and Herzegovina").as_deref(),
+            Some("Bosnia and Herzegovina")
+        );
+        assert_eq!(name("nigeria").as_deref(), Some("Nigeria"));
+    }
+}

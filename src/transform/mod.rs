@@ -1,0 +1,709 @@
+//! Raw rows to clean graph records.
+//!
+//! [`Transformer::transform`] takes one row of the export and either returns
+//! the [`LearnerRecord`] it writes (adding the shared entities it names to a
+//! set) or a [`Reject`] saying why the row cannot be loaded. It never panics
+//! on input; every value it cleans is counted in [`Findings`].
+
+pub mod clean;
+pub mod country;
+pub mod details;
+pub mod history;
+pub mod normalize;
+pub mod quality;
+
+use chrono::NaiveDate;
+
+use crate::graph::records::{
+    CityNode, CountryNode, Entities, LearnerRecord, NameKind, Props, Rel, first_name_wins, note_form,
+};
+use crate::source::columns::{COLUMNS, col};
+use clean::DateValue;
+use country::CountryResolver;
+use details::{EducationEntry, EmploymentEntry, LearningEntry, PlacementEntry, parse_array};
+use history::{Period, Status};
+use quality::{Finding, Findings};
+
+/// Why a row is not loaded. The code names are stable: they appear in the
+/// rejects file and the report.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Reject {
+    #[error("the row has {found} fields, the header {expected}")]
+    WrongColumnCount { found: usize, expected: usize },
+    #[error("column {column} is not valid UTF-8")]
+    InvalidUtf8 { column: &'static str },
+    #[error("hashed_email (the learner key) is empty")]
+    MissingKey,
+    #[error("column {column} is not a JSON array: {message}")]
+    InvalidJson { column: &'static str, message: String },
+    #[error("hashed_email repeats the key of the row at line {first_line}; the first row with a key is kept")]
+    DuplicateKey { first_line: u64 },
+}
+
+impl Reject {
+    /// The short, stable reason code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reject::WrongColumnCount { .. } => "wrong_column_count",
+            Reject::InvalidUtf8 { .. } => "invalid_utf8",
+            Reject::MissingKey => "missing_key",
+            Reject::InvalidJson { .. } => "invalid_json",
+            Reject::DuplicateKey { .. } => "duplicate_key",
+        }
+    }
+}
+
+/// The enrollment the learning state follows: the one that started last.
+struct LatestEnrollment {
+    start: Option<NaiveDate>,
+    status: Status,
+    end: Option<NaiveDate>,
+    graduation: Option<NaiveDate>,
+}
+
+/// Settings the transform needs, taken from the validated configuration.
+#[derive(Clone, Debug, Default)]
+pub struct TransformOptions {
+    /// The snapshot date; when absent, read from the row's snapshot_id
+    /// (YYYYMMDD).
+    pub snapshot_date: Option<NaiveDate>,
+}
+
+/// The row transform, built once and shared by every worker thread.
+pub struct Transformer {
+    countries: CountryResolver,
+    options: TransformOptions,
+}
+
+/// The fields of one row, by column, as text.
+pub struct Fields<'r> {
+    record: &'r csv::StringRecord,
+}
+
+impl<'r> Fields<'r> {
+    pub fn new(record: &'r csv::StringRecord) -> Self {
+        Fields { record }
+    }
+    fn get(&self, column: usize) -> &'r str {
+        self.record.get(column).unwrap_or("")
+    }
+}
+
+/// Checks the shape of a raw record and decodes it as UTF-8.
+pub fn decode(raw: &csv::ByteRecord) -> Result<csv::StringRecord, Reject> {
+    if raw.len() != COLUMNS.len() {
+        return Err(Reject::WrongColumnCount {
+            found: raw.len(),
+            expected: COLUMNS.len(),
+        });
+    }
+    csv::StringRecord::from_byte_record(raw.clone()).map_err(|e| Reject::InvalidUtf8 {
+        column: COLUMNS.get(e.utf8_error().field()).copied().unwrap_or("?"),
+    })
+}
+
+fn json_array<'a, T: serde::Deserialize<'a>>(cell: &'a str, column: usize) -> Result<Vec<T>, Reject> {
+    parse_array(cell).map_err(|e| Reject::InvalidJson {
+        column: COLUMNS[column],
+        message: e.to_string(),
+    })
+}
+
+impl Transformer {
+    pub fn new(options: TransformOptions) -> Self {
+        Transformer {
+            countries: CountryResolver::new(),
+            options,
+        }
+    }
+
+    pub fn countries(&self) -> &CountryResolver {
+        &self.countries
+    }
+
+    /// Transforms one decoded row.
+    pub fn transform(
+        &self,
+        fields: &Fields<'_>,
+        findings: &mut Findings,
+        entities: &mut Entities,
+    ) -> Result<LearnerRecord, Reject> {
+        let key = clean::text(fields.get(col::HASHED_EMAIL), findings).ok_or(Reject::MissingKey)?;
+        // Parse every JSON cell first: a broken one rejects the row before
+        // any entity is recorded for it.
+        let learning: Vec<LearningEntry> =
+            json_array(fields.get(col::LEARNING_DETAILS), col::LEARNING_DETAILS)?;
+        let employment: Vec<EmploymentEntry> =
+            json_array(fields.get(col::EMPLOYMENT_DETAILS), col::EMPLOYMENT_DETAILS)?;
+        let placement: Vec<PlacementEntry> =
+            json_array(fields.get(col::PLACEMENT_DETAILS), col::PLACEMENT_DETAILS)?;
+        let education: Vec<EducationEntry> =
+            json_array(fields.get(col::EDUCATION_DETAILS), col::EDUCATION_DETAILS)?;
+
+        let snapshot = self.snapshot_date(fields, findings);
+        let mut record = LearnerRecord {
+            key,
+            ..LearnerRecord::default()
+        };
+        let mut props = Props::default();
+        props.str("sandId", clean::text(fields.get(col::SAND_ID), findings));
+        props.str("fullName", clean::text(fields.get(col::FULL_NAME), findings));
+        props.str(
+            "profilePhotoUrl",
+            clean::text(fields.get(col::PROFILE_PHOTO_URL), findings),
+        );
+        props.str("bio", clean::text(fields.get(col::BIO), findings));
+        props.str(
+            "gender",
+            clean::text(fields.get(col::GENDER), findings).map(|g| g.to_lowercase()),
+        );
+        props.str(
+            "educationLevel",
+            clean::text(fields.get(col::EDUCATION_LEVEL), findings),
+        );
+        props.str(
+            "educationField",
+            clean::text(fields.get(col::EDUCATION_FIELD), findings),
+        );
+
+        let residence = self.country(
+            fields,
+            col::COUNTRY_OF_RESIDENCE,
+            Some(col::COUNTRY_LAT),
+            findings,
+            entities,
+        );
+        let origin = self.country(fields, col::COUNTRY_OF_ORIGIN, None, findings, entities);
+        let city_id = self.city(fields, residence, findings, entities);
+        props.str("countryOfResidenceCode", residence.map(str::to_string));
+        props.str("countryOfOriginCode", origin.map(str::to_string));
+        props.str("cityOfResidenceId", city_id.clone());
+        record.city_id = city_id;
+        record.origin_code = origin.map(str::to_string);
+
+        // Skills: deduplicated by id within the row.
+        for raw in fields.get(col::SKILLS_LIST).split(',') {
+            let Some(name) = clean::text(raw, &mut Findings::default()).map(|s| normalize::display_name(&s))
+            else {
+                continue;
+            };
+            let id = normalize::skill_id(&name);
+            if id.is_empty() || record.skills.contains(&id) {
+                continue;
+            }
+            first_name_wins(
+                &mut entities.skills,
+                &mut entities.name_forms,
+                NameKind::Skill,
+                &id,
+                &name,
+            );
+            record.skills.push(id);
+        }
+
+        // Enrollment and learning state.
+        self.enrollments(&learning, fields, &mut record, snapshot, findings, entities);
+
+        // Employment flags, jobs, ventures and professional status.
+        let wage = clean::flag(fields.get(col::IS_WAGE_EMPLOYED), findings).unwrap_or(false);
+        let freelancer = clean::flag(fields.get(col::IS_FREELANCER), findings).unwrap_or(false);
+        let venture = clean::flag(fields.get(col::IS_RUNNING_VENTURE), findings).unwrap_or(false);
+        let placed = wage || freelancer || venture;
+        if clean::flag(fields.get(col::IS_PLACED), findings).is_some_and(|p| p != placed) {
+            findings.add(Finding::PlacedFlagMismatch);
+        }
+        for (flag_column, empty) in [
+            (col::HAS_EMPLOYMENT_DETAILS, employment.is_empty()),
+            (col::HAS_EDUCATION_DETAILS, education.is_empty()),
+            (col::HAS_PLACEMENT_DETAILS, placement.is_empty()),
+        ] {
+            if clean::flag(fields.get(flag_column), findings).is_some_and(|has| has == empty) {
+                findings.add(Finding::DetailsFlagMismatch);
+            }
+        }
+        let periods = self.jobs(&employment, &mut record, findings, entities);
+        let placement_start = self.placements(&placement, &mut record, findings, entities);
+        let current = history::current_status(wage, freelancer, venture);
+        record.professional_states = history::to_rels(
+            history::professional_spans(periods, current, placement_start),
+            snapshot,
+        );
+        self.studies(&education, &mut record, findings, entities);
+
+        let learning_state = record.learning_states.last().map(|r| r.target.clone());
+        props.str("currentLearningState", learning_state);
+        props.str("currentProfessionalStatus", Some(current.to_string()));
+        props.bool("isPlaced", Some(placed));
+        props.bool("isFeatured", clean::flag(fields.get(col::IS_FEATURED), findings));
+        props.bool("isRural", clean::flag(fields.get(col::IS_RURAL), findings));
+        props.str(
+            "livingLocation",
+            clean::text(fields.get(col::LIVING_LOCATION), findings),
+        );
+        props.bool(
+            "hasDisability",
+            clean::flag(fields.get(col::HAS_DISABILITY), findings),
+        );
+        props.str(
+            "typeOfDisability",
+            clean::text(fields.get(col::TYPE_OF_DISABILITY), findings),
+        );
+        props.bool(
+            "isLowIncomeHousehold",
+            clean::flag(fields.get(col::IS_LOW_INCOME), findings),
+        );
+        props.int(
+            "snapshotId",
+            clean::integer(fields.get(col::SNAPSHOT_ID), findings),
+        );
+        record.props = props;
+        Ok(record)
+    }
+
+    fn snapshot_date(&self, fields: &Fields<'_>, findings: &mut Findings) -> Option<NaiveDate> {
+        if let Some(date) = self.options.snapshot_date {
+            return Some(date);
+        }
+        let date = NaiveDate::parse_from_str(fields.get(col::SNAPSHOT_ID).trim(), "%Y%m%d").ok();
+        if date.is_none() {
+            findings.add(Finding::NoSnapshotDate);
+        }
+        date
+    }
+
+    /// Resolves a country column to its code and records the Country node.
+    /// `lat_column` is the column of its latitude (longitude follows), when
+    /// the row has coordinates for this country.
+    fn country(
+        &self,
+        fields: &Fields<'_>,
+        column: usize,
+        lat_column: Option<usize>,
+        findings: &mut Findings,
+        entities: &mut Entities,
+    ) -> Option<&'static str> {
+        let name = clean::text(fields.get(column), findings)?;
+        let Some(country) = self.countries.resolve(&name) else {
+            findings.unknown_country(&name);
+            return None;
+        };
+        let country_name = self.countries.name(country);
+        if name != country_name {
+            findings.add(Finding::CountryVariantResolved);
+        }
+        let (latitude, longitude) = match lat_column {
+            None => (None, None),
+            Some(lat) => (
+                clean::number(fields.get(lat), findings),
+                clean::number(fields.get(lat + 1), findings),
+            ),
+        };
+        let node = entities
+            .countries
+            .entry(country.code.to_string())
+            .or_insert_with(|| CountryNode {
+                name: country_name.to_string(),
+                latitude: None,
+                longitude: None,
+            });
+        node.latitude = node.latitude.or(latitude);
+        node.longitude = node.longitude.or(longitude);
+        Some(country.code)
+    }
+
+    fn city(
+        &self,
+        fields: &Fields<'_>,
+        country: Option<&'static str>,
+        findings: &mut Findings,
+        entities: &mut Entities,
+    ) -> Option<String> {
+        let name = normalize::display_name(&clean::text(fields.get(col::CITY_OF_RESIDENCE), findings)?);
+        let Some(code) = country else {
+            findings.add(Finding::CityWithoutCountry);
+            return None;
+        };
+        let slug = normalize::entity_id(&name);
+        if slug.is_empty() {
+            return None;
+        }
+        let id = format!("{code}-{slug}");
+        let latitude = clean::number(fields.get(col::CITY_LAT), findings);
+        let longitude = clean::number(fields.get(col::CITY_LNG), findings);
+        note_form(&mut entities.name_forms, NameKind::City, &id, &name);
+        match entities.cities.get_mut(&id) {
+            Some(node) => {
+                node.latitude = node.latitude.or(latitude);
+                node.longitude = node.longitude.or(longitude);
+            }
+            None => {
+                entities.cities.insert(
+                    id.clone(),
+                    CityNode {
+                        name,
+                        country_code: code.to_string(),
+                        latitude,
+                        longitude,
+                    },
+                );
+            }
+        }
+        Some(id)
+    }
+
+    fn enrollments(
+        &self,
+        learning: &[LearningEntry<'_>],
+        fields: &Fields<'_>,
+        record: &mut LearnerRecord,
+        snapshot: Option<NaiveDate>,
+        findings: &mut Findings,
+        entities: &mut Entities,
+    ) {
+        if learning.is_empty() {
+            findings.add(Finding::NoLearningEntry);
+        }
+        // The learning state follows the most recent enrollment.
+        let mut latest: Option<LatestEnrollment> = None;
+        for entry in learning {
+            let status_text = entry.enrollment_status.as_str().trim();
+            let status = match status_text.to_ascii_lowercase().as_str() {
+                "enrolled" => Status::Enrolled,
+                "graduated" => Status::Graduated,
+                "dropped out" => Status::DroppedOut,
+                _ => Status::Unknown,
+            };
+            let canonical = match status {
+                Status::Enrolled => Some("Enrolled"),
+                Status::Graduated => Some("Graduated"),
+                Status::DroppedOut => Some("Dropped Out"),
+                Status::Unknown => None,
+            };
+            match canonical {
+                Some(c) if c != status_text => findings.add(Finding::StatusCaseVariant),
+                None if !clean::is_missing(status_text) => findings.add(Finding::UnknownStatus),
+                _ => {}
+            }
+            let start = clean::date(entry.program_start_date.as_str(), findings).known();
+            let end = clean::date(entry.program_end_date.as_str(), findings).known();
+            let graduation = clean::date(entry.program_graduation_date.as_str(), findings).known();
+            if let (Some(s), Some(e)) = (start, end)
+                && e < s
+            {
+                findings.add(Finding::EndBeforeStart);
+            }
+            match (status, graduation) {
+                (Status::Graduated, None) => findings.add(Finding::GraduatedWithoutDate),
+                (Status::Graduated, Some(g)) if end.is_some_and(|e| g > e) => {
+                    findings.add(Finding::GraduationAfterEnd)
+                }
+                (s, Some(_)) if s != Status::Graduated => findings.add(Finding::GraduationDateNotGraduated),
+                _ => {}
+            }
+            if latest.as_ref().is_none_or(|l| start > l.start) {
+                latest = Some(LatestEnrollment {
+                    start,
+                    status,
+                    end,
+                    graduation,
+                });
+            }
+
+            let Some(cohort) = clean::text(entry.cohort_code.as_str(), findings) else {
+                findings.add(Finding::EnrollmentWithoutCohort);
+                continue;
+            };
+            if record.enrollments.iter().any(|r| r.target == cohort) {
+                continue;
+            }
+            let program_name = clean::text(entry.program_name.as_str(), findings);
+            let program = entities.programs.entry(cohort.clone()).or_insert(None);
+            if program.is_none() {
+                *program = program_name;
+            }
+            let mut props = Props::default();
+            props.str("cohortCode", Some(cohort.clone()));
+            props.str("enrollmentStatus", canonical.map(str::to_string));
+            props.date("startDate", start);
+            props.date("endDate", end);
+            props.date("graduationDate", graduation);
+            props.float(
+                "lmsOverallScore",
+                clean::number(entry.lms_overall_score.as_str(), findings),
+            );
+            props.float(
+                "completionRate",
+                clean::number(entry.completion_rate.as_str(), findings),
+            );
+            props.int(
+                "assignments",
+                clean::integer(entry.no_of_assignments.as_str(), findings),
+            );
+            props.int(
+                "assignmentsSubmitted",
+                clean::integer(entry.no_of_submissions.as_str(), findings),
+            );
+            props.int(
+                "assignmentsPassed",
+                clean::integer(entry.no_of_assignment_passed.as_str(), findings),
+            );
+            props.float(
+                "assignmentCompletionRate",
+                clean::number(entry.assignment_completion_rate.as_str(), findings),
+            );
+            props.int(
+                "milestones",
+                clean::integer(entry.no_of_milestone.as_str(), findings),
+            );
+            props.int(
+                "milestonesSubmitted",
+                clean::integer(entry.no_of_milestone_submitted.as_str(), findings),
+            );
+            props.int(
+                "milestonesPassed",
+                clean::integer(entry.no_of_milestone_passed.as_str(), findings),
+            );
+            props.float(
+                "milestoneCompletionRate",
+                clean::number(entry.milestone_completion_rate.as_str(), findings),
+            );
+            props.int("tests", clean::integer(entry.no_of_test.as_str(), findings));
+            props.int(
+                "testsSubmitted",
+                clean::integer(entry.no_of_test_submitted.as_str(), findings),
+            );
+            props.int(
+                "testsPassed",
+                clean::integer(entry.no_of_test_passed.as_str(), findings),
+            );
+            props.float(
+                "testCompletionRate",
+                clean::number(entry.test_completion_rate.as_str(), findings),
+            );
+            props.bool("isCompleted", canonical.map(|_| status == Status::Graduated));
+            props.bool("isDropped", canonical.map(|_| status == Status::DroppedOut));
+            props.int(
+                "durationDays",
+                start
+                    .zip(end)
+                    .map(|(s, e)| (e - s).num_days())
+                    .filter(|d| *d >= 0),
+            );
+            record.enrollments.push(Rel {
+                target: cohort,
+                props,
+            });
+        }
+        let LatestEnrollment {
+            start,
+            status,
+            end,
+            graduation,
+        } = latest.unwrap_or(LatestEnrollment {
+            start: None,
+            status: Status::Unknown,
+            end: None,
+            graduation: None,
+        });
+        for (flag_column, expected) in [
+            (col::IS_GRADUATE, status == Status::Graduated),
+            (col::IS_ACTIVE, status == Status::Enrolled),
+            (col::IS_DROPPED_OUT, status == Status::DroppedOut),
+        ] {
+            if clean::flag(fields.get(flag_column), findings).is_some_and(|f| f != expected) {
+                findings.add(Finding::StatusFlagMismatch);
+            }
+        }
+        record.learning_states =
+            history::to_rels(history::learning_spans(status, start, end, graduation), snapshot);
+    }
+
+    /// The name of an organisation or institution as (id, display name),
+    /// recorded in `map`; `None` when missing.
+    fn organisation(
+        raw: &str,
+        kind: NameKind,
+        entities: &mut Entities,
+        findings: &mut Findings,
+    ) -> Option<String> {
+        let name = normalize::display_name(&clean::text(raw, findings)?);
+        let id = normalize::entity_id(&name);
+        if id.is_empty() {
+            return None;
+        }
+        let map = match kind {
+            NameKind::Institution => &mut entities.institutions,
+            _ => &mut entities.companies,
+        };
+        first_name_wins(map, &mut entities.name_forms, kind, &id, &name);
+        Some(id)
+    }
+
+    fn jobs(
+        &self,
+        employment: &[EmploymentEntry<'_>],
+        record: &mut LearnerRecord,
+        findings: &mut Findings,
+        entities: &mut Entities,
+    ) -> Vec<Period> {
+        let mut periods = Vec::new();
+        for job in employment {
+            let name = if job.organisation_name.0.is_some() {
+                job.organisation_name.as_str()
+            } else {
+                if job.organization_name.0.is_some() {
+                    findings.add(Finding::OrganizationSpelling);
+                }
+                job.organization_name.as_str()
+            };
+            let start = clean::date(job.start_date.as_str(), findings);
+            let end = clean::date(job.end_date.as_str(), findings);
+            let is_current =
+                clean::flag(job.is_current.as_str(), findings).unwrap_or(false) || end == DateValue::Ongoing;
+            if let (Some(s), Some(e)) = (start.known(), end.known())
+                && e < s
+            {
+                findings.add(Finding::JobEndBeforeStart);
+            }
+            if let Some(s) = start.known() {
+                let end = if is_current {
+                    None
+                } else {
+                    end.known().filter(|e| *e >= s)
+                };
+                if is_current || end.is_some() {
+                    periods.push(Period { start: s, end });
+                }
+            }
+            let Some(company) = Self::organisation(name, NameKind::Company, entities, findings) else {
+                findings.add(Finding::EntryWithoutName);
+                continue;
+            };
+            let years = clean::number(job.duration_in_years.as_str(), findings);
+            let mut props = Props::default();
+            props.str("position", clean::text(job.job_title.as_str(), findings));
+            props.date("startDate", start.known());
+            props.date("endDate", end.known());
+            props.bool("isCurrent", Some(is_current));
+            props.str("source", Some("employment_details".to_string()));
+            props.int(
+                "durationMonths",
+                years.map(|y| (y * 12.0).round() as i64).filter(|m| *m >= 0),
+            );
+            record.works_for.push(Rel {
+                target: company,
+                props,
+            });
+        }
+        periods
+    }
+
+    /// Returns the latest placement start date, when the current status
+    /// began as far as the data says.
+    fn placements(
+        &self,
+        placement: &[PlacementEntry<'_>],
+        record: &mut LearnerRecord,
+        findings: &mut Findings,
+        entities: &mut Entities,
+    ) -> Option<NaiveDate> {
+        let mut latest_start = None;
+        for entry in placement {
+            let start = clean::date(entry.job_start_date.as_str(), findings).known();
+            latest_start = latest_start.max(start);
+            if entry.business_name.0.is_some() {
+                let Some(company) = Self::organisation(
+                    entry.business_name.as_str(),
+                    NameKind::Company,
+                    entities,
+                    findings,
+                ) else {
+                    findings.add(Finding::EntryWithoutName);
+                    continue;
+                };
+                let mut props = Props::default();
+                props.date("startDate", start);
+                props.int(
+                    "jobsCreated",
+                    clean::integer(entry.jobs_created_to_date.as_str(), findings),
+                );
+                props.float(
+                    "capitalSecured",
+                    clean::number(entry.capital_secured_todate.as_str(), findings),
+                );
+                props.int(
+                    "femaleOpportunities",
+                    clean::integer(entry.female_opp_todate.as_str(), findings),
+                );
+                record.runs_venture.push(Rel {
+                    target: company,
+                    props,
+                });
+                continue;
+            }
+            let name = if entry.organisation_name.0.is_some() {
+                entry.organisation_name.as_str()
+            } else {
+                entry.organization_name.as_str()
+            };
+            let Some(company) = Self::organisation(name, NameKind::Company, entities, findings) else {
+                findings.add(Finding::EntryWithoutName);
+                continue;
+            };
+            let mut props = Props::default();
+            props.str("position", clean::text(entry.job_title.as_str(), findings));
+            props.date("startDate", start);
+            props.bool("isCurrent", Some(true));
+            props.str(
+                "employmentType",
+                clean::text(entry.employment_type.as_str(), findings),
+            );
+            props.str("salaryRange", clean::text(entry.salary_range.as_str(), findings));
+            props.str("source", Some("placement_details".to_string()));
+            record.works_for.push(Rel {
+                target: company,
+                props,
+            });
+        }
+        latest_start
+    }
+
+    fn studies(
+        &self,
+        education: &[EducationEntry<'_>],
+        record: &mut LearnerRecord,
+        findings: &mut Findings,
+        entities: &mut Entities,
+    ) {
+        for entry in education {
+            let Some(institution) = Self::organisation(
+                entry.institution_name.as_str(),
+                NameKind::Institution,
+                entities,
+                findings,
+            ) else {
+                findings.add(Finding::EntryWithoutName);
+                continue;
+            };
+            let mut props = Props::default();
+            props.str(
+                "fieldOfStudy",
+                clean::text(entry.field_of_study.as_str(), findings),
+            );
+            props.str(
+                "levelOfStudy",
+                clean::text(entry.level_of_study.as_str(), findings),
+            );
+            props.date(
+                "startDate",
+                clean::date(entry.start_date.as_str(), findings).known(),
+            );
+            props.date("endDate", clean::date(entry.end_date.as_str(), findings).known());
+            props.bool("graduated", clean::flag(entry.graduated.as_str(), findings));
+            record.studied_at.push(Rel {
+                target: institution,
+                props,
+            });
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! `learngraph check`: every injected fault is reported with a fitting
+//! reason, no clean row is rejected, counts follow the file, and bad input
+//! or too many rejects give clear errors and exit codes.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use serde_json::Value;
+
+fn check_json(dir: &Path, input: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["check", input.to_str().expect("utf-8"), "--json"];
+    args.extend_from_slice(extra);
+    let output = common::run_ok(dir, &args);
+    serde_json::from_slice(&output.stdout).expect("check --json prints one JSON document")
+}
+
+/// The rejects file as record number -> reason.
+fn rejects(path: &Path) -> HashMap<u64, String> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .from_path(path)
+        .expect("rejects file exists");
+    assert_eq!(
+        rdr.headers().expect("header").iter().collect::<Vec<_>>(),
+        ["record", "line", "reason", "detail", "raw"]
+    );
+    rdr.byte_records()
+        .map(|r| {
+            let r = r.expect("rejects row");
+            let record: u64 = std::str::from_utf8(&r[0])
+                .expect("utf-8")
+                .parse()
+                .expect("number");
+            assert!(!r[3].is_empty(), "every reject has an explanation");
+            assert!(!r[4].is_empty(), "every reject keeps its raw text");
+            (record, String::from_utf8(r[2].to_vec()).expect("utf-8"))
+        })
+        .collect()
+}
+
+/// Faults listed by the generator: record -> (fault, expected outcome).
+fn faults(path: &Path) -> HashMap<u64, (String, String)> {
+    csv::Reader::from_path(path)
+        .expect("sidecar exists")
+        .deserialize::<(u64, u64, String, String)>()
+        .map(|r| {
+            let (_, record, fault, expected) = r.expect("sidecar row");
+            (record, (fault, expected))
+        })
+        .collect()
+}
+
+#[test]
+fn every_injected_fault_is_reported_and_no_clean_row_is_rejected() {
+    let dir = common::temp_dir();
+    let input = common::generate(dir.path(), "dirty.csv", 20_000, 9, 0.01);
+    let report = check_json(dir.path(), &input, &[]);
+    let rejected = rejects(&dir.path().join("dirty.csv.rejects.csv"));
+    let injected = faults(&dir.path().join("dirty.csv.faults.csv"));
+    assert!(injected.len() > 150, "{} faults", injected.len());
+
+    let fitting = |fault: &str| match fault {
+        "broken_json" => "invalid_json",
+        "missing_column" | "extra_column" => "wrong_column_count",
+        "empty_key" => "missing_key",
+        "invalid_utf8" => "invalid_utf8",
+        other => panic!("{other} is not a rejecting fault"),
+    };
+    let mut cleaned: HashMap<&str, u64> = HashMap::new();
+    for (record, (fault, expected)) in &injected {
+        if expected == "rejected" {
+            assert_eq!(
+                rejected.get(record).map(String::as_str),
+                Some(fitting(fault)),
+                "record {record} with {fault}"
+            );
+        } else {
+            assert!(
+                !rejected.contains_key(record),
+                "record {record} with {fault} must load, cleaned"
+            );
+            *cleaned.entry(fault.as_str()).or_default() += 1;
+        }
+    }
+
+    // Rows with a repeated key: found independently, in file order, among
+    // the rows not rejected for a fault.
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(&input)
+        .expect("input");
+    let mut seen = HashSet::new();
+    let mut duplicates = HashSet::new();
+    for (i, row) in rdr.byte_records().enumerate() {
+        let record = i as u64 + 1;
+        let row = row.expect("row");
+        if injected.get(&record).is_some_and(|(_, e)| e == "rejected") {
+            continue;
+        }
+        if !seen.insert(row[0].to_vec()) {
+            duplicates.insert(record);
+        }
+    }
+    for (record, reason) in &rejected {
+        let from_fault = injected.get(record).is_some_and(|(_, e)| e == "rejected");
+        assert!(
+            from_fault || (duplicates.contains(record) && reason == "duplicate_key"),
+            "clean record {record} rejected as {reason}"
+        );
+    }
+
+    // Cleaned faults are counted by the quality report, and the totals add up.
+    let findings = &report["findings"];
+    assert!(findings["nul_bytes_removed"].as_u64().unwrap_or(0) >= cleaned["nul_byte"]);
+    assert_eq!(
+        findings["unknown_country"].as_u64(),
+        Some(cleaned["unknown_country"])
+    );
+    let unknown_total: u64 = report["unknown_countries"]
+        .as_object()
+        .expect("map")
+        .values()
+        .filter_map(Value::as_u64)
+        .sum();
+    assert_eq!(unknown_total, cleaned["unknown_country"]);
+    assert_eq!(report["rows_read"].as_u64(), Some(20_000));
+    assert_eq!(report["rows_rejected"].as_u64(), Some(rejected.len() as u64));
+    assert_eq!(
+        report["rows_loaded"].as_u64(),
+        Some(20_000 - rejected.len() as u64)
+    );
+    let by_reason: u64 = report["rejected_by_reason"]
+        .as_object()
+        .expect("map")
+        .values()
+        .filter_map(Value::as_u64)
+        .sum();
+    assert_eq!(by_reason, rejected.len() as u64);
+}
+
+#[test]
+fn counts_follow_the_file() {
+    let dir = common::temp_dir();
+    let input = common::generate(dir.path(), "clean.csv", 30_000, 4, 0.0);
+    let report = check_json(dir.path(), &input, &[]);
+    let nodes = &report["nodes"];
+    let rels = &report["relationships"];
+    let loaded = report["rows_loaded"].as_u64().expect("number");
+
+    // Independent counts from the raw file.
+    let mut rdr = csv::Reader::from_path(&input).expect("input");
+    let mut keys = HashSet::new();
+    let mut cohorts = HashSet::new();
+    let mut studies = 0u64;
+    for row in rdr.records() {
+        let row = row.expect("row");
+        if !keys.insert(row[0].to_string()) {
+            continue;
+        }
+        let learning: Value = serde_json::from_str(&row[27]).expect("json");
+        cohorts.insert(learning[0]["cohort_code"].as_str().expect("code").to_string());
+        let education: Value = serde_json::from_str(&row[35]).expect("json");
+        studies += education.as_array().expect("array").len() as u64;
+    }
+    assert_eq!(
+        report["rows_rejected"].as_u64(),
+        Some(30_000 - keys.len() as u64),
+        "only duplicate keys"
+    );
+    assert_eq!(nodes["Learner"].as_u64(), Some(keys.len() as u64));
+    assert_eq!(nodes["Learner"].as_u64(), Some(loaded));
+    assert_eq!(rels["ENROLLED_IN"].as_u64(), Some(loaded));
+    assert_eq!(nodes["Program"].as_u64(), Some(cohorts.len() as u64));
+    assert_eq!(rels["STUDIED_AT"].as_u64(), Some(studies));
+    assert_eq!(nodes["Country"].as_u64(), Some(168));
+    assert_eq!(nodes["LearningState"].as_u64(), Some(4));
+    assert_eq!(nodes["ProfessionalStatus"].as_u64(), Some(5));
+    assert_eq!(rels["IN_COUNTRY"], nodes["City"]);
+    assert!(rels["HAS_LEARNING_STATE"].as_u64().expect("n") >= loaded);
+    assert!(
+        rels.get("RESIDES_IN").is_none(),
+        "optional relationships are off by default"
+    );
+}
+
+#[test]
+fn results_do_not_depend_on_thread_or_chunk_counts() {
+    let dir = common::temp_dir();
+    let input = common::generate(dir.path(), "t.csv", 8_000, 21, 0.01);
+    let mut one = check_json(
+        dir.path(),
+        &input,
+        &["--transform-threads", "1", "--chunk-size", "7"],
+    );
+    let mut two = check_json(
+        dir.path(),
+        &input,
+        &["--transform-threads", "3", "--chunk-size", "1000"],
+    );
+    for report in [&mut one, &mut two] {
+        let object = report.as_object_mut().expect("object");
+        object.remove("seconds");
+        object.remove("rows_per_second");
+    }
+    assert_eq!(one, two);
+}
+
+#[test]
+fn too_many_rejects_fail_with_exit_code_3() {
+    let dir = common::temp_dir();
+    let input = common::generate(dir.path(), "bad.csv", 3_000, 2, 0.05);
+    let output = common::run_in(
+        dir.path(),
+        &[
+            "check",
+            input.to_str().expect("utf-8"),
+            "--max-error-rate",
+            "0.01",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(3));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("FAILED") && stdout.contains("max_error_rate"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn unreadable_input_gives_a_clear_error() {
+    let dir = common::temp_dir();
+    let missing = common::run_in(dir.path(), &["check", "no-such-file.csv"]);
+    assert_eq!(missing.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("no-such-file.csv") && stderr.contains("cannot open"),
+        "{stderr}"
+    );
+
+    std::fs::write(dir.path().join("empty.csv"), b"").expect("write");
+    let empty = common::run_in(dir.path(), &["check", "empty.csv"]);
+    assert_eq!(empty.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("is empty"));
+
+    std::fs::write(dir.path().join("short.csv"), b"hashed_email,sand_id\nabc,n/a\n").expect("write");
+    let short = common::run_in(dir.path(), &["check", "short.csv"]);
+    assert_eq!(short.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&short.stderr);
+    assert!(
+        stderr.contains("lacks the columns") && stderr.contains("learning_details"),
+        "{stderr}"
+    );
+}

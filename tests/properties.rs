@@ -1,0 +1,115 @@
+//! Property tests: the reader and the transform never panic on arbitrary
+//! bytes or field values, missing-value markers never reach the graph, and
+//! chunking never changes what is read.
+
+use std::io::Write;
+
+use learngraph::graph::records::{Entities, Value};
+use learngraph::source::columns::COLUMNS;
+use learngraph::source::reader::{ChunkReader, for_each_record};
+use learngraph::transform::quality::Findings;
+use learngraph::transform::{Fields, TransformOptions, Transformer, decode};
+use proptest::prelude::*;
+
+fn read_all(content: &[u8], records_per_chunk: u64) -> Option<Vec<Vec<Vec<u8>>>> {
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    file.write_all(content).expect("write");
+    let mut reader = ChunkReader::open(file.path(), records_per_chunk).expect("opens");
+    reader.header().ok()?;
+    let mut records = Vec::new();
+    while let Some(chunk) = reader.next_chunk().expect("reads") {
+        for_each_record(&chunk, |record, _| {
+            records.push(record.iter().map(<[u8]>::to_vec).collect())
+        });
+    }
+    Some(records)
+}
+
+/// Values the export holds, with the odd ones, and arbitrary text.
+fn field_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        Just("n/a".to_string()),
+        Just("N/A".to_string()),
+        Just("-99".to_string()),
+        Just("-99.0".to_string()),
+        Just("1970-01-01".to_string()),
+        Just("9999-12-31".to_string()),
+        Just("1.0".to_string()),
+        Just("[]".to_string()),
+        Just("[{}]".to_string()),
+        Just(r#"[{"enrollment_status":"Dropped out","cohort_code":"SE-C1","program_start_date":"2024-01-01","program_end_date":"1970-01-01"}]"#.to_string()),
+        Just(r#"[{"organization_name":"n/a","start_date":"2024-13-45","end_date":"9999-12-31","is_current":"1.0"}]"#.to_string()),
+        Just(r#"[{"business_name":"X","jobs_created_to_date":-99,"capital_secured_todate":1e300}]"#.to_string()),
+        Just(r#"[{"institution_name":"  ","graduated":null}]"#.to_string()),
+        Just("Côte d'Ivoire".to_string()),
+        Just("C++, c#, ,n/a,,🚀".to_string()),
+        Just("20250931".to_string()),
+        ".{0,40}",
+        "[\\[\\]{}\",:0-9a-z\\\\]{0,30}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_reader_never_panics_on_arbitrary_bytes(body in proptest::collection::vec(any::<u8>(), 0..2_000), chunk in 1u64..5) {
+        let mut content = b"a,b,c\n".to_vec();
+        content.extend_from_slice(&body);
+        let records = read_all(&content, chunk).expect("the header is fine");
+        prop_assert!(records.len() <= body.len() + 1);
+    }
+
+    #[test]
+    fn chunking_never_changes_what_is_read(
+        rows in proptest::collection::vec(proptest::collection::vec(".{0,12}", 3), 0..40),
+        chunk in 1u64..6,
+    ) {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(["a", "b", "c"]).expect("header");
+        for row in &rows {
+            writer.write_record(row).expect("row");
+        }
+        let content = writer.into_inner().expect("bytes");
+        let records = read_all(&content, chunk).expect("header");
+        // The csv format cannot tell a single empty field from a blank line.
+        let expected: Vec<Vec<Vec<u8>>> = rows
+            .iter()
+            .map(|r| r.iter().map(|f| f.as_bytes().to_vec()).collect())
+            .collect();
+        prop_assert_eq!(records, expected);
+    }
+
+    #[test]
+    fn the_transform_never_panics_and_never_writes_missing_markers(
+        values in proptest::collection::vec(field_value(), COLUMNS.len()),
+    ) {
+        let transformer = Transformer::new(TransformOptions::default());
+        let raw = csv::ByteRecord::from(values.iter().map(String::as_str).collect::<Vec<_>>());
+        let Ok(record) = decode(&raw) else { return Ok(()); };
+        let mut findings = Findings::default();
+        let mut entities = Entities::default();
+        if let Ok(learner) = transformer.transform(&Fields::new(&record), &mut findings, &mut entities) {
+            prop_assert!(!learner.key.is_empty());
+            let all_props = std::iter::once(&learner.props)
+                .chain(learner.enrollments.iter().map(|r| &r.props))
+                .chain(learner.works_for.iter().map(|r| &r.props))
+                .chain(learner.runs_venture.iter().map(|r| &r.props))
+                .chain(learner.studied_at.iter().map(|r| &r.props));
+            for props in all_props {
+                for (key, value) in &props.0 {
+                    match value {
+                        Value::Str(s) => prop_assert!(!s.trim().is_empty() && !s.eq_ignore_ascii_case("n/a") && !s.contains('\0'), "{key} = {s:?}"),
+                        Value::Int(n) => prop_assert!(*n != -99, "{key}"),
+                        Value::Float(n) => prop_assert!(*n != -99.0 && n.is_finite(), "{key}"),
+                        Value::Date(d) => prop_assert!(d.to_string() != "1970-01-01" && d.to_string() != "9999-12-31", "{key}"),
+                        Value::Bool(_) => {}
+                    }
+                }
+            }
+            prop_assert_eq!(learner.learning_states.iter().filter(|r| r.props.get("isCurrent") == Some(&Value::Bool(true))).count(), 1);
+            prop_assert_eq!(learner.professional_states.iter().filter(|r| r.props.get("isCurrent") == Some(&Value::Bool(true))).count(), 1);
+        }
+    }
+}
