@@ -6,6 +6,11 @@ use clap::{Parser, Subcommand};
 
 use learngraph::commands::{self, Outcome};
 
+/// Transform threads allocate and the consumer frees: mimalloc handles that
+/// pattern far better than the system allocator (measured in BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "learngraph",

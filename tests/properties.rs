@@ -8,7 +8,7 @@ use learngraph::graph::records::{Entities, Value};
 use learngraph::source::columns::COLUMNS;
 use learngraph::source::reader::{ChunkReader, for_each_record};
 use learngraph::transform::quality::Findings;
-use learngraph::transform::{Fields, TransformOptions, Transformer, decode};
+use learngraph::transform::{TransformOptions, Transformer, decode};
 use proptest::prelude::*;
 
 fn read_all(content: &[u8], records_per_chunk: u64) -> Option<Vec<Vec<Vec<u8>>>> {
@@ -87,10 +87,10 @@ proptest! {
     ) {
         let transformer = Transformer::new(TransformOptions::default());
         let raw = csv::ByteRecord::from(values.iter().map(String::as_str).collect::<Vec<_>>());
-        let Ok(record) = decode(&raw) else { return Ok(()); };
+        let Ok(fields) = decode(&raw) else { return Ok(()); };
         let mut findings = Findings::default();
         let mut entities = Entities::default();
-        if let Ok(learner) = transformer.transform(&Fields::new(&record), &mut findings, &mut entities) {
+        if let Ok(learner) = transformer.transform(&fields, &mut findings, &mut entities) {
             prop_assert!(!learner.key.is_empty());
             let all_props = std::iter::once(&learner.props)
                 .chain(learner.enrollments.iter().map(|r| &r.props))

@@ -2,8 +2,7 @@
 //! collected across the file. Property values are typed: dates are dates,
 //! numbers are numbers, and a missing value is an absent property.
 
-use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use chrono::NaiveDate;
 
@@ -114,7 +113,7 @@ pub struct Entities {
 }
 
 /// Which kind of named entity a display form belongs to.
-#[derive(Clone, Copy, Hash)]
+#[derive(Clone, Copy)]
 pub enum NameKind {
     Skill,
     Company,
@@ -124,9 +123,12 @@ pub enum NameKind {
 
 /// Remembers that `name` was seen as a display form of `id`.
 pub fn note_form(forms: &mut HashSet<u64>, kind: NameKind, id: &str, name: &str) {
-    let mut hasher = std::hash::DefaultHasher::new();
-    (kind, id, name).hash(&mut hasher);
-    forms.insert(hasher.finish());
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    hasher.update(&[kind as u8]);
+    hasher.update(id.as_bytes());
+    hasher.update(&[0xFF]);
+    hasher.update(name.as_bytes());
+    forms.insert(hasher.digest());
 }
 
 /// Inserts `name` under `id` unless the id is known (the first display form

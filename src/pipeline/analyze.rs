@@ -2,8 +2,7 @@
 //! entities collected, rejects written, and the graph's expected counts
 //! derived. `check` prints it; a load starts from it.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -15,7 +14,7 @@ use crate::pipeline::rejects::{RejectsError, RejectsWriter};
 use crate::pipeline::scan::{ScanError, scan};
 use crate::source::reader::{Chunk, SourceError, for_each_record};
 use crate::transform::quality::{Finding, Findings};
-use crate::transform::{Fields, Reject, TransformOptions, Transformer, decode};
+use crate::transform::{Reject, TransformOptions, Transformer, decode};
 
 /// The result of one row, in file order.
 pub struct RowResult {
@@ -39,12 +38,10 @@ pub struct TransformedChunk {
 pub fn transform_chunk(chunk: Chunk, transformer: &Transformer) -> TransformedChunk {
     let mut findings = Findings::default();
     let mut entities = Entities::default();
-    let mut rows = Vec::new();
+    let mut rows = Vec::with_capacity(chunk.records);
     for_each_record(&chunk, |record, raw| {
-        let result = decode(record).and_then(|decoded| {
-            let fields = Fields::new(&decoded);
-            transformer.transform(&fields, &mut findings, &mut entities)
-        });
+        let result =
+            decode(record).and_then(|fields| transformer.transform(&fields, &mut findings, &mut entities));
         rows.push(RowResult {
             line: raw.line,
             raw: raw.start..raw.start + raw.raw.len(),
@@ -59,28 +56,64 @@ pub fn transform_chunk(chunk: Chunk, transformer: &Transformer) -> TransformedCh
     }
 }
 
+/// What the analysis keeps of an accepted row: its key's fingerprint and the
+/// relationships it writes.
+pub struct RowSummary {
+    pub key: u128,
+    pub tally: RelTally,
+}
+
+/// A chunk as the analysis needs it: transformed, with each record reduced
+/// to its summary on the worker thread.
+pub struct SummarizedChunk {
+    pub bytes: Vec<u8>,
+    pub rows: Vec<(u64, Range<usize>, Result<RowSummary, Reject>)>,
+    pub findings: Findings,
+    pub entities: Entities,
+}
+
+fn summarize_chunk(chunk: Chunk, transformer: &Transformer) -> SummarizedChunk {
+    let transformed = transform_chunk(chunk, transformer);
+    let rows = transformed
+        .rows
+        .into_iter()
+        .map(|row| {
+            let summary = row.result.map(|record| {
+                let mut tally = RelTally::default();
+                tally.add(&record);
+                RowSummary {
+                    key: key_fingerprint(&record.key),
+                    tally,
+                }
+            });
+            (row.line, row.raw, summary)
+        })
+        .collect();
+    SummarizedChunk {
+        bytes: transformed.bytes,
+        rows,
+        findings: transformed.findings,
+        entities: transformed.entities,
+    }
+}
+
 /// A 128-bit fingerprint of a learner key: 16 bytes per key instead of the
 /// key itself keeps the duplicate check small for millions of rows.
 pub fn key_fingerprint(key: &str) -> u128 {
-    let half = |salt: u8| {
-        let mut hasher = std::hash::DefaultHasher::new();
-        salt.hash(&mut hasher);
-        key.hash(&mut hasher);
-        hasher.finish()
-    };
-    (u128::from(half(0)) << 64) | u128::from(half(1))
+    xxhash_rust::xxh3::xxh3_128(key.as_bytes())
 }
 
 /// Remembers the first line of every learner key, in file order.
 #[derive(Default)]
 pub struct KeyRegistry {
-    first_lines: HashMap<u128, u64>,
+    first_lines: rustc_hash::FxHashMap<u128, u64>,
 }
 
 impl KeyRegistry {
-    /// `Ok` for the first row with `key`, or the duplicate-key rejection.
-    pub fn register(&mut self, key: &str, line: u64) -> Result<(), Reject> {
-        match self.first_lines.entry(key_fingerprint(key)) {
+    /// `Ok` for the first row with the key `fingerprint`, or the
+    /// duplicate-key rejection.
+    pub fn register(&mut self, fingerprint: u128, line: u64) -> Result<(), Reject> {
+        match self.first_lines.entry(fingerprint) {
             std::collections::hash_map::Entry::Occupied(first) => Err(Reject::DuplicateKey {
                 first_line: *first.get(),
             }),
@@ -162,7 +195,7 @@ pub fn analyze(
         rows_read: 0,
         rows_loaded: 0,
         rejected_by_reason: BTreeMap::new(),
-        rejected_records: HashSet::new(),
+        rejected_records: HashSet::default(),
         rejects_file: rejects_file.clone(),
         findings: Findings::default(),
         entities: Entities::default(),
@@ -174,19 +207,16 @@ pub fn analyze(
         input,
         config.etl.transform_threads,
         config.etl.chunk_size,
-        |chunk| transform_chunk(chunk, &transformer),
-        |chunk: TransformedChunk| -> Result<(), RejectsError> {
-            for row in &chunk.rows {
+        |chunk| summarize_chunk(chunk, &transformer),
+        |chunk: SummarizedChunk| -> Result<(), RejectsError> {
+            for (line, raw, result) in chunk.rows {
                 analysis.rows_read += 1;
                 let record_number = analysis.rows_read;
-                let outcome = match &row.result {
-                    Ok(record) => keys.register(&record.key, row.line).map(|()| record),
-                    Err(reject) => Err(reject.clone()),
-                };
+                let outcome = result.and_then(|summary| keys.register(summary.key, line).map(|()| summary));
                 match outcome {
-                    Ok(record) => {
+                    Ok(summary) => {
                         analysis.rows_loaded += 1;
-                        analysis.tally.add(record);
+                        analysis.tally.merge(&summary.tally);
                     }
                     Err(reject) => {
                         if matches!(reject, Reject::DuplicateKey { .. }) {
@@ -194,7 +224,7 @@ pub fn analyze(
                         }
                         *analysis.rejected_by_reason.entry(reject.code()).or_default() += 1;
                         analysis.rejected_records.insert(record_number);
-                        rejects.write(record_number, row.line, &reject, &chunk.bytes[row.raw.clone()])?;
+                        rejects.write(record_number, line, &reject, &chunk.bytes[raw])?;
                     }
                 }
             }

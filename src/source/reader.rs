@@ -18,6 +18,9 @@ pub struct Chunk {
     pub index: u64,
     /// The physical line (1-based) the chunk's first record starts on.
     pub first_line: u64,
+    /// How many records the chunk holds (as found by the splitter; a
+    /// record cut at the end of a runaway quote may add one).
+    pub records: usize,
     pub bytes: Vec<u8>,
 }
 
@@ -100,22 +103,15 @@ impl ChunkReader {
     }
 
     fn fill(&mut self) -> Result<(), SourceError> {
-        let start = self.pending.len();
-        self.pending.resize(start + READ_BYTES, 0);
-        let n = loop {
-            match self.file.read(&mut self.pending[start..]) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(source) => {
-                    self.pending.truncate(start);
-                    return Err(SourceError::Read {
-                        path: self.path.clone(),
-                        source,
-                    });
-                }
-            }
-        };
-        self.pending.truncate(start + n);
+        // `read_to_end` on a bounded reader fills spare capacity without
+        // zeroing it first.
+        let n = (&mut self.file)
+            .take(READ_BYTES as u64)
+            .read_to_end(&mut self.pending)
+            .map_err(|source| SourceError::Read {
+                path: self.path.clone(),
+                source,
+            })?;
         if n == 0 {
             self.eof = true;
         }
@@ -129,15 +125,19 @@ impl ChunkReader {
     }
 
     /// Scans unscanned bytes until the chunk's last record boundary is found.
+    ///
+    /// Newlines are sparse and quotes dense (JSON cells), so the scan jumps
+    /// from newline to newline and counts the quotes between in bulk: a
+    /// newline ends a record when the quotes before it are even.
     fn scan(&mut self, target_records: u64) {
         let from = self.scanned;
         let bytes = &self.pending[from..];
         self.scanned = self.pending.len();
-        for offset in memchr::memchr2_iter(b'"', b'\n', bytes) {
-            if bytes[offset] == b'"' {
-                self.in_quotes = !self.in_quotes;
-                continue;
-            }
+        let mut segment_start = 0;
+        for offset in memchr::memchr_iter(b'\n', bytes) {
+            let quotes = bytecount::count(&bytes[segment_start..offset], b'"');
+            self.in_quotes ^= quotes % 2 == 1;
+            segment_start = offset + 1;
             self.lines_scanned += 1;
             let end = from + offset + 1;
             self.last_newline = Some((end, self.lines_scanned));
@@ -150,13 +150,19 @@ impl ChunkReader {
                 }
             }
         }
+        let quotes = bytecount::count(&bytes[segment_start..], b'"');
+        self.in_quotes ^= quotes % 2 == 1;
     }
 
     /// Hands out `pending[..end]`, which holds `lines` newlines, and starts
     /// scanning afresh at the record boundary that follows.
-    fn take(&mut self, end: usize, lines: u64) -> (u64, Vec<u8>) {
-        let rest = self.pending.split_off(end);
-        let bytes = std::mem::replace(&mut self.pending, rest);
+    fn take(&mut self, end: usize, lines: u64) -> (u64, usize, Vec<u8>) {
+        let records = self.records_scanned as usize;
+        // Copy the chunk out and keep `pending`'s capacity: regrowing a
+        // fresh buffer for every chunk made the kernel zero new pages for a
+        // fifth of the run (see BENCHMARKS.md).
+        let bytes = self.pending[..end].to_vec();
+        self.pending.drain(..end);
         self.scanned = 0;
         self.in_quotes = false;
         self.lines_scanned = 0;
@@ -165,12 +171,12 @@ impl ChunkReader {
         self.last_newline = None;
         let first_line = self.next_line;
         self.next_line += lines;
-        (first_line, bytes)
+        (first_line, records.max(1), bytes)
     }
 
     /// The next `target_records` records (fewer at the end of the file), or
     /// `None` at the end.
-    fn next_records(&mut self, target_records: u64) -> Result<Option<(u64, Vec<u8>)>, SourceError> {
+    fn next_records(&mut self, target_records: u64) -> Result<Option<(u64, usize, Vec<u8>)>, SourceError> {
         loop {
             if let Some((end, lines)) = self.cut {
                 return Ok(Some(self.take(end, lines)));
@@ -199,7 +205,7 @@ impl ChunkReader {
             path: path.clone(),
             message,
         };
-        let Some((_, bytes)) = self.next_records(1)? else {
+        let Some((_, _, bytes)) = self.next_records(1)? else {
             return Err(SourceError::Empty {
                 path: self.path.clone(),
             });
@@ -224,12 +230,13 @@ impl ChunkReader {
     /// The next chunk, or `None` at the end of the file.
     pub fn next_chunk(&mut self) -> Result<Option<Chunk>, SourceError> {
         let target = self.records_per_chunk;
-        Ok(self.next_records(target)?.map(|(first_line, bytes)| {
+        Ok(self.next_records(target)?.map(|(first_line, records, bytes)| {
             let index = self.next_index;
             self.next_index += 1;
             Chunk {
                 index,
                 first_line,
+                records,
                 bytes,
             }
         }))
@@ -297,7 +304,7 @@ pub fn for_each_record(chunk: &Chunk, mut each: impl FnMut(&csv::ByteRecord, Raw
         while start < chunk.bytes.len() && matches!(chunk.bytes[start], b'\r' | b'\n') {
             start += 1;
         }
-        line += memchr::memchr_iter(b'\n', &chunk.bytes[counted_to..start]).count() as u64;
+        line += bytecount::count(&chunk.bytes[counted_to..start], b'\n') as u64;
         counted_to = start;
         match rdr.read_byte_record(&mut record) {
             Ok(true) => {}

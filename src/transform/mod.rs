@@ -75,31 +75,32 @@ pub struct Transformer {
     options: TransformOptions,
 }
 
-/// The fields of one row, by column, as text.
+/// The fields of one row, by column, as text: checked once, not copied.
 pub struct Fields<'r> {
-    record: &'r csv::StringRecord,
+    values: [&'r str; COLUMNS.len()],
 }
 
 impl<'r> Fields<'r> {
-    pub fn new(record: &'r csv::StringRecord) -> Self {
-        Fields { record }
-    }
     fn get(&self, column: usize) -> &'r str {
-        self.record.get(column).unwrap_or("")
+        self.values[column]
     }
 }
 
-/// Checks the shape of a raw record and decodes it as UTF-8.
-pub fn decode(raw: &csv::ByteRecord) -> Result<csv::StringRecord, Reject> {
+/// Checks the shape of a raw record and that every field is UTF-8.
+pub fn decode(raw: &csv::ByteRecord) -> Result<Fields<'_>, Reject> {
     if raw.len() != COLUMNS.len() {
         return Err(Reject::WrongColumnCount {
             found: raw.len(),
             expected: COLUMNS.len(),
         });
     }
-    csv::StringRecord::from_byte_record(raw.clone()).map_err(|e| Reject::InvalidUtf8 {
-        column: COLUMNS.get(e.utf8_error().field()).copied().unwrap_or("?"),
-    })
+    let mut values = [""; COLUMNS.len()];
+    for (column, (value, bytes)) in values.iter_mut().zip(raw.iter()).enumerate() {
+        *value = std::str::from_utf8(bytes).map_err(|_| Reject::InvalidUtf8 {
+            column: COLUMNS[column],
+        })?;
+    }
+    Ok(Fields { values })
 }
 
 fn json_array<'a, T: serde::Deserialize<'a>>(cell: &'a str, column: usize) -> Result<Vec<T>, Reject> {

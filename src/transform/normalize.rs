@@ -7,8 +7,14 @@
 /// The display form of a name: whitespace collapsed, ends trimmed, trailing
 /// dots and commas dropped.
 pub fn display_name(raw: &str) -> String {
-    let collapsed = super::clean::collapse_spaces(raw);
-    collapsed.trim_end_matches(['.', ',', ';']).trim_end().to_string()
+    let trimmed = raw.trim().trim_end_matches(['.', ',', ';']).trim_end();
+    let tidy = !trimmed.contains("  ") && !trimmed.contains(['\t', '\n', '\r']);
+    if tidy {
+        trimmed.to_string()
+    } else {
+        let collapsed = super::clean::collapse_spaces(trimmed);
+        collapsed.trim_end_matches(['.', ',', ';']).trim_end().to_string()
+    }
 }
 
 /// A slug: accents folded to ASCII, lower case, runs of other characters
@@ -84,6 +90,8 @@ mod tests {
             assert_eq!(entity_id(raw), "andela-ltd", "{raw:?}");
         }
         assert_eq!(display_name(" Andela   Ltd. "), "Andela Ltd");
+        assert_eq!(display_name("Andela Ltd."), "Andela Ltd");
+        assert_eq!(display_name("Andela\t Ltd ."), "Andela Ltd");
     }
 
     #[test]
