@@ -11,5 +11,6 @@ pub mod config;
 pub mod generate;
 pub mod graph;
 pub mod pipeline;
+pub mod sink;
 pub mod source;
 pub mod transform;

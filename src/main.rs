@@ -1,8 +1,8 @@
-//! The `learngraph` binary: parses the command line and hands each
-//! subcommand its arguments. Errors end here, printed with their causes,
-//! and become the process exit code.
+//! The `learngraph` binary: parses the command line, sets up logging, and
+//! hands each subcommand its arguments. Errors end here, printed with their
+//! causes, and become the process exit code.
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use learngraph::commands::{self, Outcome};
 
@@ -18,31 +18,67 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
     about = "Learner-profile export to Neo4j knowledge graph"
 )]
 struct Cli {
+    /// Log lines as text or as one JSON object per line (on stderr).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
     Generate(commands::generate::GenerateArgs),
     Check(commands::check::CheckArgs),
+    Load(commands::load::LoadArgs),
+    Verify(commands::verify::VerifyArgs),
+    Clear(commands::clear::ClearArgs),
 }
 
-/// Exit code when more rows were rejected than allowed.
+/// Exit codes: 0 success, 1 error, 2 usage, 3 too many rejects, 4 verify
+/// found differences.
 const EXIT_TOO_MANY_REJECTS: u8 = 3;
+const EXIT_VERIFY_FAILED: u8 = 4;
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,neo4rs=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    init_logging(cli.log_format);
     let result = match &cli.command {
         Command::Generate(args) => commands::generate::run(args),
         Command::Check(args) => commands::check::run(args),
+        Command::Load(args) => runtime().and_then(|rt| rt.block_on(commands::load::run(args))),
+        Command::Verify(args) => runtime().and_then(|rt| rt.block_on(commands::verify::run(args))),
+        Command::Clear(args) => runtime().and_then(|rt| rt.block_on(commands::clear::run(args))),
     };
     match result {
         Ok(Outcome::Success) => std::process::ExitCode::SUCCESS,
         Ok(Outcome::TooManyRejects) => std::process::ExitCode::from(EXIT_TOO_MANY_REJECTS),
+        Ok(Outcome::VerifyFailed) => std::process::ExitCode::from(EXIT_VERIFY_FAILED),
         Err(error) => {
+            tracing::error!(error = %format!("{error:#}"), "Stopped");
             eprintln!("error: {error:#}");
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }

@@ -2,7 +2,10 @@
 //! configuration flags they share.
 
 pub mod check;
+pub mod clear;
 pub mod generate;
+pub mod load;
+pub mod verify;
 
 use std::path::PathBuf;
 
@@ -14,6 +17,51 @@ pub enum Outcome {
     Success,
     /// More rows were rejected than validation.max_error_rate allows.
     TooManyRejects,
+    /// The database's counts differ from the file's.
+    VerifyFailed,
+}
+
+/// Database flags shared by the commands that connect.
+#[derive(Debug, Default, clap::Args)]
+pub struct DatabaseArgs {
+    /// Overrides neo4j.uri and NEO4J_URI (bolt://, bolt+s://, neo4j://, neo4j+s://).
+    #[arg(long)]
+    pub uri: Option<String>,
+    /// Overrides neo4j.user and NEO4J_USERNAME.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Overrides neo4j.database and NEO4J_DATABASE.
+    #[arg(long)]
+    pub database: Option<String>,
+    /// Read the password from this file (its first line); overrides
+    /// neo4j.password and NEO4J_PASSWORD.
+    #[arg(long)]
+    pub password_file: Option<PathBuf>,
+    /// Overrides neo4j.batch_size.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Overrides etl.num_workers.
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Overrides neo4j.max_connection_pool_size.
+    #[arg(long)]
+    pub pool_size: Option<usize>,
+}
+
+impl DatabaseArgs {
+    /// Adds these flags to `flags`.
+    pub fn overrides(&self, flags: FlagOverrides) -> FlagOverrides {
+        FlagOverrides {
+            uri: self.uri.clone(),
+            user: self.user.clone(),
+            database: self.database.clone(),
+            password_file: self.password_file.clone(),
+            batch_size: self.batch_size,
+            num_workers: self.workers,
+            max_connection_pool_size: self.pool_size,
+            ..flags
+        }
+    }
 }
 
 /// Configuration flags shared by the commands that read an export.

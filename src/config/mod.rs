@@ -41,6 +41,9 @@ pub struct RawNeo4j {
     pub max_connection_pool_size: Option<usize>,
     /// Rows per `UNWIND` batch.
     pub batch_size: Option<usize>,
+    /// How long to keep retrying transient errors (a lost connection, a
+    /// deadlock) before stopping with a message on how to resume.
+    pub max_retry_seconds: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -154,6 +157,7 @@ pub struct Neo4jConfig {
     pub database: String,
     pub max_connection_pool_size: usize,
     pub batch_size: usize,
+    pub max_retry_seconds: u64,
 }
 
 /// Pipeline settings.
@@ -212,6 +216,7 @@ pub const DEFAULT_NUM_WORKERS: usize = 2;
 pub const DEFAULT_CHUNK_SIZE: u64 = 1_000;
 pub const DEFAULT_CHECKPOINT_INTERVAL: u64 = 50_000;
 pub const DEFAULT_MAX_ERROR_RATE: f64 = 0.05;
+pub const DEFAULT_MAX_RETRY_SECONDS: u64 = 120;
 
 impl RawConfig {
     /// Reads a TOML file.
@@ -365,6 +370,7 @@ impl Config {
                     .unwrap_or_else(default_database),
                 max_connection_pool_size: pool,
                 batch_size,
+                max_retry_seconds: raw.neo4j.max_retry_seconds.unwrap_or(DEFAULT_MAX_RETRY_SECONDS),
             },
             etl: EtlConfig {
                 num_workers,
@@ -407,6 +413,7 @@ impl fmt::Display for Config {
             n.max_connection_pool_size
         )?;
         writeln!(f, "neo4j.batch_size = {}", n.batch_size)?;
+        writeln!(f, "neo4j.max_retry_seconds = {}", n.max_retry_seconds)?;
         writeln!(f, "etl.num_workers = {}", e.num_workers)?;
         writeln!(f, "etl.chunk_size = {}", e.chunk_size)?;
         writeln!(f, "etl.checkpoint_interval = {}", e.checkpoint_interval)?;

@@ -4,6 +4,9 @@
 //! from; [`rejects`] writes the quarantined rows; [`report`] renders results.
 
 pub mod analyze;
+pub mod load;
+pub mod progress;
 pub mod rejects;
 pub mod report;
 pub mod scan;
+pub mod verify;

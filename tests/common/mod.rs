@@ -60,3 +60,58 @@ pub fn generate(dir: &Path, name: &str, rows: u64, seed: u64, dirty: f64) -> Pat
 pub fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("a temporary folder")
 }
+
+/// The local test database, as scripts/test exports it.
+pub struct TestDb {
+    pub uri: String,
+    pub password: String,
+}
+
+/// The database the end-to-end tests use. They need it: without it they
+/// fail with a message saying how to start it, rather than pass unchecked.
+pub fn test_db() -> TestDb {
+    let uri = std::env::var("LEARNGRAPH_TEST_URI").expect(
+        "LEARNGRAPH_TEST_URI is not set: run the tests with scripts/test, which starts the local database",
+    );
+    let file = std::env::var("LEARNGRAPH_TEST_PASSWORD_FILE").expect("LEARNGRAPH_TEST_PASSWORD_FILE is set");
+    let password = std::fs::read_to_string(file)
+        .expect("password file")
+        .trim()
+        .to_string();
+    TestDb { uri, password }
+}
+
+/// Runs the binary against the test database (credentials in its
+/// environment, never on its command line).
+pub fn run_db(dir: &Path, args: &[&str]) -> Output {
+    let db = test_db();
+    Command::new(binary())
+        .args(args)
+        .current_dir(dir)
+        .env("NEO4J_URI", &db.uri)
+        .env("NEO4J_USERNAME", "root")
+        .env("NEO4J_PASSWORD", &db.password)
+        .env("NEO4J_DATABASE", "learners")
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("the learngraph binary runs")
+}
+
+/// [`run_db`], failing the test unless the command succeeds.
+pub fn run_db_ok(dir: &Path, args: &[&str]) -> Output {
+    let output = run_db(dir, args);
+    assert!(
+        output.status.success(),
+        "learngraph {args:?} failed with {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Serializes the tests that share the one test database.
+pub fn db_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

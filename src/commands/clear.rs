@@ -1,0 +1,38 @@
+//! `learngraph clear`: delete what a load wrote, in batches.
+
+use crate::commands::{ConfigArgs, DatabaseArgs, Outcome};
+use crate::graph::model::Label;
+use crate::sink::neo4j::Neo4jSink;
+
+/// Delete learners and their relationships (`--phase 2`) or the whole graph
+/// (`--all`), in batches of neo4j.batch_size. Needs `--yes`.
+#[derive(Debug, clap::Args)]
+pub struct ClearArgs {
+    /// Delete phase 2 only: Learner nodes and their relationships.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(2..=2), conflicts_with = "all", required_unless_present = "all")]
+    pub phase: Option<u8>,
+    /// Delete every node and relationship in the database.
+    #[arg(long)]
+    pub all: bool,
+    /// Confirm the deletion.
+    #[arg(long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+pub async fn run(args: &ClearArgs) -> anyhow::Result<Outcome> {
+    if !args.yes {
+        anyhow::bail!("clear deletes data from the database; add --yes to confirm");
+    }
+    let config = args
+        .config
+        .load_with(args.database.overrides(args.config.overrides()))?;
+    let sink = Neo4jSink::connect(&config).await?;
+    let labels: Option<&[Label]> = if args.all { None } else { Some(&[Label::Learner]) };
+    let deleted = sink.delete_nodes(labels, config.neo4j.batch_size).await?;
+    eprintln!("Deleted {deleted} nodes and their relationships");
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,45 @@
+//! `learngraph load`: load an export into a Neo4j-compatible database.
+
+use std::path::PathBuf;
+
+use crate::commands::{ConfigArgs, DatabaseArgs, Outcome};
+use crate::pipeline::load::{LoadError, load};
+
+/// Load an export: schema, shared entities, then learners with all their
+/// relationships, in parallel batches. Loading the same file again changes
+/// nothing.
+#[derive(Debug, clap::Args)]
+pub struct LoadArgs {
+    /// The CSV export to load.
+    pub input: PathBuf,
+    /// Print the run summary as one JSON document.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+pub async fn run(args: &LoadArgs) -> anyhow::Result<Outcome> {
+    let config = args
+        .config
+        .load_with(args.database.overrides(args.config.overrides()))?;
+    tracing::info!(configuration = %config.to_string().replace('\n', ", "), "Starting load");
+    eprintln!("Configuration:\n{config}\n");
+    match load(&args.input, &config).await {
+        Ok(summary) => {
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else {
+                print!("{}", summary.to_text());
+            }
+            Ok(Outcome::Success)
+        }
+        Err(error @ LoadError::TooManyRejects { .. }) => {
+            eprintln!("error: {error}");
+            Ok(Outcome::TooManyRejects)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

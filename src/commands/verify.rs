@@ -1,0 +1,39 @@
+//! `learngraph verify`: compare the database with the file.
+
+use std::path::PathBuf;
+
+use crate::commands::{ConfigArgs, DatabaseArgs, Outcome};
+use crate::pipeline::verify::verify;
+
+/// Compare node and relationship counts in the database with the counts the
+/// file implies (exit 4 on any difference) and answer a few analyst
+/// questions from the graph.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The CSV export that was loaded.
+    pub input: PathBuf,
+    /// Print the report as one JSON document.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+pub async fn run(args: &VerifyArgs) -> anyhow::Result<Outcome> {
+    let config = args
+        .config
+        .load_with(args.database.overrides(args.config.overrides()))?;
+    let report = verify(&args.input, &config).await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.to_text());
+    }
+    Ok(if report.passed() {
+        Outcome::Success
+    } else {
+        Outcome::VerifyFailed
+    })
+}

@@ -1,0 +1,161 @@
+//! `verify`: the graph in the database against the counts the file implies
+//! (the same [`expected_counts`](crate::graph::counts::expected_counts) that
+//! `check` prints), plus a few analyst questions answered from the graph.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::graph::counts::GraphCounts;
+use crate::pipeline::analyze::analyze;
+use crate::pipeline::load::LoadError;
+use crate::sink::neo4j::Neo4jSink;
+
+/// One count that differs.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct Difference {
+    pub what: String,
+    pub expected: u64,
+    pub actual: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AnalystAnswers {
+    /// (country code, learners), top 10.
+    pub learners_per_country: Vec<(String, i64)>,
+    /// (program, graduates), top 10.
+    pub graduates_per_program: Vec<(String, i64)>,
+    pub graduates: i64,
+    pub graduates_placed: i64,
+    /// Share of graduates whose isPlaced is true.
+    pub graduate_employment_rate: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VerifyReport {
+    pub input: PathBuf,
+    pub expected: GraphCounts,
+    pub actual: GraphCounts,
+    pub differences: Vec<Difference>,
+    pub answers: AnalystAnswers,
+}
+
+impl VerifyReport {
+    pub fn passed(&self) -> bool {
+        self.differences.is_empty()
+    }
+
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let _ = writeln!(out, "{:<37} {:>12} {:>12}", "", "expected", "in database");
+        for (section, expected, actual) in [
+            ("node", &self.expected.nodes, &self.actual.nodes),
+            (
+                "relationship",
+                &self.expected.relationships,
+                &self.actual.relationships,
+            ),
+        ] {
+            for (name, n) in expected {
+                let got = actual.get(name).copied().unwrap_or(0);
+                let mark = if got == *n { "" } else { "  <-- differs" };
+                let _ = writeln!(out, "{section:>12} {name:<24} {n:>12} {got:>12}{mark}");
+            }
+        }
+        let a = &self.answers;
+        let _ = writeln!(out, "\nLearners per country (top 10):");
+        for (country, n) in &a.learners_per_country {
+            let _ = writeln!(out, "  {country:<8} {n:>10}");
+        }
+        let _ = writeln!(out, "Graduates per program (top 10):");
+        for (program, n) in &a.graduates_per_program {
+            let _ = writeln!(out, "  {program:<32} {n:>10}");
+        }
+        let _ = writeln!(
+            out,
+            "Employment rate of graduates: {} of {} placed ({:.1}%)",
+            a.graduates_placed,
+            a.graduates,
+            a.graduate_employment_rate * 100.0
+        );
+        let _ = writeln!(
+            out,
+            "{}",
+            if self.passed() {
+                "PASSED: every count in the database equals the count derived from the file".to_string()
+            } else {
+                format!("FAILED: {} counts differ", self.differences.len())
+            }
+        );
+        out
+    }
+}
+
+fn differences(expected: &GraphCounts, actual: &GraphCounts) -> Vec<Difference> {
+    let mut out = Vec::new();
+    for (kind, e, a) in [
+        ("nodes", &expected.nodes, &actual.nodes),
+        ("relationships", &expected.relationships, &actual.relationships),
+    ] {
+        for (name, n) in e {
+            let got = a.get(name).copied().unwrap_or(0);
+            if got != *n {
+                out.push(Difference {
+                    what: format!("{kind} {name}"),
+                    expected: *n,
+                    actual: got,
+                });
+            }
+        }
+    }
+    out
+}
+
+const LEARNERS_PER_COUNTRY: &str = "MATCH (l:Learner) WHERE l.countryOfResidenceCode IS NOT NULL \
+     RETURN l.countryOfResidenceCode AS k, count(l) AS n ORDER BY n DESC, k LIMIT 10";
+const GRADUATES_PER_PROGRAM: &str = "MATCH (l:Learner)-[e:ENROLLED_IN]->(p:Program) WHERE e.enrollmentStatus = 'Graduated' \
+     RETURN coalesce(p.name, p.id) AS k, count(l) AS n ORDER BY n DESC, k LIMIT 10";
+const GRADUATES_PLACED: &str = "MATCH (l:Learner) WHERE l.currentLearningState = 'Graduate' \
+     RETURN count(l) AS n, sum(CASE WHEN l.isPlaced THEN 1 ELSE 0 END) AS placed";
+
+pub async fn verify(input: &Path, config: &Config) -> Result<VerifyReport, LoadError> {
+    let sink = Neo4jSink::connect(config).await?;
+    let analysis = {
+        let (input, config) = (input.to_path_buf(), config.clone());
+        tokio::task::spawn_blocking(move || analyze(&input, &config, |_| {}))
+            .await
+            .expect("the analysis thread does not panic")?
+    };
+    let actual = sink.counts().await?;
+    let pairs = |rows: Vec<neo4rs::Row>| -> Vec<(String, i64)> {
+        rows.iter()
+            .filter_map(|r| Some((r.get::<String>("k").ok()?, r.get::<i64>("n").ok()?)))
+            .collect()
+    };
+    let learners_per_country = pairs(sink.read(LEARNERS_PER_COUNTRY, Vec::new()).await?);
+    let graduates_per_program = pairs(sink.read(GRADUATES_PER_PROGRAM, Vec::new()).await?);
+    let placed_rows = sink.read(GRADUATES_PLACED, Vec::new()).await?;
+    let graduates = placed_rows
+        .first()
+        .and_then(|r| r.get::<i64>("n").ok())
+        .unwrap_or(0);
+    let graduates_placed = placed_rows
+        .first()
+        .and_then(|r| r.get::<i64>("placed").ok())
+        .unwrap_or(0);
+    Ok(VerifyReport {
+        input: input.to_path_buf(),
+        differences: differences(&analysis.counts, &actual),
+        expected: analysis.counts,
+        actual,
+        answers: AnalystAnswers {
+            learners_per_country,
+            graduates_per_program,
+            graduates,
+            graduates_placed,
+            graduate_employment_rate: graduates_placed as f64 / (graduates.max(1)) as f64,
+        },
+    })
+}

@@ -1,0 +1,458 @@
+//! The online sink: a Neo4j-compatible database over Bolt (Neo4j 5, Aura,
+//! or the local ArcadeDB test server).
+//!
+//! One [`Neo4jSink`] holds the connection pool (sized by
+//! `neo4j.max_connection_pool_size`) and is shared by every writer task.
+//! Each batch is one explicit transaction, retried as a whole on transient
+//! errors only ([`retry`]).
+
+pub mod cypher;
+pub mod params;
+pub mod retry;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use neo4rs::{BoltMap, BoltString, BoltType, ConfigBuilder, Graph, query};
+
+use crate::config::Config;
+use crate::graph::counts::GraphOptions;
+use crate::graph::model::{LEARNING_STATES, Label, PROFESSIONAL_STATUSES, RelType};
+use crate::graph::records::{Entities, Props};
+use retry::{RetryPolicy, with_retry};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    #[error(
+        "cannot reach the database at {uri}: {detail}; check that it runs and that neo4j.uri (or NEO4J_URI) is right \
+         (for the local one: scripts/local-db start)"
+    )]
+    Unreachable { uri: String, detail: String },
+    #[error(
+        "the database refused user {user:?}: {detail}; check neo4j.user / neo4j.password (or NEO4J_USERNAME / NEO4J_PASSWORD)"
+    )]
+    Authentication { user: String, detail: String },
+    #[error(
+        "the database {database:?} does not exist on the server: {detail}; check neo4j.database (or NEO4J_DATABASE)"
+    )]
+    UnknownDatabase { database: String, detail: String },
+    #[error("{what} failed: {source}")]
+    Query {
+        what: String,
+        #[source]
+        source: neo4rs::Error,
+    },
+}
+
+impl SinkError {
+    /// Whether the error means the database went away (so a resume can
+    /// continue once it is back).
+    pub fn is_connection_loss(&self) -> bool {
+        match self {
+            SinkError::Unreachable { .. } => true,
+            SinkError::Query { source, .. } => retry::is_retriable(source),
+            _ => false,
+        }
+    }
+}
+
+/// The shared connection and its counters.
+#[derive(Clone)]
+pub struct Neo4jSink {
+    graph: Graph,
+    policy: RetryPolicy,
+    options: GraphOptions,
+    retries: Arc<AtomicU64>,
+}
+
+fn classify_connect_error(config: &Config, error: neo4rs::Error) -> SinkError {
+    let detail = error.to_string();
+    match &error {
+        neo4rs::Error::AuthenticationError(_) => SinkError::Authentication {
+            user: config.neo4j.user.clone(),
+            detail,
+        },
+        neo4rs::Error::Neo4j(e) if e.code().starts_with("Neo.ClientError.Security") => {
+            SinkError::Authentication {
+                user: config.neo4j.user.clone(),
+                detail,
+            }
+        }
+        neo4rs::Error::Neo4j(e)
+            if e.code().contains("DatabaseNotFound") || e.message().contains("not exist") =>
+        {
+            SinkError::UnknownDatabase {
+                database: config.neo4j.database.clone(),
+                detail,
+            }
+        }
+        neo4rs::Error::Neo4j(e)
+            if e.message().to_lowercase().contains("database") && e.message().contains("found") =>
+        {
+            SinkError::UnknownDatabase {
+                database: config.neo4j.database.clone(),
+                detail,
+            }
+        }
+        _ if detail.to_lowercase().contains("authentic") || detail.contains("Unauthorized") => {
+            SinkError::Authentication {
+                user: config.neo4j.user.clone(),
+                detail,
+            }
+        }
+        _ => SinkError::Unreachable {
+            uri: config.neo4j.uri.clone(),
+            detail,
+        },
+    }
+}
+
+impl Neo4jSink {
+    /// Connects and checks the connection with a trivial query, so that a
+    /// wrong address, password or database name fails here, clearly.
+    pub async fn connect(config: &Config) -> Result<Self, SinkError> {
+        let neo4j = &config.neo4j;
+        let bolt_config = ConfigBuilder::default()
+            .uri(neo4j.uri.as_str())
+            .user(neo4j.user.as_str())
+            .password(neo4j.password.expose())
+            .db(neo4j.database.as_str())
+            .max_connections(neo4j.max_connection_pool_size)
+            .fetch_size(1_000)
+            .build()
+            .map_err(|e| SinkError::Unreachable {
+                uri: neo4j.uri.clone(),
+                detail: e.to_string(),
+            })?;
+        let graph = Graph::connect(bolt_config)
+            .await
+            .map_err(|e| classify_connect_error(config, e))?;
+        let sink = Neo4jSink {
+            graph,
+            policy: RetryPolicy::new(Duration::from_secs(config.neo4j.max_retry_seconds)),
+            options: config.graph,
+            retries: Arc::new(AtomicU64::new(0)),
+        };
+        let mut txn = sink
+            .graph
+            .start_txn()
+            .await
+            .map_err(|e| classify_connect_error(config, e))?;
+        txn.run(query("RETURN 1"))
+            .await
+            .map_err(|e| classify_connect_error(config, e))?;
+        txn.commit()
+            .await
+            .map_err(|e| classify_connect_error(config, e))?;
+        Ok(sink)
+    }
+
+    /// Transient errors retried so far.
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+
+    /// Runs one write statement in its own transaction, with retries.
+    async fn write(&self, what: &str, statement: &str, name: &str, rows: BoltType) -> Result<(), SinkError> {
+        let graph = &self.graph;
+        with_retry(
+            self.policy,
+            || {
+                let q = query(statement).param(name, rows.clone());
+                async move {
+                    let mut txn = graph.start_txn().await?;
+                    txn.run(q).await?;
+                    txn.commit().await
+                }
+            },
+            |error, wait| {
+                self.retries.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(what, %error, wait_ms = wait.as_millis() as u64, "Retrying after a transient error");
+            },
+        )
+        .await
+        .map_err(|source| SinkError::Query {
+            what: what.to_string(),
+            source,
+        })
+    }
+
+    /// Runs a read statement and returns its rows.
+    pub async fn read(
+        &self,
+        statement: &str,
+        params: Vec<(&str, BoltType)>,
+    ) -> Result<Vec<neo4rs::Row>, SinkError> {
+        let graph = &self.graph;
+        with_retry(
+            self.policy,
+            || {
+                let mut q = query(statement);
+                for (name, value) in &params {
+                    q = q.param(name, value.clone());
+                }
+                async move {
+                    let mut stream = graph.execute(q).await?;
+                    let mut rows = Vec::new();
+                    while let Some(row) = stream.next().await? {
+                        rows.push(row);
+                    }
+                    Ok(rows)
+                }
+            },
+            |_, _| {
+                self.retries.fetch_add(1, Ordering::Relaxed);
+            },
+        )
+        .await
+        .map_err(|source| SinkError::Query {
+            what: statement.chars().take(60).collect(),
+            source,
+        })
+    }
+
+    /// Phase 0: constraints and indexes, idempotently.
+    pub async fn create_schema(&self) -> Result<usize, SinkError> {
+        let mut statements: Vec<String> = Label::ALL.iter().map(|l| cypher::unique_constraint(*l)).collect();
+        statements.extend(cypher::range_indexes());
+        for statement in &statements {
+            let graph = &self.graph;
+            with_retry(self.policy, || graph.run(query(statement)), |_, _| {})
+                .await
+                .map_err(|source| SinkError::Query {
+                    what: statement.clone(),
+                    source,
+                })?;
+        }
+        Ok(statements.len())
+    }
+
+    /// Phase 1: the shared entities, each label in batches of `batch_size`
+    /// on up to `workers` concurrent transactions. Returns nodes written.
+    pub async fn write_entities(
+        &self,
+        entities: &Entities,
+        batch_size: usize,
+        workers: usize,
+    ) -> Result<u64, SinkError> {
+        let mut jobs: Vec<(Label, Vec<BoltType>)> = Vec::new();
+        let node = |pairs: &[(&'static str, crate::graph::records::Value)]| {
+            let mut props = Props::default();
+            props.0.extend(pairs.iter().cloned());
+            params::props(&props)
+        };
+        use crate::graph::records::Value;
+        let mut push = |label: Label, rows: Vec<BoltType>| jobs.push((label, rows));
+        push(
+            Label::Country,
+            entities
+                .countries
+                .iter()
+                .map(|(code, c)| {
+                    let mut props = Props::default();
+                    props.str("name", Some(c.name.clone()));
+                    props.float("latitude", c.latitude);
+                    props.float("longitude", c.longitude);
+                    params::entity(code, params::props(&props))
+                })
+                .collect(),
+        );
+        push(
+            Label::City,
+            entities
+                .cities
+                .iter()
+                .map(|(id, c)| {
+                    let mut props = Props::default();
+                    props.str("name", Some(c.name.clone()));
+                    props.str("countryCode", Some(c.country_code.clone()));
+                    props.float("latitude", c.latitude);
+                    props.float("longitude", c.longitude);
+                    params::entity(id, params::props(&props))
+                })
+                .collect(),
+        );
+        for (label, map) in [
+            (Label::Skill, &entities.skills),
+            (Label::Company, &entities.companies),
+            (Label::Institution, &entities.institutions),
+        ] {
+            push(
+                label,
+                map.iter()
+                    .map(|(id, name)| params::entity(id, node(&[("name", Value::Str(name.clone()))])))
+                    .collect(),
+            );
+        }
+        push(
+            Label::Program,
+            entities
+                .programs
+                .iter()
+                .map(|(code, name)| {
+                    let mut props = Props::default();
+                    props.str("name", name.clone());
+                    props.str("cohortCode", Some(code.clone()));
+                    params::entity(code, params::props(&props))
+                })
+                .collect(),
+        );
+        push(
+            Label::LearningState,
+            LEARNING_STATES
+                .iter()
+                .map(|s| params::entity(s, BoltMap::new()))
+                .collect(),
+        );
+        push(
+            Label::ProfessionalStatus,
+            PROFESSIONAL_STATUSES
+                .iter()
+                .map(|s| params::entity(s, BoltMap::new()))
+                .collect(),
+        );
+
+        let mut written = 0u64;
+        for (label, rows) in jobs {
+            written += rows.len() as u64;
+            self.write_batches(
+                &format!("phase 1 {}", label.name()),
+                &cypher::merge_nodes(label),
+                rows,
+                batch_size,
+                workers,
+            )
+            .await?;
+        }
+        let in_country: Vec<BoltType> = entities
+            .cities
+            .iter()
+            .map(|(id, c)| {
+                let mut row = BoltMap::with_capacity(2);
+                row.put(BoltString::new("key"), params::string(id));
+                row.put(BoltString::new("country"), params::string(&c.country_code));
+                BoltType::Map(row)
+            })
+            .collect();
+        self.write_batches(
+            "phase 1 IN_COUNTRY",
+            cypher::MERGE_IN_COUNTRY,
+            in_country,
+            batch_size,
+            workers,
+        )
+        .await?;
+        Ok(written)
+    }
+
+    /// Writes `rows` in batches, `workers` at a time.
+    async fn write_batches(
+        &self,
+        what: &str,
+        statement: &str,
+        rows: Vec<BoltType>,
+        batch_size: usize,
+        workers: usize,
+    ) -> Result<(), SinkError> {
+        let semaphore = Arc::new(tokio::sync::Semaphore::new(workers.max(1)));
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let batch: Vec<BoltType> = rows.by_ref().take(batch_size).collect();
+            let permit = semaphore
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("the semaphore is never closed");
+            let sink = self.clone();
+            let (what, statement) = (what.to_string(), statement.to_string());
+            tasks.spawn(async move {
+                let result = sink.write(&what, &statement, "rows", params::list(batch)).await;
+                drop(permit);
+                result
+            });
+            while let Some(done) = tasks.try_join_next() {
+                done.expect("writer task panicked")?;
+            }
+        }
+        while let Some(done) = tasks.join_next().await {
+            done.expect("writer task panicked")?;
+        }
+        Ok(())
+    }
+
+    /// Which of `keys` already have a Learner node (written by an earlier run).
+    pub async fn existing_learners(&self, keys: &[String]) -> Result<HashSet<String>, SinkError> {
+        let list = params::list(keys.iter().map(|k| params::string(k)).collect());
+        let rows = self.read(cypher::EXISTING_LEARNERS, vec![("keys", list)]).await?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| row.get::<String>("k").ok())
+            .collect())
+    }
+
+    /// Phase 2: one batch of learner rows (see [`params::learner`]).
+    pub async fn write_learners(&self, rows: Vec<BoltType>) -> Result<(), SinkError> {
+        let statement = cypher::create_learners(self.options);
+        self.write("phase 2 learners", &statement, "rows", params::list(rows))
+            .await
+    }
+
+    /// Deletes nodes (and their relationships) of the given labels, or of
+    /// every label, `batch` nodes per transaction so that a large graph does
+    /// not exhaust the server's memory. Returns nodes deleted.
+    pub async fn delete_nodes(&self, labels: Option<&[Label]>, batch: usize) -> Result<u64, SinkError> {
+        let statements: Vec<String> = match labels {
+            Some(labels) => labels.iter().map(|l| cypher::delete_batch(Some(*l))).collect(),
+            None => vec![cypher::delete_batch(None)],
+        };
+        let mut deleted = 0;
+        for statement in statements {
+            loop {
+                let limit = neo4rs::BoltType::Integer(neo4rs::BoltInteger::new(batch as i64));
+                let rows = self.read(&statement, vec![("limit", limit)]).await?;
+                let n = rows
+                    .first()
+                    .and_then(|r| r.get::<i64>("n").ok())
+                    .unwrap_or(0)
+                    .max(0) as u64;
+                deleted += n;
+                if n == 0 {
+                    break;
+                }
+            }
+        }
+        Ok(deleted)
+    }
+
+    /// Nodes per label and relationships per type in the database.
+    pub async fn counts(&self) -> Result<crate::graph::counts::GraphCounts, SinkError> {
+        let mut counts = crate::graph::counts::GraphCounts::default();
+        for label in Label::ALL {
+            counts
+                .nodes
+                .insert(label.name(), self.count(&cypher::count_nodes(label)).await?);
+        }
+        for rel in RelType::ALL {
+            let optional_off = (rel == RelType::ResidesIn && !self.options.resides_in)
+                || (rel == RelType::FromCountry && !self.options.from_country);
+            if !optional_off {
+                counts
+                    .relationships
+                    .insert(rel.name(), self.count(&cypher::count_relationships(rel)).await?);
+            }
+        }
+        Ok(counts)
+    }
+
+    async fn count(&self, statement: &str) -> Result<u64, SinkError> {
+        let rows = self.read(statement, Vec::new()).await?;
+        Ok(rows
+            .first()
+            .and_then(|r| r.get::<i64>("n").ok())
+            .unwrap_or(0)
+            .max(0) as u64)
+    }
+}

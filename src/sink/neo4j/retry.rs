@@ -1,0 +1,156 @@
+//! Retries for transient database errors only: deadlocks and other
+//! `Neo.TransientError`s, lost connections, and leader switches. Every
+//! other error fails at once. Waits grow exponentially with full jitter and
+//! stop after a bounded total time.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+
+/// How long and how often to retry.
+#[derive(Clone, Copy, Debug)]
+pub struct RetryPolicy {
+    pub first_wait: Duration,
+    pub max_wait: Duration,
+    /// Give up once this much time has passed since the first failure.
+    pub max_total: Duration,
+}
+
+impl RetryPolicy {
+    pub fn new(max_total: Duration) -> Self {
+        RetryPolicy {
+            first_wait: Duration::from_millis(200),
+            max_wait: Duration::from_secs(10),
+            max_total,
+        }
+    }
+}
+
+/// The transient errors a retry can cure, by name.
+pub fn is_retriable(error: &neo4rs::Error) -> bool {
+    match error {
+        neo4rs::Error::Neo4j(e) => {
+            let code = e.code();
+            code.starts_with("Neo.TransientError.")
+                || code == "Neo.ClientError.Cluster.NotALeader"
+                || code == "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase"
+                || code == "Neo.DatabaseError.General.UnknownError" && is_concurrent_modification(e.message())
+        }
+        neo4rs::Error::IOError { .. } | neo4rs::Error::ConnectionError => true,
+        // neo4rs 0.8 reports a failed COMMIT as an unexpected message that
+        // carries the server's error code in its text.
+        neo4rs::Error::UnexpectedMessage(text) => {
+            text.contains("Neo.TransientError.")
+                || text.contains("NotALeader")
+                || is_concurrent_modification(text)
+        }
+        _ => false,
+    }
+}
+
+/// ArcadeDB (the local test server) reports a write conflict between two
+/// transactions this way; like a deadlock, it is safe to retry.
+fn is_concurrent_modification(message: &str) -> bool {
+    message.contains("ConcurrentModification") || message.contains("concurrent modification")
+}
+
+/// Runs `attempt` until it succeeds, fails with an error that is not
+/// retriable, or the policy's time is up. `on_retry` hears every retry.
+pub async fn with_retry<T, F, Fut>(
+    policy: RetryPolicy,
+    mut attempt: F,
+    mut on_retry: impl FnMut(&neo4rs::Error, Duration),
+) -> Result<T, neo4rs::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, neo4rs::Error>>,
+{
+    let mut wait = policy.first_wait;
+    let mut first_failure: Option<Instant> = None;
+    loop {
+        match attempt().await {
+            Ok(value) => return Ok(value),
+            Err(error) if is_retriable(&error) => {
+                let started = *first_failure.get_or_insert_with(Instant::now);
+                if started.elapsed() >= policy.max_total {
+                    return Err(error);
+                }
+                let jittered =
+                    Duration::from_millis(rand::thread_rng().gen_range(0..=wait.as_millis() as u64));
+                on_retry(&error, jittered);
+                tokio::time::sleep(jittered).await;
+                wait = (wait * 2).min(policy.max_wait);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lost_connections_are_retriable_and_bad_queries_are_not() {
+        assert!(is_retriable(&neo4rs::Error::ConnectionError));
+        assert!(is_retriable(&neo4rs::Error::IOError {
+            detail: std::io::Error::from(std::io::ErrorKind::ConnectionReset)
+        }));
+        assert!(!is_retriable(&neo4rs::Error::InvalidConfig));
+        assert!(is_retriable(&neo4rs::Error::UnexpectedMessage(
+            "unexpected response for COMMIT: Failure { code: \"Neo.TransientError.Transaction.DeadlockDetected\" }".into()
+        )));
+        assert!(!is_retriable(&neo4rs::Error::UnexpectedMessage(
+            "unexpected response for COMMIT: Neo.ClientError.Schema.ConstraintValidationFailed".into()
+        )));
+        assert!(!is_retriable(&neo4rs::Error::AuthenticationError("no".into())));
+    }
+
+    #[tokio::test]
+    async fn retries_stop_at_the_first_permanent_error() {
+        let mut calls = 0;
+        let policy = RetryPolicy {
+            first_wait: Duration::from_millis(1),
+            max_wait: Duration::from_millis(2),
+            max_total: Duration::from_secs(5),
+        };
+        let mut retries = 0;
+        let result: Result<(), _> = with_retry(
+            policy,
+            || {
+                calls += 1;
+                let error = if calls < 3 {
+                    neo4rs::Error::ConnectionError
+                } else {
+                    neo4rs::Error::InvalidConfig
+                };
+                async move { Err(error) }
+            },
+            |_, _| retries += 1,
+        )
+        .await;
+        assert!(matches!(result, Err(neo4rs::Error::InvalidConfig)));
+        assert_eq!(calls, 3);
+        assert_eq!(retries, 2);
+    }
+
+    #[tokio::test]
+    async fn retries_give_up_after_the_time_bound() {
+        let policy = RetryPolicy {
+            first_wait: Duration::from_millis(5),
+            max_wait: Duration::from_millis(10),
+            max_total: Duration::from_millis(60),
+        };
+        let started = Instant::now();
+        let result: Result<(), _> = with_retry(
+            policy,
+            || async { Err(neo4rs::Error::ConnectionError) },
+            |_, _| {},
+        )
+        .await;
+        assert!(result.is_err());
+        assert!(started.elapsed() >= Duration::from_millis(60));
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+}

@@ -1,0 +1,347 @@
+//! End-to-end: the real binary against the real local database (started by
+//! scripts/test). Load, verify, read back, load again, bad input, settings.
+// The database lock serializes whole tests, each on its own runtime, so
+// holding it across awaits blocks nothing that it should not.
+#![allow(clippy::await_holding_lock)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use learngraph::graph::records::{Entities, LearnerRecord, Value};
+use learngraph::source::reader::{ChunkReader, for_each_record};
+use learngraph::transform::quality::Findings;
+use learngraph::transform::{TransformOptions, Transformer, decode};
+use neo4rs::{BoltType, ConfigBuilder, Graph, query};
+use serde_json::Value as Json;
+
+fn json(output: &std::process::Output) -> Json {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+fn clear(dir: &Path) {
+    common::run_db_ok(dir, &["clear", "--all", "--yes"]);
+}
+
+async fn graph() -> Graph {
+    let db = common::test_db();
+    let config = ConfigBuilder::default()
+        .uri(db.uri.as_str())
+        .user("root")
+        .password(db.password.as_str())
+        .db("learners")
+        .build()
+        .expect("config");
+    Graph::connect(config).await.expect("connects")
+}
+
+/// Every accepted record of a file, transformed by the library.
+fn records(path: &Path) -> Vec<LearnerRecord> {
+    let transformer = Transformer::new(TransformOptions::default());
+    let mut reader = ChunkReader::open(path, 1_000).expect("opens");
+    reader.header().expect("header");
+    let mut out = Vec::new();
+    while let Some(chunk) = reader.next_chunk().expect("reads") {
+        for_each_record(&chunk, |raw, _| {
+            let mut findings = Findings::default();
+            let mut entities = Entities::default();
+            if let Ok(fields) = decode(raw)
+                && let Ok(record) = transformer.transform(&fields, &mut findings, &mut entities)
+            {
+                out.push(record);
+            }
+        });
+    }
+    out
+}
+
+fn same_value(expected: &Value, actual: &BoltType) -> bool {
+    match (expected, actual) {
+        (Value::Str(e), BoltType::String(a)) => e == &a.value,
+        (Value::Int(e), BoltType::Integer(a)) => *e == a.value,
+        (Value::Float(e), BoltType::Float(a)) => (*e - a.value).abs() < 1e-9,
+        (Value::Bool(e), BoltType::Boolean(a)) => *e == a.value,
+        (Value::Date(e), BoltType::Date(a)) => {
+            let date: Result<chrono::NaiveDate, _> = a.try_into();
+            date.map(|d| d == *e).unwrap_or(false)
+        }
+        _ => false,
+    }
+}
+
+/// Reads learners back and compares every property with the source.
+async fn assert_learners_read_back(graph: &Graph, sample: &[LearnerRecord]) {
+    for record in sample {
+        let mut stream = graph
+            .execute(query("MATCH (l:Learner {hashedEmail: $k}) RETURN l").param("k", record.key.clone()))
+            .await
+            .expect("query runs");
+        let row = stream.next().await.expect("reads").expect("the learner exists");
+        let node: neo4rs::Node = row.get("l").expect("a node");
+        let keys: Vec<&str> = node.keys();
+        let mut expected: HashMap<&str, &Value> = record.props.0.iter().map(|(k, v)| (*k, v)).collect();
+        let key_value = Value::Str(record.key.clone());
+        expected.insert("hashedEmail", &key_value);
+        assert_eq!(
+            keys.len(),
+            expected.len(),
+            "{}: properties {keys:?}, expected {:?}",
+            record.key,
+            expected.keys()
+        );
+        for (name, value) in &expected {
+            let actual: BoltType = node
+                .get(name)
+                .unwrap_or_else(|_| panic!("{}: no property {name}", record.key));
+            assert!(
+                same_value(value, &actual),
+                "{}: {name} is {actual:?}, expected {value:?}",
+                record.key
+            );
+        }
+        // Relationship counts per learner, and one relationship's properties.
+        let mut stream = graph
+            .execute(
+                query("MATCH (l:Learner {hashedEmail: $k})-[e:ENROLLED_IN]->(p:Program) RETURN e, p.id AS program")
+                    .param("k", record.key.clone()),
+            )
+            .await
+            .expect("query runs");
+        let row = stream.next().await.expect("reads").expect("one enrollment");
+        let program: String = row.get("program").expect("program");
+        assert_eq!(program, record.enrollments[0].target);
+        let rel: neo4rs::Relation = row.get("e").expect("relationship");
+        for (name, value) in &record.enrollments[0].props.0 {
+            let actual: BoltType = rel
+                .get(name)
+                .unwrap_or_else(|_| panic!("ENROLLED_IN.{name} missing"));
+            assert!(
+                same_value(value, &actual),
+                "ENROLLED_IN.{name} is {actual:?}, expected {value:?}"
+            );
+        }
+        assert_eq!(
+            rel.keys().len(),
+            record.enrollments[0].props.0.len(),
+            "no extra ENROLLED_IN properties"
+        );
+        let mut stream = graph
+            .execute(
+                query("MATCH (l:Learner {hashedEmail: $k})-[:HAS_SKILL]->(s:Skill) RETURN count(s) AS n")
+                    .param("k", record.key.clone()),
+            )
+            .await
+            .expect("query runs");
+        let n: i64 = stream
+            .next()
+            .await
+            .expect("reads")
+            .expect("a row")
+            .get("n")
+            .expect("n");
+        assert_eq!(n as usize, record.skills.len());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn load_verify_read_back_and_load_again() {
+    let _db = common::db_lock();
+    let dir = common::temp_dir();
+    clear(dir.path());
+    let input = common::generate(dir.path(), "sample.csv", 20_000, 7, 0.0);
+
+    let first = json(&common::run_db_ok(
+        dir.path(),
+        &["load", input.to_str().expect("utf-8"), "--json"],
+    ));
+    assert_eq!(first["learners_written"], first["rows_accepted"]);
+    assert_eq!(first["learners_already_present"], 0);
+    assert!(first["relationships_written"].as_u64().expect("n") > 100_000);
+    let configuration = first["configuration"].to_string();
+    assert!(
+        !configuration.contains(&common::test_db().password),
+        "the summary never holds the password"
+    );
+
+    let verify = json(&common::run_db_ok(
+        dir.path(),
+        &["verify", input.to_str().expect("utf-8"), "--json"],
+    ));
+    assert_eq!(verify["differences"], Json::Array(Vec::new()), "{verify}");
+    assert_eq!(verify["actual"]["nodes"]["Learner"], first["rows_accepted"]);
+
+    let graph = graph().await;
+    let mut stream = graph
+        .execute(query("SHOW CONSTRAINTS"))
+        .await
+        .expect("SHOW CONSTRAINTS runs");
+    let mut names = Vec::new();
+    while let Some(row) = stream.next().await.expect("reads") {
+        if let Ok(name) = row.get::<String>("name") {
+            names.push(name);
+        }
+    }
+    for expected in [
+        "learngraph_learner_hashedemail",
+        "learngraph_company_id",
+        "learngraph_country_code",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "constraint {expected} in {names:?}"
+        );
+    }
+
+    let all = records(&input);
+    let sample: Vec<LearnerRecord> = all.iter().step_by(997).cloned().collect();
+    assert!(sample.len() >= 20);
+    assert!(
+        sample.iter().any(|r| r.props.get("sandId").is_none()),
+        "the sample has missing values"
+    );
+    assert_learners_read_back(&graph, &sample).await;
+
+    let second = json(&common::run_db_ok(
+        dir.path(),
+        &["load", input.to_str().expect("utf-8"), "--json"],
+    ));
+    assert_eq!(second["learners_written"], 0, "a second load writes no learner");
+    assert_eq!(second["learners_already_present"], first["rows_accepted"]);
+    let again = json(&common::run_db_ok(
+        dir.path(),
+        &["verify", input.to_str().expect("utf-8"), "--json"],
+    ));
+    assert_eq!(
+        again["actual"], verify["actual"],
+        "a second load changes no count"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dirty_input_loads_what_is_good_and_verifies() {
+    let _db = common::db_lock();
+    let dir = common::temp_dir();
+    clear(dir.path());
+    let input = common::generate(dir.path(), "dirty.csv", 5_000, 8, 0.02);
+    let summary = json(&common::run_db_ok(
+        dir.path(),
+        &["load", input.to_str().expect("utf-8"), "--json"],
+    ));
+    let rejected = summary["rows_rejected"].as_u64().expect("n");
+    assert!(rejected > 40, "{rejected} rejected");
+    assert_eq!(
+        summary["rows_accepted"].as_u64().expect("n") + rejected,
+        5_000,
+        "every row is loaded or rejected"
+    );
+    let verify = json(&common::run_db_ok(
+        dir.path(),
+        &["verify", input.to_str().expect("utf-8"), "--json"],
+    ));
+    assert_eq!(verify["differences"], Json::Array(Vec::new()), "{verify}");
+
+    // A rejected share above the threshold writes nothing and exits 3.
+    clear(dir.path());
+    let output = common::run_db(
+        dir.path(),
+        &[
+            "load",
+            input.to_str().expect("utf-8"),
+            "--max-error-rate",
+            "0.001",
+        ],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("max_error_rate"));
+    let verify = json(&common::run_db(
+        dir.path(),
+        &["verify", input.to_str().expect("utf-8"), "--json"],
+    ));
+    assert_eq!(verify["actual"]["nodes"]["Learner"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batch_size_and_workers_from_the_file_are_the_ones_in_force() {
+    let _db = common::db_lock();
+    let dir = common::temp_dir();
+    clear(dir.path());
+    let input = common::generate(dir.path(), "cfg.csv", 6_000, 5, 0.0);
+    std::fs::write(
+        dir.path().join("learngraph.toml"),
+        "[neo4j]\nbatch_size = 700\nmax_connection_pool_size = 4\n[etl]\nnum_workers = 3\n",
+    )
+    .expect("write config");
+    let output = common::run_db_ok(
+        dir.path(),
+        &[
+            "load",
+            input.to_str().expect("utf-8"),
+            "--json",
+            "-c",
+            "learngraph.toml",
+        ],
+    );
+    let summary = json(&output);
+    assert_eq!(summary["configuration"]["neo4j"]["batch_size"], 700);
+    assert_eq!(summary["configuration"]["etl"]["num_workers"], 3);
+    assert_eq!(
+        summary["largest_batch"], 700,
+        "batches hold neo4j.batch_size rows"
+    );
+    assert_eq!(summary["batches"], 6_000u64.div_ceil(700), "{summary}");
+    assert_eq!(summary["writer_tasks"], 3);
+    let peak = summary["peak_concurrent_batches"].as_u64().expect("n");
+    assert!((2..=3).contains(&peak), "writers ran {peak} batches at once");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("neo4j.batch_size = 700") && stderr.contains("etl.num_workers = 3"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("neo4j.password = ***"),
+        "the printed configuration redacts the password"
+    );
+    assert!(!stderr.contains(&common::test_db().password));
+}
+
+#[test]
+fn a_wrong_password_and_a_missing_server_give_clear_errors() {
+    let dir = common::temp_dir();
+    let input = common::generate(dir.path(), "x.csv", 10, 1, 0.0);
+    std::fs::write(dir.path().join("wrong"), "not-the-password\n").expect("write");
+    let output = common::run_db(
+        dir.path(),
+        &["load", input.to_str().expect("utf-8"), "--password-file", "wrong"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("refused user") && !stderr.contains("not-the-password"),
+        "{stderr}"
+    );
+
+    let output = common::run_db(
+        dir.path(),
+        &[
+            "load",
+            input.to_str().expect("utf-8"),
+            "--uri",
+            "bolt://127.0.0.1:1",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot reach the database"), "{stderr}");
+}
