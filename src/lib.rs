@@ -8,6 +8,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod exit;
 pub mod generate;
 pub mod graph;
 pub mod pipeline;

@@ -5,6 +5,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 
 use learngraph::commands::{self, Outcome};
+use learngraph::exit;
 
 /// Transform threads allocate and the consumer frees: mimalloc handles that
 /// pattern far better than the system allocator (measured in BENCHMARKS.md).
@@ -35,15 +36,11 @@ enum LogFormat {
 enum Command {
     Generate(commands::generate::GenerateArgs),
     Check(commands::check::CheckArgs),
+    Export(commands::export::ExportArgs),
     Load(commands::load::LoadArgs),
     Verify(commands::verify::VerifyArgs),
     Clear(commands::clear::ClearArgs),
 }
-
-/// Exit codes: 0 success, 1 error, 2 usage, 3 too many rejects, 4 verify
-/// found differences.
-const EXIT_TOO_MANY_REJECTS: u8 = 3;
-const EXIT_VERIFY_FAILED: u8 = 4;
 
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -63,18 +60,20 @@ fn main() -> std::process::ExitCode {
     let result = match &cli.command {
         Command::Generate(args) => commands::generate::run(args),
         Command::Check(args) => commands::check::run(args),
+        Command::Export(args) => commands::export::run(args),
         Command::Load(args) => runtime().and_then(|rt| rt.block_on(commands::load::run(args))),
         Command::Verify(args) => runtime().and_then(|rt| rt.block_on(commands::verify::run(args))),
         Command::Clear(args) => runtime().and_then(|rt| rt.block_on(commands::clear::run(args))),
     };
     match result {
-        Ok(Outcome::Success) => std::process::ExitCode::SUCCESS,
-        Ok(Outcome::TooManyRejects) => std::process::ExitCode::from(EXIT_TOO_MANY_REJECTS),
-        Ok(Outcome::VerifyFailed) => std::process::ExitCode::from(EXIT_VERIFY_FAILED),
+        Ok(Outcome::Success) => std::process::ExitCode::from(exit::SUCCESS),
+        Ok(Outcome::TooManyRejects) => std::process::ExitCode::from(exit::TOO_MANY_REJECTS),
+        Ok(Outcome::VerifyFailed) => std::process::ExitCode::from(exit::VERIFY_FAILED),
         Err(error) => {
-            tracing::error!(error = %format!("{error:#}"), "Stopped");
+            let code = exit::code_for(&error);
+            tracing::error!(error = %format!("{error:#}"), exit_code = code, "Stopped");
             eprintln!("error: {error:#}");
-            std::process::ExitCode::FAILURE
+            std::process::ExitCode::from(code)
         }
     }
 }

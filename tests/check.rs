@@ -231,7 +231,7 @@ fn too_many_rejects_fail_with_exit_code_3() {
 fn unreadable_input_gives_a_clear_error() {
     let dir = common::temp_dir();
     let missing = common::run_in(dir.path(), &["check", "no-such-file.csv"]);
-    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(missing.status.code(), Some(11), "input missing");
     let stderr = String::from_utf8_lossy(&missing.stderr);
     assert!(
         stderr.contains("no-such-file.csv") && stderr.contains("cannot open"),
@@ -240,12 +240,12 @@ fn unreadable_input_gives_a_clear_error() {
 
     std::fs::write(dir.path().join("empty.csv"), b"").expect("write");
     let empty = common::run_in(dir.path(), &["check", "empty.csv"]);
-    assert_eq!(empty.status.code(), Some(1));
+    assert_eq!(empty.status.code(), Some(12), "input empty");
     assert!(String::from_utf8_lossy(&empty.stderr).contains("is empty"));
 
     std::fs::write(dir.path().join("short.csv"), b"hashed_email,sand_id\nabc,n/a\n").expect("write");
     let short = common::run_in(dir.path(), &["check", "short.csv"]);
-    assert_eq!(short.status.code(), Some(1));
+    assert_eq!(short.status.code(), Some(13), "header lacks columns");
     let stderr = String::from_utf8_lossy(&short.stderr);
     assert!(
         stderr.contains("lacks the columns") && stderr.contains("learning_details"),

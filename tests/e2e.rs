@@ -317,7 +317,7 @@ async fn batch_size_and_workers_from_the_file_are_the_ones_in_force() {
 }
 
 #[test]
-fn a_wrong_password_and_a_missing_server_give_clear_errors() {
+fn a_wrong_password_a_missing_server_and_an_unknown_database_give_clear_errors() {
     let dir = common::temp_dir();
     let input = common::generate(dir.path(), "x.csv", 10, 1, 0.0);
     std::fs::write(dir.path().join("wrong"), "not-the-password\n").expect("write");
@@ -325,7 +325,7 @@ fn a_wrong_password_and_a_missing_server_give_clear_errors() {
         dir.path(),
         &["load", input.to_str().expect("utf-8"), "--password-file", "wrong"],
     );
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(15), "authentication failed");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("refused user") && !stderr.contains("not-the-password"),
@@ -341,7 +341,19 @@ fn a_wrong_password_and_a_missing_server_give_clear_errors() {
             "bolt://127.0.0.1:1",
         ],
     );
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(14), "database unreachable");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("cannot reach the database"), "{stderr}");
+
+    let output = common::run_db(
+        dir.path(),
+        &["load", input.to_str().expect("utf-8"), "--database", "no_such_db"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(16),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no_such_db"));
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::commands::{ConfigArgs, DatabaseArgs, Outcome};
-use crate::pipeline::load::{LoadError, load};
+use crate::pipeline::load::{LoadError, LoadOptions, load};
 
 /// Load an export: schema, shared entities, then learners with all their
 /// relationships, in parallel batches. Loading the same file again changes
@@ -15,6 +15,10 @@ pub struct LoadArgs {
     /// Print the run summary as one JSON document.
     #[arg(long)]
     pub json: bool,
+    /// Continue an interrupted load from its checkpoint
+    /// (`<input>.checkpoint.json`).
+    #[arg(long)]
+    pub resume: bool,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]
@@ -27,7 +31,7 @@ pub async fn run(args: &LoadArgs) -> anyhow::Result<Outcome> {
         .load_with(args.database.overrides(args.config.overrides()))?;
     tracing::info!(configuration = %config.to_string().replace('\n', ", "), "Starting load");
     eprintln!("Configuration:\n{config}\n");
-    match load(&args.input, &config).await {
+    match load(&args.input, &config, LoadOptions { resume: args.resume }).await {
         Ok(summary) => {
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&summary)?);

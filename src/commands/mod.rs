@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod clear;
+pub mod export;
 pub mod generate;
 pub mod load;
 pub mod verify;
@@ -46,6 +47,9 @@ pub struct DatabaseArgs {
     /// Overrides neo4j.max_connection_pool_size.
     #[arg(long)]
     pub pool_size: Option<usize>,
+    /// Overrides etl.checkpoint_interval.
+    #[arg(long)]
+    pub checkpoint_interval: Option<u64>,
 }
 
 impl DatabaseArgs {
@@ -59,6 +63,7 @@ impl DatabaseArgs {
             batch_size: self.batch_size,
             num_workers: self.workers,
             max_connection_pool_size: self.pool_size,
+            checkpoint_interval: self.checkpoint_interval,
             ..flags
         }
     }

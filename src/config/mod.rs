@@ -212,7 +212,9 @@ pub fn default_database() -> String {
     "neo4j".to_string()
 }
 pub const DEFAULT_BATCH_SIZE: usize = 5_000;
-pub const DEFAULT_NUM_WORKERS: usize = 2;
+/// One writer: on the local test server two or more writers lose more to
+/// write conflicts on the shared nodes than they gain (BENCHMARKS.md).
+pub const DEFAULT_NUM_WORKERS: usize = 1;
 pub const DEFAULT_CHUNK_SIZE: u64 = 1_000;
 pub const DEFAULT_CHECKPOINT_INTERVAL: u64 = 50_000;
 pub const DEFAULT_MAX_ERROR_RATE: f64 = 0.05;

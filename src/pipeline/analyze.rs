@@ -72,8 +72,7 @@ pub struct SummarizedChunk {
     pub entities: Entities,
 }
 
-fn summarize_chunk(chunk: Chunk, transformer: &Transformer) -> SummarizedChunk {
-    let transformed = transform_chunk(chunk, transformer);
+fn summarize_chunk(transformed: TransformedChunk) -> SummarizedChunk {
     let rows = transformed
         .rows
         .into_iter()
@@ -161,13 +160,15 @@ pub enum AnalyzeError {
     Source(#[from] SourceError),
     #[error(transparent)]
     Rejects(#[from] RejectsError),
+    #[error("cannot write {path}: {message}; check that the folder exists, is writable and has space")]
+    Output { path: PathBuf, message: String },
 }
 
-impl From<ScanError<RejectsError>> for AnalyzeError {
-    fn from(e: ScanError<RejectsError>) -> Self {
+impl From<ScanError<AnalyzeError>> for AnalyzeError {
+    fn from(e: ScanError<AnalyzeError>) -> Self {
         match e {
             ScanError::Source(e) => AnalyzeError::Source(e),
-            ScanError::Consume(e) => AnalyzeError::Rejects(e),
+            ScanError::Consume(e) => e,
         }
     }
 }
@@ -180,10 +181,20 @@ pub fn transform_options(config: &Config) -> TransformOptions {
 }
 
 /// Runs the analysis pass over `input`.
-pub fn analyze(
+pub fn analyze(input: &Path, config: &Config, progress: impl FnMut(u64)) -> Result<Analysis, AnalyzeError> {
+    analyze_with(input, config, progress, |_| (), |(), _| Ok(()))
+}
+
+/// The analysis pass, with more output: `extra` runs on the transform
+/// threads with each chunk's full records, and `accept` receives its result
+/// in file order together with which of the chunk's rows were accepted
+/// (after the duplicate-key check).
+pub fn analyze_with<X: Send>(
     input: &Path,
     config: &Config,
     mut progress: impl FnMut(u64),
+    extra: impl Fn(&TransformedChunk) -> X + Sync,
+    mut accept: impl FnMut(X, &[bool]) -> Result<(), AnalyzeError>,
 ) -> Result<Analysis, AnalyzeError> {
     let started = Instant::now();
     let transformer = Transformer::new(transform_options(config));
@@ -207,8 +218,13 @@ pub fn analyze(
         input,
         config.etl.transform_threads,
         config.etl.chunk_size,
-        |chunk| summarize_chunk(chunk, &transformer),
-        |chunk: SummarizedChunk| -> Result<(), RejectsError> {
+        |chunk| {
+            let transformed = transform_chunk(chunk, &transformer);
+            let extra = extra(&transformed);
+            (summarize_chunk(transformed), extra)
+        },
+        |(chunk, extra): (SummarizedChunk, X)| -> Result<(), AnalyzeError> {
+            let mut accepted = Vec::with_capacity(chunk.rows.len());
             for (line, raw, result) in chunk.rows {
                 analysis.rows_read += 1;
                 let record_number = analysis.rows_read;
@@ -217,6 +233,7 @@ pub fn analyze(
                     Ok(summary) => {
                         analysis.rows_loaded += 1;
                         analysis.tally.merge(&summary.tally);
+                        accepted.push(true);
                     }
                     Err(reject) => {
                         if matches!(reject, Reject::DuplicateKey { .. }) {
@@ -225,9 +242,11 @@ pub fn analyze(
                         *analysis.rejected_by_reason.entry(reject.code()).or_default() += 1;
                         analysis.rejected_records.insert(record_number);
                         rejects.write(record_number, line, &reject, &chunk.bytes[raw])?;
+                        accepted.push(false);
                     }
                 }
             }
+            accept(extra, &accepted)?;
             analysis.findings.merge(&chunk.findings);
             analysis.entities.absorb(chunk.entities);
             progress(analysis.rows_read);

@@ -18,18 +18,20 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
-use neo4rs::BoltType;
 use serde::Serialize;
 
 use crate::config::Config;
 use crate::graph::counts::RelTally;
+use crate::graph::records::LearnerRecord;
 use crate::pipeline::analyze::{AnalyzeError, analyze, transform_chunk, transform_options};
+use crate::pipeline::checkpoint::{self, CheckpointError, CheckpointV1, CommitTracker};
 use crate::pipeline::progress::PhaseProgress;
 use crate::pipeline::scan::{ScanError, scan};
-use crate::sink::neo4j::{Neo4jSink, SinkError, params};
+use crate::sink::neo4j::{Neo4jSink, SinkError};
 use crate::source::reader::SourceError;
 use crate::transform::Transformer;
 
@@ -41,6 +43,18 @@ pub enum LoadError {
     Analyze(#[from] AnalyzeError),
     #[error(transparent)]
     Source(#[from] SourceError),
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    #[error(
+        "the load stopped: {reason}. {committed} rows are committed and recorded in {checkpoint}; once the cause is \
+         fixed, continue with: learngraph load --resume {input}"
+    )]
+    Interrupted {
+        reason: String,
+        committed: u64,
+        checkpoint: PathBuf,
+        input: PathBuf,
+    },
     #[error(
         "{rejected} of {read} rows ({share:.3}%) were rejected, above validation.max_error_rate ({max:.3}%); nothing was \
          written. The rows and reasons are in {rejects}; fix them or raise the threshold"
@@ -54,11 +68,11 @@ pub enum LoadError {
     },
 }
 
-/// One learner ready to write: its key, its row parameters, and the
-/// relationships it brings.
+/// One learner ready to write, and the relationships it brings. Records
+/// wait in the queue as records: as Bolt maps they take several times the
+/// memory, so they are converted only when their batch is sent.
 struct ReadyLearner {
-    key: String,
-    row: BoltType,
+    record: LearnerRecord,
     tally: RelTally,
 }
 
@@ -85,6 +99,8 @@ pub struct LoadSummary {
     pub learners_written: u64,
     /// Learners already in the database (an earlier run wrote them).
     pub learners_already_present: u64,
+    /// A resumed load skipped the rows up to this record.
+    pub resumed_after_record: u64,
     pub entity_nodes_merged: u64,
     pub relationships_written: u64,
     pub retries: u64,
@@ -163,9 +179,113 @@ fn tally_relationships(t: &RelTally) -> u64 {
         + t.from_country
 }
 
+/// How to run a load.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoadOptions {
+    /// Continue from the input's checkpoint.
+    pub resume: bool,
+}
+
+/// A batch of learners on its way to a writer: its place in the file, so
+/// that commits can be checkpointed in order.
+struct Batch {
+    index: u64,
+    last_record: u64,
+    learners: Vec<ReadyLearner>,
+}
+
+/// Shared state of phase 2's writers.
+struct Phase2 {
+    sink: Neo4jSink,
+    progress: PhaseProgress,
+    written: AtomicU64,
+    present: AtomicU64,
+    relationships: AtomicU64,
+    batches: AtomicU64,
+    largest_batch: AtomicU64,
+    in_flight: AtomicU64,
+    peak_in_flight: AtomicU64,
+    checkpoint: CheckpointState,
+}
+
+/// The checkpoint as phase 2 advances it.
+struct CheckpointState {
+    path: PathBuf,
+    interval: u64,
+    inner: Mutex<(CommitTracker, CheckpointV1)>,
+}
+
+impl CheckpointState {
+    /// Records a committed batch; writes the checkpoint every `interval` rows.
+    fn committed(&self, index: u64, last_record: u64) -> Result<(), CheckpointError> {
+        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let (tracker, checkpoint) = &mut *guard;
+        let committed = tracker.committed(index, last_record);
+        if committed >= checkpoint.committed_records + self.interval {
+            checkpoint.committed_records = committed;
+            checkpoint::write(&self.path, checkpoint)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the checkpoint as it stands (on the way out).
+    fn flush(&self, complete: bool) -> Result<u64, CheckpointError> {
+        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let (tracker, checkpoint) = &mut *guard;
+        checkpoint.committed_records = tracker.committed_records().max(checkpoint.committed_records);
+        checkpoint.complete = complete;
+        checkpoint::write(&self.path, checkpoint)?;
+        Ok(checkpoint.committed_records)
+    }
+}
+
+impl Phase2 {
+    /// Writes one batch: asks which learners exist, creates the others.
+    async fn write(&self, batch: Batch) -> Result<(), LoadError> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak_in_flight.fetch_max(now, Ordering::SeqCst);
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        let size = batch.learners.len() as u64;
+        self.largest_batch.fetch_max(size, Ordering::Relaxed);
+        let result = self.write_inner(batch.learners).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let (new, relationships) = result?;
+        self.written.fetch_add(new, Ordering::Relaxed);
+        self.present.fetch_add(size - new, Ordering::Relaxed);
+        self.relationships.fetch_add(relationships, Ordering::Relaxed);
+        self.progress.add(size);
+        self.checkpoint.committed(batch.index, batch.last_record)?;
+        Ok(())
+    }
+
+    async fn write_inner(&self, learners: Vec<ReadyLearner>) -> Result<(u64, u64), SinkError> {
+        let batch: Vec<(&LearnerRecord, u64)> = learners
+            .iter()
+            .map(|l| (&l.record, tally_relationships(&l.tally)))
+            .collect();
+        self.sink.write_learners(&batch).await
+    }
+}
+
 /// Runs a whole load.
-pub async fn load(input: &Path, config: &Config) -> Result<LoadSummary, LoadError> {
+pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result<LoadSummary, LoadError> {
     let started = Instant::now();
+    let checkpoint_file = checkpoint::checkpoint_path(input);
+    let mut checkpoint = if options.resume {
+        let checkpoint = checkpoint::read_for_resume(&checkpoint_file, input, config)?;
+        tracing::info!(
+            checkpoint = %checkpoint_file.display(),
+            committed_records = checkpoint.committed_records,
+            entities_done = checkpoint.entities_done,
+            "Resuming"
+        );
+        checkpoint
+    } else {
+        CheckpointV1::new(input, config).map_err(|e| SourceError::Open {
+            path: input.to_path_buf(),
+            source: e,
+        })?
+    };
     let sink = Neo4jSink::connect(config).await?;
     let mut phases = Vec::new();
 
@@ -208,88 +328,89 @@ pub async fn load(input: &Path, config: &Config) -> Result<LoadSummary, LoadErro
         });
     }
 
-    let entity_count: u64 = analysis
-        .counts
-        .nodes
-        .iter()
-        .filter(|(l, _)| **l != "Learner")
-        .map(|(_, n)| n)
-        .sum();
-    let progress = PhaseProgress::new("entities", "nodes", Some(entity_count));
-    let merged = sink
-        .write_entities(
-            &analysis.entities,
-            config.neo4j.batch_size,
-            config.etl.num_workers,
-        )
-        .await?;
-    progress.add(merged);
-    phases.push(PhaseSummary {
-        name: "phase 1 shared nodes",
-        seconds: progress.finish(),
-        items: merged,
-    });
+    let mut merged = 0;
+    if checkpoint.entities_done {
+        tracing::info!("Phase 1 was done by the interrupted load; skipping it");
+    } else {
+        checkpoint::write(&checkpoint_file, &checkpoint)?;
+        let entity_count: u64 = analysis
+            .counts
+            .nodes
+            .iter()
+            .filter(|(l, _)| **l != "Learner")
+            .map(|(_, n)| n)
+            .sum();
+        let progress = PhaseProgress::new("entities", "nodes", Some(entity_count));
+        merged = sink
+            .write_entities(
+                &analysis.entities,
+                config.neo4j.batch_size,
+                config.etl.num_workers,
+            )
+            .await?;
+        progress.add(merged);
+        phases.push(PhaseSummary {
+            name: "phase 1 shared nodes",
+            seconds: progress.finish(),
+            items: merged,
+        });
+        checkpoint.entities_done = true;
+        checkpoint::write(&checkpoint_file, &checkpoint)?;
+    }
 
-    let progress = Arc::new(PhaseProgress::new("learners", "rows", Some(analysis.rows_loaded)));
-    let written = Arc::new(AtomicU64::new(0));
-    let present = Arc::new(AtomicU64::new(0));
-    let relationships = Arc::new(AtomicU64::new(0));
-    let batches = Arc::new(AtomicU64::new(0));
-    let largest_batch = Arc::new(AtomicU64::new(0));
-    let in_flight = Arc::new(AtomicU64::new(0));
-    let peak_in_flight = Arc::new(AtomicU64::new(0));
-    let (batch_tx, batch_rx) = flume::bounded::<Vec<ReadyLearner>>(config.etl.num_workers * 2);
+    let resume_after = checkpoint.committed_records;
+    let phase2 = Arc::new(Phase2 {
+        sink: sink.clone(),
+        progress: PhaseProgress::new("learners", "rows", Some(analysis.rows_loaded)),
+        written: AtomicU64::new(0),
+        present: AtomicU64::new(0),
+        relationships: AtomicU64::new(0),
+        batches: AtomicU64::new(0),
+        largest_batch: AtomicU64::new(0),
+        in_flight: AtomicU64::new(0),
+        peak_in_flight: AtomicU64::new(0),
+        checkpoint: CheckpointState {
+            path: checkpoint_file.clone(),
+            interval: config.etl.checkpoint_interval,
+            inner: Mutex::new((CommitTracker::starting_at(resume_after), checkpoint)),
+        },
+    });
+    // One batch waiting per writer keeps them busy without holding the file
+    // in memory.
+    let (batch_tx, batch_rx) = flume::bounded::<Batch>(config.etl.num_workers);
+    let stop = Arc::new(AtomicBool::new(false));
     let mut writers = tokio::task::JoinSet::new();
     for _ in 0..config.etl.num_workers {
-        let (sink, batch_rx) = (sink.clone(), batch_rx.clone());
-        let (written, present, relationships, progress) = (
-            written.clone(),
-            present.clone(),
-            relationships.clone(),
-            progress.clone(),
-        );
-        let (batches, largest_batch, in_flight, peak_in_flight) = (
-            batches.clone(),
-            largest_batch.clone(),
-            in_flight.clone(),
-            peak_in_flight.clone(),
-        );
+        let (phase2, batch_rx, stop) = (phase2.clone(), batch_rx.clone(), stop.clone());
         writers.spawn(async move {
             while let Ok(batch) = batch_rx.recv_async().await {
-                let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-                peak_in_flight.fetch_max(now, Ordering::SeqCst);
-                batches.fetch_add(1, Ordering::Relaxed);
-                largest_batch.fetch_max(batch.len() as u64, Ordering::Relaxed);
-                let keys: Vec<String> = batch.iter().map(|l| l.key.clone()).collect();
-                let existing = sink.existing_learners(&keys).await?;
-                let size = batch.len() as u64;
-                let mut rows = Vec::with_capacity(batch.len());
-                let mut rels = 0;
-                for learner in batch {
-                    if !existing.contains(&learner.key) {
-                        rels += tally_relationships(&learner.tally);
-                        rows.push(learner.row);
-                    }
+                if let Err(e) = phase2.write(batch).await {
+                    stop.store(true, Ordering::SeqCst);
+                    return Err(e);
                 }
-                let new = rows.len() as u64;
-                if !rows.is_empty() {
-                    sink.write_learners(rows).await?;
-                }
-                in_flight.fetch_sub(1, Ordering::SeqCst);
-                written.fetch_add(new, Ordering::Relaxed);
-                present.fetch_add(size - new, Ordering::Relaxed);
-                relationships.fetch_add(rels, Ordering::Relaxed);
-                progress.add(size);
             }
-            Ok::<(), SinkError>(())
+            Ok(())
         });
     }
     drop(batch_rx);
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let signal = {
+        let (stop, interrupted) = (stop.clone(), interrupted.clone());
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                tracing::warn!("Interrupted: finishing the batches in flight, then writing the checkpoint");
+                interrupted.store(true, Ordering::SeqCst);
+                stop.store(true, Ordering::SeqCst);
+            }
+        })
+    };
 
     let reader = {
-        let (input, config) = (input.to_path_buf(), config.clone());
+        let (input, config, stop) = (input.to_path_buf(), config.clone(), stop.clone());
         let skip: HashSet<u64> = analysis.rejected_records.iter().copied().collect();
-        tokio::task::spawn_blocking(move || read_for_writing(&input, &config, &skip, batch_tx))
+        tokio::task::spawn_blocking(move || {
+            read_for_writing(&input, &config, &skip, resume_after, &stop, batch_tx)
+        })
     };
     let mut failure: Option<LoadError> = None;
     while let Some(done) = writers.join_next().await {
@@ -297,26 +418,42 @@ pub async fn load(input: &Path, config: &Config) -> Result<LoadSummary, LoadErro
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
                 if failure.is_none() {
-                    failure = Some(e.into());
+                    failure = Some(e);
                 }
-                // Stop the other writers; the reader stops when its channel closes.
-                writers.abort_all();
             }
             Err(join) if join.is_cancelled() => {}
             Err(join) => std::panic::resume_unwind(join.into_panic()),
         }
     }
+    signal.abort();
     let read_result = reader.await.expect("the reader thread does not panic");
+    let finished = failure.is_none() && read_result.is_ok() && !interrupted.load(Ordering::SeqCst);
+    let committed = phase2.checkpoint.flush(finished)?;
     if let Some(e) = failure {
-        return Err(e);
+        return Err(match e {
+            LoadError::Sink(source) if source.is_connection_loss() => LoadError::Interrupted {
+                reason: source.to_string(),
+                committed,
+                checkpoint: checkpoint_file,
+                input: input.to_path_buf(),
+            },
+            other => other,
+        });
     }
     read_result?;
-    let learners_written = written.load(Ordering::Relaxed);
+    if interrupted.load(Ordering::SeqCst) {
+        return Err(LoadError::Interrupted {
+            reason: "interrupted (Ctrl-C)".to_string(),
+            committed,
+            checkpoint: checkpoint_file,
+            input: input.to_path_buf(),
+        });
+    }
+    let phase2 = Arc::into_inner(phase2).expect("the writers are done");
+    let learners_written = phase2.written.load(Ordering::Relaxed);
     phases.push(PhaseSummary {
         name: "phase 2 learners",
-        seconds: Arc::into_inner(progress)
-            .map(PhaseProgress::finish)
-            .unwrap_or_default(),
+        seconds: phase2.progress.finish(),
         items: analysis.rows_loaded,
     });
 
@@ -331,32 +468,46 @@ pub async fn load(input: &Path, config: &Config) -> Result<LoadSummary, LoadErro
         rejected_by_reason: analysis.rejected_by_reason.clone(),
         rejects_file: analysis.rejects_file.clone(),
         learners_written,
-        learners_already_present: present.load(Ordering::Relaxed),
+        learners_already_present: phase2.present.load(Ordering::Relaxed),
+        resumed_after_record: resume_after,
         entity_nodes_merged: merged,
-        relationships_written: relationships.load(Ordering::Relaxed),
+        relationships_written: phase2.relationships.load(Ordering::Relaxed),
         retries: sink.retries(),
-        batches: batches.load(Ordering::Relaxed),
-        largest_batch: largest_batch.load(Ordering::Relaxed),
+        batches: phase2.batches.load(Ordering::Relaxed),
+        largest_batch: phase2.largest_batch.load(Ordering::Relaxed),
         writer_tasks: config.etl.num_workers,
-        peak_concurrent_batches: peak_in_flight.load(Ordering::SeqCst),
+        peak_concurrent_batches: phase2.peak_in_flight.load(Ordering::SeqCst),
         rows_per_second: analysis.rows_loaded as f64 / seconds.max(1e-9),
         configuration: config.clone(),
     })
 }
 
 /// Phase 2's reading side: transforms the file again on the transform
-/// threads, skips the rows the analysis rejected, and sends batches of
-/// `neo4j.batch_size` learners to the writers.
+/// threads, skips the rows the analysis rejected and those a resumed load
+/// already committed, and sends batches of `neo4j.batch_size` learners.
 fn read_for_writing(
     input: &Path,
     config: &Config,
     skip: &HashSet<u64>,
-    batches: flume::Sender<Vec<ReadyLearner>>,
+    resume_after: u64,
+    stop: &AtomicBool,
+    batches: flume::Sender<Batch>,
 ) -> Result<(), SourceError> {
     let transformer = Transformer::new(transform_options(config));
     let batch_size = config.neo4j.batch_size;
     let mut record_number = 0u64;
+    let mut index = 0u64;
     let mut batch = Vec::with_capacity(batch_size);
+    let mut send = |learners: Vec<ReadyLearner>, last_record: u64| -> Result<(), ()> {
+        let sent = Batch {
+            index,
+            last_record,
+            learners,
+        };
+        index += 1;
+        // The writers are gone (one failed): stop reading.
+        batches.send(sent).map_err(|_| ())
+    };
     let result = scan(
         input,
         config.etl.transform_threads,
@@ -369,27 +520,25 @@ fn read_for_writing(
                     row.result.ok().map(|record| {
                         let mut tally = RelTally::default();
                         tally.add(&record);
-                        ReadyLearner {
-                            row: params::learner(&record),
-                            key: record.key,
-                            tally,
-                        }
+                        ReadyLearner { record, tally }
                     })
                 })
                 .collect::<Vec<_>>()
         },
         |rows: Vec<Option<ReadyLearner>>| -> Result<(), ()> {
+            if stop.load(Ordering::SeqCst) {
+                return Err(());
+            }
             for ready in rows {
                 record_number += 1;
                 let Some(ready) = ready else { continue };
-                if skip.contains(&record_number) {
+                if record_number <= resume_after || skip.contains(&record_number) {
                     continue;
                 }
                 batch.push(ready);
                 if batch.len() >= batch_size {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
-                    // The writers are gone (one failed): stop reading.
-                    batches.send(full).map_err(|_| ())?;
+                    send(full, record_number)?;
                 }
             }
             Ok(())
@@ -398,7 +547,7 @@ fn read_for_writing(
     match result {
         Ok(()) => {
             if !batch.is_empty() {
-                let _ = batches.send(batch);
+                let _ = send(batch, record_number);
             }
             Ok(())
         }

@@ -4,6 +4,8 @@
 //! from; [`rejects`] writes the quarantined rows; [`report`] renders results.
 
 pub mod analyze;
+pub mod checkpoint;
+pub mod export;
 pub mod load;
 pub mod progress;
 pub mod rejects;

@@ -1,4 +1,5 @@
-//! Where the graph goes: [`neo4j`] writes it online over Bolt; the offline
-//! `neo4j-admin` files follow (issue 5).
+//! Where the graph goes: [`neo4j`] writes it online over Bolt;
+//! [`admin_csv`] writes files for the offline `neo4j-admin` importer.
 
+pub mod admin_csv;
 pub mod neo4j;

@@ -12,7 +12,7 @@ pub mod retry;
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use neo4rs::{BoltMap, BoltString, BoltType, ConfigBuilder, Graph, query};
@@ -20,7 +20,7 @@ use neo4rs::{BoltMap, BoltString, BoltType, ConfigBuilder, Graph, query};
 use crate::config::Config;
 use crate::graph::counts::GraphOptions;
 use crate::graph::model::{LEARNING_STATES, Label, PROFESSIONAL_STATUSES, RelType};
-use crate::graph::records::{Entities, Props};
+use crate::graph::records::{Entities, LearnerRecord, Props};
 use retry::{RetryPolicy, with_retry};
 
 #[derive(Debug, thiserror::Error)]
@@ -61,51 +61,65 @@ impl SinkError {
 /// The shared connection and its counters.
 #[derive(Clone)]
 pub struct Neo4jSink {
-    graph: Graph,
+    /// The connection pool; replaced by a fresh one after a lost connection
+    /// (a restarted server invalidates the sessions of the old pool).
+    graph: Arc<tokio::sync::RwLock<Graph>>,
+    /// How to connect again. Holds the password: never printed.
+    bolt: Arc<neo4rs::Config>,
+    /// Set when the next attempt must start from a fresh pool.
+    reconnect: Arc<AtomicBool>,
     policy: RetryPolicy,
     options: GraphOptions,
     retries: Arc<AtomicU64>,
 }
 
+/// Runs one statement in its own explicit transaction (no retry).
+pub async fn write_once(graph: &Graph, q: neo4rs::Query) -> Result<(), neo4rs::Error> {
+    let mut txn = graph.start_txn().await?;
+    txn.run(q).await?;
+    txn.commit().await
+}
+
+/// Runs one read statement and collects its rows (no retry).
+pub async fn read_once(graph: &Graph, q: neo4rs::Query) -> Result<Vec<neo4rs::Row>, neo4rs::Error> {
+    let mut stream = graph.execute(q).await?;
+    let mut rows = Vec::new();
+    while let Some(row) = stream.next().await? {
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Names a failure to connect. neo4rs 0.8 reports some server failures as
+/// an unexpected message whose text carries the server's code, so the text
+/// is what is read.
 fn classify_connect_error(config: &Config, error: neo4rs::Error) -> SinkError {
-    let detail = error.to_string();
-    match &error {
-        neo4rs::Error::AuthenticationError(_) => SinkError::Authentication {
+    let detail = match &error {
+        neo4rs::Error::Neo4j(e) => format!("{}: {}", e.code(), e.message()),
+        other => other.to_string(),
+    };
+    let lower = detail.to_lowercase();
+    if matches!(error, neo4rs::Error::AuthenticationError(_))
+        || detail.contains("Neo.ClientError.Security")
+        || lower.contains("authentic")
+        || lower.contains("unauthorized")
+    {
+        SinkError::Authentication {
             user: config.neo4j.user.clone(),
             detail,
-        },
-        neo4rs::Error::Neo4j(e) if e.code().starts_with("Neo.ClientError.Security") => {
-            SinkError::Authentication {
-                user: config.neo4j.user.clone(),
-                detail,
-            }
         }
-        neo4rs::Error::Neo4j(e)
-            if e.code().contains("DatabaseNotFound") || e.message().contains("not exist") =>
-        {
-            SinkError::UnknownDatabase {
-                database: config.neo4j.database.clone(),
-                detail,
-            }
+    } else if detail.contains("DatabaseNotFound")
+        || (lower.contains("database") && lower.contains("does not exist"))
+    {
+        SinkError::UnknownDatabase {
+            database: config.neo4j.database.clone(),
+            detail,
         }
-        neo4rs::Error::Neo4j(e)
-            if e.message().to_lowercase().contains("database") && e.message().contains("found") =>
-        {
-            SinkError::UnknownDatabase {
-                database: config.neo4j.database.clone(),
-                detail,
-            }
-        }
-        _ if detail.to_lowercase().contains("authentic") || detail.contains("Unauthorized") => {
-            SinkError::Authentication {
-                user: config.neo4j.user.clone(),
-                detail,
-            }
-        }
-        _ => SinkError::Unreachable {
+    } else {
+        SinkError::Unreachable {
             uri: config.neo4j.uri.clone(),
             detail,
-        },
+        }
     }
 }
 
@@ -126,17 +140,10 @@ impl Neo4jSink {
                 uri: neo4j.uri.clone(),
                 detail: e.to_string(),
             })?;
-        let graph = Graph::connect(bolt_config)
+        let graph = Graph::connect(bolt_config.clone())
             .await
             .map_err(|e| classify_connect_error(config, e))?;
-        let sink = Neo4jSink {
-            graph,
-            policy: RetryPolicy::new(Duration::from_secs(config.neo4j.max_retry_seconds)),
-            options: config.graph,
-            retries: Arc::new(AtomicU64::new(0)),
-        };
-        let mut txn = sink
-            .graph
+        let mut txn = graph
             .start_txn()
             .await
             .map_err(|e| classify_connect_error(config, e))?;
@@ -146,29 +153,47 @@ impl Neo4jSink {
         txn.commit()
             .await
             .map_err(|e| classify_connect_error(config, e))?;
-        Ok(sink)
+        Ok(Neo4jSink {
+            graph: Arc::new(tokio::sync::RwLock::new(graph)),
+            bolt: Arc::new(bolt_config),
+            reconnect: Arc::new(AtomicBool::new(false)),
+            policy: RetryPolicy::new(Duration::from_secs(config.neo4j.max_retry_seconds)),
+            options: config.graph,
+            retries: Arc::new(AtomicU64::new(0)),
+        })
     }
 
-    /// Transient errors retried so far.
-    pub fn retries(&self) -> u64 {
-        self.retries.load(Ordering::Relaxed)
+    /// The pool for the next attempt: a fresh one after a lost connection.
+    async fn graph(&self) -> Graph {
+        if self.reconnect.swap(false, Ordering::SeqCst) {
+            match Graph::connect((*self.bolt).clone()).await {
+                Ok(graph) => *self.graph.write().await = graph,
+                Err(error) => {
+                    self.reconnect.store(true, Ordering::SeqCst);
+                    tracing::warn!(%error, "Cannot connect again yet");
+                }
+            }
+        }
+        self.graph.read().await.clone()
     }
 
-    /// Runs one write statement in its own transaction, with retries.
-    async fn write(&self, what: &str, statement: &str, name: &str, rows: BoltType) -> Result<(), SinkError> {
-        let graph = &self.graph;
+    /// Runs `attempt` on the current pool until it succeeds, fails for good,
+    /// or the retry time is up. Only errors [`retry::is_retriable`] names
+    /// are retried; a lost connection also gets a fresh pool.
+    pub async fn retrying<T, F, Fut>(&self, what: &str, attempt: F) -> Result<T, SinkError>
+    where
+        F: Fn(Graph) -> Fut,
+        Fut: std::future::Future<Output = Result<T, neo4rs::Error>>,
+    {
+        let attempt = &attempt;
         with_retry(
             self.policy,
-            || {
-                let q = query(statement).param(name, rows.clone());
-                async move {
-                    let mut txn = graph.start_txn().await?;
-                    txn.run(q).await?;
-                    txn.commit().await
-                }
-            },
+            || async move { attempt(self.graph().await).await },
             |error, wait| {
                 self.retries.fetch_add(1, Ordering::Relaxed);
+                if retry::needs_new_connection(error) {
+                    self.reconnect.store(true, Ordering::SeqCst);
+                }
                 tracing::warn!(what, %error, wait_ms = wait.as_millis() as u64, "Retrying after a transient error");
             },
         )
@@ -179,38 +204,35 @@ impl Neo4jSink {
         })
     }
 
+    /// Transient errors retried so far.
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+
+    /// Runs one write statement in its own transaction, with retries.
+    async fn write(&self, what: &str, statement: &str, name: &str, rows: BoltType) -> Result<(), SinkError> {
+        self.retrying(what, |graph| {
+            let q = query(statement).param(name, rows.clone());
+            async move { write_once(&graph, q).await }
+        })
+        .await
+    }
+
     /// Runs a read statement and returns its rows.
     pub async fn read(
         &self,
         statement: &str,
         params: Vec<(&str, BoltType)>,
     ) -> Result<Vec<neo4rs::Row>, SinkError> {
-        let graph = &self.graph;
-        with_retry(
-            self.policy,
-            || {
-                let mut q = query(statement);
-                for (name, value) in &params {
-                    q = q.param(name, value.clone());
-                }
-                async move {
-                    let mut stream = graph.execute(q).await?;
-                    let mut rows = Vec::new();
-                    while let Some(row) = stream.next().await? {
-                        rows.push(row);
-                    }
-                    Ok(rows)
-                }
-            },
-            |_, _| {
-                self.retries.fetch_add(1, Ordering::Relaxed);
-            },
-        )
-        .await
-        .map_err(|source| SinkError::Query {
-            what: statement.chars().take(60).collect(),
-            source,
+        let what: String = statement.chars().take(60).collect();
+        self.retrying(&what, |graph| {
+            let mut q = query(statement);
+            for (name, value) in &params {
+                q = q.param(name, value.clone());
+            }
+            async move { read_once(&graph, q).await }
         })
+        .await
     }
 
     /// Phase 0: constraints and indexes, idempotently.
@@ -218,13 +240,11 @@ impl Neo4jSink {
         let mut statements: Vec<String> = Label::ALL.iter().map(|l| cypher::unique_constraint(*l)).collect();
         statements.extend(cypher::range_indexes());
         for statement in &statements {
-            let graph = &self.graph;
-            with_retry(self.policy, || graph.run(query(statement)), |_, _| {})
-                .await
-                .map_err(|source| SinkError::Query {
-                    what: statement.clone(),
-                    source,
-                })?;
+            self.retrying(
+                statement,
+                |graph| async move { graph.run(query(statement)).await },
+            )
+            .await?;
         }
         Ok(statements.len())
     }
@@ -383,21 +403,39 @@ impl Neo4jSink {
         Ok(())
     }
 
-    /// Which of `keys` already have a Learner node (written by an earlier run).
-    pub async fn existing_learners(&self, keys: &[String]) -> Result<HashSet<String>, SinkError> {
-        let list = params::list(keys.iter().map(|k| params::string(k)).collect());
-        let rows = self.read(cypher::EXISTING_LEARNERS, vec![("keys", list)]).await?;
-        Ok(rows
-            .iter()
-            .filter_map(|row| row.get::<String>("k").ok())
-            .collect())
-    }
-
-    /// Phase 2: one batch of learner rows (see [`params::learner`]).
-    pub async fn write_learners(&self, rows: Vec<BoltType>) -> Result<(), SinkError> {
+    /// Phase 2: one batch of learners, as one retried unit: which of them
+    /// exist (an earlier or interrupted run wrote them), then one transaction
+    /// creating the others with all their relationships. Retrying the whole
+    /// unit means a commit whose answer was lost is never written twice.
+    /// `learners` pairs each record with the relationships it brings;
+    /// returns the learners written and their relationships.
+    pub async fn write_learners(&self, learners: &[(&LearnerRecord, u64)]) -> Result<(u64, u64), SinkError> {
         let statement = cypher::create_learners(self.options);
-        self.write("phase 2 learners", &statement, "rows", params::list(rows))
-            .await
+        let keys = params::list(learners.iter().map(|(r, _)| params::string(&r.key)).collect());
+        self.retrying("phase 2 learners", |graph| {
+            let (statement, keys) = (&statement, keys.clone());
+            async move {
+                let rows = read_once(&graph, query(cypher::EXISTING_LEARNERS).param("keys", keys)).await?;
+                let existing: HashSet<String> = rows
+                    .iter()
+                    .filter_map(|row| row.get::<String>("k").ok())
+                    .collect();
+                let mut batch = Vec::with_capacity(learners.len());
+                let mut relationships = 0;
+                for (record, rels) in learners {
+                    if !existing.contains(&record.key) {
+                        batch.push(params::learner(record));
+                        relationships += rels;
+                    }
+                }
+                let written = batch.len() as u64;
+                if written > 0 {
+                    write_once(&graph, query(statement).param("rows", params::list(batch))).await?;
+                }
+                Ok((written, relationships))
+            }
+        })
+        .await
     }
 
     /// Deletes nodes (and their relationships) of the given labels, or of

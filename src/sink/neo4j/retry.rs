@@ -36,6 +36,7 @@ pub fn is_retriable(error: &neo4rs::Error) -> bool {
                 || code == "Neo.ClientError.Cluster.NotALeader"
                 || code == "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase"
                 || code == "Neo.DatabaseError.General.UnknownError" && is_concurrent_modification(e.message())
+                || is_stale_session(e.message())
         }
         neo4rs::Error::IOError { .. } | neo4rs::Error::ConnectionError => true,
         // neo4rs 0.8 reports a failed COMMIT as an unexpected message that
@@ -45,6 +46,23 @@ pub fn is_retriable(error: &neo4rs::Error) -> bool {
                 || text.contains("NotALeader")
                 || is_concurrent_modification(text)
         }
+        _ => false,
+    }
+}
+
+/// A server that restarted no longer knows the sessions of old connections
+/// and says so on their next use.
+fn is_stale_session(text: &str) -> bool {
+    text.contains("credentials of this connection are no longer valid")
+}
+
+/// Whether the error means the connection itself is gone, so that the next
+/// attempt needs fresh connections.
+pub fn needs_new_connection(error: &neo4rs::Error) -> bool {
+    match error {
+        neo4rs::Error::IOError { .. } | neo4rs::Error::ConnectionError => true,
+        neo4rs::Error::Neo4j(e) => is_stale_session(e.message()),
+        neo4rs::Error::UnexpectedMessage(text) => is_stale_session(text),
         _ => false,
     }
 }

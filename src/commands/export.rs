@@ -1,0 +1,55 @@
+//! `learngraph export`: files for `neo4j-admin database import full`.
+
+use std::path::PathBuf;
+
+use crate::commands::{ConfigArgs, Outcome};
+use crate::pipeline::export::export;
+use crate::pipeline::report::CheckReport;
+
+/// Write node and relationship files for the offline importer (the fastest
+/// first load into an empty Neo4j database), with `import.sh` and
+/// `schema.cypher`; rejects and the data-quality report as for `check`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// The CSV export to convert.
+    pub input: PathBuf,
+    /// The folder to write into (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Compress the files with gzip (`.csv.gz`; the importer reads them).
+    #[arg(long)]
+    pub gzip: bool,
+    /// Print the data-quality report as one JSON document.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+pub fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
+    let config = args.config.load()?;
+    let outcome = export(&args.input, &args.out, args.gzip, &config)?;
+    let report = CheckReport::new(&outcome.analysis, config.validation.max_error_rate);
+    let report_path = args.out.join("report.json");
+    std::fs::write(&report_path, serde_json::to_string_pretty(&report)?)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.to_text());
+        println!(
+            "Wrote {} files into {}:",
+            outcome.files.len() + 1,
+            args.out.display()
+        );
+        for file in &outcome.files {
+            println!("  {}", file.display());
+        }
+        println!("  {}", report_path.display());
+        println!("Import with: {}", args.out.join("import.sh").display());
+    }
+    Ok(if report.within_threshold {
+        Outcome::Success
+    } else {
+        Outcome::TooManyRejects
+    })
+}

@@ -1,0 +1,90 @@
+//! Exit codes: one per kind of failure an operator must tell apart, so that
+//! scripts can react (retry later, fix the password, fix the file).
+
+use crate::config::ConfigError;
+use crate::pipeline::analyze::AnalyzeError;
+use crate::pipeline::load::LoadError;
+use crate::sink::neo4j::SinkError;
+use crate::source::reader::SourceError;
+
+pub const SUCCESS: u8 = 0;
+/// Any other error.
+pub const ERROR: u8 = 1;
+/// Command-line usage (clap's own code).
+pub const USAGE: u8 = 2;
+/// More rows rejected than validation.max_error_rate allows.
+pub const TOO_MANY_REJECTS: u8 = 3;
+/// `verify` found counts that differ.
+pub const VERIFY_FAILED: u8 = 4;
+/// The configuration is invalid (the message names the key).
+pub const CONFIG_INVALID: u8 = 10;
+/// The input file is missing or unreadable.
+pub const INPUT_UNREADABLE: u8 = 11;
+/// The input file is empty.
+pub const INPUT_EMPTY: u8 = 12;
+/// The header lacks a required column.
+pub const HEADER_INVALID: u8 = 13;
+/// The database cannot be reached.
+pub const DATABASE_UNREACHABLE: u8 = 14;
+/// The database refused the user or password.
+pub const AUTHENTICATION_FAILED: u8 = 15;
+/// The database name is unknown on the server.
+pub const DATABASE_UNKNOWN: u8 = 16;
+/// The connection was lost during a load, past the retry bound: resume.
+pub const CONNECTION_LOST: u8 = 17;
+/// A checkpoint belongs to another file or configuration.
+pub const CHECKPOINT_MISMATCH: u8 = 18;
+
+fn source_code(e: &SourceError) -> u8 {
+    match e {
+        SourceError::Open { .. } | SourceError::Read { .. } => INPUT_UNREADABLE,
+        SourceError::Empty { .. } => INPUT_EMPTY,
+        SourceError::MissingColumns { .. } | SourceError::BadHeader { .. } => HEADER_INVALID,
+    }
+}
+
+fn sink_code(e: &SinkError) -> u8 {
+    match e {
+        SinkError::Unreachable { .. } => DATABASE_UNREACHABLE,
+        SinkError::Authentication { .. } => AUTHENTICATION_FAILED,
+        SinkError::UnknownDatabase { .. } => DATABASE_UNKNOWN,
+        e if e.is_connection_loss() => CONNECTION_LOST,
+        SinkError::Query { .. } => ERROR,
+    }
+}
+
+fn analyze_code(e: &AnalyzeError) -> u8 {
+    match e {
+        AnalyzeError::Source(e) => source_code(e),
+        _ => ERROR,
+    }
+}
+
+/// The exit code for an error that stopped a command.
+pub fn code_for(error: &anyhow::Error) -> u8 {
+    for cause in error.chain() {
+        if let Some(e) = cause.downcast_ref::<LoadError>() {
+            return match e {
+                LoadError::Sink(e) => sink_code(e),
+                LoadError::Analyze(e) => analyze_code(e),
+                LoadError::Source(e) => source_code(e),
+                LoadError::TooManyRejects { .. } => TOO_MANY_REJECTS,
+                LoadError::Checkpoint(_) => CHECKPOINT_MISMATCH,
+                LoadError::Interrupted { .. } => CONNECTION_LOST,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<AnalyzeError>() {
+            return analyze_code(e);
+        }
+        if let Some(e) = cause.downcast_ref::<SourceError>() {
+            return source_code(e);
+        }
+        if let Some(e) = cause.downcast_ref::<SinkError>() {
+            return sink_code(e);
+        }
+        if cause.downcast_ref::<ConfigError>().is_some() {
+            return CONFIG_INVALID;
+        }
+    }
+    ERROR
+}

@@ -1,0 +1,250 @@
+//! Checkpoints of a load: what phase 2 has committed, written atomically
+//! (temporary file, fsync, rename) every `etl.checkpoint_interval` rows, so
+//! that `load --resume` continues where a crash or a lost database stopped
+//! it. A checkpoint names its input and the settings that shape the graph;
+//! one from another file or configuration is refused.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+
+/// The checkpoint file, versioned so that a later format can read it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "version")]
+pub enum Checkpoint {
+    #[serde(rename = "1")]
+    V1(CheckpointV1),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointV1 {
+    pub input: PathBuf,
+    /// Size and content hash of the input's first and last MiB.
+    pub input_fingerprint: String,
+    /// Hash of the settings that decide what is written, and where.
+    pub config_fingerprint: String,
+    /// Phase 1 (shared entities) is done.
+    pub entities_done: bool,
+    /// Every row up to this record number (1-based) is committed.
+    pub committed_records: u64,
+    /// The whole load finished.
+    pub complete: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    #[error("cannot read the checkpoint {path}: {message}; delete it to load from the start")]
+    Read { path: PathBuf, message: String },
+    #[error("cannot write the checkpoint {path}: {message}")]
+    Write { path: PathBuf, message: String },
+    #[error("there is no checkpoint at {path}: run `learngraph load` without --resume to start")]
+    Missing { path: PathBuf },
+    #[error(
+        "the checkpoint {path} belongs to {what}; refusing to resume. Load from the start without --resume, or use the \
+         file and configuration of the interrupted load"
+    )]
+    Mismatch { path: PathBuf, what: String },
+}
+
+/// Where a load's checkpoint lives: `<input>.checkpoint.json`.
+pub fn checkpoint_path(input: &Path) -> PathBuf {
+    let mut name = input.as_os_str().to_os_string();
+    name.push(".checkpoint.json");
+    name.into()
+}
+
+/// Size plus a hash of the first and last MiB: cheap, and changes when the
+/// file is replaced by another export.
+pub fn input_fingerprint(input: &Path) -> std::io::Result<String> {
+    const PART: u64 = 1 << 20;
+    let mut file = std::fs::File::open(input)?;
+    let size = file.metadata()?.len();
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut buffer = Vec::new();
+    (&mut file).take(PART).read_to_end(&mut buffer)?;
+    hasher.update(&buffer);
+    if size > PART {
+        file.seek(SeekFrom::Start(size.saturating_sub(PART).max(PART)))?;
+        buffer.clear();
+        file.take(PART).read_to_end(&mut buffer)?;
+        hasher.update(&buffer);
+    }
+    Ok(format!("{size}:{:032x}", hasher.digest128()))
+}
+
+/// The settings that decide what a load writes and where.
+pub fn config_fingerprint(config: &Config) -> String {
+    let mut parts = BTreeMap::new();
+    parts.insert("uri", config.neo4j.uri.clone());
+    parts.insert("database", config.neo4j.database.clone());
+    parts.insert("snapshot_date", format!("{:?}", config.etl.snapshot_date));
+    parts.insert("graph", format!("{:?}", config.graph));
+    let text = format!("{parts:?}");
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(text.as_bytes()))
+}
+
+impl CheckpointV1 {
+    pub fn new(input: &Path, config: &Config) -> std::io::Result<Self> {
+        Ok(CheckpointV1 {
+            input: input.to_path_buf(),
+            input_fingerprint: input_fingerprint(input)?,
+            config_fingerprint: config_fingerprint(config),
+            entities_done: false,
+            committed_records: 0,
+            complete: false,
+        })
+    }
+}
+
+/// Reads the checkpoint for a resume and checks it belongs to this input
+/// and configuration.
+pub fn read_for_resume(path: &Path, input: &Path, config: &Config) -> Result<CheckpointV1, CheckpointError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(CheckpointError::Missing {
+                path: path.to_path_buf(),
+            });
+        }
+        Err(e) => {
+            return Err(CheckpointError::Read {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            });
+        }
+    };
+    let Checkpoint::V1(checkpoint) = serde_json::from_str(&text).map_err(|e| CheckpointError::Read {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let fingerprint = input_fingerprint(input).map_err(|e| CheckpointError::Read {
+        path: input.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    if checkpoint.input_fingerprint != fingerprint {
+        return Err(CheckpointError::Mismatch {
+            path: path.to_path_buf(),
+            what: format!("another input file ({})", checkpoint.input.display()),
+        });
+    }
+    if checkpoint.config_fingerprint != config_fingerprint(config) {
+        return Err(CheckpointError::Mismatch {
+            path: path.to_path_buf(),
+            what: "another configuration (database, snapshot date or graph options differ)".to_string(),
+        });
+    }
+    Ok(checkpoint)
+}
+
+/// Writes a checkpoint atomically: a reader sees the old one or the new one,
+/// never a torn file.
+pub fn write(path: &Path, checkpoint: &CheckpointV1) -> Result<(), CheckpointError> {
+    let fail = |e: &dyn std::fmt::Display| CheckpointError::Write {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut temporary = path.as_os_str().to_os_string();
+    temporary.push(".tmp");
+    let temporary = PathBuf::from(temporary);
+    let text = serde_json::to_vec_pretty(&Checkpoint::V1(checkpoint.clone())).map_err(|e| fail(&e))?;
+    let mut file = std::fs::File::create(&temporary).map_err(|e| fail(&e))?;
+    file.write_all(&text).map_err(|e| fail(&e))?;
+    file.sync_all().map_err(|e| fail(&e))?;
+    std::fs::rename(&temporary, path).map_err(|e| fail(&e))?;
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && let Ok(dir) = std::fs::File::open(dir)
+    {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// Tracks which phase 2 batches have committed and reports the record up to
+/// which everything has: batches commit out of order on several writers.
+#[derive(Debug, Default)]
+pub struct CommitTracker {
+    /// Batch index -> its last record number, for batches committed ahead
+    /// of an earlier one still running.
+    ahead: BTreeMap<u64, u64>,
+    next_batch: u64,
+    committed_records: u64,
+}
+
+impl CommitTracker {
+    pub fn starting_at(committed_records: u64) -> Self {
+        CommitTracker {
+            committed_records,
+            ..CommitTracker::default()
+        }
+    }
+
+    /// The record number up to which every row is committed.
+    pub fn committed_records(&self) -> u64 {
+        self.committed_records
+    }
+
+    /// Notes that batch `index` (ending at record `last_record`) committed;
+    /// returns the record number up to which every row is committed.
+    pub fn committed(&mut self, index: u64, last_record: u64) -> u64 {
+        self.ahead.insert(index, last_record);
+        while let Some(last) = self.ahead.remove(&self.next_batch) {
+            self.committed_records = self.committed_records.max(last);
+            self.next_batch += 1;
+        }
+        self.committed_records
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{EnvOverrides, FlagOverrides, RawConfig};
+
+    fn config(toml: &str) -> Config {
+        Config::build(
+            RawConfig::from_toml(toml).expect("toml"),
+            &EnvOverrides::default(),
+            &FlagOverrides::default(),
+        )
+        .expect("valid")
+    }
+
+    #[test]
+    fn the_committed_prefix_waits_for_the_slowest_batch() {
+        let mut tracker = CommitTracker::starting_at(0);
+        assert_eq!(tracker.committed(1, 200), 0, "batch 0 is still running");
+        assert_eq!(tracker.committed(2, 300), 0);
+        assert_eq!(tracker.committed(0, 100), 300);
+        assert_eq!(tracker.committed(3, 400), 400);
+    }
+
+    #[test]
+    fn a_checkpoint_round_trips_and_refuses_another_file_or_configuration() {
+        let dir = tempfile::tempdir().expect("dir");
+        let input = dir.path().join("in.csv");
+        std::fs::write(&input, "a,b\n1,2\n").expect("write");
+        let path = checkpoint_path(&input);
+        let base = config("");
+        let mut checkpoint = CheckpointV1::new(&input, &base).expect("new");
+        checkpoint.committed_records = 42;
+        write(&path, &checkpoint).expect("write");
+        assert_eq!(read_for_resume(&path, &input, &base).expect("read"), checkpoint);
+
+        let other = config("[graph]\nresides_in = true");
+        assert!(matches!(
+            read_for_resume(&path, &input, &other),
+            Err(CheckpointError::Mismatch { .. })
+        ));
+        std::fs::write(&input, "a,b\n1,3\n").expect("change the input");
+        let err = read_for_resume(&path, &input, &base).expect_err("another file");
+        assert!(err.to_string().contains("another input file"), "{err}");
+        assert!(matches!(
+            read_for_resume(&dir.path().join("none.json"), &input, &base),
+            Err(CheckpointError::Missing { .. })
+        ));
+    }
+}

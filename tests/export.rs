@@ -1,0 +1,438 @@
+//! `learngraph export`: the files are valid for `neo4j-admin database
+//! import`, agree with `check`, and load into the same graph as `load`.
+// The database lock serializes whole tests, each on its own runtime.
+#![allow(clippy::await_holding_lock)]
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use neo4rs::{BoltBoolean, BoltDate, BoltFloat, BoltInteger, BoltList, BoltMap, BoltString, BoltType, query};
+use serde_json::Value as Json;
+
+const LABELS: [&str; 9] = [
+    "Learner",
+    "Country",
+    "City",
+    "Skill",
+    "Program",
+    "Company",
+    "Institution",
+    "LearningState",
+    "ProfessionalStatus",
+];
+const TYPES: [&str; 8] = [
+    "HAS_SKILL",
+    "ENROLLED_IN",
+    "WORKS_FOR",
+    "RUNS_VENTURE",
+    "STUDIED_AT",
+    "HAS_LEARNING_STATE",
+    "HAS_PROFESSIONAL_STATUS",
+    "IN_COUNTRY",
+];
+
+/// One exported file: its header fields and rows.
+struct ExportFile {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+fn read_export(path: &Path) -> ExportFile {
+    let mut bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if path.extension().is_some_and(|e| e == "gz") {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_end(&mut out)
+            .expect("gzip");
+        bytes = out;
+    }
+    let mut rdr = csv::ReaderBuilder::new().from_reader(&bytes[..]);
+    let header = rdr.headers().expect("header").iter().map(String::from).collect();
+    let rows = rdr
+        .records()
+        .map(|r| r.expect("row").iter().map(String::from).collect())
+        .collect();
+    ExportFile { header, rows }
+}
+
+/// Splits `name:type` into its parts; `(name, "string")` without a type.
+fn typed(field: &str) -> (&str, &str) {
+    field.split_once(':').unwrap_or((field, "string"))
+}
+
+fn node_path(dir: &Path, label: &str, ext: &str) -> PathBuf {
+    let mut stem = String::new();
+    for (i, c) in label.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            stem.push('_');
+        }
+        stem.push(c.to_ascii_lowercase());
+    }
+    dir.join(format!("{stem}{ext}"))
+}
+
+fn rel_path(dir: &Path, rel: &str, ext: &str) -> PathBuf {
+    dir.join(format!("{}{ext}", rel.to_lowercase()))
+}
+
+/// A value parsed by its header type, as the importer would; `None` when empty.
+fn value(kind: &str, text: &str) -> Option<BoltType> {
+    if text.is_empty() {
+        return None;
+    }
+    Some(match kind {
+        "string" => BoltType::String(BoltString::new(text)),
+        "long" => BoltType::Integer(BoltInteger::new(text.parse().expect("a long"))),
+        "double" => BoltType::Float(BoltFloat::new(text.parse().expect("a double"))),
+        "boolean" => {
+            assert!(text == "true" || text == "false", "boolean {text:?}");
+            BoltType::Boolean(BoltBoolean::new(text == "true"))
+        }
+        "date" => BoltType::Date(BoltDate::from(
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a date"),
+        )),
+        other => panic!("unexpected type {other}"),
+    })
+}
+
+#[test]
+fn exported_files_are_valid_for_the_importer_and_match_check() {
+    let dir = common::temp_dir();
+    let input = common::generate(dir.path(), "in.csv", 10_000, 3, 0.01);
+    let out = dir.path().join("export");
+    common::run_ok(
+        dir.path(),
+        &[
+            "export",
+            input.to_str().expect("utf-8"),
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+    );
+    let check: Json = serde_json::from_slice(
+        &common::run_ok(dir.path(), &["check", input.to_str().expect("utf-8"), "--json"]).stdout,
+    )
+    .expect("json");
+
+    let mut ids: HashMap<&str, HashSet<String>> = HashMap::new();
+    for label in LABELS {
+        let file = read_export(&node_path(&out, label, ".csv"));
+        assert_eq!(
+            file.header[0],
+            format!("{}:ID({label})", file.header[0].split(':').next().expect("name"))
+        );
+        for field in &file.header[1..] {
+            let (name, kind) = typed(field);
+            assert!(
+                !name.is_empty() && name.chars().all(char::is_alphanumeric),
+                "{label}: {field}"
+            );
+            assert!(
+                ["string", "long", "double", "boolean", "date"].contains(&kind),
+                "{label}: {field}"
+            );
+        }
+        let space = ids.entry(label).or_default();
+        for row in &file.rows {
+            assert_eq!(row.len(), file.header.len(), "{label}: row width");
+            assert!(space.insert(row[0].clone()), "{label}: id {} repeats", row[0]);
+            for (field, text) in file.header[1..].iter().zip(&row[1..]) {
+                let _ = value(typed(field).1, text);
+            }
+        }
+        assert_eq!(
+            Some(file.rows.len() as u64),
+            check["nodes"][label].as_u64(),
+            "{label} count"
+        );
+    }
+    for rel in TYPES {
+        let file = read_export(&rel_path(&out, rel, ".csv"));
+        let start = file.header[0]
+            .strip_prefix(":START_ID(")
+            .and_then(|s| s.strip_suffix(')'))
+            .expect(":START_ID");
+        let end = file.header[1]
+            .strip_prefix(":END_ID(")
+            .and_then(|s| s.strip_suffix(')'))
+            .expect(":END_ID");
+        assert_eq!(file.header[2], ":TYPE");
+        for row in &file.rows {
+            assert!(
+                ids[start].contains(&row[0]),
+                "{rel}: start {} missing in {start}",
+                row[0]
+            );
+            assert!(
+                ids[end].contains(&row[1]),
+                "{rel}: end {} missing in {end}",
+                row[1]
+            );
+            assert_eq!(row[2], rel);
+            for (field, text) in file.header[3..].iter().zip(&row[3..]) {
+                let _ = value(typed(field).1, text);
+            }
+        }
+        assert_eq!(
+            Some(file.rows.len() as u64),
+            check["relationships"][rel].as_u64(),
+            "{rel} count"
+        );
+    }
+
+    let script = std::fs::read_to_string(out.join("import.sh")).expect("import.sh");
+    assert!(script.contains("neo4j-admin\" database import full \"${DATABASE:-neo4j}\""));
+    for label in LABELS {
+        assert!(
+            script.contains(&format!("--nodes={label}=")),
+            "{label} in import.sh"
+        );
+    }
+    for rel in TYPES {
+        assert!(
+            script.contains(&format!("--relationships={rel}=")),
+            "{rel} in import.sh"
+        );
+    }
+    let schema = std::fs::read_to_string(out.join("schema.cypher")).expect("schema.cypher");
+    assert_eq!(schema.matches("CREATE CONSTRAINT").count(), 9);
+    let report: Json =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).expect("report"))
+            .expect("json");
+    assert_eq!(report["rows_rejected"], check["rows_rejected"]);
+    assert!(dir.path().join("in.csv.rejects.csv").exists());
+}
+
+#[test]
+fn gzip_files_hold_the_same_content() {
+    let dir = common::temp_dir();
+    let input = common::generate(dir.path(), "in.csv", 3_000, 4, 0.0);
+    let plain = dir.path().join("plain");
+    let gz = dir.path().join("gz");
+    common::run_ok(
+        dir.path(),
+        &[
+            "export",
+            input.to_str().expect("utf-8"),
+            "--out",
+            plain.to_str().expect("utf-8"),
+        ],
+    );
+    common::run_ok(
+        dir.path(),
+        &[
+            "export",
+            input.to_str().expect("utf-8"),
+            "--out",
+            gz.to_str().expect("utf-8"),
+            "--gzip",
+        ],
+    );
+    for label in LABELS {
+        let a = read_export(&node_path(&plain, label, ".csv"));
+        let b = read_export(&node_path(&gz, label, ".csv.gz"));
+        assert_eq!((a.header, a.rows), (b.header, b.rows), "{label}");
+    }
+    for rel in TYPES {
+        let a = read_export(&rel_path(&plain, rel, ".csv"));
+        let b = read_export(&rel_path(&gz, rel, ".csv.gz"));
+        assert_eq!((a.header, a.rows), (b.header, b.rows), "{rel}");
+    }
+    assert!(
+        std::fs::read_to_string(gz.join("import.sh"))
+            .expect("script")
+            .contains("learner.csv.gz")
+    );
+}
+
+/// Loads an export folder into the test database with Cypher, the way the
+/// importer would read it.
+async fn load_export(graph: &neo4rs::Graph, dir: &Path) {
+    for label in LABELS {
+        let file = read_export(&node_path(dir, label, ".csv"));
+        let key = file.header[0].split(':').next().expect("key").to_string();
+        for batch in file.rows.chunks(2_000) {
+            let rows: Vec<BoltType> = batch
+                .iter()
+                .map(|row| {
+                    let mut props = BoltMap::new();
+                    props.put(BoltString::new(&key), BoltType::String(BoltString::new(&row[0])));
+                    for (field, text) in file.header[1..].iter().zip(&row[1..]) {
+                        let (name, kind) = typed(field);
+                        if let Some(v) = value(kind, text) {
+                            props.put(BoltString::new(name), v);
+                        }
+                    }
+                    BoltType::Map(props)
+                })
+                .collect();
+            graph
+                .run(
+                    query(&format!("UNWIND $rows AS r CREATE (n:{label}) SET n = r"))
+                        .param("rows", BoltType::List(BoltList { value: rows })),
+                )
+                .await
+                .expect("nodes load");
+        }
+    }
+    for rel in TYPES {
+        let file = read_export(&rel_path(dir, rel, ".csv"));
+        let space = |field: &str| {
+            field
+                .split_once('(')
+                .and_then(|(_, s)| s.strip_suffix(')'))
+                .expect("space")
+                .to_string()
+        };
+        let (start, end) = (space(&file.header[0]), space(&file.header[1]));
+        let key = |label: &str| match label {
+            "Learner" => "hashedEmail",
+            "Country" => "code",
+            "LearningState" => "state",
+            "ProfessionalStatus" => "status",
+            _ => "id",
+        };
+        for batch in file.rows.chunks(2_000) {
+            let rows: Vec<BoltType> = batch
+                .iter()
+                .map(|row| {
+                    let mut props = BoltMap::new();
+                    for (field, text) in file.header[3..].iter().zip(&row[3..]) {
+                        let (name, kind) = typed(field);
+                        if let Some(v) = value(kind, text) {
+                            props.put(BoltString::new(name), v);
+                        }
+                    }
+                    let mut r = BoltMap::new();
+                    r.put(BoltString::new("s"), BoltType::String(BoltString::new(&row[0])));
+                    r.put(BoltString::new("e"), BoltType::String(BoltString::new(&row[1])));
+                    r.put(BoltString::new("p"), BoltType::Map(props));
+                    BoltType::Map(r)
+                })
+                .collect();
+            let statement = format!(
+                "UNWIND $rows AS r MATCH (a:{start} {{{}: r.s}}) MATCH (b:{end} {{{}: r.e}}) CREATE (a)-[x:{rel}]->(b) SET x = r.p",
+                key(&start),
+                key(&end)
+            );
+            graph
+                .run(query(&statement).param("rows", BoltType::List(BoltList { value: rows })))
+                .await
+                .expect("rels load");
+        }
+    }
+}
+
+/// Counts per label and type, and the properties of a few learners and
+/// their enrollments, as comparable text.
+async fn snapshot(graph: &neo4rs::Graph, keys: &[String]) -> (Vec<(String, i64)>, Vec<String>) {
+    let mut counts = Vec::new();
+    for label in LABELS {
+        let mut s = graph
+            .execute(query(&format!("MATCH (n:{label}) RETURN count(n) AS n")))
+            .await
+            .expect("count");
+        counts.push((
+            label.to_string(),
+            s.next()
+                .await
+                .expect("row")
+                .expect("row")
+                .get::<i64>("n")
+                .expect("n"),
+        ));
+    }
+    for rel in TYPES {
+        let mut s = graph
+            .execute(query(&format!("MATCH ()-[r:{rel}]->() RETURN count(r) AS n")))
+            .await
+            .expect("count");
+        counts.push((
+            rel.to_string(),
+            s.next()
+                .await
+                .expect("row")
+                .expect("row")
+                .get::<i64>("n")
+                .expect("n"),
+        ));
+    }
+    let mut learners = Vec::new();
+    for key in keys {
+        let mut s = graph
+            .execute(
+                query(
+                    "MATCH (l:Learner {hashedEmail: $k})-[e:ENROLLED_IN]->(p:Program) RETURN l, e, p.id AS p",
+                )
+                .param("k", key.clone()),
+            )
+            .await
+            .expect("learner");
+        let row = s.next().await.expect("row").expect("the learner exists");
+        let node: neo4rs::Node = row.get("l").expect("node");
+        let rel: neo4rs::Relation = row.get("e").expect("rel");
+        let mut node_props: Vec<String> = node
+            .keys()
+            .iter()
+            .map(|k| format!("{k}={:?}", node.get::<BoltType>(k).expect("value")))
+            .collect();
+        node_props.sort();
+        let mut rel_props: Vec<String> = rel
+            .keys()
+            .iter()
+            .map(|k| format!("{k}={:?}", rel.get::<BoltType>(k).expect("value")))
+            .collect();
+        rel_props.sort();
+        learners.push(format!(
+            "{node_props:?} {rel_props:?} {}",
+            row.get::<String>("p").expect("p")
+        ));
+    }
+    (counts, learners)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_export_loads_into_the_same_graph_as_load() {
+    let _db = common::db_lock();
+    let dir = common::temp_dir();
+    common::run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
+    let input = common::generate(dir.path(), "same.csv", 3_000, 6, 0.005);
+    let out = dir.path().join("export");
+    common::run_ok(
+        dir.path(),
+        &[
+            "export",
+            input.to_str().expect("utf-8"),
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+    );
+    let keys: Vec<String> = read_export(&node_path(&out, "Learner", ".csv"))
+        .rows
+        .iter()
+        .step_by(151)
+        .map(|r| r[0].clone())
+        .collect();
+
+    let db = common::test_db();
+    let config = neo4rs::ConfigBuilder::default()
+        .uri(db.uri.as_str())
+        .user("root")
+        .password(db.password.as_str())
+        .db("learners")
+        .build()
+        .expect("config");
+    let graph = neo4rs::Graph::connect(config).await.expect("connects");
+    load_export(&graph, &out).await;
+    let from_export = snapshot(&graph, &keys).await;
+
+    common::run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
+    common::run_db_ok(dir.path(), &["load", input.to_str().expect("utf-8")]);
+    let from_load = snapshot(&graph, &keys).await;
+    assert_eq!(from_export.0, from_load.0, "counts");
+    assert_eq!(from_export.1, from_load.1, "sampled learners");
+    assert!(from_export.0.iter().all(|(_, n)| *n > 0), "{:?}", from_export.0);
+}
