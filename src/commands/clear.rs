@@ -29,7 +29,7 @@ pub async fn run(args: &ClearArgs) -> anyhow::Result<Outcome> {
     }
     let config = args
         .config
-        .load_with(args.database.overrides(args.config.overrides()))?;
+        .load_with(args.database.overrides(args.config.overrides())?)?;
     let sink = Neo4jSink::connect(&config).await?;
     let labels: Option<&[Label]> = if args.all { None } else { Some(&[Label::Learner]) };
     let deleted = sink.delete_nodes(labels, config.neo4j.batch_size).await?;

@@ -28,7 +28,7 @@ pub struct LoadArgs {
 pub async fn run(args: &LoadArgs) -> anyhow::Result<Outcome> {
     let config = args
         .config
-        .load_with(args.database.overrides(args.config.overrides()))?;
+        .load_with(args.database.overrides(args.config.overrides())?)?;
     tracing::info!(configuration = %config.to_string().replace('\n', ", "), "Starting load");
     eprintln!("Configuration:\n{config}\n");
     match load(&args.input, &config, LoadOptions { resume: args.resume }).await {

@@ -50,12 +50,25 @@ pub struct DatabaseArgs {
     /// Overrides etl.checkpoint_interval.
     #[arg(long)]
     pub checkpoint_interval: Option<u64>,
+    /// Ask for the password on the terminal (it is not echoed).
+    #[arg(long)]
+    pub password_prompt: bool,
 }
 
 impl DatabaseArgs {
-    /// Adds these flags to `flags`.
-    pub fn overrides(&self, flags: FlagOverrides) -> FlagOverrides {
-        FlagOverrides {
+    /// Adds these flags to `flags`; asks for the password if told to.
+    pub fn overrides(&self, flags: FlagOverrides) -> anyhow::Result<FlagOverrides> {
+        let password = if self.password_prompt {
+            Some(rpassword::prompt_password("Neo4j password: ").map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot read the password from the terminal ({e}); use NEO4J_PASSWORD or --password-file"
+                )
+            })?)
+        } else {
+            None
+        };
+        Ok(FlagOverrides {
+            password,
             uri: self.uri.clone(),
             user: self.user.clone(),
             database: self.database.clone(),
@@ -65,7 +78,7 @@ impl DatabaseArgs {
             max_connection_pool_size: self.pool_size,
             checkpoint_interval: self.checkpoint_interval,
             ..flags
-        }
+        })
     }
 }
 

@@ -24,7 +24,7 @@ pub struct VerifyArgs {
 pub async fn run(args: &VerifyArgs) -> anyhow::Result<Outcome> {
     let config = args
         .config
-        .load_with(args.database.overrides(args.config.overrides()))?;
+        .load_with(args.database.overrides(args.config.overrides())?)?;
     let report = verify(&args.input, &config).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -108,6 +108,9 @@ pub struct FlagOverrides {
     pub user: Option<String>,
     pub database: Option<String>,
     pub password_file: Option<PathBuf>,
+    /// A password typed at a prompt (never given as a flag's value, which
+    /// other users could see in the process list).
+    pub password: Option<String>,
     pub batch_size: Option<usize>,
     pub num_workers: Option<usize>,
     pub max_connection_pool_size: Option<usize>,
@@ -250,11 +253,12 @@ impl Config {
     /// Layers file, environment and flags, then validates the result.
     pub fn build(raw: RawConfig, env: &EnvOverrides, flags: &FlagOverrides) -> Result<Config, ConfigError> {
         let password_file = flags.password_file.clone().or(raw.neo4j.password_file);
-        let password = match password_file {
-            Some(path) => std::fs::read_to_string(&path)
+        let password = match (flags.password.clone(), password_file) {
+            (Some(typed), _) => typed,
+            (None, Some(path)) => std::fs::read_to_string(&path)
                 .map(|text| text.lines().next().unwrap_or("").to_string())
                 .map_err(|source| ConfigError::PasswordFile { path, source })?,
-            None => env.password.clone().or(raw.neo4j.password).unwrap_or_default(),
+            (None, None) => env.password.clone().or(raw.neo4j.password).unwrap_or_default(),
         };
         let uri = flags
             .uri
