@@ -13,7 +13,7 @@ use learngraph::graph::records::{Entities, LearnerRecord, Value};
 use learngraph::source::reader::{ChunkReader, for_each_record};
 use learngraph::transform::quality::Findings;
 use learngraph::transform::{TransformOptions, Transformer, decode};
-use neo4rs::{BoltType, ConfigBuilder, Graph, query};
+use neo4rs::{BoltType, Graph, query};
 use serde_json::Value as Json;
 
 fn json(output: &std::process::Output) -> Json {
@@ -28,18 +28,6 @@ fn json(output: &std::process::Output) -> Json {
 
 fn clear(dir: &Path) {
     common::run_db_ok(dir, &["clear", "--all", "--yes"]);
-}
-
-async fn graph() -> Graph {
-    let db = common::test_db();
-    let config = ConfigBuilder::default()
-        .uri(db.uri.as_str())
-        .user("root")
-        .password(db.password.as_str())
-        .db("learners")
-        .build()
-        .expect("config");
-    Graph::connect(config).await.expect("connects")
 }
 
 /// Every accepted record of a file, transformed by the library.
@@ -177,7 +165,7 @@ async fn load_verify_read_back_and_load_again() {
     assert_eq!(verify["differences"], Json::Array(Vec::new()), "{verify}");
     assert_eq!(verify["actual"]["nodes"]["Learner"], first["rows_accepted"]);
 
-    let graph = graph().await;
+    let graph = common::test_graph().await;
     let mut stream = graph
         .execute(query("SHOW CONSTRAINTS"))
         .await

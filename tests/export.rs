@@ -417,15 +417,7 @@ async fn an_export_loads_into_the_same_graph_as_load() {
         .map(|r| r[0].clone())
         .collect();
 
-    let db = common::test_db();
-    let config = neo4rs::ConfigBuilder::default()
-        .uri(db.uri.as_str())
-        .user("root")
-        .password(db.password.as_str())
-        .db("learners")
-        .build()
-        .expect("config");
-    let graph = neo4rs::Graph::connect(config).await.expect("connects");
+    let graph = common::test_graph().await;
     load_export(&graph, &out).await;
     let from_export = snapshot(&graph, &keys).await;
 

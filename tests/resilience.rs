@@ -13,22 +13,15 @@ use std::time::{Duration, Instant};
 use serde_json::Value as Json;
 
 fn spawn_load(dir: &Path, input: &Path, extra: &[&str]) -> Child {
-    let db = common::test_db();
-    Command::new(common::binary())
-        .args([
-            "load",
-            input.to_str().expect("utf-8"),
-            "--batch-size",
-            "300",
-            "--json",
-        ])
-        .args(extra)
-        .current_dir(dir)
-        .env("NEO4J_URI", &db.uri)
-        .env("NEO4J_USERNAME", "root")
-        .env("NEO4J_PASSWORD", &db.password)
-        .env("NEO4J_DATABASE", "learners")
-        .env("RUST_BACKTRACE", "0")
+    let mut args = vec![
+        "load",
+        input.to_str().expect("utf-8"),
+        "--batch-size",
+        "300",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    common::db_command(dir, &args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -150,4 +143,48 @@ fn a_checkpoint_from_another_file_is_refused() {
 
     let output = common::run_db(dir.path(), &["load", "never-loaded.csv", "--resume"]);
     assert_ne!(output.status.code(), Some(0));
+}
+
+#[test]
+fn past_the_retry_bound_the_load_stops_and_says_how_to_resume() {
+    let _db = common::db_lock();
+    let dir = common::temp_dir();
+    common::run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
+    let input = common::generate(dir.path(), "gone.csv", 8_000, 29, 0.0);
+    let checkpoint = dir.path().join("gone.csv.checkpoint.json");
+    std::fs::write(
+        dir.path().join("short-retry.toml"),
+        "[neo4j]\nmax_retry_seconds = 3\n",
+    )
+    .expect("write");
+    let mut child = spawn_load(
+        dir.path(),
+        &input,
+        &["-c", "short-retry.toml", "--checkpoint-interval", "300"],
+    );
+    wait_for_checkpoint(&checkpoint, 900, &mut child);
+    local_db("stop");
+    let output = child.wait_with_output().expect("the load ends");
+    local_db("start");
+    assert_eq!(
+        output.status.code(),
+        Some(17),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("learngraph load --resume") && stderr.contains("committed"),
+        "{stderr}"
+    );
+    let at = committed(&checkpoint);
+    assert!(at >= 900, "checkpoint at {at}");
+
+    let output = common::run_db_ok(
+        dir.path(),
+        &["load", input.to_str().expect("utf-8"), "--resume", "--json"],
+    );
+    let summary: Json = serde_json::from_slice(&output.stdout).expect("json");
+    assert!(summary["resumed_after_record"].as_u64().expect("n") >= 900);
+    verify_passes(dir.path(), &input);
 }

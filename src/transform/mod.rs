@@ -103,6 +103,22 @@ pub fn decode(raw: &csv::ByteRecord) -> Result<Fields<'_>, Reject> {
     Ok(Fields { values })
 }
 
+/// The organisation's name under either spelling of its key; the
+/// `organization_name` spelling is counted.
+fn organisation_name<'e>(
+    organisation: &'e details::Text<'_>,
+    organization: &'e details::Text<'_>,
+    findings: &mut Findings,
+) -> &'e str {
+    if organisation.0.is_some() {
+        return organisation.as_str();
+    }
+    if organization.0.is_some() {
+        findings.add(Finding::OrganizationSpelling);
+    }
+    organization.as_str()
+}
+
 fn json_array<'a, T: serde::Deserialize<'a>>(cell: &'a str, column: usize) -> Result<Vec<T>, Reject> {
     parse_array(cell).map_err(|e| Reject::InvalidJson {
         column: COLUMNS[column],
@@ -549,14 +565,7 @@ impl Transformer {
     ) -> Vec<Period> {
         let mut periods = Vec::new();
         for job in employment {
-            let name = if job.organisation_name.0.is_some() {
-                job.organisation_name.as_str()
-            } else {
-                if job.organization_name.0.is_some() {
-                    findings.add(Finding::OrganizationSpelling);
-                }
-                job.organization_name.as_str()
-            };
+            let name = organisation_name(&job.organisation_name, &job.organization_name, findings);
             let start = clean::date(job.start_date.as_str(), findings);
             let end = clean::date(job.end_date.as_str(), findings);
             let is_current =
@@ -642,11 +651,7 @@ impl Transformer {
                 });
                 continue;
             }
-            let name = if entry.organisation_name.0.is_some() {
-                entry.organisation_name.as_str()
-            } else {
-                entry.organization_name.as_str()
-            };
+            let name = organisation_name(&entry.organisation_name, &entry.organization_name, findings);
             let Some(company) = Self::organisation(name, NameKind::Company, entities, findings) else {
                 findings.add(Finding::EntryWithoutName);
                 continue;

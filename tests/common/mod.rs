@@ -81,20 +81,42 @@ pub fn test_db() -> TestDb {
     TestDb { uri, password }
 }
 
-/// Runs the binary against the test database (credentials in its
-/// environment, never on its command line).
-pub fn run_db(dir: &Path, args: &[&str]) -> Output {
+/// The binary with `args`, set up for the test database (credentials in
+/// its environment, never on its command line).
+pub fn db_command(dir: &Path, args: &[&str]) -> Command {
     let db = test_db();
-    Command::new(binary())
+    let mut command = Command::new(binary());
+    command
         .args(args)
         .current_dir(dir)
         .env("NEO4J_URI", &db.uri)
         .env("NEO4J_USERNAME", "root")
         .env("NEO4J_PASSWORD", &db.password)
         .env("NEO4J_DATABASE", "learners")
-        .env("RUST_BACKTRACE", "0")
+        .env("RUST_BACKTRACE", "0");
+    command
+}
+
+/// Runs the binary against the test database.
+pub fn run_db(dir: &Path, args: &[&str]) -> Output {
+    db_command(dir, args)
         .output()
         .expect("the learngraph binary runs")
+}
+
+/// A driver connection to the test database, for reading the graph back.
+pub async fn test_graph() -> neo4rs::Graph {
+    let db = test_db();
+    let config = neo4rs::ConfigBuilder::default()
+        .uri(db.uri.as_str())
+        .user("root")
+        .password(db.password.as_str())
+        .db("learners")
+        .build()
+        .expect("config");
+    neo4rs::Graph::connect(config)
+        .await
+        .expect("connects to the test database")
 }
 
 /// [`run_db`], failing the test unless the command succeeds.

@@ -177,6 +177,24 @@ impl Neo4jSink {
         self.graph.read().await.clone()
     }
 
+    /// Whether the server still answers a trivial query on a new
+    /// connection, asked twice a second apart: a server failure while it is
+    /// shutting down is a lost connection, not a broken statement.
+    async fn server_answers(&self) -> bool {
+        for _ in 0..2 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let probe = async {
+                let graph = Graph::connect((*self.bolt).clone()).await?;
+                write_once(&graph, query("RETURN 1")).await
+            };
+            match tokio::time::timeout(Duration::from_secs(5), probe).await {
+                Ok(Ok(())) => {}
+                _ => return false,
+            }
+        }
+        true
+    }
+
     /// Runs `attempt` on the current pool until it succeeds, fails for good,
     /// or the retry time is up. Only errors [`retry::is_retriable`] names
     /// are retried; a lost connection also gets a fresh pool.
@@ -188,7 +206,15 @@ impl Neo4jSink {
         let attempt = &attempt;
         with_retry(
             self.policy,
-            || async move { attempt(self.graph().await).await },
+            || async move {
+                match attempt(self.graph().await).await {
+                    Err(error) if retry::is_server_failure(&error) && !self.server_answers().await => {
+                        tracing::warn!(%error, "The server failed and stopped answering: treating it as a lost connection");
+                        Err(neo4rs::Error::ConnectionError)
+                    }
+                    other => other,
+                }
+            },
             |error, wait| {
                 self.retries.fetch_add(1, Ordering::Relaxed);
                 if retry::needs_new_connection(error) {
