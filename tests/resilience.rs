@@ -104,7 +104,7 @@ fn a_database_restart_during_phase_2_is_waited_for() {
     let _db = common::db_lock();
     let dir = common::temp_dir();
     common::run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
-    let input = common::generate(dir.path(), "restart.csv", 8_000, 23, 0.0);
+    let input = common::generate(dir.path(), "restart.csv", 30_000, 23, 0.0);
     let checkpoint = dir.path().join("restart.csv.checkpoint.json");
     let mut child = spawn_load(dir.path(), &input, &["--checkpoint-interval", "300"]);
     wait_for_checkpoint(&checkpoint, 1_500, &mut child);
@@ -150,7 +150,7 @@ fn past_the_retry_bound_the_load_stops_and_says_how_to_resume() {
     let _db = common::db_lock();
     let dir = common::temp_dir();
     common::run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
-    let input = common::generate(dir.path(), "gone.csv", 8_000, 29, 0.0);
+    let input = common::generate(dir.path(), "gone.csv", 30_000, 29, 0.0);
     let checkpoint = dir.path().join("gone.csv.checkpoint.json");
     std::fs::write(
         dir.path().join("short-retry.toml"),

@@ -178,7 +178,7 @@ impl Neo4jSink {
     }
 
     /// Whether the server still answers a trivial query on a new
-    /// connection, asked twice a second apart: a server failure while it is
+    /// connection, asked twice a second apart: a failure while the server is
     /// shutting down is a lost connection, not a broken statement.
     async fn server_answers(&self) -> bool {
         for _ in 0..2 {
@@ -208,7 +208,9 @@ impl Neo4jSink {
             self.policy,
             || async move {
                 match attempt(self.graph().await).await {
-                    Err(error) if retry::is_server_failure(&error) && !self.server_answers().await => {
+                    // Any failure the moment the server stops answering is a
+                    // lost connection, whatever the server said on its way down.
+                    Err(error) if !retry::is_retriable(&error) && !self.server_answers().await => {
                         tracing::warn!(%error, "The server failed and stopped answering: treating it as a lost connection");
                         Err(neo4rs::Error::ConnectionError)
                     }

@@ -50,17 +50,6 @@ pub fn is_retriable(error: &neo4rs::Error) -> bool {
     }
 }
 
-/// A failure the server reports as its own (`Neo.DatabaseError`): not
-/// retriable in itself, but the sign of a lost server when the server
-/// stops answering at the same time (see `Neo4jSink::retrying`).
-pub fn is_server_failure(error: &neo4rs::Error) -> bool {
-    match error {
-        neo4rs::Error::Neo4j(e) => e.code().starts_with("Neo.DatabaseError."),
-        neo4rs::Error::UnexpectedMessage(text) => text.contains("Neo.DatabaseError."),
-        _ => false,
-    }
-}
-
 /// A server that restarted no longer knows the sessions of old connections
 /// and says so on their next use.
 fn is_stale_session(text: &str) -> bool {
