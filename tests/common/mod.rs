@@ -19,9 +19,8 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
         .expect("the learngraph binary runs")
 }
 
-/// Runs the binary and fails the test, showing its output, unless it succeeds.
-pub fn run_ok(dir: &Path, args: &[&str]) -> Output {
-    let output = run_in(dir, args);
+/// Fails the test, showing the command's output, unless it succeeded.
+pub fn assert_success(args: &[&str], output: Output) -> Output {
     assert!(
         output.status.success(),
         "learngraph {args:?} failed with {:?}\nstdout:\n{}\nstderr:\n{}",
@@ -30,6 +29,11 @@ pub fn run_ok(dir: &Path, args: &[&str]) -> Output {
         String::from_utf8_lossy(&output.stderr)
     );
     output
+}
+
+/// Runs the binary and fails the test, showing its output, unless it succeeds.
+pub fn run_ok(dir: &Path, args: &[&str]) -> Output {
+    assert_success(args, run_in(dir, args))
 }
 
 /// Generates `rows` rows with `seed` (and `--dirty dirty` when non-zero)
@@ -121,15 +125,7 @@ pub async fn test_graph() -> neo4rs::Graph {
 
 /// [`run_db`], failing the test unless the command succeeds.
 pub fn run_db_ok(dir: &Path, args: &[&str]) -> Output {
-    let output = run_db(dir, args);
-    assert!(
-        output.status.success(),
-        "learngraph {args:?} failed with {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+    assert_success(args, run_db(dir, args))
 }
 
 /// Serializes the tests that share the one test database.
