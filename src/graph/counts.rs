@@ -45,6 +45,19 @@ impl RelTally {
         self.from_country += u64::from(record.origin_code.is_some());
     }
 
+    /// All relationships counted, of every type.
+    pub fn relationships(&self) -> u64 {
+        self.has_skill
+            + self.enrolled_in
+            + self.works_for
+            + self.runs_venture
+            + self.studied_at
+            + self.has_learning_state
+            + self.has_professional_status
+            + self.resides_in
+            + self.from_country
+    }
+
     pub fn merge(&mut self, other: &RelTally) {
         self.learners += other.learners;
         self.has_skill += other.has_skill;

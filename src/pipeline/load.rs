@@ -167,18 +167,6 @@ impl LoadSummary {
     }
 }
 
-fn tally_relationships(t: &RelTally) -> u64 {
-    t.has_skill
-        + t.enrolled_in
-        + t.works_for
-        + t.runs_venture
-        + t.studied_at
-        + t.has_learning_state
-        + t.has_professional_status
-        + t.resides_in
-        + t.from_country
-}
-
 /// How to run a load.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LoadOptions {
@@ -261,7 +249,7 @@ impl Phase2 {
     async fn write_inner(&self, learners: Vec<ReadyLearner>) -> Result<(u64, u64), SinkError> {
         let batch: Vec<(&LearnerRecord, u64)> = learners
             .iter()
-            .map(|l| (&l.record, tally_relationships(&l.tally)))
+            .map(|l| (&l.record, l.tally.relationships()))
             .collect();
         self.sink.write_learners(&batch).await
     }

@@ -243,7 +243,8 @@ impl ChunkReader {
     }
 }
 
-/// Where each expected column sits in the file's header.
+/// Checks that the header holds the 58 columns of the input contract, in
+/// order; names the missing ones otherwise.
 pub fn check_header(path: &Path, header: &csv::StringRecord) -> Result<(), SourceError> {
     let names: Vec<&str> = header.iter().map(str::trim).collect();
     let missing: Vec<String> = crate::source::columns::COLUMNS

@@ -134,10 +134,6 @@ impl Transformer {
         }
     }
 
-    pub fn countries(&self) -> &CountryResolver {
-        &self.countries
-    }
-
     /// Transforms one decoded row.
     pub fn transform(
         &self,
