@@ -31,7 +31,7 @@ use crate::pipeline::analyze::{AnalyzeError, analyze, transform_chunk, transform
 use crate::pipeline::checkpoint::{self, CheckpointError, CheckpointV1, CommitTracker};
 use crate::pipeline::progress::PhaseProgress;
 use crate::pipeline::scan::{ScanError, scan};
-use crate::sink::neo4j::{Neo4jSink, SinkError};
+use crate::sink::neo4j::{LearnerBatch, Neo4jSink, PreparedLearners, SinkError};
 use crate::source::reader::SourceError;
 use crate::transform::Transformer;
 
@@ -180,6 +180,9 @@ struct Batch {
     index: u64,
     last_record: u64,
     learners: Vec<ReadyLearner>,
+    /// The statement's parameters, built by the reading side while the
+    /// writers are busy; `None` when the graph may already hold some rows.
+    prepared: Option<PreparedLearners>,
 }
 
 /// Shared state of phase 2's writers.
@@ -235,7 +238,7 @@ impl Phase2 {
         self.batches.fetch_add(1, Ordering::Relaxed);
         let size = batch.learners.len() as u64;
         self.largest_batch.fetch_max(size, Ordering::Relaxed);
-        let result = self.write_inner(batch.learners).await;
+        let result = self.write_inner(batch.learners, batch.prepared).await;
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
         let (new, relationships) = result?;
         self.written.fetch_add(new, Ordering::Relaxed);
@@ -246,13 +249,26 @@ impl Phase2 {
         Ok(())
     }
 
-    async fn write_inner(&self, learners: Vec<ReadyLearner>) -> Result<(u64, u64), SinkError> {
-        let batch: Vec<(&LearnerRecord, u64)> = learners
-            .iter()
-            .map(|l| (&l.record, l.tally.relationships()))
-            .collect();
-        self.sink.write_learners(&batch).await
+    async fn write_inner(
+        &self,
+        learners: Vec<ReadyLearner>,
+        prepared: Option<PreparedLearners>,
+    ) -> Result<(u64, u64), SinkError> {
+        let records = with_relationship_counts(&learners);
+        self.sink
+            .write_learners(LearnerBatch {
+                records: &records,
+                prepared,
+            })
+            .await
     }
+}
+
+fn with_relationship_counts(learners: &[ReadyLearner]) -> Vec<(&LearnerRecord, u64)> {
+    learners
+        .iter()
+        .map(|l| (&l.record, l.tally.relationships()))
+        .collect()
 }
 
 /// Runs a whole load.
@@ -347,6 +363,9 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
     }
 
     let resume_after = checkpoint.committed_records;
+    // On a graph without learners, a batch's rows can only exist after a
+    // retry of that batch, which checks anyway: skip the check up front.
+    let check_existing = options.resume || sink.has_learners().await?;
     let phase2 = Arc::new(Phase2 {
         sink: sink.clone(),
         progress: PhaseProgress::new("learners", "rows", Some(analysis.rows_loaded)),
@@ -397,7 +416,15 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
         let (input, config, stop) = (input.to_path_buf(), config.clone(), stop.clone());
         let skip: HashSet<u64> = analysis.rejected_records.iter().copied().collect();
         tokio::task::spawn_blocking(move || {
-            read_for_writing(&input, &config, &skip, resume_after, &stop, batch_tx)
+            read_for_writing(
+                &input,
+                &config,
+                &skip,
+                resume_after,
+                !check_existing,
+                &stop,
+                batch_tx,
+            )
         })
     };
     let mut failure: Option<LoadError> = None;
@@ -472,12 +499,14 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
 
 /// Phase 2's reading side: transforms the file again on the transform
 /// threads, skips the rows the analysis rejected and those a resumed load
-/// already committed, and sends batches of `neo4j.batch_size` learners.
+/// already committed, and sends batches of `neo4j.batch_size` learners,
+/// with their statement parameters when `prepare` is set.
 fn read_for_writing(
     input: &Path,
     config: &Config,
     skip: &HashSet<u64>,
     resume_after: u64,
+    prepare: bool,
     stop: &AtomicBool,
     batches: flume::Sender<Batch>,
 ) -> Result<(), SourceError> {
@@ -487,10 +516,12 @@ fn read_for_writing(
     let mut index = 0u64;
     let mut batch = Vec::with_capacity(batch_size);
     let mut send = |learners: Vec<ReadyLearner>, last_record: u64| -> Result<(), ()> {
+        let prepared = prepare.then(|| PreparedLearners::new(&with_relationship_counts(&learners)));
         let sent = Batch {
             index,
             last_record,
             learners,
+            prepared,
         };
         index += 1;
         // The writers are gone (one failed): stop reading.

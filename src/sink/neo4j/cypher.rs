@@ -47,18 +47,37 @@ pub fn merge_nodes(label: Label) -> String {
 /// City -> Country, rows `{key: city id, country: code}`.
 pub const MERGE_IN_COUNTRY: &str = "UNWIND $rows AS r MATCH (c:City {id: r.key}) MATCH (k:Country {code: r.country}) MERGE (c)-[:IN_COUNTRY]->(k)";
 
+/// One Learner, if there is any.
+pub const ANY_LEARNER: &str = "MATCH (l:Learner) RETURN 1 AS one LIMIT 1";
+
 /// Which of `$keys` already have a Learner node.
 pub const EXISTING_LEARNERS: &str =
     "UNWIND $keys AS k MATCH (l:Learner {hashedEmail: k}) RETURN l.hashedEmail AS k";
 
-/// One relationship kind created from a list on the learner row.
-fn rel_subquery(list: &str, rel: RelType, with_props: bool) -> String {
+/// The relationship kinds a phase-2 batch carries, as (parameter name, type,
+/// whether its relationships have properties).
+pub const BATCH_RELATIONSHIPS: [(&str, RelType, bool); 9] = [
+    ("skills", RelType::HasSkill, false),
+    ("enrolled", RelType::EnrolledIn, true),
+    ("works", RelType::WorksFor, true),
+    ("ventures", RelType::RunsVenture, true),
+    ("studies", RelType::StudiedAt, true),
+    ("learning", RelType::HasLearningState, true),
+    ("professional", RelType::HasProfessionalStatus, true),
+    ("city", RelType::ResidesIn, false),
+    ("origin", RelType::FromCountry, false),
+];
+
+/// One relationship kind of a batch. Each distinct target is looked up once
+/// per batch (`$<kind>Keys`), not once per relationship: the state and
+/// program nodes are shared by nearly every row. `$<kind>` holds
+/// `{l: learner index, t: target index, p: properties}`. A target that is
+/// missing stays a `null` in its slot (`collect([t])` keeps the slot), so an
+/// index can never point at another node. The targets are collected in a
+/// subquery of their own: grouping by the learner list instead would hash
+/// that whole list once per target.
+fn batch_relationships(list: &str, rel: RelType, with_props: bool) -> String {
     let (_, end) = rel.ends();
-    let target = if list == "skills" || list == "city" || list == "origin" {
-        "x"
-    } else {
-        "x.t"
-    };
     let set = if with_props { " SET e = x.p" } else { "" };
     let props = if rel == RelType::HasSkill {
         " {source: 'profile'}"
@@ -66,31 +85,29 @@ fn rel_subquery(list: &str, rel: RelType, with_props: bool) -> String {
         ""
     };
     format!(
-        "CALL {{ WITH l, r UNWIND r.{list} AS x MATCH (t:{} {{{}: {target}}}) CREATE (l)-[e:{}{props}]->(t){set} }}",
-        end.name(),
-        end.key(),
-        rel.name()
+        "CALL {{ UNWIND ${list}Keys AS k OPTIONAL MATCH (t:{label} {{{key}: k}}) RETURN collect([t]) AS {list}Targets }} \
+         CALL {{ WITH ls, {list}Targets UNWIND ${list} AS x WITH ls[x.l] AS l, {list}Targets[x.t][0] AS t, x \
+         CREATE (l)-[e:{rel}{props}]->(t){set} }}",
+        label = end.name(),
+        key = end.key(),
+        rel = rel.name()
     )
 }
 
-/// Phase 2: each row creates a Learner and all its relationships, so that
-/// the new node is never looked up again.
+/// Phase 2: one statement per batch creates the learners and then all their
+/// relationships, so that a new node is never looked up again.
 pub fn create_learners(options: GraphOptions) -> String {
-    let mut parts = vec![
-        "UNWIND $rows AS r CREATE (l:Learner) SET l = r.props WITH l, r".to_string(),
-        rel_subquery("skills", RelType::HasSkill, false),
-        rel_subquery("enrolled", RelType::EnrolledIn, true),
-        rel_subquery("works", RelType::WorksFor, true),
-        rel_subquery("ventures", RelType::RunsVenture, true),
-        rel_subquery("studies", RelType::StudiedAt, true),
-        rel_subquery("learning", RelType::HasLearningState, true),
-        rel_subquery("professional", RelType::HasProfessionalStatus, true),
-    ];
-    if options.resides_in {
-        parts.push(rel_subquery("city", RelType::ResidesIn, false));
-    }
-    if options.from_country {
-        parts.push(rel_subquery("origin", RelType::FromCountry, false));
+    let mut parts =
+        vec!["UNWIND $learners AS p CREATE (l:Learner) SET l = p WITH collect(l) AS ls".to_string()];
+    for (list, rel, with_props) in BATCH_RELATIONSHIPS {
+        let wanted = match rel {
+            RelType::ResidesIn => options.resides_in,
+            RelType::FromCountry => options.from_country,
+            _ => true,
+        };
+        if wanted {
+            parts.push(batch_relationships(list, rel, with_props));
+        }
     }
     parts.join(" ")
 }
@@ -125,9 +142,11 @@ mod tests {
     #[test]
     fn statements_name_the_model_and_take_values_as_parameters() {
         let create = create_learners(GraphOptions::default());
-        assert!(create.contains("MATCH (t:Skill {id: x}) CREATE (l)-[e:HAS_SKILL {source: 'profile'}]->(t)"));
-        assert!(create.contains("MATCH (t:Program {id: x.t}) CREATE (l)-[e:ENROLLED_IN]->(t) SET e = x.p"));
-        assert!(create.contains("MATCH (t:LearningState {state: x.t})"));
+        assert!(create.contains("MATCH (t:Skill {id: k})"));
+        assert!(create.contains("CREATE (l)-[e:HAS_SKILL {source: 'profile'}]->(t) }"));
+        assert!(create.contains("UNWIND $enrolledKeys AS k OPTIONAL MATCH (t:Program {id: k}) RETURN collect([t]) AS enrolledTargets"));
+        assert!(create.contains("CREATE (l)-[e:ENROLLED_IN]->(t) SET e = x.p }"));
+        assert!(create.contains("MATCH (t:LearningState {state: k})"));
         assert!(!create.contains("RESIDES_IN"));
         assert!(
             create_learners(GraphOptions {

@@ -431,34 +431,53 @@ impl Neo4jSink {
         Ok(())
     }
 
+    /// Whether any Learner node exists: if none does when phase 2 starts, a
+    /// batch's learners can only be in the graph if an earlier attempt of
+    /// that same batch committed (keys are unique across batches).
+    pub async fn has_learners(&self) -> Result<bool, SinkError> {
+        Ok(!self.read(cypher::ANY_LEARNER, Vec::new()).await?.is_empty())
+    }
+
     /// Phase 2: one batch of learners, as one retried unit: which of them
-    /// exist (an earlier or interrupted run wrote them), then one transaction
-    /// creating the others with all their relationships. Retrying the whole
-    /// unit means a commit whose answer was lost is never written twice.
-    /// `learners` pairs each record with the relationships it brings;
-    /// returns the learners written and their relationships.
-    pub async fn write_learners(&self, learners: &[(&LearnerRecord, u64)]) -> Result<(u64, u64), SinkError> {
+    /// exist, then one transaction creating the others with all their
+    /// relationships. Retrying the whole unit means a commit whose answer
+    /// was lost is never written twice. The existence check runs when
+    /// `learners.check_existing` says the graph may already hold some of
+    /// them, and on every retry; otherwise the first attempt sends the
+    /// parameters prepared ahead, while the previous batch was being written.
+    /// Returns the learners written and their relationships.
+    pub async fn write_learners(&self, learners: LearnerBatch<'_>) -> Result<(u64, u64), SinkError> {
         let statement = cypher::create_learners(self.options);
-        let keys = params::list(learners.iter().map(|(r, _)| params::string(&r.key)).collect());
+        let prepared = std::sync::Mutex::new(learners.prepared);
         self.retrying("phase 2 learners", |graph| {
-            let (statement, keys) = (&statement, keys.clone());
+            let ahead = prepared.lock().unwrap_or_else(|p| p.into_inner()).take();
+            let (statement, records) = (&statement, learners.records);
             async move {
-                let rows = read_once(&graph, query(cypher::EXISTING_LEARNERS).param("keys", keys)).await?;
-                let existing: HashSet<String> = rows
-                    .iter()
-                    .filter_map(|row| row.get::<String>("k").ok())
-                    .collect();
-                let mut batch = Vec::with_capacity(learners.len());
-                let mut relationships = 0;
-                for (record, rels) in learners {
-                    if !existing.contains(&record.key) {
-                        batch.push(params::learner(record));
-                        relationships += rels;
+                let (params, written, relationships) = match ahead {
+                    Some(ahead) => (ahead.params, records.len() as u64, ahead.relationships),
+                    None => {
+                        let keys =
+                            params::list(records.iter().map(|(r, _)| params::string(&r.key)).collect());
+                        let rows =
+                            read_once(&graph, query(cypher::EXISTING_LEARNERS).param("keys", keys)).await?;
+                        let existing: HashSet<String> = rows
+                            .iter()
+                            .filter_map(|row| row.get::<String>("k").ok())
+                            .collect();
+                        let missing: Vec<(&LearnerRecord, u64)> = records
+                            .iter()
+                            .filter(|(record, _)| !existing.contains(&record.key))
+                            .copied()
+                            .collect();
+                        let prepared = PreparedLearners::new(&missing);
+                        (prepared.params, missing.len() as u64, prepared.relationships)
                     }
-                }
-                let written = batch.len() as u64;
+                };
                 if written > 0 {
-                    write_once(&graph, query(statement).param("rows", params::list(batch))).await?;
+                    let q = params
+                        .into_iter()
+                        .fold(query(statement), |q, (name, value)| q.param(&name, value));
+                    write_once(&graph, q).await?;
                 }
                 Ok((written, relationships))
             }
@@ -520,5 +539,31 @@ impl Neo4jSink {
             .and_then(|r| r.get::<i64>("n").ok())
             .unwrap_or(0)
             .max(0) as u64)
+    }
+}
+
+/// A phase-2 batch: each learner with the number of relationships it brings,
+/// and its statement parameters if they were prepared ahead.
+pub struct LearnerBatch<'a> {
+    pub records: &'a [(&'a LearnerRecord, u64)],
+    /// `None` when the graph may already hold some of these learners: then
+    /// the sink asks which, and prepares the parameters for the others.
+    pub prepared: Option<PreparedLearners>,
+}
+
+/// The parameters of the phase-2 statement for a batch, built off the
+/// writer's path so that the server does not wait for them.
+pub struct PreparedLearners {
+    params: Vec<(String, BoltType)>,
+    relationships: u64,
+}
+
+impl PreparedLearners {
+    pub fn new(learners: &[(&LearnerRecord, u64)]) -> Self {
+        let records: Vec<&LearnerRecord> = learners.iter().map(|(r, _)| *r).collect();
+        Self {
+            params: params::learner_batch(&records),
+            relationships: learners.iter().map(|(_, n)| n).sum(),
+        }
     }
 }

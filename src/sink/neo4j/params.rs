@@ -3,7 +3,10 @@
 
 use neo4rs::{BoltBoolean, BoltDate, BoltFloat, BoltInteger, BoltList, BoltMap, BoltString, BoltType};
 
-use crate::graph::records::{LearnerRecord, Props, Rel, Value};
+use rustc_hash::FxHashMap;
+
+use super::cypher::BATCH_RELATIONSHIPS;
+use crate::graph::records::{LearnerRecord, Props, Value};
 
 pub fn value(value: &Value) -> BoltType {
     match value {
@@ -31,45 +34,74 @@ pub fn list(items: Vec<BoltType>) -> BoltType {
     BoltType::List(BoltList { value: items })
 }
 
-/// A relationship as `{t: target key, p: properties}`.
-fn rel(rel: &Rel) -> BoltType {
-    let mut map = BoltMap::with_capacity(2);
-    map.put(BoltString::new("t"), string(&rel.target));
-    map.put(BoltString::new("p"), BoltType::Map(props(&rel.props)));
-    BoltType::Map(map)
+/// One relationship kind of a phase-2 batch: the distinct target keys, and
+/// each relationship as `{l: learner index, t: target index[, p: props]}`.
+#[derive(Default)]
+struct BatchRelationships<'a> {
+    targets: FxHashMap<&'a str, i64>,
+    keys: Vec<BoltType>,
+    rels: Vec<BoltType>,
 }
 
-fn rels(items: &[Rel]) -> BoltType {
-    list(items.iter().map(rel).collect())
+impl<'a> BatchRelationships<'a> {
+    fn add(&mut self, learner: usize, target: &'a str, props: Option<&Props>) {
+        let next = self.targets.len() as i64;
+        let index = *self.targets.entry(target).or_insert_with(|| {
+            self.keys.push(string(target));
+            next
+        });
+        let mut map = BoltMap::with_capacity(3);
+        map.put(
+            BoltString::new("l"),
+            BoltType::Integer(BoltInteger::new(learner as i64)),
+        );
+        map.put(BoltString::new("t"), BoltType::Integer(BoltInteger::new(index)));
+        if let Some(props) = props {
+            map.put(BoltString::new("p"), BoltType::Map(self::props(props)));
+        }
+        self.rels.push(BoltType::Map(map));
+    }
 }
 
-/// One learner row of the phase-2 statement: the node's properties (with its
-/// key) and every relationship, by kind.
-pub fn learner(record: &LearnerRecord) -> BoltType {
-    let mut node = props(&record.props);
-    node.put(BoltString::new("hashedEmail"), string(&record.key));
-    let mut row = BoltMap::with_capacity(10);
-    row.put(BoltString::new("key"), string(&record.key));
-    row.put(BoltString::new("props"), BoltType::Map(node));
-    row.put(
-        BoltString::new("skills"),
-        list(record.skills.iter().map(|s| string(s)).collect()),
-    );
-    row.put(BoltString::new("enrolled"), rels(&record.enrollments));
-    row.put(BoltString::new("works"), rels(&record.works_for));
-    row.put(BoltString::new("ventures"), rels(&record.runs_venture));
-    row.put(BoltString::new("studies"), rels(&record.studied_at));
-    row.put(BoltString::new("learning"), rels(&record.learning_states));
-    row.put(BoltString::new("professional"), rels(&record.professional_states));
-    row.put(
-        BoltString::new("city"),
-        list(record.city_id.iter().map(|c| string(c)).collect()),
-    );
-    row.put(
-        BoltString::new("origin"),
-        list(record.origin_code.iter().map(|c| string(c)).collect()),
-    );
-    BoltType::Map(row)
+/// The parameters of the phase-2 statement for a batch of learners:
+/// `learners` (node properties with the key) and, per relationship kind of
+/// `cypher::BATCH_RELATIONSHIPS`, `<kind>Keys` and `<kind>`.
+pub fn learner_batch(records: &[&LearnerRecord]) -> Vec<(String, BoltType)> {
+    let mut kinds: Vec<BatchRelationships> = BATCH_RELATIONSHIPS.iter().map(|_| Default::default()).collect();
+    let mut learners = Vec::with_capacity(records.len());
+    for (i, record) in records.iter().enumerate() {
+        let mut node = props(&record.props);
+        node.put(BoltString::new("hashedEmail"), string(&record.key));
+        learners.push(BoltType::Map(node));
+        for skill in &record.skills {
+            kinds[0].add(i, skill, None);
+        }
+        let with_props = [
+            &record.enrollments,
+            &record.works_for,
+            &record.runs_venture,
+            &record.studied_at,
+            &record.learning_states,
+            &record.professional_states,
+        ];
+        for (kind, rels) in kinds[1..7].iter_mut().zip(with_props) {
+            for rel in rels {
+                kind.add(i, &rel.target, Some(&rel.props));
+            }
+        }
+        if let Some(city) = &record.city_id {
+            kinds[7].add(i, city, None);
+        }
+        if let Some(origin) = &record.origin_code {
+            kinds[8].add(i, origin, None);
+        }
+    }
+    let mut params = vec![("learners".to_string(), list(learners))];
+    for ((name, _, _), kind) in BATCH_RELATIONSHIPS.iter().zip(kinds) {
+        params.push((format!("{name}Keys"), list(kind.keys)));
+        params.push((name.to_string(), list(kind.rels)));
+    }
+    params
 }
 
 /// A shared-entity row: `{key, props}`.
@@ -78,4 +110,75 @@ pub fn entity(key: &str, node_props: BoltMap) -> BoltType {
     row.put(BoltString::new("key"), string(key));
     row.put(BoltString::new("props"), BoltType::Map(node_props));
     BoltType::Map(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::records::Rel;
+
+    fn param<'a>(params: &'a [(String, BoltType)], name: &str) -> &'a [BoltType] {
+        match &params
+            .iter()
+            .find(|(n, _)| n == name)
+            .expect("parameter present")
+            .1
+        {
+            BoltType::List(list) => &list.value,
+            other => panic!("{name} is not a list: {other:?}"),
+        }
+    }
+
+    fn int(map: &BoltType, key: &str) -> i64 {
+        let BoltType::Map(map) = map else {
+            panic!("not a map")
+        };
+        match map.value.get(key) {
+            Some(BoltType::Integer(n)) => n.value,
+            other => panic!("{key}: {other:?}"),
+        }
+    }
+
+    fn learner(key: &str, skills: &[&str], program: &str) -> LearnerRecord {
+        LearnerRecord {
+            key: key.to_string(),
+            skills: skills.iter().map(|s| s.to_string()).collect(),
+            enrollments: vec![Rel {
+                target: program.to_string(),
+                props: Props::default(),
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_batch_names_each_target_once_and_points_every_relationship_at_it() {
+        let a = learner("a", &["python", "sql"], "P1");
+        let b = learner("b", &["sql"], "P1");
+        let c = learner("c", &["excel", "python"], "P2");
+        let params = learner_batch(&[&a, &b, &c]);
+
+        assert_eq!(param(&params, "learners").len(), 3);
+        let skill_keys: Vec<&str> = param(&params, "skillsKeys")
+            .iter()
+            .map(|k| match k {
+                BoltType::String(s) => s.value.as_str(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(skill_keys, ["python", "sql", "excel"]);
+        let pairs: Vec<(i64, i64)> = param(&params, "skills")
+            .iter()
+            .map(|r| (int(r, "l"), int(r, "t")))
+            .collect();
+        assert_eq!(pairs, [(0, 0), (0, 1), (1, 1), (2, 2), (2, 0)]);
+        assert_eq!(param(&params, "enrolledKeys").len(), 2);
+        let programs: Vec<(i64, i64)> = param(&params, "enrolled")
+            .iter()
+            .map(|r| (int(r, "l"), int(r, "t")))
+            .collect();
+        assert_eq!(programs, [(0, 0), (1, 0), (2, 1)]);
+        assert!(param(&params, "works").is_empty());
+        assert!(param(&params, "worksKeys").is_empty());
+    }
 }
