@@ -94,32 +94,50 @@ async fn assert_learners_read_back(graph: &Graph, sample: &[LearnerRecord]) {
                 record.key
             );
         }
-        // Relationship counts per learner, and one relationship's properties.
-        let mut stream = graph
-            .execute(
-                query("MATCH (l:Learner {hashedEmail: $k})-[e:ENROLLED_IN]->(p:Program) RETURN e, p.id AS program")
-                    .param("k", record.key.clone()),
-            )
-            .await
-            .expect("query runs");
-        let row = stream.next().await.expect("reads").expect("one enrollment");
-        let program: String = row.get("program").expect("program");
-        assert_eq!(program, record.enrollments[0].target);
-        let rel: neo4rs::Relation = row.get("e").expect("relationship");
-        for (name, value) in &record.enrollments[0].props.0 {
-            let actual: BoltType = rel
-                .get(name)
-                .unwrap_or_else(|_| panic!("ENROLLED_IN.{name} missing"));
-            assert!(
-                same_value(value, &actual),
-                "ENROLLED_IN.{name} is {actual:?}, expected {value:?}"
+        // Every relationship with properties, each matched to one in the
+        // database with the same target and exactly the same properties.
+        let kinds = [
+            ("ENROLLED_IN", "id", &record.enrollments),
+            ("WORKS_FOR", "id", &record.works_for),
+            ("RUNS_VENTURE", "id", &record.runs_venture),
+            ("STUDIED_AT", "id", &record.studied_at),
+            ("HAS_LEARNING_STATE", "state", &record.learning_states),
+            ("HAS_PROFESSIONAL_STATUS", "status", &record.professional_states),
+        ];
+        for (rel_type, target_key, expected) in kinds {
+            let statement = format!(
+                "MATCH (l:Learner {{hashedEmail: $k}})-[e:{rel_type}]->(t) RETURN e, t.{target_key} AS target"
             );
+            let mut stream = graph
+                .execute(query(&statement).param("k", record.key.clone()))
+                .await
+                .expect("query runs");
+            let mut actual: Vec<(String, neo4rs::Relation)> = Vec::new();
+            while let Some(row) = stream.next().await.expect("reads") {
+                actual.push((
+                    row.get("target").expect("target"),
+                    row.get("e").expect("relationship"),
+                ));
+            }
+            assert_eq!(actual.len(), expected.len(), "{}: {rel_type} count", record.key);
+            for rel in expected.iter() {
+                let found =
+                    actual.iter().position(|(target, e)| {
+                        *target == rel.target
+                            && e.keys().len() == rel.props.0.len()
+                            && rel.props.0.iter().all(|(name, value)| {
+                                e.get::<BoltType>(name).is_ok_and(|a| same_value(value, &a))
+                            })
+                    });
+                let index = found.unwrap_or_else(|| {
+                    panic!(
+                        "{}: no {rel_type} to {} with properties {:?}; the database has {:?}",
+                        record.key, rel.target, rel.props, actual
+                    )
+                });
+                actual.swap_remove(index);
+            }
         }
-        assert_eq!(
-            rel.keys().len(),
-            record.enrollments[0].props.0.len(),
-            "no extra ENROLLED_IN properties"
-        );
         let mut stream = graph
             .execute(
                 query("MATCH (l:Learner {hashedEmail: $k})-[:HAS_SKILL]->(s:Skill) RETURN count(s) AS n")

@@ -4,4 +4,5 @@
 
 pub mod counts;
 pub mod model;
+pub mod properties;
 pub mod records;

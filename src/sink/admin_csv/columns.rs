@@ -4,128 +4,16 @@
 //! `name:type`). The property lists follow `shared/spec/graph.md`.
 
 use crate::graph::model::{Label, RelType};
+pub use crate::graph::properties::{Kind, node_properties, relationship_properties};
 
-/// The importer's property types we use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Str,
-    Long,
-    Double,
-    Boolean,
-    Date,
-}
-
-impl Kind {
-    pub fn header_suffix(self) -> &'static str {
-        match self {
-            Kind::Str => "",
-            Kind::Long => ":long",
-            Kind::Double => ":double",
-            Kind::Boolean => ":boolean",
-            Kind::Date => ":date",
-        }
-    }
-}
-
-use Kind::*;
-
-/// Properties of each label besides its key.
-pub fn node_properties(label: Label) -> &'static [(&'static str, Kind)] {
-    match label {
-        Label::Learner => &[
-            ("sandId", Str),
-            ("fullName", Str),
-            ("profilePhotoUrl", Str),
-            ("bio", Str),
-            ("gender", Str),
-            ("educationLevel", Str),
-            ("educationField", Str),
-            ("countryOfResidenceCode", Str),
-            ("countryOfOriginCode", Str),
-            ("cityOfResidenceId", Str),
-            ("currentLearningState", Str),
-            ("currentProfessionalStatus", Str),
-            ("isPlaced", Boolean),
-            ("isFeatured", Boolean),
-            ("isRural", Boolean),
-            ("livingLocation", Str),
-            ("hasDisability", Boolean),
-            ("typeOfDisability", Str),
-            ("isLowIncomeHousehold", Boolean),
-            ("snapshotId", Long),
-        ],
-        Label::Country => &[("name", Str), ("latitude", Double), ("longitude", Double)],
-        Label::City => &[
-            ("name", Str),
-            ("countryCode", Str),
-            ("latitude", Double),
-            ("longitude", Double),
-        ],
-        Label::Program => &[("name", Str), ("cohortCode", Str)],
-        Label::Skill | Label::Company | Label::Institution => &[("name", Str)],
-        Label::LearningState | Label::ProfessionalStatus => &[],
-    }
-}
-
-/// Properties of each relationship type.
-pub fn relationship_properties(rel: RelType) -> &'static [(&'static str, Kind)] {
-    const STATE: &[(&str, Kind)] = &[
-        ("validFrom", Date),
-        ("validTo", Date),
-        ("isCurrent", Boolean),
-        ("dateUnknown", Boolean),
-    ];
-    match rel {
-        RelType::HasSkill => &[("source", Str)],
-        RelType::EnrolledIn => &[
-            ("cohortCode", Str),
-            ("enrollmentStatus", Str),
-            ("startDate", Date),
-            ("endDate", Date),
-            ("graduationDate", Date),
-            ("lmsOverallScore", Double),
-            ("completionRate", Double),
-            ("assignments", Long),
-            ("assignmentsSubmitted", Long),
-            ("assignmentsPassed", Long),
-            ("assignmentCompletionRate", Double),
-            ("milestones", Long),
-            ("milestonesSubmitted", Long),
-            ("milestonesPassed", Long),
-            ("milestoneCompletionRate", Double),
-            ("tests", Long),
-            ("testsSubmitted", Long),
-            ("testsPassed", Long),
-            ("testCompletionRate", Double),
-            ("isCompleted", Boolean),
-            ("isDropped", Boolean),
-            ("durationDays", Long),
-        ],
-        RelType::WorksFor => &[
-            ("position", Str),
-            ("startDate", Date),
-            ("endDate", Date),
-            ("isCurrent", Boolean),
-            ("employmentType", Str),
-            ("salaryRange", Str),
-            ("source", Str),
-            ("durationMonths", Long),
-        ],
-        RelType::RunsVenture => &[
-            ("startDate", Date),
-            ("jobsCreated", Long),
-            ("capitalSecured", Double),
-            ("femaleOpportunities", Long),
-        ],
-        RelType::StudiedAt => &[
-            ("fieldOfStudy", Str),
-            ("levelOfStudy", Str),
-            ("startDate", Date),
-            ("endDate", Date),
-            ("graduated", Boolean),
-        ],
-        RelType::HasLearningState | RelType::HasProfessionalStatus => STATE,
-        RelType::InCountry | RelType::ResidesIn | RelType::FromCountry => &[],
+/// The importer's type suffix of a column of this kind.
+pub fn header_suffix(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Str => "",
+        Kind::Long => ":long",
+        Kind::Double => ":double",
+        Kind::Boolean => ":boolean",
+        Kind::Date => ":date",
     }
 }
 
@@ -155,7 +43,7 @@ pub fn node_header(label: Label) -> Vec<String> {
     header.extend(
         node_properties(label)
             .iter()
-            .map(|(name, kind)| format!("{name}{}", kind.header_suffix())),
+            .map(|(name, kind)| format!("{name}{}", header_suffix(*kind))),
     );
     header
 }
@@ -171,7 +59,7 @@ pub fn relationship_header(rel: RelType) -> Vec<String> {
     header.extend(
         relationship_properties(rel)
             .iter()
-            .map(|(name, kind)| format!("{name}{}", kind.header_suffix())),
+            .map(|(name, kind)| format!("{name}{}", header_suffix(*kind))),
     );
     header
 }
