@@ -168,7 +168,8 @@ async fn load_verify_read_back_and_load_again() {
         &["load", input.to_str().expect("utf-8"), "--json"],
     ));
     assert_eq!(first["learners_written"], first["rows_accepted"]);
-    assert_eq!(first["learners_already_present"], 0);
+    assert_eq!(first["learners_unchanged"], 0);
+    assert_eq!(first["learners_updated"], 0);
     assert!(first["relationships_written"].as_u64().expect("n") > 100_000);
     let configuration = first["configuration"].to_string();
     assert!(
@@ -219,7 +220,9 @@ async fn load_verify_read_back_and_load_again() {
         &["load", input.to_str().expect("utf-8"), "--json"],
     ));
     assert_eq!(second["learners_written"], 0, "a second load writes no learner");
-    assert_eq!(second["learners_already_present"], first["rows_accepted"]);
+    assert_eq!(second["learners_unchanged"], first["rows_accepted"]);
+    assert_eq!(second["learners_updated"], 0);
+    assert_eq!(second["learners_marked_missing"], 0);
     let again = json(&common::run_db_ok(
         dir.path(),
         &["verify", input.to_str().expect("utf-8"), "--json"],

@@ -32,7 +32,9 @@ pub async fn run(args: &ClearArgs) -> anyhow::Result<Outcome> {
         .load_with(args.database.overrides(args.config.overrides())?)?;
     let sink = Neo4jSink::connect(&config).await?;
     let labels: Option<&[Label]> = if args.all { None } else { Some(&[Label::Learner]) };
-    let deleted = sink.delete_nodes(labels, config.neo4j.batch_size).await?;
+    let mut deleted = sink.delete_nodes(labels, config.neo4j.batch_size).await?;
+    // The snapshot records describe the learners: they go with them.
+    deleted += sink.delete_snapshots().await?;
     eprintln!("Deleted {deleted} nodes and their relationships");
     Ok(Outcome::Success)
 }

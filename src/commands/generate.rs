@@ -24,6 +24,12 @@ pub struct GenerateArgs {
     /// `<out>.faults.csv`.
     #[arg(long, default_value_t = 0.0)]
     pub dirty: f64,
+    /// Write the next snapshot of the file that --rows and --seed make: a
+    /// quarter later, some enrolled learners graduated or dropped out, some
+    /// found a job, a few left and about 1% are new. What changed is written
+    /// to `<out>.changes.json`.
+    #[arg(long)]
+    pub follow_up: bool,
 }
 
 pub fn run(args: &GenerateArgs) -> anyhow::Result<Outcome> {
@@ -33,6 +39,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<Outcome> {
         seed: args.seed,
         out: args.out.clone(),
         dirty_rate: args.dirty,
+        follow_up: args.follow_up,
     })
     .with_context(|| format!("generating {}", args.out.display()))?;
     let seconds = started.elapsed().as_secs_f64();
@@ -49,6 +56,16 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<Outcome> {
             "Injected {} faults, listed in {}",
             summary.faults,
             sidecar.display()
+        );
+    }
+    if let Some((changes, path)) = summary.changes {
+        eprintln!(
+            "Follow-up snapshot {}: {} learners changed, {} left, {} joined; listed in {}",
+            changes.snapshot_id,
+            changes.learners_changed,
+            changes.learners_leaving,
+            changes.learners_joining,
+            path.display()
         );
     }
     Ok(Outcome::Success)

@@ -6,6 +6,7 @@
 //! the chunk window, not the row count.
 
 pub mod faults;
+pub mod follow_up;
 pub mod profile;
 pub mod row;
 pub mod vocab;
@@ -19,6 +20,7 @@ use rayon::prelude::*;
 
 use crate::source::columns::COLUMNS;
 use faults::{Fault, FaultRecord};
+use follow_up::{ChangeReport, FollowUpPlan};
 use row::{RowFields, RowGenerator};
 use world::World;
 
@@ -30,6 +32,8 @@ pub struct GenerateOptions {
     pub out: PathBuf,
     /// Share of rows to damage (0 for a clean file).
     pub dirty_rate: f64,
+    /// Write the follow-up snapshot of the file `rows` and `seed` make.
+    pub follow_up: bool,
 }
 
 /// What was generated.
@@ -39,6 +43,8 @@ pub struct GenerateSummary {
     pub bytes: u64,
     pub faults: u64,
     pub sidecar: Option<PathBuf>,
+    /// For a follow-up: what changed, also written to `<out>.changes.json`.
+    pub changes: Option<(ChangeReport, PathBuf)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,22 +53,31 @@ pub enum GenerateError {
     Write { path: PathBuf, source: std::io::Error },
     #[error("--dirty must be between 0 and 1, got {0}")]
     DirtyRate(f64),
+    #[error(
+        "--follow-up writes a clean file: its change report counts learners a damaged row would hide; drop --dirty"
+    )]
+    DirtyFollowUp,
 }
 
 /// Rows generated per parallel task.
 const CHUNK_ROWS: u64 = 4_096;
 
 /// One generated chunk: its CSV bytes and the faults in it, with the line
-/// offset of each faulty row within the chunk.
+/// offset of each faulty row within the chunk; for a follow-up, what changed.
 struct Chunk {
     bytes: Vec<u8>,
     faults: Vec<(u64, u64, Fault)>,
     lines: u64,
+    rows: u64,
+    changes: ChangeReport,
 }
 
 pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateError> {
     if !(0.0..=1.0).contains(&options.dirty_rate) {
         return Err(GenerateError::DirtyRate(options.dirty_rate));
+    }
+    if options.follow_up && options.dirty_rate > 0.0 {
+        return Err(GenerateError::DirtyFollowUp);
     }
     let write_err = |path: &Path| {
         let path = path.to_path_buf();
@@ -70,6 +85,11 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
     };
     let world = World::new(options.rows);
     let generator = RowGenerator::new(&world, options.seed, options.dirty_rate);
+    let plan = options
+        .follow_up
+        .then(|| FollowUpPlan::new(&generator, options.rows));
+    let total_rows = plan.as_ref().map_or(options.rows, FollowUpPlan::total_rows);
+    let mut changes = ChangeReport::default();
     if let Some(parent) = options.out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(write_err(parent))?;
     }
@@ -96,7 +116,7 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
         ..GenerateSummary::default()
     };
     let mut line = 2u64;
-    let chunks = options.rows.div_ceil(CHUNK_ROWS);
+    let chunks = total_rows.div_ceil(CHUNK_ROWS);
     let window = (rayon::current_num_threads() as u64 * 2).max(2);
     let mut first = 0u64;
     while first < chunks {
@@ -106,8 +126,9 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
             .map(|chunk| {
                 generate_chunk(
                     &generator,
+                    plan.as_ref(),
                     chunk * CHUNK_ROWS,
-                    ((chunk + 1) * CHUNK_ROWS).min(options.rows),
+                    ((chunk + 1) * CHUNK_ROWS).min(total_rows),
                 )
             })
             .collect();
@@ -126,6 +147,8 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
             }
             summary.faults += chunk.faults.len() as u64;
             line += chunk.lines;
+            summary.rows += chunk.rows;
+            changes.absorb(chunk.changes);
         }
         first = last;
     }
@@ -134,19 +157,42 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
         sidecar.flush().map_err(write_err(&sidecar_path))?;
         summary.sidecar = Some(sidecar_path);
     }
-    summary.rows = options.rows;
+    if let Some(plan) = plan {
+        changes.base_rows = plan.base_rows;
+        changes.rows_written = summary.rows;
+        changes.snapshot_id = follow_up::SNAPSHOT_ID;
+        let path = follow_up::report_path(&options.out);
+        let text = serde_json::to_string_pretty(&changes).unwrap_or_default();
+        std::fs::write(&path, text + "\n").map_err(write_err(&path))?;
+        summary.changes = Some((changes, path));
+    }
     Ok(summary)
 }
 
-fn generate_chunk(generator: &RowGenerator<'_>, from: u64, to: u64) -> Chunk {
+fn generate_chunk(generator: &RowGenerator<'_>, plan: Option<&FollowUpPlan>, from: u64, to: u64) -> Chunk {
     let mut writer = csv::WriterBuilder::new()
         .flexible(true)
         .from_writer(Vec::with_capacity(((to - from) as usize) * 1_700));
     let mut fields = RowFields::default();
     let mut faults = Vec::new();
     let mut lines = 0u64;
+    let mut rows = 0u64;
+    let mut changes = ChangeReport::default();
     for row in from..to {
+        if let Some(plan) = plan
+            && plan.leaves(generator, row)
+        {
+            changes.learners_leaving += 1;
+            continue;
+        }
         generator.fill(row, &mut fields);
+        if let Some(plan) = plan {
+            changes.add(plan.change(generator, row, &mut fields));
+            if row >= plan.base_rows && !generator.repeats_key(row) {
+                changes.learners_joining += 1;
+            }
+        }
+        rows += 1;
         let before = writer.get_ref().len();
         // Writing into a Vec cannot fail.
         let _ = writer.write_record(&fields.fields);
@@ -162,5 +208,7 @@ fn generate_chunk(generator: &RowGenerator<'_>, from: u64, to: u64) -> Chunk {
         bytes: writer.into_inner().unwrap_or_default(),
         faults,
         lines,
+        rows,
+        changes,
     }
 }

@@ -18,6 +18,10 @@ use crate::source::columns::col;
 pub struct RowFields {
     pub fields: Vec<Vec<u8>>,
     scratch: String,
+    /// The learner is enrolled (what a follow-up snapshot may change).
+    pub enrolled: bool,
+    /// The learner has a placement (wage job, freelance or venture).
+    pub placed: bool,
 }
 
 impl Default for RowFields {
@@ -25,7 +29,17 @@ impl Default for RowFields {
         RowFields {
             fields: vec![Vec::new(); 58],
             scratch: String::new(),
+            enrolled: false,
+            placed: false,
         }
+    }
+}
+
+impl RowFields {
+    pub fn set(&mut self, column: usize, value: &str) {
+        let field = &mut self.fields[column];
+        field.clear();
+        field.extend_from_slice(value.as_bytes());
     }
 }
 
@@ -39,7 +53,7 @@ pub fn mix(a: u64, b: u64) -> u64 {
 }
 
 /// A uniform number in [0,1) from a hash.
-fn unit(h: u64) -> f64 {
+pub fn unit(h: u64) -> f64 {
     (h >> 11) as f64 / (1u64 << 53) as f64
 }
 
@@ -96,6 +110,16 @@ impl<'w> RowGenerator<'w> {
 
     fn hash(&self, space: u64, n: u64) -> u64 {
         mix(mix(self.seed, space), n)
+    }
+
+    /// The hash of row `n` in a decision space of another module.
+    pub fn hash_of(&self, space: u64, n: u64) -> u64 {
+        self.hash(space, n)
+    }
+
+    /// The row whose key row `row` carries (itself unless it repeats one).
+    pub fn key_of(&self, row: u64) -> u64 {
+        self.key_index(row)
     }
 
     /// The learner key index of row `row`: its own, or an earlier row's for
@@ -173,9 +197,7 @@ enum Status {
 
 impl Ctx<'_, '_> {
     fn set(&mut self, column: usize, value: &str) {
-        let field = &mut self.out.fields[column];
-        field.clear();
-        field.extend_from_slice(value.as_bytes());
+        self.out.set(column, value);
     }
 
     fn chance(&mut self, p: f64) -> bool {
@@ -267,6 +289,7 @@ impl Ctx<'_, '_> {
         }
 
         let status = self.learning();
+        self.out.enrolled = status == Status::Enrolled;
         self.flag(col::IS_GRADUATE, status == Status::Graduated);
         self.flag(col::IS_ACTIVE, status == Status::Enrolled);
         self.flag(col::IS_DROPPED_OUT, status == Status::DroppedOut);
@@ -278,6 +301,7 @@ impl Ctx<'_, '_> {
         self.flag(col::IS_FREELANCER, freelancer);
         self.flag(col::IS_WAGE_EMPLOYED, wage);
         let placed = wage || freelancer || venture;
+        self.out.placed = placed;
         self.placements(wage, freelancer, venture);
         self.flag(col::IS_PLACED, placed);
         self.flag(col::HAS_PLACEMENT_DETAILS, placed);

@@ -29,6 +29,10 @@ pub struct RelTally {
     pub has_professional_status: u64,
     pub resides_in: u64,
     pub from_country: u64,
+    /// Learners with a learning state / a professional status: after later
+    /// snapshots, each holds exactly one current relationship of the kind.
+    pub learners_with_learning_state: u64,
+    pub learners_with_professional_status: u64,
 }
 
 impl RelTally {
@@ -43,6 +47,8 @@ impl RelTally {
         self.has_professional_status += record.professional_states.len() as u64;
         self.resides_in += u64::from(record.city_id.is_some());
         self.from_country += u64::from(record.origin_code.is_some());
+        self.learners_with_learning_state += u64::from(!record.learning_states.is_empty());
+        self.learners_with_professional_status += u64::from(!record.professional_states.is_empty());
     }
 
     /// All relationships counted, of every type.
@@ -69,6 +75,8 @@ impl RelTally {
         self.has_professional_status += other.has_professional_status;
         self.resides_in += other.resides_in;
         self.from_country += other.from_country;
+        self.learners_with_learning_state += other.learners_with_learning_state;
+        self.learners_with_professional_status += other.learners_with_professional_status;
     }
 }
 
@@ -114,3 +122,27 @@ pub fn expected_counts(entities: &Entities, tally: &RelTally, options: GraphOpti
     }
     counts
 }
+
+/// What the latest snapshot of a graph that holds several must show, from
+/// the latest file: its learners (those not marked missing), their
+/// relationships of each profile type, one current state relationship of
+/// each kind per learner that has one, and at least the file's shared nodes
+/// (earlier snapshots' stay). Keys are the names [`expected_counts`] uses,
+/// state types suffixed ` (current)`.
+pub fn expected_latest_snapshot(tally: &RelTally, full: &GraphCounts) -> GraphCounts {
+    let mut counts = full.clone();
+    for rel in [RelType::HasLearningState, RelType::HasProfessionalStatus] {
+        counts.relationships.remove(rel.name());
+    }
+    counts
+        .relationships
+        .insert(CURRENT_LEARNING_STATE, tally.learners_with_learning_state);
+    counts.relationships.insert(
+        CURRENT_PROFESSIONAL_STATUS,
+        tally.learners_with_professional_status,
+    );
+    counts
+}
+
+pub const CURRENT_LEARNING_STATE: &str = "HAS_LEARNING_STATE (current)";
+pub const CURRENT_PROFESSIONAL_STATUS: &str = "HAS_PROFESSIONAL_STATUS (current)";

@@ -98,6 +98,11 @@ impl RelType {
         }
     }
 
+    /// A state relationship: its history is kept across snapshots.
+    pub fn is_state(self) -> bool {
+        matches!(self, RelType::HasLearningState | RelType::HasProfessionalStatus)
+    }
+
     /// (start label, end label).
     pub fn ends(self) -> (Label, Label) {
         match self {

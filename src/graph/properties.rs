@@ -41,6 +41,7 @@ pub fn node_properties(label: Label) -> &'static [(&'static str, Kind)] {
             ("typeOfDisability", Str),
             ("isLowIncomeHousehold", Boolean),
             ("snapshotId", Long),
+            ("sourceHash", Str),
         ],
         Label::Country => &[("name", Str), ("latitude", Double), ("longitude", Double)],
         Label::City => &[
@@ -62,6 +63,8 @@ pub fn relationship_properties(rel: RelType) -> &'static [(&'static str, Kind)] 
         ("validTo", Date),
         ("isCurrent", Boolean),
         ("dateUnknown", Boolean),
+        // Set on the current state a later snapshot opened (issue 7).
+        ("openedBySnapshot", Boolean),
     ];
     match rel {
         RelType::HasSkill => &[("source", Str)],

@@ -75,6 +75,73 @@ pub struct LearnerRecord {
     /// For the optional RESIDES_IN and FROM_COUNTRY.
     pub city_id: Option<String>,
     pub origin_code: Option<String>,
+    /// The snapshot date the row belongs to (configured or from snapshot_id).
+    pub snapshot: Option<NaiveDate>,
+}
+
+/// Properties a fingerprint leaves out: they change with every export
+/// without the learner changing.
+const NOT_FINGERPRINTED: [&str; 2] = ["snapshotId", SOURCE_HASH];
+
+/// The Learner property holding [`LearnerRecord::fingerprint`].
+pub const SOURCE_HASH: &str = "sourceHash";
+
+impl LearnerRecord {
+    /// A text property of the learner.
+    pub fn text(&self, key: &str) -> Option<&str> {
+        match self.props.get(key) {
+            Some(Value::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A hash of everything this row says about the learner, except what
+    /// changes with every export (the snapshot id and the state dates a
+    /// missing date borrows from the snapshot): equal fingerprints in two
+    /// snapshots mean the learner did not change. The states themselves are
+    /// covered by `currentLearningState` / `currentProfessionalStatus` and by
+    /// the enrollment and job data their history is built from.
+    pub fn fingerprint(&self) -> String {
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        let mut feed = |bytes: &[u8]| {
+            hasher.update(&(bytes.len() as u64).to_le_bytes());
+            hasher.update(bytes);
+        };
+        fn props(feed: &mut impl FnMut(&[u8]), props: &Props) {
+            for (key, value) in props.0.iter().filter(|(k, _)| !NOT_FINGERPRINTED.contains(k)) {
+                feed(key.as_bytes());
+                match value {
+                    Value::Str(s) => feed(s.as_bytes()),
+                    Value::Int(n) => feed(&n.to_le_bytes()),
+                    Value::Float(n) => feed(&n.to_bits().to_le_bytes()),
+                    Value::Bool(b) => feed(&[u8::from(*b)]),
+                    Value::Date(d) => feed(&chrono::Datelike::num_days_from_ce(d).to_le_bytes()),
+                }
+            }
+        }
+        feed(self.key.as_bytes());
+        props(&mut feed, &self.props);
+        feed(b"skills");
+        for skill in &self.skills {
+            feed(skill.as_bytes());
+        }
+        for (kind, rels) in [
+            ("enrollments", &self.enrollments),
+            ("works_for", &self.works_for),
+            ("runs_venture", &self.runs_venture),
+            ("studied_at", &self.studied_at),
+        ] {
+            feed(kind.as_bytes());
+            for rel in rels {
+                feed(rel.target.as_bytes());
+                props(&mut feed, &rel.props);
+            }
+        }
+        feed(b"places");
+        feed(self.city_id.as_deref().unwrap_or("").as_bytes());
+        feed(self.origin_code.as_deref().unwrap_or("").as_bytes());
+        format!("{:032x}", hasher.digest128())
+    }
 }
 
 /// A Country node.

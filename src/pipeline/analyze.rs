@@ -109,6 +109,11 @@ pub struct KeyRegistry {
 }
 
 impl KeyRegistry {
+    /// Whether an accepted row has the learner key `key`.
+    pub fn contains(&self, key: &str) -> bool {
+        self.first_lines.contains_key(&key_fingerprint(key))
+    }
+
     /// `Ok` for the first row with the key `fingerprint`, or the
     /// duplicate-key rejection.
     pub fn register(&mut self, fingerprint: u128, line: u64) -> Result<(), Reject> {
@@ -137,6 +142,8 @@ pub struct Analysis {
     pub entities: Entities,
     pub tally: RelTally,
     pub counts: GraphCounts,
+    /// The learner keys of the accepted rows.
+    pub learner_keys: KeyRegistry,
     pub seconds: f64,
 }
 
@@ -212,6 +219,7 @@ pub fn analyze_with<X: Send>(
         entities: Entities::default(),
         tally: RelTally::default(),
         counts: GraphCounts::default(),
+        learner_keys: KeyRegistry::default(),
         seconds: 0.0,
     };
     scan(
@@ -258,6 +266,7 @@ pub fn analyze_with<X: Send>(
         .findings
         .set(Finding::NameVariantMerged, analysis.entities.name_variants());
     analysis.counts = expected_counts(&analysis.entities, &analysis.tally, config.graph);
+    analysis.learner_keys = keys;
     analysis.seconds = started.elapsed().as_secs_f64();
     Ok(analysis)
 }

@@ -19,19 +19,20 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::time::Instant;
 
+use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use crate::config::Config;
 use crate::graph::counts::RelTally;
-use crate::graph::records::LearnerRecord;
+use crate::graph::records::{LearnerRecord, Props};
 use crate::pipeline::analyze::{AnalyzeError, analyze, transform_chunk, transform_options};
 use crate::pipeline::checkpoint::{self, CheckpointError, CheckpointV1, CommitTracker};
 use crate::pipeline::progress::PhaseProgress;
 use crate::pipeline::scan::{ScanError, scan};
-use crate::sink::neo4j::{LearnerBatch, Neo4jSink, PreparedLearners, SinkError};
+use crate::sink::neo4j::{BatchWritten, LearnerBatch, Neo4jSink, PreparedLearners, SinkError};
 use crate::source::reader::SourceError;
 use crate::transform::Transformer;
 
@@ -95,10 +96,19 @@ pub struct LoadSummary {
     pub rows_rejected: u64,
     pub rejected_by_reason: BTreeMap<&'static str, u64>,
     pub rejects_file: PathBuf,
-    /// Learners written by this run.
+    /// Learners created by this run (new to the graph).
     pub learners_written: u64,
-    /// Learners already in the database (an earlier run wrote them).
-    pub learners_already_present: u64,
+    /// Learners in the graph whose data this snapshot changed, updated.
+    pub learners_updated: u64,
+    /// Learners in the graph already as this file has them, left alone.
+    pub learners_unchanged: u64,
+    /// Learners in the graph but not in this file, marked `missingSince`.
+    pub learners_marked_missing: u64,
+    /// State changes by kind, e.g. `"Active -> Graduate": 1234`.
+    pub learning_transitions: BTreeMap<String, u64>,
+    pub professional_transitions: BTreeMap<String, u64>,
+    /// The snapshot date recorded for this load.
+    pub snapshot_date: Option<chrono::NaiveDate>,
     /// A resumed load skipped the rows up to this record.
     pub resumed_after_record: u64,
     pub entity_nodes_merged: u64,
@@ -149,14 +159,32 @@ impl LoadSummary {
         }
         let _ = writeln!(
             out,
-            "Written: {} learners ({} already present), {} shared nodes merged, {} relationships; {} retries; {:.0} rows/s",
+            "Written: {} new learners, {} shared nodes merged, {} relationships; {} retries; {:.0} rows/s",
             self.learners_written,
-            self.learners_already_present,
             self.entity_nodes_merged,
             self.relationships_written,
             self.retries,
             self.rows_per_second
         );
+        let snapshot = self
+            .snapshot_date
+            .map_or("no date".to_string(), |d| d.to_string());
+        let _ = writeln!(
+            out,
+            "Snapshot {snapshot}: {} new, {} changed, {} unchanged, {} missing (marked, kept)",
+            self.learners_written,
+            self.learners_updated,
+            self.learners_unchanged,
+            self.learners_marked_missing
+        );
+        for (kind, transitions) in [
+            ("learning state", &self.learning_transitions),
+            ("professional status", &self.professional_transitions),
+        ] {
+            for (transition, n) in transitions {
+                let _ = writeln!(out, "  {kind:<20} {transition:<36} {n:>10}");
+            }
+        }
         let _ = writeln!(
             out,
             "Phase 2: {} batches of up to {} rows on {} writers ({} at once at most)",
@@ -190,8 +218,15 @@ struct Phase2 {
     sink: Neo4jSink,
     progress: PhaseProgress,
     written: AtomicU64,
-    present: AtomicU64,
+    updated: AtomicU64,
+    unchanged: AtomicU64,
     relationships: AtomicU64,
+    /// State changes counted by (kind, transition).
+    transitions: Mutex<BTreeMap<(&'static str, String), u64>>,
+    /// The latest snapshot date of the rows written (days from CE).
+    latest_snapshot: AtomicI32,
+    /// The snapshot date of rows that carry none.
+    fallback_date: NaiveDate,
     batches: AtomicU64,
     largest_batch: AtomicU64,
     in_flight: AtomicU64,
@@ -238,12 +273,24 @@ impl Phase2 {
         self.batches.fetch_add(1, Ordering::Relaxed);
         let size = batch.learners.len() as u64;
         self.largest_batch.fetch_max(size, Ordering::Relaxed);
+        if let Some(latest) = batch.learners.iter().filter_map(|l| l.record.snapshot).max() {
+            self.latest_snapshot
+                .fetch_max(latest.num_days_from_ce(), Ordering::Relaxed);
+        }
         let result = self.write_inner(batch.learners, batch.prepared).await;
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
-        let (new, relationships) = result?;
-        self.written.fetch_add(new, Ordering::Relaxed);
-        self.present.fetch_add(size - new, Ordering::Relaxed);
-        self.relationships.fetch_add(relationships, Ordering::Relaxed);
+        let written = result?;
+        self.written.fetch_add(written.created, Ordering::Relaxed);
+        self.updated.fetch_add(written.updated, Ordering::Relaxed);
+        self.unchanged.fetch_add(written.unchanged, Ordering::Relaxed);
+        self.relationships
+            .fetch_add(written.relationships, Ordering::Relaxed);
+        if !written.transitions.is_empty() {
+            let mut transitions = self.transitions.lock().unwrap_or_else(|p| p.into_inner());
+            for transition in written.transitions {
+                *transitions.entry(transition).or_default() += 1;
+            }
+        }
         self.progress.add(size);
         self.checkpoint.committed(batch.index, batch.last_record)?;
         Ok(())
@@ -253,14 +300,21 @@ impl Phase2 {
         &self,
         learners: Vec<ReadyLearner>,
         prepared: Option<PreparedLearners>,
-    ) -> Result<(u64, u64), SinkError> {
+    ) -> Result<BatchWritten, SinkError> {
         let records = with_relationship_counts(&learners);
         self.sink
             .write_learners(LearnerBatch {
                 records: &records,
+                fallback_date: self.fallback_date,
                 prepared,
             })
             .await
+    }
+
+    /// The snapshot date of this load: the latest of the rows written.
+    fn snapshot_date(&self) -> Option<NaiveDate> {
+        NaiveDate::from_num_days_from_ce_opt(self.latest_snapshot.load(Ordering::Relaxed))
+            .filter(|_| self.latest_snapshot.load(Ordering::Relaxed) > 0)
     }
 }
 
@@ -370,8 +424,14 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
         sink: sink.clone(),
         progress: PhaseProgress::new("learners", "rows", Some(analysis.rows_loaded)),
         written: AtomicU64::new(0),
-        present: AtomicU64::new(0),
+        updated: AtomicU64::new(0),
+        unchanged: AtomicU64::new(0),
         relationships: AtomicU64::new(0),
+        transitions: Mutex::new(BTreeMap::new()),
+        latest_snapshot: AtomicI32::new(config.etl.snapshot_date.map_or(0, |d| d.num_days_from_ce())),
+        fallback_date: config.etl.snapshot_date.unwrap_or_else(|| {
+            chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()).date_naive()
+        }),
         batches: AtomicU64::new(0),
         largest_batch: AtomicU64::new(0),
         in_flight: AtomicU64::new(0),
@@ -466,11 +526,61 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
     }
     let phase2 = Arc::into_inner(phase2).expect("the writers are done");
     let learners_written = phase2.written.load(Ordering::Relaxed);
+    let snapshot_date = phase2.snapshot_date();
     phases.push(PhaseSummary {
         name: "phase 2 learners",
         seconds: phase2.progress.finish(),
         items: analysis.rows_loaded,
     });
+
+    // A later snapshot: learners the graph holds that this file lacks are
+    // marked, never deleted. A first load has nothing to mark.
+    let mut marked_missing = 0;
+    if check_existing {
+        let progress = PhaseProgress::new("missing learners", "learners", None);
+        let missing: Vec<String> = sink
+            .present_learner_keys()
+            .await?
+            .into_iter()
+            .filter(|key| !analysis.learner_keys.contains(key))
+            .collect();
+        sink.mark_missing(
+            &missing,
+            snapshot_date.unwrap_or(phase2.fallback_date),
+            config.neo4j.batch_size,
+        )
+        .await?;
+        marked_missing = missing.len() as u64;
+        progress.add(marked_missing);
+        phases.push(PhaseSummary {
+            name: "missing learners",
+            seconds: progress.finish(),
+            items: marked_missing,
+        });
+    }
+    let transitions = phase2.transitions.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut learning_transitions = BTreeMap::new();
+    let mut professional_transitions = BTreeMap::new();
+    for ((kind, transition), n) in transitions {
+        let map = if kind == "learning" {
+            &mut learning_transitions
+        } else {
+            &mut professional_transitions
+        };
+        map.insert(transition, n);
+    }
+    let learners_updated = phase2.updated.load(Ordering::Relaxed);
+    let learners_unchanged = phase2.unchanged.load(Ordering::Relaxed);
+    if let Some(date) = snapshot_date {
+        let mut props = Props::default();
+        props.str("file", Some(input.display().to_string()));
+        props.int("rowsLoaded", Some(analysis.rows_loaded as i64));
+        props.int("learnersNew", Some(learners_written as i64));
+        props.int("learnersChanged", Some(learners_updated as i64));
+        props.int("learnersUnchanged", Some(learners_unchanged as i64));
+        props.int("learnersMissing", Some(marked_missing as i64));
+        sink.record_snapshot(date, &props).await?;
+    }
 
     let seconds = started.elapsed().as_secs_f64();
     Ok(LoadSummary {
@@ -483,7 +593,12 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
         rejected_by_reason: analysis.rejected_by_reason.clone(),
         rejects_file: analysis.rejects_file.clone(),
         learners_written,
-        learners_already_present: phase2.present.load(Ordering::Relaxed),
+        learners_updated,
+        learners_unchanged,
+        learners_marked_missing: marked_missing,
+        learning_transitions,
+        professional_transitions,
+        snapshot_date,
         resumed_after_record: resume_after,
         entity_nodes_merged: merged,
         relationships_written: phase2.relationships.load(Ordering::Relaxed),

@@ -15,7 +15,8 @@ pub mod quality;
 use chrono::NaiveDate;
 
 use crate::graph::records::{
-    CityNode, CountryNode, Entities, LearnerRecord, NameKind, Props, Rel, first_name_wins, note_form,
+    CityNode, CountryNode, Entities, LearnerRecord, NameKind, Props, Rel, SOURCE_HASH, first_name_wins,
+    note_form,
 };
 use crate::source::columns::{COLUMNS, col};
 use clean::DateValue;
@@ -156,6 +157,7 @@ impl Transformer {
         let snapshot = self.snapshot_date(fields, findings);
         let mut record = LearnerRecord {
             key,
+            snapshot,
             ..LearnerRecord::default()
         };
         let mut props = Props::default();
@@ -270,6 +272,8 @@ impl Transformer {
             clean::integer(fields.get(col::SNAPSHOT_ID), findings),
         );
         record.props = props;
+        let fingerprint = record.fingerprint();
+        record.props.str(SOURCE_HASH, Some(fingerprint));
         Ok(record)
     }
 

@@ -51,9 +51,27 @@ pub const MERGE_IN_COUNTRY: &str = "UNWIND $rows AS r MATCH (c:City {id: r.key})
 /// One Learner, if there is any.
 pub const ANY_LEARNER: &str = "MATCH (l:Learner) RETURN 1 AS one LIMIT 1";
 
-/// Which of `$keys` already have a Learner node.
-pub const EXISTING_LEARNERS: &str =
-    "UNWIND $keys AS k MATCH (l:Learner {hashedEmail: k}) RETURN l.hashedEmail AS k";
+/// Which of `$keys` already have a Learner node, with what a new snapshot
+/// compares: the fingerprint, the current states, whether marked missing.
+pub const EXISTING_LEARNERS: &str = "UNWIND $keys AS k MATCH (l:Learner {hashedEmail: k}) \
+     RETURN l.hashedEmail AS k, l.sourceHash AS h, l.currentLearningState AS learning, \
+     l.currentProfessionalStatus AS professional, l.missingSince IS NOT NULL AS missing";
+
+/// The keys of the learners the latest snapshot holds.
+pub const PRESENT_LEARNER_KEYS: &str =
+    "MATCH (l:Learner) WHERE l.missingSince IS NULL RETURN l.hashedEmail AS k";
+
+/// Marks learners absent from a snapshot (they are kept, not deleted).
+pub const MARK_MISSING: &str = "UNWIND $keys AS k MATCH (l:Learner {hashedEmail: k}) \
+     WHERE l.missingSince IS NULL SET l.missingSince = $date";
+
+/// Records a loaded snapshot.
+pub const RECORD_SNAPSHOT: &str = "MERGE (s:Snapshot {date: $date}) SET s += $props";
+
+pub const DELETE_SNAPSHOTS: &str = "MATCH (s:Snapshot) DETACH DELETE s";
+
+/// Loaded snapshots.
+pub const SNAPSHOTS: &str = "MATCH (s:Snapshot) RETURN count(s) AS n";
 
 /// The relationship kinds a phase-2 batch carries, as (parameter name, type,
 /// whether its relationships have properties).
@@ -81,7 +99,7 @@ fn batch_relationships(list: &str, rel: RelType, with_props: bool) -> String {
     let (_, end) = rel.ends();
     format!(
         "CALL {{ UNWIND ${list}Keys AS k OPTIONAL MATCH (t:{label} {{{key}: k}}) RETURN collect([t]) AS {list}Targets }} \
-         CALL {{ WITH ls, {list}Targets UNWIND ${list} AS x WITH ls[x.l] AS l, {list}Targets[x.t][0] AS t, x \
+         CALL {{ WITH ls, {list}Targets UNWIND ${list} AS x WITH ls[x.l][0] AS l, {list}Targets[x.t][0] AS t, x \
          CREATE (l)-[:{rel}{props}]->(t) }}",
         label = end.name(),
         key = end.key(),
@@ -109,18 +127,65 @@ fn relationship_map(rel: RelType, with_props: bool) -> String {
     format!(" {{{}}}", fields.join(", "))
 }
 
+fn wanted(rel: RelType, options: GraphOptions) -> bool {
+    match rel {
+        RelType::ResidesIn => options.resides_in,
+        RelType::FromCountry => options.from_country,
+        _ => true,
+    }
+}
+
 /// Phase 2: one statement per batch creates the learners and then all their
-/// relationships, so that a new node is never looked up again.
+/// relationships, so that a new node is never looked up again. `ls` holds
+/// each learner wrapped in a list, as in [`update_learners`].
 pub fn create_learners(options: GraphOptions) -> String {
     let mut parts =
-        vec!["UNWIND $learners AS p CREATE (l:Learner) SET l = p WITH collect(l) AS ls".to_string()];
+        vec!["UNWIND $learners AS p CREATE (l:Learner) SET l = p WITH collect([l]) AS ls".to_string()];
     for (list, rel, with_props) in BATCH_RELATIONSHIPS {
-        let wanted = match rel {
-            RelType::ResidesIn => options.resides_in,
-            RelType::FromCountry => options.from_country,
-            _ => true,
-        };
-        if wanted {
+        if wanted(rel, options) {
+            parts.push(batch_relationships(list, rel, with_props));
+        }
+    }
+    parts.join(" ")
+}
+
+/// A later snapshot's changed learners, one statement per batch: the
+/// properties are replaced (which also clears `missingSince`); the
+/// profile's relationships (skills, enrollments, jobs, ventures, studies)
+/// are replaced by the snapshot's; where a state changed, the current
+/// relationship is closed (`$closeLearning` / `$closeProfessional`:
+/// `{l: learner index, d: snapshot date}`) and the batch's `learning` /
+/// `professional` lists open the new current one. State history is never
+/// deleted. A learner that vanished meanwhile stays a `null` in its slot.
+/// Old relationships are collected before they are deleted: deleting while
+/// matching skipped some on ArcadeDB.
+pub fn update_learners(options: GraphOptions) -> String {
+    let mut parts = vec![
+        "UNWIND $learners AS p OPTIONAL MATCH (l:Learner {hashedEmail: p.hashedEmail}) SET l = p \
+         WITH collect([l]) AS ls"
+            .to_string(),
+    ];
+    for (_, rel, _) in BATCH_RELATIONSHIPS {
+        if wanted(rel, options) && !rel.is_state() {
+            parts.push(format!(
+                "CALL {{ WITH ls UNWIND ls AS one WITH one[0] AS l MATCH (l)-[r:{}]->() \
+                 WITH collect(r) AS old UNWIND old AS r DELETE r }}",
+                rel.name()
+            ));
+        }
+    }
+    for (list, rel) in [
+        ("closeLearning", RelType::HasLearningState),
+        ("closeProfessional", RelType::HasProfessionalStatus),
+    ] {
+        parts.push(format!(
+            "CALL {{ WITH ls UNWIND ${list} AS x WITH ls[x.l][0] AS l, x MATCH (l)-[r:{}]->() \
+             WHERE r.isCurrent = true SET r.isCurrent = false, r.validTo = x.d }}",
+            rel.name()
+        ));
+    }
+    for (list, rel, with_props) in BATCH_RELATIONSHIPS {
+        if wanted(rel, options) {
             parts.push(batch_relationships(list, rel, with_props));
         }
     }
@@ -138,6 +203,27 @@ pub fn delete_batch(label: Option<Label>) -> String {
 
 pub fn count_nodes(label: Label) -> String {
     format!("MATCH (n:{}) RETURN count(n) AS n", label.name())
+}
+
+/// Learners of the latest snapshot (not marked missing).
+pub const COUNT_PRESENT_LEARNERS: &str =
+    "MATCH (n:Learner) WHERE n.missingSince IS NULL RETURN count(n) AS n";
+
+/// Relationships of the latest snapshot's learners; for a state type, only
+/// the current ones.
+pub fn count_latest_relationships(rel: RelType) -> String {
+    let (start, end) = rel.ends();
+    let current = if rel.is_state() {
+        " AND r.isCurrent = true"
+    } else {
+        ""
+    };
+    format!(
+        "MATCH (l:{})-[r:{}]->(:{}) WHERE l.missingSince IS NULL{current} RETURN count(r) AS n",
+        start.name(),
+        rel.name(),
+        end.name()
+    )
 }
 
 pub fn count_relationships(rel: RelType) -> String {

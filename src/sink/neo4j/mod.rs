@@ -10,7 +10,9 @@ pub mod cypher;
 pub mod params;
 pub mod retry;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -20,7 +22,7 @@ use neo4rs::{BoltMap, BoltString, BoltType, ConfigBuilder, Graph, query};
 use crate::config::Config;
 use crate::graph::counts::GraphOptions;
 use crate::graph::model::{LEARNING_STATES, Label, PROFESSIONAL_STATUSES, RelType};
-use crate::graph::records::{Entities, LearnerRecord, Props};
+use crate::graph::records::{Entities, LearnerRecord, Props, SOURCE_HASH};
 use retry::{RetryPolicy, with_retry};
 
 #[derive(Debug, thiserror::Error)]
@@ -438,51 +440,146 @@ impl Neo4jSink {
         Ok(!self.read(cypher::ANY_LEARNER, Vec::new()).await?.is_empty())
     }
 
-    /// Phase 2: one batch of learners, as one retried unit: which of them
-    /// exist, then one transaction creating the others with all their
-    /// relationships. Retrying the whole unit means a commit whose answer
-    /// was lost is never written twice. The existence check runs when
-    /// `learners.check_existing` says the graph may already hold some of
-    /// them, and on every retry; otherwise the first attempt sends the
-    /// parameters prepared ahead, while the previous batch was being written.
-    /// Returns the learners written and their relationships.
-    pub async fn write_learners(&self, learners: LearnerBatch<'_>) -> Result<(u64, u64), SinkError> {
-        let statement = cypher::create_learners(self.options);
+    /// Phase 2: one batch of learners, as one retried unit. When the graph
+    /// may already hold some of them (`learners.prepared` is `None`), and on
+    /// every retry, the batch first reads which exist and compares their
+    /// fingerprints: new learners are created, changed ones updated as a
+    /// later snapshot (see [`cypher::update_learners`]), unchanged ones left
+    /// alone, all in one transaction. Retrying the whole unit means a commit
+    /// whose answer was lost is never written twice. Otherwise the first
+    /// attempt sends the parameters prepared ahead, while the previous batch
+    /// was being written.
+    pub async fn write_learners(&self, learners: LearnerBatch<'_>) -> Result<BatchWritten, SinkError> {
+        let create = cypher::create_learners(self.options);
+        let update = cypher::update_learners(self.options);
         let prepared = std::sync::Mutex::new(learners.prepared);
         self.retrying("phase 2 learners", |graph| {
             let ahead = prepared.lock().unwrap_or_else(|p| p.into_inner()).take();
-            let (statement, records) = (&statement, learners.records);
+            let (create, update, records) = (&create, &update, learners.records);
             async move {
-                let (params, written, relationships) = match ahead {
-                    Some(ahead) => (ahead.params, records.len() as u64, ahead.relationships),
-                    None => {
-                        let keys =
-                            params::list(records.iter().map(|(r, _)| params::string(&r.key)).collect());
-                        let rows =
-                            read_once(&graph, query(cypher::EXISTING_LEARNERS).param("keys", keys)).await?;
-                        let existing: HashSet<String> = rows
-                            .iter()
-                            .filter_map(|row| row.get::<String>("k").ok())
-                            .collect();
-                        let missing: Vec<(&LearnerRecord, u64)> = records
-                            .iter()
-                            .filter(|(record, _)| !existing.contains(&record.key))
-                            .copied()
-                            .collect();
-                        let prepared = PreparedLearners::new(&missing);
-                        (prepared.params, missing.len() as u64, prepared.relationships)
-                    }
-                };
-                if written > 0 {
-                    let q = params
+                if let Some(ahead) = ahead {
+                    let q = ahead
+                        .params
                         .into_iter()
-                        .fold(query(statement), |q, (name, value)| q.param(&name, value));
+                        .fold(query(create), |q, (name, value)| q.param(&name, value));
                     write_once(&graph, q).await?;
+                    return Ok(BatchWritten {
+                        created: records.len() as u64,
+                        relationships: ahead.relationships,
+                        ..BatchWritten::default()
+                    });
                 }
-                Ok((written, relationships))
+                let keys = params::list(records.iter().map(|(r, _)| params::string(&r.key)).collect());
+                let rows = read_once(&graph, query(cypher::EXISTING_LEARNERS).param("keys", keys)).await?;
+                let existing: HashMap<String, Existing> = rows
+                    .iter()
+                    .filter_map(|row| {
+                        Some((
+                            row.get::<String>("k").ok()?,
+                            Existing {
+                                hash: row.get::<String>("h").ok(),
+                                learning: row.get::<String>("learning").ok(),
+                                professional: row.get::<String>("professional").ok(),
+                                missing: row.get::<bool>("missing").unwrap_or(false),
+                            },
+                        ))
+                    })
+                    .collect();
+                let mut written = BatchWritten::default();
+                let mut new = Vec::new();
+                let mut changes = SnapshotChanges::default();
+                for (record, rels) in records {
+                    match existing.get(&record.key) {
+                        None => new.push((*record, *rels)),
+                        Some(before)
+                            if !before.missing && before.hash.as_deref() == record.text(SOURCE_HASH) =>
+                        {
+                            written.unchanged += 1
+                        }
+                        Some(before) => changes.add(record, before, learners.fallback_date),
+                    }
+                }
+                let mut txn = graph.start_txn().await?;
+                if !new.is_empty() {
+                    let prepared = PreparedLearners::new(&new);
+                    let q = prepared
+                        .params
+                        .into_iter()
+                        .fold(query(create), |q, (name, value)| q.param(&name, value));
+                    txn.run(q).await?;
+                    written.created = new.len() as u64;
+                    written.relationships += prepared.relationships;
+                }
+                if !changes.records.is_empty() {
+                    let refs: Vec<&LearnerRecord> = changes.records.iter().collect();
+                    let q = params::learner_batch(&refs)
+                        .into_iter()
+                        .fold(query(update), |q, (name, value)| q.param(&name, value))
+                        .param("closeLearning", params::list(changes.close_learning))
+                        .param("closeProfessional", params::list(changes.close_professional));
+                    txn.run(q).await?;
+                    written.updated = changes.records.len() as u64;
+                    written.relationships += changes.relationships;
+                    written.transitions = changes.transitions;
+                }
+                txn.commit().await?;
+                Ok(written)
             }
         })
         .await
+    }
+
+    /// Keys of the learners the latest snapshot holds (not marked missing).
+    pub async fn present_learner_keys(&self) -> Result<Vec<String>, SinkError> {
+        let rows = self.read(cypher::PRESENT_LEARNER_KEYS, Vec::new()).await?;
+        Ok(rows.iter().filter_map(|r| r.get::<String>("k").ok()).collect())
+    }
+
+    /// Marks learners as missing from the snapshot of `date`, in batches.
+    pub async fn mark_missing(
+        &self,
+        keys: &[String],
+        date: NaiveDate,
+        batch: usize,
+    ) -> Result<(), SinkError> {
+        for chunk in keys.chunks(batch.max(1)) {
+            let keys = params::list(chunk.iter().map(|k| params::string(k)).collect());
+            self.retrying("marking missing learners", |graph| {
+                let q = query(cypher::MARK_MISSING)
+                    .param("keys", keys.clone())
+                    .param("date", BoltType::Date(neo4rs::BoltDate::from(date)));
+                async move { write_once(&graph, q).await }
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Records a loaded snapshot: its date and what the load did.
+    pub async fn record_snapshot(&self, date: NaiveDate, props: &Props) -> Result<(), SinkError> {
+        let props = BoltType::Map(params::props(props));
+        self.retrying("recording the snapshot", |graph| {
+            let q = query(cypher::RECORD_SNAPSHOT)
+                .param("date", BoltType::Date(neo4rs::BoltDate::from(date)))
+                .param("props", props.clone());
+            async move { write_once(&graph, q).await }
+        })
+        .await
+    }
+
+    /// Deletes the snapshot records; returns how many.
+    pub async fn delete_snapshots(&self) -> Result<u64, SinkError> {
+        let n = self.snapshots().await?;
+        self.retrying("deleting snapshot records", |graph| async move {
+            write_once(&graph, query(cypher::DELETE_SNAPSHOTS)).await
+        })
+        .await?;
+        Ok(n)
+    }
+
+    /// How many snapshots the graph records.
+    pub async fn snapshots(&self) -> Result<u64, SinkError> {
+        self.count(cypher::SNAPSHOTS).await
     }
 
     /// Deletes nodes (and their relationships) of the given labels, or of
@@ -532,6 +629,37 @@ impl Neo4jSink {
         Ok(counts)
     }
 
+    /// The latest snapshot's view, keyed as
+    /// [`expected_latest_snapshot`](crate::graph::counts::expected_latest_snapshot).
+    pub async fn latest_snapshot_counts(&self) -> Result<crate::graph::counts::GraphCounts, SinkError> {
+        use crate::graph::counts::{CURRENT_LEARNING_STATE, CURRENT_PROFESSIONAL_STATUS};
+        let mut counts = self.counts().await?;
+        counts.nodes.insert(
+            Label::Learner.name(),
+            self.count(cypher::COUNT_PRESENT_LEARNERS).await?,
+        );
+        for rel in RelType::ALL {
+            if !counts.relationships.contains_key(rel.name()) || rel.ends().0 != Label::Learner {
+                continue;
+            }
+            let n = self.count(&cypher::count_latest_relationships(rel)).await?;
+            match rel {
+                RelType::HasLearningState => {
+                    counts.relationships.remove(rel.name());
+                    counts.relationships.insert(CURRENT_LEARNING_STATE, n);
+                }
+                RelType::HasProfessionalStatus => {
+                    counts.relationships.remove(rel.name());
+                    counts.relationships.insert(CURRENT_PROFESSIONAL_STATUS, n);
+                }
+                _ => {
+                    counts.relationships.insert(rel.name(), n);
+                }
+            }
+        }
+        Ok(counts)
+    }
+
     async fn count(&self, statement: &str) -> Result<u64, SinkError> {
         let rows = self.read(statement, Vec::new()).await?;
         Ok(rows
@@ -546,6 +674,8 @@ impl Neo4jSink {
 /// and its statement parameters if they were prepared ahead.
 pub struct LearnerBatch<'a> {
     pub records: &'a [(&'a LearnerRecord, u64)],
+    /// The snapshot date of rows that carry none (the load's start date).
+    pub fallback_date: NaiveDate,
     /// `None` when the graph may already hold some of these learners: then
     /// the sink asks which, and prepares the parameters for the others.
     pub prepared: Option<PreparedLearners>,
@@ -565,5 +695,93 @@ impl PreparedLearners {
             params: params::learner_batch(&records),
             relationships: learners.iter().map(|(_, n)| n).sum(),
         }
+    }
+}
+
+/// What phase 2 did with one batch.
+#[derive(Debug, Default)]
+pub struct BatchWritten {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub relationships: u64,
+    /// State changes, as (`learning` or `professional`, `"Active -> Graduate"`).
+    pub transitions: Vec<(&'static str, String)>,
+}
+
+/// A learner as the graph holds it, for comparison with a new snapshot.
+struct Existing {
+    hash: Option<String>,
+    learning: Option<String>,
+    professional: Option<String>,
+    missing: bool,
+}
+
+/// The changed learners of a batch, as the update statement takes them.
+#[derive(Default)]
+struct SnapshotChanges {
+    /// The new rows, their state lists holding only the states opened.
+    records: Vec<LearnerRecord>,
+    close_learning: Vec<BoltType>,
+    close_professional: Vec<BoltType>,
+    relationships: u64,
+    transitions: Vec<(&'static str, String)>,
+}
+
+impl SnapshotChanges {
+    fn add(&mut self, record: &LearnerRecord, before: &Existing, fallback_date: NaiveDate) {
+        let index = self.records.len() as i64;
+        let date = record.snapshot.unwrap_or(fallback_date);
+        let mut changed = LearnerRecord {
+            learning_states: Vec::new(),
+            professional_states: Vec::new(),
+            ..record.clone()
+        };
+        for (kind, property, old, opened, close) in [
+            (
+                "learning",
+                "currentLearningState",
+                &before.learning,
+                &mut changed.learning_states,
+                &mut self.close_learning,
+            ),
+            (
+                "professional",
+                "currentProfessionalStatus",
+                &before.professional,
+                &mut changed.professional_states,
+                &mut self.close_professional,
+            ),
+        ] {
+            let Some(new) = record.text(property) else {
+                continue;
+            };
+            if old.as_deref() == Some(new) {
+                continue;
+            }
+            let mut props = Props::default();
+            props.date("validFrom", Some(date));
+            props.bool("isCurrent", Some(true));
+            props.bool("dateUnknown", Some(false));
+            props.bool("openedBySnapshot", Some(true));
+            opened.push(crate::graph::records::Rel {
+                target: new.to_string(),
+                props,
+            });
+            if let Some(old) = old {
+                let mut close_row = BoltMap::with_capacity(2);
+                close_row.put(
+                    BoltString::new("l"),
+                    BoltType::Integer(neo4rs::BoltInteger::new(index)),
+                );
+                close_row.put(BoltString::new("d"), BoltType::Date(neo4rs::BoltDate::from(date)));
+                close.push(BoltType::Map(close_row));
+                self.transitions.push((kind, format!("{old} -> {new}")));
+            }
+        }
+        let mut tally = crate::graph::counts::RelTally::default();
+        tally.add(&changed);
+        self.relationships += tally.relationships();
+        self.records.push(changed);
     }
 }

@@ -1,0 +1,232 @@
+//! End-to-end: a follow-up snapshot loaded onto the graph of the first one
+//! (issue 7). The generator says what it changed; the load, the graph and
+//! `verify` must agree with it, and a second load of the same snapshot must
+//! change nothing.
+// The database lock serializes whole tests, each on its own runtime.
+#![allow(clippy::await_holding_lock)]
+
+mod common;
+
+use std::path::Path;
+
+use learngraph::generate::follow_up::ChangeReport;
+use neo4rs::{Graph, query};
+use serde_json::Value as Json;
+
+fn json(output: &std::process::Output) -> Json {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+fn follow_up(dir: &Path, rows: u64, seed: u64) -> (std::path::PathBuf, ChangeReport) {
+    let out = dir.join("snapshot2.csv");
+    let (rows, seed) = (rows.to_string(), seed.to_string());
+    common::run_ok(
+        dir,
+        &[
+            "generate",
+            "--rows",
+            &rows,
+            "--seed",
+            &seed,
+            "--follow-up",
+            "--out",
+            out.to_str().expect("utf-8 path"),
+        ],
+    );
+    let report = std::fs::read(dir.join("snapshot2.csv.changes.json")).expect("the change report exists");
+    (
+        out,
+        serde_json::from_slice(&report).expect("the change report parses"),
+    )
+}
+
+async fn count(graph: &Graph, statement: &str) -> i64 {
+    let mut stream = graph.execute(query(statement)).await.expect("query runs");
+    let row = stream.next().await.expect("reads").expect("a row");
+    row.get::<i64>("n").expect("n")
+}
+
+fn transitions(summary: &Json, key: &str) -> std::collections::BTreeMap<String, u64> {
+    serde_json::from_value(summary[key].clone()).expect("a map of transitions")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_follow_up_snapshot_adds_history_and_loading_it_twice_changes_nothing() {
+    let _db = common::db_lock();
+    let dir = common::temp_dir();
+    common::run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
+    let first = common::generate(dir.path(), "snapshot1.csv", 20_000, 11, 0.0);
+    let (second, report) = follow_up(dir.path(), 20_000, 11);
+    assert!(report.learners_changed > 300, "{report:?}");
+    assert!(
+        report.learners_leaving > 50 && report.learners_joining > 150,
+        "{report:?}"
+    );
+    assert!(
+        report.learning_transitions.contains_key("Active -> Graduate"),
+        "{report:?}"
+    );
+
+    let load1 = json(&common::run_db_ok(
+        dir.path(),
+        &["load", first.to_str().expect("utf-8"), "--json"],
+    ));
+    assert_eq!(load1["snapshot_date"], "2025-09-30");
+    let load2 = json(&common::run_db_ok(
+        dir.path(),
+        &["load", second.to_str().expect("utf-8"), "--json"],
+    ));
+    assert_eq!(load2["snapshot_date"], "2025-12-31");
+    assert_eq!(
+        load2["learners_written"].as_u64(),
+        Some(report.learners_joining),
+        "new learners"
+    );
+    assert_eq!(
+        load2["learners_updated"].as_u64(),
+        Some(report.learners_changed),
+        "changed learners"
+    );
+    assert_eq!(
+        load2["learners_marked_missing"].as_u64(),
+        Some(report.learners_leaving),
+        "missing learners"
+    );
+    let accepted = load2["rows_accepted"].as_u64().expect("rows");
+    assert_eq!(
+        load2["learners_unchanged"].as_u64(),
+        Some(accepted - report.learners_joining - report.learners_changed),
+        "unchanged learners"
+    );
+    assert_eq!(
+        transitions(&load2, "learning_transitions"),
+        report.learning_transitions
+    );
+    assert_eq!(
+        transitions(&load2, "professional_transitions"),
+        report.professional_transitions
+    );
+
+    // The graph: closed and open state relationships, missing learners.
+    let graph = common::test_graph().await;
+    let graduated = report.learning_transitions["Active -> Graduate"] as i64;
+    let left_active: i64 = report
+        .learning_transitions
+        .iter()
+        .filter(|(k, _)| k.starts_with("Active ->"))
+        .map(|(_, n)| *n as i64)
+        .sum();
+    assert_eq!(
+        count(
+            &graph,
+            "MATCH (l:Learner)-[r:HAS_LEARNING_STATE]->(:LearningState {state: 'Graduate'}), \
+                   (l)-[old:HAS_LEARNING_STATE]->(:LearningState {state: 'Active'}) \
+             WHERE r.validFrom = date('2025-12-31') AND r.isCurrent = true AND r.openedBySnapshot = true \
+               AND old.validTo = r.validFrom AND old.isCurrent = false RETURN count(r) AS n"
+        )
+        .await,
+        graduated
+    );
+    assert_eq!(
+        count(
+            &graph,
+            "MATCH (l:Learner)-[r:HAS_LEARNING_STATE]->(:LearningState {state: 'Active'}), \
+                   (l)-[new:HAS_LEARNING_STATE]->() WHERE new.openedBySnapshot = true \
+               AND r.validTo = new.validFrom AND r.isCurrent = false RETURN count(r) AS n"
+        )
+        .await,
+        left_active
+    );
+    let found_job = report.professional_transitions["Unemployed -> Wage Employed"] as i64;
+    assert_eq!(
+        count(
+            &graph,
+            "MATCH (l:Learner)-[r:HAS_PROFESSIONAL_STATUS]->(:ProfessionalStatus {status: 'Unemployed'}), \
+                   (l)-[new:HAS_PROFESSIONAL_STATUS]->(:ProfessionalStatus {status: 'Wage Employed'}) \
+             WHERE new.openedBySnapshot = true AND new.isCurrent = true \
+               AND r.validTo = new.validFrom AND r.isCurrent = false RETURN count(r) AS n"
+        )
+        .await,
+        found_job
+    );
+    assert_eq!(
+        count(
+            &graph,
+            "MATCH (l:Learner)-[r:HAS_LEARNING_STATE]->() WHERE r.isCurrent = true \
+             WITH l, count(r) AS c WHERE c <> 1 RETURN count(l) AS n"
+        )
+        .await,
+        0,
+        "exactly one current learning state per learner"
+    );
+    assert_eq!(
+        count(
+            &graph,
+            "MATCH (l:Learner) WHERE l.missingSince = date('2025-12-31') RETURN count(l) AS n"
+        )
+        .await,
+        report.learners_leaving as i64
+    );
+    // The README's question: Active -> Graduate between the snapshots, per program.
+    let mut stream = graph
+        .execute(query(
+            "MATCH (l:Learner)-[old:HAS_LEARNING_STATE]->(:LearningState {state: 'Active'}), \
+                   (l)-[new:HAS_LEARNING_STATE]->(:LearningState {state: 'Graduate'}) \
+             WHERE new.openedBySnapshot AND new.validFrom = date('2025-12-31') AND old.validTo = new.validFrom \
+             MATCH (l)-[:ENROLLED_IN]->(p:Program) \
+             RETURN p.name AS program, count(DISTINCT l) AS graduated ORDER BY graduated DESC, program",
+        ))
+        .await
+        .expect("the README query runs");
+    let mut per_program = 0;
+    let mut programs = 0;
+    while let Some(row) = stream.next().await.expect("reads") {
+        per_program += row.get::<i64>("graduated").expect("graduated");
+        programs += 1;
+    }
+    assert_eq!(
+        per_program, graduated,
+        "the README query counts every graduation once"
+    );
+    assert!(programs > 1);
+
+    let verify = json(&common::run_db_ok(
+        dir.path(),
+        &["verify", second.to_str().expect("utf-8"), "--json"],
+    ));
+    assert_eq!(verify["several_snapshots"], true);
+    assert_eq!(verify["differences"], Json::Array(Vec::new()), "{verify}");
+
+    // The same snapshot again: nothing changes.
+    let before = (
+        count(&graph, "MATCH (n) RETURN count(n) AS n").await,
+        count(&graph, "MATCH ()-[r]->() RETURN count(r) AS n").await,
+    );
+    let again = json(&common::run_db_ok(
+        dir.path(),
+        &["load", second.to_str().expect("utf-8"), "--json"],
+    ));
+    assert_eq!(again["learners_written"], 0);
+    assert_eq!(again["learners_updated"], 0);
+    assert_eq!(again["learners_marked_missing"], 0);
+    assert_eq!(again["learners_unchanged"].as_u64(), Some(accepted));
+    let verify_again = json(&common::run_db_ok(
+        dir.path(),
+        &["verify", second.to_str().expect("utf-8"), "--json"],
+    ));
+    assert_eq!(
+        verify_again["actual"], verify["actual"],
+        "a second load of a snapshot changes no count"
+    );
+    let after = (
+        count(&graph, "MATCH (n) RETURN count(n) AS n").await,
+        count(&graph, "MATCH ()-[r]->() RETURN count(r) AS n").await,
+    );
+    assert_eq!(after, before, "no node or relationship added or removed");
+}
