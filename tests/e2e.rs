@@ -9,10 +9,7 @@ mod common;
 use std::collections::HashMap;
 use std::path::Path;
 
-use learngraph::graph::records::{Entities, LearnerRecord, Value};
-use learngraph::source::reader::{ChunkReader, for_each_record};
-use learngraph::transform::quality::Findings;
-use learngraph::transform::{TransformOptions, Transformer, decode};
+use learngraph::graph::records::{LearnerRecord, Value};
 use neo4rs::{BoltType, Graph, query};
 use serde_json::Value as Json;
 
@@ -28,26 +25,6 @@ fn json(output: &std::process::Output) -> Json {
 
 fn clear(dir: &Path) {
     common::run_db_ok(dir, &["clear", "--all", "--yes"]);
-}
-
-/// Every accepted record of a file, transformed by the library.
-fn records(path: &Path) -> Vec<LearnerRecord> {
-    let transformer = Transformer::new(TransformOptions::default());
-    let mut reader = ChunkReader::open(path, 1_000).expect("opens");
-    reader.header().expect("header");
-    let mut out = Vec::new();
-    while let Some(chunk) = reader.next_chunk().expect("reads") {
-        for_each_record(&chunk, |raw, _| {
-            let mut findings = Findings::default();
-            let mut entities = Entities::default();
-            if let Ok(fields) = decode(raw)
-                && let Ok(record) = transformer.transform(&fields, &mut findings, &mut entities)
-            {
-                out.push(record);
-            }
-        });
-    }
-    out
 }
 
 fn same_value(expected: &Value, actual: &BoltType) -> bool {
@@ -206,7 +183,7 @@ async fn load_verify_read_back_and_load_again() {
         );
     }
 
-    let all = records(&input);
+    let all = common::records(&input);
     let sample: Vec<LearnerRecord> = all.iter().step_by(997).cloned().collect();
     assert!(sample.len() >= 20);
     assert!(

@@ -490,3 +490,74 @@ fn dirty_files_list_every_injected_fault_at_its_line() {
         assert_eq!(expected, if cleaned { "cleaned" } else { "rejected" });
     }
 }
+
+/// The follow-up's change report against the two files as the transform
+/// reads them: the learners new, gone and changed (fingerprints differ) and
+/// the state transitions are exactly what the report says.
+#[test]
+fn a_follow_up_changes_what_its_report_says_and_nothing_else() {
+    use learngraph::generate::follow_up::ChangeReport;
+    use learngraph::graph::records::{LearnerRecord, SOURCE_HASH};
+    use std::collections::{BTreeMap, HashMap};
+
+    let dir = common::temp_dir();
+    let base = common::generate(dir.path(), "base.csv", 30_000, 5, 0.0);
+    let next = dir.path().join("next.csv");
+    common::run_ok(
+        dir.path(),
+        &[
+            "generate",
+            "--rows",
+            "30000",
+            "--seed",
+            "5",
+            "--follow-up",
+            "--out",
+            next.to_str().expect("utf-8"),
+        ],
+    );
+    let report: ChangeReport =
+        serde_json::from_slice(&std::fs::read(dir.path().join("next.csv.changes.json")).expect("report"))
+            .expect("parses");
+
+    let by_key = |records: Vec<LearnerRecord>| {
+        let mut map = HashMap::new();
+        for record in records {
+            map.entry(record.key.clone()).or_insert(record);
+        }
+        map
+    };
+    let before = by_key(common::records(&base));
+    let after = by_key(common::records(&next));
+    let joining = after.keys().filter(|k| !before.contains_key(*k)).count() as u64;
+    let leaving = before.keys().filter(|k| !after.contains_key(*k)).count() as u64;
+    let mut changed = 0u64;
+    let mut learning = BTreeMap::new();
+    let mut professional = BTreeMap::new();
+    for (key, new) in &after {
+        let Some(old) = before.get(key) else { continue };
+        if old.text(SOURCE_HASH) != new.text(SOURCE_HASH) {
+            changed += 1;
+        }
+        for (property, map) in [
+            ("currentLearningState", &mut learning),
+            ("currentProfessionalStatus", &mut professional),
+        ] {
+            if let (Some(a), Some(b)) = (old.text(property), new.text(property))
+                && a != b
+            {
+                *map.entry(format!("{a} -> {b}")).or_insert(0u64) += 1;
+            }
+        }
+    }
+    assert_eq!(joining, report.learners_joining);
+    assert_eq!(leaving, report.learners_leaving);
+    assert_eq!(changed, report.learners_changed);
+    assert_eq!(learning, report.learning_transitions);
+    assert_eq!(professional, report.professional_transitions);
+    let share = changed as f64 / before.len() as f64;
+    assert!(
+        (0.03..0.08).contains(&share),
+        "about 5% of learners change, got {share}"
+    );
+}

@@ -5,6 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use learngraph::graph::records::{Entities, LearnerRecord};
+use learngraph::source::reader::{ChunkReader, for_each_record};
+use learngraph::transform::quality::Findings;
+use learngraph::transform::{TransformOptions, Transformer, decode};
+
 /// The learngraph binary Cargo built for these tests.
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_learngraph"))
@@ -132,4 +137,24 @@ pub fn run_db_ok(dir: &Path, args: &[&str]) -> Output {
 pub fn db_lock() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Every accepted record of a file, transformed by the library.
+pub fn records(path: &Path) -> Vec<LearnerRecord> {
+    let transformer = Transformer::new(TransformOptions::default());
+    let mut reader = ChunkReader::open(path, 1_000).expect("opens");
+    reader.header().expect("header");
+    let mut out = Vec::new();
+    while let Some(chunk) = reader.next_chunk().expect("reads") {
+        for_each_record(&chunk, |raw, _| {
+            let mut findings = Findings::default();
+            let mut entities = Entities::default();
+            if let Ok(fields) = decode(raw)
+                && let Ok(record) = transformer.transform(&fields, &mut findings, &mut entities)
+            {
+                out.push(record);
+            }
+        });
+    }
+    out
 }
