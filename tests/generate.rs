@@ -497,7 +497,7 @@ fn dirty_files_list_every_injected_fault_at_its_line() {
 #[test]
 fn a_follow_up_changes_what_its_report_says_and_nothing_else() {
     use learngraph::generate::follow_up::ChangeReport;
-    use learngraph::graph::records::{LearnerRecord, SOURCE_HASH};
+    use learngraph::graph::records::LearnerRecord;
     use std::collections::{BTreeMap, HashMap};
 
     let dir = common::temp_dir();
@@ -536,7 +536,7 @@ fn a_follow_up_changes_what_its_report_says_and_nothing_else() {
     let mut professional = BTreeMap::new();
     for (key, new) in &after {
         let Some(old) = before.get(key) else { continue };
-        if old.text(SOURCE_HASH) != new.text(SOURCE_HASH) {
+        if old.source_hash() != new.source_hash() {
             changed += 1;
         }
         for (property, map) in [

@@ -41,7 +41,7 @@ pub fn node_properties(label: Label) -> &'static [(&'static str, Kind)] {
             ("typeOfDisability", Str),
             ("isLowIncomeHousehold", Boolean),
             ("snapshotId", Long),
-            ("sourceHash", Str),
+            ("sourceHash", Long),
         ],
         Label::Country => &[("name", Str), ("latitude", Double), ("longitude", Double)],
         Label::City => &[

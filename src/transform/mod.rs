@@ -273,7 +273,7 @@ impl Transformer {
         );
         record.props = props;
         let fingerprint = record.fingerprint();
-        record.props.str(SOURCE_HASH, Some(fingerprint));
+        record.props.int(SOURCE_HASH, Some(fingerprint));
         Ok(record)
     }
 

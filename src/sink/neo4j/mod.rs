@@ -22,7 +22,7 @@ use neo4rs::{BoltMap, BoltString, BoltType, ConfigBuilder, Graph, query};
 use crate::config::Config;
 use crate::graph::counts::GraphOptions;
 use crate::graph::model::{LEARNING_STATES, Label, PROFESSIONAL_STATUSES, RelType};
-use crate::graph::records::{Entities, LearnerRecord, Props, SOURCE_HASH};
+use crate::graph::records::{Entities, LearnerRecord, Props};
 use retry::{RetryPolicy, with_retry};
 
 #[derive(Debug, thiserror::Error)]
@@ -458,63 +458,34 @@ impl Neo4jSink {
             let (create, update, records) = (&create, &update, learners.records);
             async move {
                 if let Some(ahead) = ahead {
-                    let q = ahead
-                        .params
-                        .into_iter()
-                        .fold(query(create), |q, (name, value)| q.param(&name, value));
-                    write_once(&graph, q).await?;
+                    write_once(&graph, with_params(create, ahead.params)).await?;
                     return Ok(BatchWritten {
                         created: records.len() as u64,
                         relationships: ahead.relationships,
                         ..BatchWritten::default()
                     });
                 }
-                let keys = params::list(records.iter().map(|(r, _)| params::string(&r.key)).collect());
-                let rows = read_once(&graph, query(cypher::EXISTING_LEARNERS).param("keys", keys)).await?;
-                let existing: HashMap<String, Existing> = rows
-                    .iter()
-                    .filter_map(|row| {
-                        Some((
-                            row.get::<String>("k").ok()?,
-                            Existing {
-                                hash: row.get::<String>("h").ok(),
-                                learning: row.get::<String>("learning").ok(),
-                                professional: row.get::<String>("professional").ok(),
-                                missing: row.get::<bool>("missing").unwrap_or(false),
-                            },
-                        ))
-                    })
-                    .collect();
+                let existing = read_existing(&graph, records).await?;
                 let mut written = BatchWritten::default();
                 let mut new = Vec::new();
                 let mut changes = SnapshotChanges::default();
                 for (record, rels) in records {
                     match existing.get(&record.key) {
                         None => new.push((*record, *rels)),
-                        Some(before)
-                            if !before.missing && before.hash.as_deref() == record.text(SOURCE_HASH) =>
-                        {
-                            written.unchanged += 1
-                        }
+                        Some(before) if before.same_as(record) => written.unchanged += 1,
                         Some(before) => changes.add(record, before, learners.fallback_date),
                     }
                 }
                 let mut txn = graph.start_txn().await?;
                 if !new.is_empty() {
                     let prepared = PreparedLearners::new(&new);
-                    let q = prepared
-                        .params
-                        .into_iter()
-                        .fold(query(create), |q, (name, value)| q.param(&name, value));
-                    txn.run(q).await?;
+                    txn.run(with_params(create, prepared.params)).await?;
                     written.created = new.len() as u64;
                     written.relationships += prepared.relationships;
                 }
                 if !changes.records.is_empty() {
                     let refs: Vec<&LearnerRecord> = changes.records.iter().collect();
-                    let q = params::learner_batch(&refs)
-                        .into_iter()
-                        .fold(query(update), |q, (name, value)| q.param(&name, value))
+                    let q = with_params(update, params::learner_batch(&refs))
                         .param("closeLearning", params::list(changes.close_learning))
                         .param("closeProfessional", params::list(changes.close_professional));
                     txn.run(q).await?;
@@ -709,12 +680,49 @@ pub struct BatchWritten {
     pub transitions: Vec<(&'static str, String)>,
 }
 
+/// A statement with its named parameters.
+fn with_params(statement: &str, params: Vec<(String, BoltType)>) -> neo4rs::Query {
+    params
+        .into_iter()
+        .fold(query(statement), |q, (name, value)| q.param(&name, value))
+}
+
 /// A learner as the graph holds it, for comparison with a new snapshot.
 struct Existing {
-    hash: Option<String>,
+    hash: Option<i64>,
     learning: Option<String>,
     professional: Option<String>,
     missing: bool,
+}
+
+impl Existing {
+    /// The graph holds this learner as `record` has it.
+    fn same_as(&self, record: &LearnerRecord) -> bool {
+        !self.missing && self.hash.is_some() && self.hash == record.source_hash()
+    }
+}
+
+/// The batch's learners the graph already holds, by key.
+async fn read_existing(
+    graph: &Graph,
+    records: &[(&LearnerRecord, u64)],
+) -> Result<HashMap<String, Existing>, neo4rs::Error> {
+    let keys = params::list(records.iter().map(|(r, _)| params::string(&r.key)).collect());
+    let rows = read_once(graph, query(cypher::EXISTING_LEARNERS).param("keys", keys)).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            Some((
+                row.get::<String>("k").ok()?,
+                Existing {
+                    hash: row.get::<i64>("h").ok(),
+                    learning: row.get::<String>("learning").ok(),
+                    professional: row.get::<String>("professional").ok(),
+                    missing: row.get::<bool>("missing").unwrap_or(false),
+                },
+            ))
+        })
+        .collect())
 }
 
 /// The changed learners of a batch, as the update statement takes them.
