@@ -184,12 +184,17 @@ impl From<ScanError<AnalyzeError>> for AnalyzeError {
 pub fn transform_options(config: &Config) -> TransformOptions {
     TransformOptions {
         snapshot_date: config.etl.snapshot_date,
+        skip_source_hash: false,
     }
 }
 
 /// Runs the analysis pass over `input`.
 pub fn analyze(input: &Path, config: &Config, progress: impl FnMut(u64)) -> Result<Analysis, AnalyzeError> {
-    analyze_with(input, config, progress, |_| (), |(), _| Ok(()))
+    let options = TransformOptions {
+        skip_source_hash: true,
+        ..transform_options(config)
+    };
+    analyze_with(input, config, options, progress, |_| (), |(), _| Ok(()))
 }
 
 /// The analysis pass, with more output: `extra` runs on the transform
@@ -199,12 +204,13 @@ pub fn analyze(input: &Path, config: &Config, progress: impl FnMut(u64)) -> Resu
 pub fn analyze_with<X: Send>(
     input: &Path,
     config: &Config,
+    options: TransformOptions,
     mut progress: impl FnMut(u64),
     extra: impl Fn(&TransformedChunk) -> X + Sync,
     mut accept: impl FnMut(X, &[bool]) -> Result<(), AnalyzeError>,
 ) -> Result<Analysis, AnalyzeError> {
     let started = Instant::now();
-    let transformer = Transformer::new(transform_options(config));
+    let transformer = Transformer::new(options);
     let rejects_file = config.rejects_path(input);
     let mut rejects = RejectsWriter::create(&rejects_file)?;
     let mut keys = KeyRegistry::default();

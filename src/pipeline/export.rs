@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
-use crate::pipeline::analyze::{Analysis, AnalyzeError, analyze_with};
+use crate::pipeline::analyze::{Analysis, AnalyzeError, analyze_with, transform_options};
 use crate::sink::admin_csv::{AdminCsvWriter, format_chunk};
 
 /// What an export wrote.
@@ -25,6 +25,7 @@ pub fn export(
     let analysis = analyze_with(
         input,
         config,
+        transform_options(config),
         |_| {},
         |chunk| format_chunk(chunk, options),
         |formatted, accepted| writer.write_chunk(formatted, accepted),

@@ -68,6 +68,9 @@ pub struct TransformOptions {
     /// The snapshot date; when absent, read from the row's snapshot_id
     /// (YYYYMMDD).
     pub snapshot_date: Option<NaiveDate>,
+    /// Leave out the `sourceHash` fingerprint: passes that only count
+    /// (check, verify, a load's analysis) do not need it.
+    pub skip_source_hash: bool,
 }
 
 /// The row transform, built once and shared by every worker thread.
@@ -272,8 +275,10 @@ impl Transformer {
             clean::integer(fields.get(col::SNAPSHOT_ID), findings),
         );
         record.props = props;
-        let fingerprint = record.fingerprint();
-        record.props.int(SOURCE_HASH, Some(fingerprint));
+        if !self.options.skip_source_hash {
+            let fingerprint = record.fingerprint();
+            record.props.int(SOURCE_HASH, Some(fingerprint));
+        }
         Ok(record)
     }
 
