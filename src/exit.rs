@@ -34,6 +34,8 @@ pub const DATABASE_UNKNOWN: u8 = 16;
 pub const CONNECTION_LOST: u8 = 17;
 /// A checkpoint belongs to another file or configuration.
 pub const CHECKPOINT_MISMATCH: u8 = 18;
+/// The file is an older snapshot than the latest one the graph holds.
+pub const OLDER_SNAPSHOT: u8 = 19;
 
 fn source_code(e: &SourceError) -> u8 {
     match e {
@@ -71,6 +73,7 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
                 LoadError::TooManyRejects { .. } => TOO_MANY_REJECTS,
                 LoadError::Checkpoint(_) => CHECKPOINT_MISMATCH,
                 LoadError::Interrupted { .. } => CONNECTION_LOST,
+                LoadError::OlderSnapshot { .. } => OLDER_SNAPSHOT,
             };
         }
         if let Some(e) = cause.downcast_ref::<AnalyzeError>() {

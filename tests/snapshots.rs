@@ -229,4 +229,19 @@ async fn a_follow_up_snapshot_adds_history_and_loading_it_twice_changes_nothing(
         count(&graph, "MATCH ()-[r]->() RETURN count(r) AS n").await,
     );
     assert_eq!(after, before, "no node or relationship added or removed");
+
+    // An older snapshot after a newer one is refused, and writes nothing.
+    let older = common::run_db(dir.path(), &["load", first.to_str().expect("utf-8")]);
+    assert_eq!(
+        older.status.code(),
+        Some(19),
+        "{}",
+        String::from_utf8_lossy(&older.stderr)
+    );
+    assert!(String::from_utf8_lossy(&older.stderr).contains("older than the latest one the graph holds"));
+    let after_older = (
+        count(&graph, "MATCH (n) RETURN count(n) AS n").await,
+        count(&graph, "MATCH ()-[r]->() RETURN count(r) AS n").await,
+    );
+    assert_eq!(after_older, before, "a refused snapshot writes nothing");
 }

@@ -61,6 +61,7 @@ pub fn transform_chunk(chunk: Chunk, transformer: &Transformer) -> TransformedCh
 pub struct RowSummary {
     pub key: u128,
     pub tally: RelTally,
+    pub snapshot: Option<chrono::NaiveDate>,
 }
 
 /// A chunk as the analysis needs it: transformed, with each record reduced
@@ -83,6 +84,7 @@ fn summarize_chunk(transformed: TransformedChunk) -> SummarizedChunk {
                 RowSummary {
                     key: key_fingerprint(&record.key),
                     tally,
+                    snapshot: record.snapshot,
                 }
             });
             (row.line, row.raw, summary)
@@ -144,6 +146,8 @@ pub struct Analysis {
     pub counts: GraphCounts,
     /// The learner keys of the accepted rows.
     pub learner_keys: KeyRegistry,
+    /// The latest snapshot date of the accepted rows.
+    pub latest_snapshot: Option<chrono::NaiveDate>,
     pub seconds: f64,
 }
 
@@ -226,6 +230,7 @@ pub fn analyze_with<X: Send>(
         tally: RelTally::default(),
         counts: GraphCounts::default(),
         learner_keys: KeyRegistry::default(),
+        latest_snapshot: None,
         seconds: 0.0,
     };
     scan(
@@ -247,6 +252,7 @@ pub fn analyze_with<X: Send>(
                     Ok(summary) => {
                         analysis.rows_loaded += 1;
                         analysis.tally.merge(&summary.tally);
+                        analysis.latest_snapshot = analysis.latest_snapshot.max(summary.snapshot);
                         accepted.push(true);
                     }
                     Err(reject) => {

@@ -57,6 +57,12 @@ pub enum LoadError {
         input: PathBuf,
     },
     #[error(
+        "the file is the snapshot of {file}, older than the latest one the graph holds ({graph}); nothing was \
+         written. Applying it would date state changes before ones already recorded: load snapshots in date \
+         order, or pass --snapshot-date if the file's snapshot_id is wrong"
+    )]
+    OlderSnapshot { file: NaiveDate, graph: NaiveDate },
+    #[error(
         "{rejected} of {read} rows ({share:.3}%) were rejected, above validation.max_error_rate ({max:.3}%); nothing was \
          written. The rows and reasons are in {rejects}; fix them or raise the threshold"
     )]
@@ -384,6 +390,16 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
             max: config.validation.max_error_rate * 100.0,
             rejects: analysis.rejects_file.clone(),
         });
+    }
+
+    // A snapshot older than the graph's latest would close current states
+    // with an earlier date than the ones that opened them.
+    if let (Some(file), Some(graph)) = (
+        config.etl.snapshot_date.or(analysis.latest_snapshot),
+        sink.latest_snapshot().await?,
+    ) && file < graph
+    {
+        return Err(LoadError::OlderSnapshot { file, graph });
     }
 
     let mut merged = 0;

@@ -70,6 +70,9 @@ pub const RECORD_SNAPSHOT: &str = "MERGE (s:Snapshot {date: $date}) SET s += $pr
 
 pub const DELETE_SNAPSHOTS: &str = "MATCH (s:Snapshot) DETACH DELETE s";
 
+/// The latest loaded snapshot's date.
+pub const LATEST_SNAPSHOT: &str = "MATCH (s:Snapshot) RETURN s.date AS d ORDER BY d DESC LIMIT 1";
+
 /// Loaded snapshots.
 pub const SNAPSHOTS: &str = "MATCH (s:Snapshot) RETURN count(s) AS n";
 

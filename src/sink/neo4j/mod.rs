@@ -548,6 +548,12 @@ impl Neo4jSink {
         Ok(n)
     }
 
+    /// The date of the latest snapshot the graph records.
+    pub async fn latest_snapshot(&self) -> Result<Option<NaiveDate>, SinkError> {
+        let rows = self.read(cypher::LATEST_SNAPSHOT, Vec::new()).await?;
+        Ok(rows.first().and_then(|r| r.get::<NaiveDate>("d").ok()))
+    }
+
     /// How many snapshots the graph records.
     pub async fn snapshots(&self) -> Result<u64, SinkError> {
         self.count(cypher::SNAPSHOTS).await
