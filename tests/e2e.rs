@@ -13,16 +13,6 @@ use learngraph::graph::records::{LearnerRecord, Value};
 use neo4rs::{BoltType, Graph, query};
 use serde_json::Value as Json;
 
-fn json(output: &std::process::Output) -> Json {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
-}
-
 fn clear(dir: &Path) {
     common::run_db_ok(dir, &["clear", "--all", "--yes"]);
 }
@@ -140,7 +130,7 @@ async fn load_verify_read_back_and_load_again() {
     clear(dir.path());
     let input = common::generate(dir.path(), "sample.csv", 20_000, 7, 0.0);
 
-    let first = json(&common::run_db_ok(
+    let first = common::json(&common::run_db_ok(
         dir.path(),
         &["load", input.to_str().expect("utf-8"), "--json"],
     ));
@@ -154,7 +144,7 @@ async fn load_verify_read_back_and_load_again() {
         "the summary never holds the password"
     );
 
-    let verify = json(&common::run_db_ok(
+    let verify = common::json(&common::run_db_ok(
         dir.path(),
         &["verify", input.to_str().expect("utf-8"), "--json"],
     ));
@@ -192,7 +182,7 @@ async fn load_verify_read_back_and_load_again() {
     );
     assert_learners_read_back(&graph, &sample).await;
 
-    let second = json(&common::run_db_ok(
+    let second = common::json(&common::run_db_ok(
         dir.path(),
         &["load", input.to_str().expect("utf-8"), "--json"],
     ));
@@ -200,7 +190,7 @@ async fn load_verify_read_back_and_load_again() {
     assert_eq!(second["learners_unchanged"], first["rows_accepted"]);
     assert_eq!(second["learners_updated"], 0);
     assert_eq!(second["learners_marked_missing"], 0);
-    let again = json(&common::run_db_ok(
+    let again = common::json(&common::run_db_ok(
         dir.path(),
         &["verify", input.to_str().expect("utf-8"), "--json"],
     ));
@@ -216,7 +206,7 @@ async fn dirty_input_loads_what_is_good_and_verifies() {
     let dir = common::temp_dir();
     clear(dir.path());
     let input = common::generate(dir.path(), "dirty.csv", 5_000, 8, 0.02);
-    let summary = json(&common::run_db_ok(
+    let summary = common::json(&common::run_db_ok(
         dir.path(),
         &["load", input.to_str().expect("utf-8"), "--json"],
     ));
@@ -227,7 +217,7 @@ async fn dirty_input_loads_what_is_good_and_verifies() {
         5_000,
         "every row is loaded or rejected"
     );
-    let verify = json(&common::run_db_ok(
+    let verify = common::json(&common::run_db_ok(
         dir.path(),
         &["verify", input.to_str().expect("utf-8"), "--json"],
     ));
@@ -251,7 +241,7 @@ async fn dirty_input_loads_what_is_good_and_verifies() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(String::from_utf8_lossy(&output.stderr).contains("max_error_rate"));
-    let verify = json(&common::run_db(
+    let verify = common::json(&common::run_db(
         dir.path(),
         &["verify", input.to_str().expect("utf-8"), "--json"],
     ));
@@ -279,7 +269,7 @@ async fn batch_size_and_workers_from_the_file_are_the_ones_in_force() {
             "learngraph.toml",
         ],
     );
-    let summary = json(&output);
+    let summary = common::json(&output);
     assert_eq!(summary["configuration"]["neo4j"]["batch_size"], 700);
     assert_eq!(summary["configuration"]["etl"]["num_workers"], 3);
     assert_eq!(

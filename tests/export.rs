@@ -331,34 +331,12 @@ async fn load_export(graph: &neo4rs::Graph, dir: &Path) {
 async fn snapshot(graph: &neo4rs::Graph, keys: &[String]) -> (Vec<(String, i64)>, Vec<String>) {
     let mut counts = Vec::new();
     for label in LABELS {
-        let mut s = graph
-            .execute(query(&format!("MATCH (n:{label}) RETURN count(n) AS n")))
-            .await
-            .expect("count");
-        counts.push((
-            label.to_string(),
-            s.next()
-                .await
-                .expect("row")
-                .expect("row")
-                .get::<i64>("n")
-                .expect("n"),
-        ));
+        let n = common::count(graph, &format!("MATCH (n:{label}) RETURN count(n) AS n")).await;
+        counts.push((label.to_string(), n));
     }
     for rel in TYPES {
-        let mut s = graph
-            .execute(query(&format!("MATCH ()-[r:{rel}]->() RETURN count(r) AS n")))
-            .await
-            .expect("count");
-        counts.push((
-            rel.to_string(),
-            s.next()
-                .await
-                .expect("row")
-                .expect("row")
-                .get::<i64>("n")
-                .expect("n"),
-        ));
+        let n = common::count(graph, &format!("MATCH ()-[r:{rel}]->() RETURN count(r) AS n")).await;
+        counts.push((rel.to_string(), n));
     }
     let mut learners = Vec::new();
     for key in keys {

@@ -496,29 +496,12 @@ fn dirty_files_list_every_injected_fault_at_its_line() {
 /// the state transitions are exactly what the report says.
 #[test]
 fn a_follow_up_changes_what_its_report_says_and_nothing_else() {
-    use learngraph::generate::follow_up::ChangeReport;
     use learngraph::graph::records::LearnerRecord;
     use std::collections::{BTreeMap, HashMap};
 
     let dir = common::temp_dir();
     let base = common::generate(dir.path(), "base.csv", 30_000, 5, 0.0);
-    let next = dir.path().join("next.csv");
-    common::run_ok(
-        dir.path(),
-        &[
-            "generate",
-            "--rows",
-            "30000",
-            "--seed",
-            "5",
-            "--follow-up",
-            "--out",
-            next.to_str().expect("utf-8"),
-        ],
-    );
-    let report: ChangeReport =
-        serde_json::from_slice(&std::fs::read(dir.path().join("next.csv.changes.json")).expect("report"))
-            .expect("parses");
+    let (next, report) = common::generate_follow_up(dir.path(), "next.csv", 30_000, 5);
 
     let by_key = |records: Vec<LearnerRecord>| {
         let mut map = HashMap::new();

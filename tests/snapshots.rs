@@ -7,49 +7,15 @@
 
 mod common;
 
-use std::path::Path;
-
-use learngraph::generate::follow_up::ChangeReport;
 use neo4rs::{Graph, query};
 use serde_json::Value as Json;
 
-fn json(output: &std::process::Output) -> Json {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
-}
-
-fn follow_up(dir: &Path, rows: u64, seed: u64) -> (std::path::PathBuf, ChangeReport) {
-    let out = dir.join("snapshot2.csv");
-    let (rows, seed) = (rows.to_string(), seed.to_string());
-    common::run_ok(
-        dir,
-        &[
-            "generate",
-            "--rows",
-            &rows,
-            "--seed",
-            &seed,
-            "--follow-up",
-            "--out",
-            out.to_str().expect("utf-8 path"),
-        ],
-    );
-    let report = std::fs::read(dir.join("snapshot2.csv.changes.json")).expect("the change report exists");
+/// Nodes and relationships in the whole graph.
+async fn totals(graph: &Graph) -> (i64, i64) {
     (
-        out,
-        serde_json::from_slice(&report).expect("the change report parses"),
+        common::count(graph, "MATCH (n) RETURN count(n) AS n").await,
+        common::count(graph, "MATCH ()-[r]->() RETURN count(r) AS n").await,
     )
-}
-
-async fn count(graph: &Graph, statement: &str) -> i64 {
-    let mut stream = graph.execute(query(statement)).await.expect("query runs");
-    let row = stream.next().await.expect("reads").expect("a row");
-    row.get::<i64>("n").expect("n")
 }
 
 fn transitions(summary: &Json, key: &str) -> std::collections::BTreeMap<String, u64> {
@@ -62,7 +28,7 @@ async fn a_follow_up_snapshot_adds_history_and_loading_it_twice_changes_nothing(
     let dir = common::temp_dir();
     common::run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
     let first = common::generate(dir.path(), "snapshot1.csv", 20_000, 11, 0.0);
-    let (second, report) = follow_up(dir.path(), 20_000, 11);
+    let (second, report) = common::generate_follow_up(dir.path(), "snapshot2.csv", 20_000, 11);
     assert!(report.learners_changed > 300, "{report:?}");
     assert!(
         report.learners_leaving > 50 && report.learners_joining > 150,
@@ -73,12 +39,12 @@ async fn a_follow_up_snapshot_adds_history_and_loading_it_twice_changes_nothing(
         "{report:?}"
     );
 
-    let load1 = json(&common::run_db_ok(
+    let load1 = common::json(&common::run_db_ok(
         dir.path(),
         &["load", first.to_str().expect("utf-8"), "--json"],
     ));
     assert_eq!(load1["snapshot_date"], "2025-09-30");
-    let load2 = json(&common::run_db_ok(
+    let load2 = common::json(&common::run_db_ok(
         dir.path(),
         &["load", second.to_str().expect("utf-8"), "--json"],
     ));
@@ -123,7 +89,7 @@ async fn a_follow_up_snapshot_adds_history_and_loading_it_twice_changes_nothing(
         .map(|(_, n)| *n as i64)
         .sum();
     assert_eq!(
-        count(
+        common::count(
             &graph,
             "MATCH (l:Learner)-[r:HAS_LEARNING_STATE]->(:LearningState {state: 'Graduate'}), \
                    (l)-[old:HAS_LEARNING_STATE]->(:LearningState {state: 'Active'}) \
@@ -134,7 +100,7 @@ async fn a_follow_up_snapshot_adds_history_and_loading_it_twice_changes_nothing(
         graduated
     );
     assert_eq!(
-        count(
+        common::count(
             &graph,
             "MATCH (l:Learner)-[r:HAS_LEARNING_STATE]->(:LearningState {state: 'Active'}), \
                    (l)-[new:HAS_LEARNING_STATE]->() WHERE new.openedBySnapshot = true \
@@ -145,7 +111,7 @@ async fn a_follow_up_snapshot_adds_history_and_loading_it_twice_changes_nothing(
     );
     let found_job = report.professional_transitions["Unemployed -> Wage Employed"] as i64;
     assert_eq!(
-        count(
+        common::count(
             &graph,
             "MATCH (l:Learner)-[r:HAS_PROFESSIONAL_STATUS]->(:ProfessionalStatus {status: 'Unemployed'}), \
                    (l)-[new:HAS_PROFESSIONAL_STATUS]->(:ProfessionalStatus {status: 'Wage Employed'}) \
@@ -156,7 +122,7 @@ async fn a_follow_up_snapshot_adds_history_and_loading_it_twice_changes_nothing(
         found_job
     );
     assert_eq!(
-        count(
+        common::count(
             &graph,
             "MATCH (l:Learner)-[r:HAS_LEARNING_STATE]->() WHERE r.isCurrent = true \
              WITH l, count(r) AS c WHERE c <> 1 RETURN count(l) AS n"
@@ -166,7 +132,7 @@ async fn a_follow_up_snapshot_adds_history_and_loading_it_twice_changes_nothing(
         "exactly one current learning state per learner"
     );
     assert_eq!(
-        count(
+        common::count(
             &graph,
             "MATCH (l:Learner) WHERE l.missingSince = date('2025-12-31') RETURN count(l) AS n"
         )
@@ -196,7 +162,7 @@ async fn a_follow_up_snapshot_adds_history_and_loading_it_twice_changes_nothing(
     );
     assert!(programs > 1);
 
-    let verify = json(&common::run_db_ok(
+    let verify = common::json(&common::run_db_ok(
         dir.path(),
         &["verify", second.to_str().expect("utf-8"), "--json"],
     ));
@@ -204,11 +170,8 @@ async fn a_follow_up_snapshot_adds_history_and_loading_it_twice_changes_nothing(
     assert_eq!(verify["differences"], Json::Array(Vec::new()), "{verify}");
 
     // The same snapshot again: nothing changes.
-    let before = (
-        count(&graph, "MATCH (n) RETURN count(n) AS n").await,
-        count(&graph, "MATCH ()-[r]->() RETURN count(r) AS n").await,
-    );
-    let again = json(&common::run_db_ok(
+    let before = totals(&graph).await;
+    let again = common::json(&common::run_db_ok(
         dir.path(),
         &["load", second.to_str().expect("utf-8"), "--json"],
     ));
@@ -216,7 +179,7 @@ async fn a_follow_up_snapshot_adds_history_and_loading_it_twice_changes_nothing(
     assert_eq!(again["learners_updated"], 0);
     assert_eq!(again["learners_marked_missing"], 0);
     assert_eq!(again["learners_unchanged"].as_u64(), Some(accepted));
-    let verify_again = json(&common::run_db_ok(
+    let verify_again = common::json(&common::run_db_ok(
         dir.path(),
         &["verify", second.to_str().expect("utf-8"), "--json"],
     ));
@@ -224,10 +187,7 @@ async fn a_follow_up_snapshot_adds_history_and_loading_it_twice_changes_nothing(
         verify_again["actual"], verify["actual"],
         "a second load of a snapshot changes no count"
     );
-    let after = (
-        count(&graph, "MATCH (n) RETURN count(n) AS n").await,
-        count(&graph, "MATCH ()-[r]->() RETURN count(r) AS n").await,
-    );
+    let after = totals(&graph).await;
     assert_eq!(after, before, "no node or relationship added or removed");
 
     // An older snapshot after a newer one is refused, and writes nothing.
@@ -239,9 +199,6 @@ async fn a_follow_up_snapshot_adds_history_and_loading_it_twice_changes_nothing(
         String::from_utf8_lossy(&older.stderr)
     );
     assert!(String::from_utf8_lossy(&older.stderr).contains("older than the latest one the graph holds"));
-    let after_older = (
-        count(&graph, "MATCH (n) RETURN count(n) AS n").await,
-        count(&graph, "MATCH ()-[r]->() RETURN count(r) AS n").await,
-    );
+    let after_older = totals(&graph).await;
     assert_eq!(after_older, before, "a refused snapshot writes nothing");
 }

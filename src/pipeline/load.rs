@@ -19,10 +19,10 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::config::Config;
@@ -229,8 +229,6 @@ struct Phase2 {
     relationships: AtomicU64,
     /// State changes counted by (kind, transition).
     transitions: Mutex<BTreeMap<(&'static str, String), u64>>,
-    /// The latest snapshot date of the rows written (days from CE).
-    latest_snapshot: AtomicI32,
     /// The snapshot date of rows that carry none.
     fallback_date: NaiveDate,
     batches: AtomicU64,
@@ -279,10 +277,6 @@ impl Phase2 {
         self.batches.fetch_add(1, Ordering::Relaxed);
         let size = batch.learners.len() as u64;
         self.largest_batch.fetch_max(size, Ordering::Relaxed);
-        if let Some(latest) = batch.learners.iter().filter_map(|l| l.record.snapshot).max() {
-            self.latest_snapshot
-                .fetch_max(latest.num_days_from_ce(), Ordering::Relaxed);
-        }
         let result = self.write_inner(batch.learners, batch.prepared).await;
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
         let written = result?;
@@ -315,12 +309,6 @@ impl Phase2 {
                 prepared,
             })
             .await
-    }
-
-    /// The snapshot date of this load: the latest of the rows written.
-    fn snapshot_date(&self) -> Option<NaiveDate> {
-        NaiveDate::from_num_days_from_ce_opt(self.latest_snapshot.load(Ordering::Relaxed))
-            .filter(|_| self.latest_snapshot.load(Ordering::Relaxed) > 0)
     }
 }
 
@@ -392,12 +380,12 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
         });
     }
 
-    // A snapshot older than the graph's latest would close current states
-    // with an earlier date than the ones that opened them.
-    if let (Some(file), Some(graph)) = (
-        config.etl.snapshot_date.or(analysis.latest_snapshot),
-        sink.latest_snapshot().await?,
-    ) && file < graph
+    // The snapshot date of this load: configured, else the latest of the
+    // accepted rows. One older than the graph's latest would close current
+    // states with an earlier date than the ones that opened them.
+    let snapshot_date = config.etl.snapshot_date.or(analysis.latest_snapshot);
+    if let (Some(file), Some(graph)) = (snapshot_date, sink.latest_snapshot().await?)
+        && file < graph
     {
         return Err(LoadError::OlderSnapshot { file, graph });
     }
@@ -444,7 +432,6 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
         unchanged: AtomicU64::new(0),
         relationships: AtomicU64::new(0),
         transitions: Mutex::new(BTreeMap::new()),
-        latest_snapshot: AtomicI32::new(config.etl.snapshot_date.map_or(0, |d| d.num_days_from_ce())),
         fallback_date: config.etl.snapshot_date.unwrap_or_else(|| {
             chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()).date_naive()
         }),
@@ -542,7 +529,6 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
     }
     let phase2 = Arc::into_inner(phase2).expect("the writers are done");
     let learners_written = phase2.written.load(Ordering::Relaxed);
-    let snapshot_date = phase2.snapshot_date();
     phases.push(PhaseSummary {
         name: "phase 2 learners",
         seconds: phase2.progress.finish(),

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use learngraph::generate::follow_up::{ChangeReport, report_path};
 use learngraph::graph::records::{Entities, LearnerRecord};
 use learngraph::source::reader::{ChunkReader, for_each_record};
 use learngraph::transform::quality::Findings;
@@ -63,6 +64,47 @@ pub fn generate(dir: &Path, name: &str, rows: u64, seed: u64, dirty: f64) -> Pat
         ],
     );
     out
+}
+
+/// Writes the follow-up snapshot of the file `rows` and `seed` make into
+/// `dir/name`; returns its path and the generator's change report.
+pub fn generate_follow_up(dir: &Path, name: &str, rows: u64, seed: u64) -> (PathBuf, ChangeReport) {
+    let out = dir.join(name);
+    let (rows, seed) = (rows.to_string(), seed.to_string());
+    run_ok(
+        dir,
+        &[
+            "generate",
+            "--rows",
+            &rows,
+            "--seed",
+            &seed,
+            "--follow-up",
+            "--out",
+            out.to_str().expect("utf-8 path"),
+        ],
+    );
+    let report = std::fs::read(report_path(&out)).expect("the change report exists");
+    let report = serde_json::from_slice(&report).expect("the change report parses");
+    (out, report)
+}
+
+/// A command's standard output as JSON.
+pub fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+/// The `n` of a query that returns one row.
+pub async fn count(graph: &neo4rs::Graph, statement: &str) -> i64 {
+    let mut stream = graph.execute(neo4rs::query(statement)).await.expect("query runs");
+    let row = stream.next().await.expect("reads").expect("a row");
+    row.get::<i64>("n").expect("n")
 }
 
 /// A fresh temporary folder, removed when dropped.

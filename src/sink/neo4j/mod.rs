@@ -518,7 +518,7 @@ impl Neo4jSink {
             self.retrying("marking missing learners", |graph| {
                 let q = query(cypher::MARK_MISSING)
                     .param("keys", keys.clone())
-                    .param("date", BoltType::Date(neo4rs::BoltDate::from(date)));
+                    .param("date", params::date(date));
                 async move { write_once(&graph, q).await }
             })
             .await?;
@@ -531,7 +531,7 @@ impl Neo4jSink {
         let props = BoltType::Map(params::props(props));
         self.retrying("recording the snapshot", |graph| {
             let q = query(cypher::RECORD_SNAPSHOT)
-                .param("date", BoltType::Date(neo4rs::BoltDate::from(date)))
+                .param("date", params::date(date))
                 .param("props", props.clone());
             async move { write_once(&graph, q).await }
         })
@@ -788,7 +788,7 @@ impl SnapshotChanges {
                     BoltString::new("l"),
                     BoltType::Integer(neo4rs::BoltInteger::new(index)),
                 );
-                close_row.put(BoltString::new("d"), BoltType::Date(neo4rs::BoltDate::from(date)));
+                close_row.put(BoltString::new("d"), params::date(date));
                 close.push(BoltType::Map(close_row));
                 self.transitions.push((kind, format!("{old} -> {new}")));
             }

@@ -3,9 +3,11 @@
 
 use neo4rs::{BoltBoolean, BoltDate, BoltFloat, BoltInteger, BoltList, BoltMap, BoltString, BoltType};
 
+use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
 
 use super::cypher::BATCH_RELATIONSHIPS;
+use crate::graph::model::RelType;
 use crate::graph::records::{LearnerRecord, Props, Value};
 
 pub fn value(value: &Value) -> BoltType {
@@ -14,7 +16,7 @@ pub fn value(value: &Value) -> BoltType {
         Value::Int(n) => BoltType::Integer(BoltInteger::new(*n)),
         Value::Float(n) => BoltType::Float(BoltFloat::new(*n)),
         Value::Bool(b) => BoltType::Boolean(BoltBoolean::new(*b)),
-        Value::Date(d) => BoltType::Date(BoltDate::from(*d)),
+        Value::Date(d) => date(*d),
     }
 }
 
@@ -24,6 +26,10 @@ pub fn props(props: &Props) -> BoltMap {
         map.put(BoltString::new(key), value(v));
     }
     map
+}
+
+pub fn date(d: NaiveDate) -> BoltType {
+    BoltType::Date(BoltDate::from(d))
 }
 
 pub fn string(s: &str) -> BoltType {
@@ -73,27 +79,8 @@ pub fn learner_batch(records: &[&LearnerRecord]) -> Vec<(String, BoltType)> {
         let mut node = props(&record.props);
         node.put(BoltString::new("hashedEmail"), string(&record.key));
         learners.push(BoltType::Map(node));
-        for skill in &record.skills {
-            kinds[0].add(i, skill, None);
-        }
-        let with_props = [
-            &record.enrollments,
-            &record.works_for,
-            &record.runs_venture,
-            &record.studied_at,
-            &record.learning_states,
-            &record.professional_states,
-        ];
-        for (kind, rels) in kinds[1..7].iter_mut().zip(with_props) {
-            for rel in rels {
-                kind.add(i, &rel.target, Some(&rel.props));
-            }
-        }
-        if let Some(city) = &record.city_id {
-            kinds[7].add(i, city, None);
-        }
-        if let Some(origin) = &record.origin_code {
-            kinds[8].add(i, origin, None);
+        for ((_, rel, _), kind) in BATCH_RELATIONSHIPS.iter().zip(kinds.iter_mut()) {
+            for_each_target(record, *rel, |target, props| kind.add(i, target, props));
         }
     }
     let mut params = vec![("learners".to_string(), list(learners))];
@@ -102,6 +89,30 @@ pub fn learner_batch(records: &[&LearnerRecord]) -> Vec<(String, BoltType)> {
         params.push((name.to_string(), list(kind.rels)));
     }
     params
+}
+
+/// Calls `f` with the target key and properties of each relationship of
+/// type `rel` the record brings.
+fn for_each_target<'a>(
+    record: &'a LearnerRecord,
+    rel: RelType,
+    mut f: impl FnMut(&'a str, Option<&'a Props>),
+) {
+    let with_props = match rel {
+        RelType::HasSkill => return record.skills.iter().for_each(|s| f(s, None)),
+        RelType::ResidesIn => return record.city_id.iter().for_each(|c| f(c, None)),
+        RelType::FromCountry => return record.origin_code.iter().for_each(|c| f(c, None)),
+        RelType::InCountry => return,
+        RelType::EnrolledIn => &record.enrollments,
+        RelType::WorksFor => &record.works_for,
+        RelType::RunsVenture => &record.runs_venture,
+        RelType::StudiedAt => &record.studied_at,
+        RelType::HasLearningState => &record.learning_states,
+        RelType::HasProfessionalStatus => &record.professional_states,
+    };
+    for rel in with_props {
+        f(&rel.target, Some(&rel.props));
+    }
 }
 
 /// A shared-entity row: `{key, props}`.
