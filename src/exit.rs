@@ -36,12 +36,23 @@ pub const CONNECTION_LOST: u8 = 17;
 pub const CHECKPOINT_MISMATCH: u8 = 18;
 /// The file is an older snapshot than the latest one the graph holds.
 pub const OLDER_SNAPSHOT: u8 = 19;
+/// A later snapshot would mark more learners missing than
+/// etl.max_missing_share allows (nothing written; --allow-missing).
+pub const TOO_MANY_MISSING: u8 = 20;
+/// The snapshot date is in the future.
+pub const FUTURE_SNAPSHOT: u8 = 21;
+/// The input changed between the analysis pass and the writing pass.
+pub const INPUT_CHANGED: u8 = 22;
+/// An output path would overwrite the input.
+pub const OUTPUT_OVER_INPUT: u8 = 23;
 
 fn source_code(e: &SourceError) -> u8 {
     match e {
         SourceError::Open { .. } | SourceError::Read { .. } => INPUT_UNREADABLE,
-        SourceError::Empty { .. } => INPUT_EMPTY,
-        SourceError::MissingColumns { .. } | SourceError::BadHeader { .. } => HEADER_INVALID,
+        SourceError::Empty { .. } | SourceError::NoRows { .. } => INPUT_EMPTY,
+        SourceError::MissingColumns { .. } | SourceError::BadHeader { .. } | SourceError::NoHeader { .. } => {
+            HEADER_INVALID
+        }
     }
 }
 
@@ -74,6 +85,9 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
                 LoadError::Checkpoint(_) => CHECKPOINT_MISMATCH,
                 LoadError::Interrupted { .. } => CONNECTION_LOST,
                 LoadError::OlderSnapshot { .. } => OLDER_SNAPSHOT,
+                LoadError::TooManyMissing { .. } => TOO_MANY_MISSING,
+                LoadError::FutureSnapshot { .. } => FUTURE_SNAPSHOT,
+                LoadError::InputChanged { .. } => INPUT_CHANGED,
             };
         }
         if let Some(e) = cause.downcast_ref::<AnalyzeError>() {

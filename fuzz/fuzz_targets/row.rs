@@ -18,6 +18,8 @@ fuzz_target!(|data: &[u8]| {
         first_line: 2,
         records: 1,
         bytes: data.to_vec(),
+        line_end: b'\n',
+        tail: Default::default(),
     };
     TRANSFORMER.with(|transformer| {
         let mut findings = Findings::default();

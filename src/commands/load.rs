@@ -19,6 +19,10 @@ pub struct LoadArgs {
     /// (`<input>.checkpoint.json`).
     #[arg(long)]
     pub resume: bool,
+    /// Mark learners missing from this snapshot even when they are more
+    /// than etl.max_missing_share of the graph's present learners.
+    #[arg(long)]
+    pub allow_missing: bool,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]
@@ -31,7 +35,16 @@ pub async fn run(args: &LoadArgs) -> anyhow::Result<Outcome> {
         .load_with(args.database.overrides(args.config.overrides())?)?;
     tracing::info!(configuration = %config.to_string().replace('\n', ", "), "Starting load");
     eprintln!("Configuration:\n{config}\n");
-    match load(&args.input, &config, LoadOptions { resume: args.resume }).await {
+    match load(
+        &args.input,
+        &config,
+        LoadOptions {
+            resume: args.resume,
+            allow_missing: args.allow_missing,
+        },
+    )
+    .await
+    {
         Ok(summary) => {
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&summary)?);

@@ -61,6 +61,9 @@ pub struct RawEtl {
     pub snapshot_date: Option<String>,
     /// Where rejected rows go; by default `<input>.rejects.csv`.
     pub rejects_path: Option<PathBuf>,
+    /// Largest share (0 to 1) of the graph's present learners a later
+    /// snapshot may mark missing without `--allow-missing`.
+    pub max_missing_share: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -173,6 +176,7 @@ pub struct EtlConfig {
     pub transform_threads: usize,
     pub snapshot_date: Option<NaiveDate>,
     pub rejects_path: Option<PathBuf>,
+    pub max_missing_share: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -222,6 +226,7 @@ pub const DEFAULT_CHUNK_SIZE: u64 = 1_000;
 pub const DEFAULT_CHECKPOINT_INTERVAL: u64 = 50_000;
 pub const DEFAULT_MAX_ERROR_RATE: f64 = 0.05;
 pub const DEFAULT_MAX_RETRY_SECONDS: u64 = 120;
+pub const DEFAULT_MAX_MISSING_SHARE: f64 = 0.10;
 
 impl RawConfig {
     /// Reads a TOML file.
@@ -241,6 +246,50 @@ impl RawConfig {
     }
 }
 
+/// Splits the user-info off a URI: the URI without it, and the user and
+/// password it named (percent-decoded).
+pub fn split_credentials(uri: &str) -> (String, Option<String>, Option<String>) {
+    let Some(scheme_end) = uri.find("://").map(|i| i + 3) else {
+        return (uri.to_string(), None, None);
+    };
+    let rest = &uri[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return (uri.to_string(), None, None);
+    };
+    let userinfo = &rest[..at];
+    let (user, password) = match userinfo.split_once(':') {
+        Some((user, password)) => (user, Some(percent_decode(password))),
+        None => (userinfo, None),
+    };
+    let user = (!user.is_empty()).then(|| percent_decode(user));
+    (
+        format!("{}{}", &uri[..scheme_end], &rest[at + 1..]),
+        user,
+        password,
+    )
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(value) = text
+                .get(i + 1..i + 3)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+        {
+            out.push(value);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn invalid(key: &'static str, message: impl Into<String>, allowed: &'static str) -> ConfigError {
     ConfigError::Invalid {
         key,
@@ -252,20 +301,35 @@ fn invalid(key: &'static str, message: impl Into<String>, allowed: &'static str)
 impl Config {
     /// Layers file, environment and flags, then validates the result.
     pub fn build(raw: RawConfig, env: &EnvOverrides, flags: &FlagOverrides) -> Result<Config, ConfigError> {
-        let password_file = flags.password_file.clone().or(raw.neo4j.password_file);
-        let password = match (flags.password.clone(), password_file) {
-            (Some(typed), _) => typed,
-            (None, Some(path)) => std::fs::read_to_string(&path)
+        // Credentials written into the URI (`bolt://user:secret@host`) are
+        // taken off it at once, so that the URI can be printed anywhere;
+        // they count only where nothing else sets the user or password.
+        let (uri, uri_user, uri_password) = split_credentials(
+            &flags
+                .uri
+                .clone()
+                .or(env.uri.clone())
+                .or(raw.neo4j.uri)
+                .unwrap_or_else(default_uri),
+        );
+        // Precedence: file < environment < flags, each of them a typed
+        // password or a password file.
+        let read_password_file = |path: PathBuf| {
+            std::fs::read_to_string(&path)
                 .map(|text| text.lines().next().unwrap_or("").to_string())
-                .map_err(|source| ConfigError::PasswordFile { path, source })?,
-            (None, None) => env.password.clone().or(raw.neo4j.password).unwrap_or_default(),
+                .map_err(|source| ConfigError::PasswordFile { path, source })
         };
-        let uri = flags
-            .uri
-            .clone()
-            .or(env.uri.clone())
-            .or(raw.neo4j.uri)
-            .unwrap_or_else(default_uri);
+        let password = if let Some(typed) = flags.password.clone() {
+            typed
+        } else if let Some(path) = flags.password_file.clone() {
+            read_password_file(path)?
+        } else if let Some(from_env) = env.password.clone() {
+            from_env
+        } else if let Some(path) = raw.neo4j.password_file {
+            read_password_file(path)?
+        } else {
+            raw.neo4j.password.or(uri_password).unwrap_or_default()
+        };
         const SCHEMES: [&str; 6] = [
             "bolt://",
             "bolt+s://",
@@ -358,6 +422,14 @@ impl Config {
                 "0.0 to 1.0",
             ));
         }
+        let max_missing_share = raw.etl.max_missing_share.unwrap_or(DEFAULT_MAX_MISSING_SHARE);
+        if !(0.0..=1.0).contains(&max_missing_share) {
+            return Err(invalid(
+                "etl.max_missing_share",
+                format!("{max_missing_share}"),
+                "0.0 to 1.0",
+            ));
+        }
         Ok(Config {
             neo4j: Neo4jConfig {
                 uri,
@@ -366,6 +438,7 @@ impl Config {
                     .clone()
                     .or(env.user.clone())
                     .or(raw.neo4j.user)
+                    .or(uri_user)
                     .unwrap_or_else(default_user),
                 password: Secret::new(password),
                 database: flags
@@ -385,6 +458,7 @@ impl Config {
                 transform_threads,
                 snapshot_date,
                 rejects_path: flags.rejects_path.clone().or(raw.etl.rejects_path),
+                max_missing_share,
             },
             validation: ValidationConfig { max_error_rate },
             graph: GraphOptions {
@@ -424,6 +498,7 @@ impl fmt::Display for Config {
         writeln!(f, "etl.chunk_size = {}", e.chunk_size)?;
         writeln!(f, "etl.checkpoint_interval = {}", e.checkpoint_interval)?;
         writeln!(f, "etl.transform_threads = {}", e.transform_threads)?;
+        writeln!(f, "etl.max_missing_share = {}", e.max_missing_share)?;
         match e.snapshot_date {
             Some(d) => writeln!(f, "etl.snapshot_date = {d}")?,
             None => writeln!(f, "etl.snapshot_date = (from snapshot_id)")?,
@@ -536,5 +611,68 @@ mod tests {
         )
         .expect_err("invalid");
         assert!(err.to_string().contains("0.0 to 1.0"), "{err}");
+    }
+
+    #[test]
+    fn a_password_file_in_the_toml_yields_to_the_environment_and_to_flags() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (in_toml, on_flag) = (dir.path().join("toml.txt"), dir.path().join("flag.txt"));
+        std::fs::write(&in_toml, "from-toml-file\n").expect("write");
+        std::fs::write(&on_flag, "from-flag-file\n").expect("write");
+        let toml = format!("[neo4j]\npassword_file = {:?}", in_toml.display().to_string());
+        let env = EnvOverrides {
+            password: Some("from-env".into()),
+            ..EnvOverrides::default()
+        };
+        let password = |env: EnvOverrides, flags: FlagOverrides| {
+            build(&toml, env, flags)
+                .expect("valid")
+                .neo4j
+                .password
+                .expose()
+                .to_string()
+        };
+        assert_eq!(
+            password(EnvOverrides::default(), FlagOverrides::default()),
+            "from-toml-file"
+        );
+        assert_eq!(password(env.clone(), FlagOverrides::default()), "from-env");
+        let flags = FlagOverrides {
+            password_file: Some(on_flag),
+            ..FlagOverrides::default()
+        };
+        assert_eq!(password(env, flags), "from-flag-file");
+    }
+
+    #[test]
+    fn credentials_in_the_uri_are_used_and_never_printed() {
+        let env = EnvOverrides {
+            uri: Some("neo4j+s://alice:s%40cret-pw@db.example.com:7687/x".into()),
+            ..EnvOverrides::default()
+        };
+        let config = build("", env, FlagOverrides::default()).expect("valid");
+        assert_eq!(config.neo4j.uri, "neo4j+s://db.example.com:7687/x");
+        assert_eq!(config.neo4j.user, "alice");
+        assert_eq!(config.neo4j.password.expose(), "s@cret-pw");
+        let printed = format!("{config}\n{}", serde_json::to_string(&config).expect("json"));
+        assert!(
+            !printed.contains("cret-pw") && !printed.contains("alice:"),
+            "{printed}"
+        );
+
+        let (uri, user, password) = split_credentials("bolt://host:7687");
+        assert_eq!((uri.as_str(), user, password), ("bolt://host:7687", None, None));
+        let explicit = build(
+            "[neo4j]\nuser = \"bob\"\npassword = \"pw-from-file\"\nuri = \"bolt://eve:other@h\"",
+            EnvOverrides::default(),
+            FlagOverrides::default(),
+        )
+        .expect("valid");
+        assert_eq!(
+            explicit.neo4j.user, "bob",
+            "the URI's user counts only where nothing else sets one"
+        );
+        assert_eq!(explicit.neo4j.password.expose(), "pw-from-file");
+        assert_eq!(explicit.neo4j.uri, "bolt://h");
     }
 }

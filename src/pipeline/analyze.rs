@@ -11,10 +11,10 @@ use crate::config::Config;
 use crate::graph::counts::{GraphCounts, RelTally, expected_counts};
 use crate::graph::records::{Entities, LearnerRecord};
 use crate::pipeline::rejects::{RejectsError, RejectsWriter};
-use crate::pipeline::scan::{ScanError, scan};
-use crate::source::reader::{Chunk, SourceError, for_each_record};
+use crate::pipeline::scan::{ScanError, StreamFingerprint, scan};
+use crate::source::reader::{Chunk, SourceError, Tail, for_each_record};
 use crate::transform::quality::{Finding, Findings};
-use crate::transform::{Reject, TransformOptions, Transformer, decode};
+use crate::transform::{Reject, TransformOptions, Transformer, decode, key_hint};
 
 /// The result of one row, in file order.
 pub struct RowResult {
@@ -23,6 +23,8 @@ pub struct RowResult {
     /// The row's bytes within its chunk.
     pub raw: Range<usize>,
     pub result: Result<LearnerRecord, Reject>,
+    /// For a rejected row, the learner key it names, if one can be read.
+    pub rejected_key: Option<String>,
 }
 
 /// A transformed chunk: its bytes (for rejects), its rows in order, and the
@@ -39,20 +41,45 @@ pub fn transform_chunk(chunk: Chunk, transformer: &Transformer) -> TransformedCh
     let mut findings = Findings::default();
     let mut entities = Entities::default();
     let mut rows = Vec::with_capacity(chunk.records);
+    let mut last_fields = 0;
     for_each_record(&chunk, |record, raw| {
         let result =
             decode(record).and_then(|fields| transformer.transform(&fields, &mut findings, &mut entities));
+        let rejected_key = result.is_err().then(|| key_hint(record)).flatten();
+        last_fields = record.len();
         rows.push(RowResult {
             line: raw.line,
             raw: raw.start..raw.start + raw.raw.len(),
             result,
+            rejected_key,
         });
     });
+    if let Some(last) = rows.last_mut() {
+        mark_truncated(last, chunk.tail, last_fields);
+    }
     TransformedChunk {
         bytes: chunk.bytes,
         rows,
         findings,
         entities,
+    }
+}
+
+/// The file's last record is cut short when the file ends inside a quoted
+/// field, or ends without a line end after a row with too few fields.
+fn mark_truncated(last: &mut RowResult, tail: Tail, fields: usize) {
+    let expected = crate::source::columns::COLUMNS.len();
+    let cut = match tail {
+        Tail::Terminated => false,
+        Tail::InsideQuotes => true,
+        Tail::Unterminated => fields < expected,
+    };
+    if cut {
+        last.result = Err(Reject::Truncated {
+            found: fields,
+            expected,
+            inside_quotes: tail == Tail::InsideQuotes,
+        });
     }
 }
 
@@ -68,9 +95,18 @@ pub struct RowSummary {
 /// to its summary on the worker thread.
 pub struct SummarizedChunk {
     pub bytes: Vec<u8>,
-    pub rows: Vec<(u64, Range<usize>, Result<RowSummary, Reject>)>,
+    pub rows: Vec<SummarizedRow>,
     pub findings: Findings,
     pub entities: Entities,
+}
+
+/// One row of a summarized chunk.
+pub struct SummarizedRow {
+    pub line: u64,
+    pub raw: Range<usize>,
+    pub result: Result<RowSummary, Reject>,
+    /// The fingerprint of the key a rejected row names, if it names one.
+    pub rejected_key: Option<u128>,
 }
 
 fn summarize_chunk(transformed: TransformedChunk) -> SummarizedChunk {
@@ -78,7 +114,7 @@ fn summarize_chunk(transformed: TransformedChunk) -> SummarizedChunk {
         .rows
         .into_iter()
         .map(|row| {
-            let summary = row.result.map(|record| {
+            let result = row.result.map(|record| {
                 let mut tally = RelTally::default();
                 tally.add(&record);
                 RowSummary {
@@ -87,7 +123,12 @@ fn summarize_chunk(transformed: TransformedChunk) -> SummarizedChunk {
                     snapshot: record.snapshot,
                 }
             });
-            (row.line, row.raw, summary)
+            SummarizedRow {
+                line: row.line,
+                raw: row.raw,
+                result,
+                rejected_key: row.rejected_key.as_deref().map(key_fingerprint),
+            }
         })
         .collect();
     SummarizedChunk {
@@ -114,6 +155,11 @@ impl KeyRegistry {
     /// Whether an accepted row has the learner key `key`.
     pub fn contains(&self, key: &str) -> bool {
         self.first_lines.contains_key(&key_fingerprint(key))
+    }
+
+    /// Whether an accepted row has the key with this fingerprint.
+    pub fn contains_fingerprint(&self, fingerprint: u128) -> bool {
+        self.first_lines.contains_key(&fingerprint)
     }
 
     /// `Ok` for the first row with the key `fingerprint`, or the
@@ -146,14 +192,38 @@ pub struct Analysis {
     pub counts: GraphCounts,
     /// The learner keys of the accepted rows.
     pub learner_keys: KeyRegistry,
-    /// The latest snapshot date of the accepted rows.
-    pub latest_snapshot: Option<chrono::NaiveDate>,
+    /// Fingerprints of the keys rejected rows name (other than duplicates):
+    /// learners the file still holds, whose row could not be loaded.
+    pub rejected_keys: rustc_hash::FxHashSet<u128>,
+    /// Accepted rows per snapshot date (from each row's snapshot_id).
+    pub snapshot_dates: BTreeMap<chrono::NaiveDate, u64>,
+    /// The bytes this pass read, chunk by chunk.
+    pub fingerprint: StreamFingerprint,
     pub seconds: f64,
 }
 
 impl Analysis {
     pub fn rows_rejected(&self) -> u64 {
         self.rows_read - self.rows_loaded
+    }
+
+    /// The file's snapshot date: the one most accepted rows carry (the
+    /// latest of equally common ones).
+    pub fn dominant_snapshot(&self) -> Option<chrono::NaiveDate> {
+        self.snapshot_dates
+            .iter()
+            .max_by_key(|(date, rows)| (**rows, **date))
+            .map(|(date, _)| *date)
+    }
+
+    /// Accepted rows whose snapshot_id differs from the dominant one.
+    pub fn rows_off_snapshot(&self) -> u64 {
+        let dominant = self.dominant_snapshot();
+        self.snapshot_dates
+            .iter()
+            .filter(|(date, _)| Some(**date) != dominant)
+            .map(|(_, rows)| rows)
+            .sum()
     }
 
     pub fn rejected_share(&self) -> f64 {
@@ -230,10 +300,12 @@ pub fn analyze_with<X: Send>(
         tally: RelTally::default(),
         counts: GraphCounts::default(),
         learner_keys: KeyRegistry::default(),
-        latest_snapshot: None,
+        rejected_keys: rustc_hash::FxHashSet::default(),
+        snapshot_dates: BTreeMap::new(),
+        fingerprint: StreamFingerprint::default(),
         seconds: 0.0,
     };
-    scan(
+    let fingerprint = scan(
         input,
         config.etl.transform_threads,
         config.etl.chunk_size,
@@ -242,22 +314,29 @@ pub fn analyze_with<X: Send>(
             let extra = extra(&transformed);
             (summarize_chunk(transformed), extra)
         },
-        |(chunk, extra): (SummarizedChunk, X)| -> Result<(), AnalyzeError> {
+        |(chunk, extra): (SummarizedChunk, X), _digest| -> Result<(), AnalyzeError> {
             let mut accepted = Vec::with_capacity(chunk.rows.len());
-            for (line, raw, result) in chunk.rows {
+            for row in chunk.rows {
+                let (line, raw) = (row.line, row.raw);
                 analysis.rows_read += 1;
                 let record_number = analysis.rows_read;
-                let outcome = result.and_then(|summary| keys.register(summary.key, line).map(|()| summary));
+                let outcome = row
+                    .result
+                    .and_then(|summary| keys.register(summary.key, line).map(|()| summary));
                 match outcome {
                     Ok(summary) => {
                         analysis.rows_loaded += 1;
                         analysis.tally.merge(&summary.tally);
-                        analysis.latest_snapshot = analysis.latest_snapshot.max(summary.snapshot);
+                        if let Some(date) = summary.snapshot {
+                            *analysis.snapshot_dates.entry(date).or_default() += 1;
+                        }
                         accepted.push(true);
                     }
                     Err(reject) => {
                         if matches!(reject, Reject::DuplicateKey { .. }) {
                             analysis.findings.add(Finding::DuplicateKey);
+                        } else if let Some(key) = row.rejected_key {
+                            analysis.rejected_keys.insert(key);
                         }
                         *analysis.rejected_by_reason.entry(reject.code()).or_default() += 1;
                         analysis.rejected_records.insert(record_number);
@@ -274,6 +353,12 @@ pub fn analyze_with<X: Send>(
         },
     )?;
     rejects.finish()?;
+    analysis.fingerprint = fingerprint;
+    if analysis.rows_read == 0 {
+        return Err(AnalyzeError::Source(SourceError::NoRows {
+            path: input.to_path_buf(),
+        }));
+    }
     analysis
         .findings
         .set(Finding::NameVariantMerged, analysis.entities.name_variants());

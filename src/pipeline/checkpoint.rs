@@ -27,6 +27,14 @@ pub struct CheckpointV1 {
     pub input_fingerprint: String,
     /// Hash of the settings that decide what is written, and where.
     pub config_fingerprint: String,
+    /// Fingerprint of every byte the analysis pass read (see
+    /// [`StreamFingerprint`](crate::pipeline::scan::StreamFingerprint)).
+    #[serde(default)]
+    pub stream_fingerprint: String,
+    /// The id of the load's `LoadRun` record in the graph: a resume goes on
+    /// only in the graph that holds it.
+    #[serde(default)]
+    pub load_id: String,
     /// Phase 1 (shared entities) is done.
     pub entities_done: bool,
     /// Every row up to this record number (1-based) is committed.
@@ -43,6 +51,18 @@ pub enum CheckpointError {
     Write { path: PathBuf, message: String },
     #[error("there is no checkpoint at {path}: run `learngraph load` without --resume to start")]
     Missing { path: PathBuf },
+    #[error(
+        "the checkpoint {path} records {committed} committed rows of a load into a graph that no longer holds it \
+         ({uri}, database {database}: it was cleared, or this is another database); resuming would leave those rows \
+         out. Load from the start without --resume (delete the checkpoint), or point at the graph of the \
+         interrupted load"
+    )]
+    OtherGraph {
+        path: PathBuf,
+        uri: String,
+        database: String,
+        committed: u64,
+    },
     #[error(
         "the checkpoint {path} belongs to {what}; refusing to resume. Load from the start without --resume, or use the \
          file and configuration of the interrupted load"
@@ -93,11 +113,47 @@ impl CheckpointV1 {
             input: input.to_path_buf(),
             input_fingerprint: input_fingerprint(input)?,
             config_fingerprint: config_fingerprint(config),
+            stream_fingerprint: String::new(),
+            load_id: new_load_id(),
             entities_done: false,
             committed_records: 0,
             complete: false,
         })
     }
+}
+
+/// A fresh, unique load id: time and process, hashed with random bits.
+fn new_load_id() -> String {
+    use rand::RngCore;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let mut seed = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut seed);
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    hasher.update(&nanos.to_le_bytes());
+    hasher.update(&std::process::id().to_le_bytes());
+    hasher.update(&seed);
+    format!("{:032x}", hasher.digest128())
+}
+
+/// A resume goes on only over the same bytes the interrupted load read.
+pub fn check_same_stream(
+    path: &Path,
+    checkpoint: &CheckpointV1,
+    fingerprint: &str,
+) -> Result<(), CheckpointError> {
+    if !checkpoint.stream_fingerprint.is_empty() && checkpoint.stream_fingerprint != fingerprint {
+        return Err(CheckpointError::Mismatch {
+            path: path.to_path_buf(),
+            what: format!(
+                "another version of the input ({} was edited since the interrupted load)",
+                checkpoint.input.display()
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Reads the checkpoint for a resume and checks it belongs to this input

@@ -28,10 +28,12 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::graph::counts::RelTally;
 use crate::graph::records::{LearnerRecord, Props};
-use crate::pipeline::analyze::{AnalyzeError, analyze, transform_chunk, transform_options};
+use crate::pipeline::analyze::{
+    Analysis, AnalyzeError, analyze, key_fingerprint, transform_chunk, transform_options,
+};
 use crate::pipeline::checkpoint::{self, CheckpointError, CheckpointV1, CommitTracker};
 use crate::pipeline::progress::PhaseProgress;
-use crate::pipeline::scan::{ScanError, scan};
+use crate::pipeline::scan::{ScanError, StreamFingerprint, scan};
 use crate::sink::neo4j::{BatchWritten, LearnerBatch, Neo4jSink, PreparedLearners, SinkError};
 use crate::source::reader::SourceError;
 use crate::transform::Transformer;
@@ -62,6 +64,38 @@ pub enum LoadError {
          order, or pass --snapshot-date if the file's snapshot_id is wrong"
     )]
     OlderSnapshot { file: NaiveDate, graph: NaiveDate },
+    #[error(
+        "the snapshot date {date} is after today ({today}){}; nothing was written. A snapshot cannot come from the \
+         future: fix the export's snapshot_id, or pass the right --snapshot-date",
+        if *configured { " as configured" } else { ", as the file's snapshot_id says" }
+    )]
+    FutureSnapshot {
+        date: NaiveDate,
+        today: NaiveDate,
+        configured: bool,
+    },
+    #[error(
+        "this snapshot would mark {missing} of the graph's {present} present learners ({share:.1}%) as missing, above \
+         etl.max_missing_share ({max:.1}%); nothing was written. Check that the file is the whole export (not a part \
+         or a filtered one); if the learners really left, load again with --allow-missing"
+    )]
+    TooManyMissing {
+        missing: u64,
+        present: u64,
+        share: f64,
+        max: f64,
+    },
+    #[error(
+        "the input {input} changed while it was being loaded (its bytes differ from the analysis pass from chunk \
+         {chunk} on); the load stopped before writing anything from the changed part ({committed} rows are \
+         committed). Wait until the export that writes the file has finished, then run the load again: rows \
+         already in the graph are not written twice"
+    )]
+    InputChanged {
+        input: PathBuf,
+        chunk: u64,
+        committed: u64,
+    },
     #[error(
         "{rejected} of {read} rows ({share:.3}%) were rejected, above validation.max_error_rate ({max:.3}%); nothing was \
          written. The rows and reasons are in {rejects}; fix them or raise the threshold"
@@ -110,11 +144,19 @@ pub struct LoadSummary {
     pub learners_unchanged: u64,
     /// Learners in the graph but not in this file, marked `missingSince`.
     pub learners_marked_missing: u64,
+    /// Learners in the graph whose row in this file was rejected: kept as
+    /// they were, not marked missing.
+    pub learners_kept_row_rejected: u64,
     /// State changes by kind, e.g. `"Active -> Graduate": 1234`.
     pub learning_transitions: BTreeMap<String, u64>,
     pub professional_transitions: BTreeMap<String, u64>,
     /// The snapshot date recorded for this load.
     pub snapshot_date: Option<chrono::NaiveDate>,
+    /// Accepted rows whose snapshot_id is not the load's snapshot date.
+    pub rows_off_snapshot: u64,
+    /// The id of this load's `LoadRun` record in the graph (a resume keeps
+    /// the interrupted load's).
+    pub load_id: String,
     /// A resumed load skipped the rows up to this record.
     pub resumed_after_record: u64,
     pub entity_nodes_merged: u64,
@@ -177,12 +219,21 @@ impl LoadSummary {
             .map_or("no date".to_string(), |d| d.to_string());
         let _ = writeln!(
             out,
-            "Snapshot {snapshot}: {} new, {} changed, {} unchanged, {} missing (marked, kept)",
+            "Snapshot {snapshot}: {} new, {} changed, {} unchanged, {} missing (marked, kept), {} kept as they were \
+             (row rejected)",
             self.learners_written,
             self.learners_updated,
             self.learners_unchanged,
-            self.learners_marked_missing
+            self.learners_marked_missing,
+            self.learners_kept_row_rejected
         );
+        if self.rows_off_snapshot > 0 {
+            let _ = writeln!(
+                out,
+                "  {} accepted rows carry another snapshot_id than {snapshot}",
+                self.rows_off_snapshot
+            );
+        }
         for (kind, transitions) in [
             ("learning state", &self.learning_transitions),
             ("professional status", &self.professional_transitions),
@@ -206,6 +257,9 @@ impl LoadSummary {
 pub struct LoadOptions {
     /// Continue from the input's checkpoint.
     pub resume: bool,
+    /// Mark learners missing even when they are more than
+    /// etl.max_missing_share of the graph.
+    pub allow_missing: bool,
 }
 
 /// A batch of learners on its way to a writer: its place in the file, so
@@ -319,28 +373,33 @@ fn with_relationship_counts(learners: &[ReadyLearner]) -> Vec<(&LearnerRecord, u
         .collect()
 }
 
-/// Runs a whole load.
+/// Runs a whole load. Everything that can refuse the load (the file, the
+/// rejects, the snapshot date, the share of learners it would mark missing,
+/// a checkpoint from another file or graph) is decided before anything is
+/// written.
 pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result<LoadSummary, LoadError> {
     let started = Instant::now();
     let checkpoint_file = checkpoint::checkpoint_path(input);
-    let mut checkpoint = if options.resume {
-        let checkpoint = checkpoint::read_for_resume(&checkpoint_file, input, config)?;
-        tracing::info!(
-            checkpoint = %checkpoint_file.display(),
-            committed_records = checkpoint.committed_records,
-            entities_done = checkpoint.entities_done,
-            "Resuming"
-        );
-        checkpoint
-    } else {
-        CheckpointV1::new(input, config).map_err(|e| SourceError::Open {
-            path: input.to_path_buf(),
-            source: e,
-        })?
-    };
+    let resumed = open_checkpoint(&checkpoint_file, input, config, options.resume)?;
     let sink = Neo4jSink::connect(config).await?;
+    if let Some(checkpoint) = &resumed {
+        check_same_graph(&sink, checkpoint, &checkpoint_file, config).await?;
+    }
     let mut phases = Vec::new();
+    let analysis = analyze_for_load(input, config, &mut phases).await?;
+    if let Some(checkpoint) = &resumed {
+        checkpoint::check_same_stream(&checkpoint_file, checkpoint, &analysis.fingerprint.whole())?;
+    }
+    refuse_too_many_rejects(&analysis, config)?;
+    let snapshot_date = snapshot_date(&analysis, config, &sink).await?;
+    let check_existing = resumed.is_some() || sink.has_learners().await?;
+    let missing = if check_existing {
+        plan_missing(&sink, &analysis, config, options).await?
+    } else {
+        MissingPlan::default()
+    };
 
+    // From here on the load writes.
     let progress = PhaseProgress::new("schema", "statements", None);
     let statements = sink.create_schema().await?;
     progress.add(statements as u64);
@@ -349,7 +408,191 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
         seconds: progress.finish(),
         items: statements as u64,
     });
+    let mut checkpoint = match resumed {
+        Some(checkpoint) => checkpoint,
+        None => start_checkpoint(&sink, input, config, &analysis, snapshot_date).await?,
+    };
 
+    let mut merged = 0;
+    if checkpoint.entities_done {
+        tracing::info!("Phase 1 was done by the interrupted load; skipping it");
+    } else {
+        merged = write_entities(&sink, &analysis, config, &mut phases).await?;
+        checkpoint.entities_done = true;
+        checkpoint::write(&checkpoint_file, &checkpoint)?;
+    }
+
+    let resume_after = checkpoint.committed_records;
+    let load_id = checkpoint.load_id.clone();
+    let phase2 = Arc::new(Phase2 {
+        sink: sink.clone(),
+        progress: PhaseProgress::new("learners", "rows", Some(analysis.rows_loaded)),
+        written: AtomicU64::new(0),
+        updated: AtomicU64::new(0),
+        unchanged: AtomicU64::new(0),
+        relationships: AtomicU64::new(0),
+        transitions: Mutex::new(BTreeMap::new()),
+        fallback_date: config.etl.snapshot_date.unwrap_or_else(today),
+        batches: AtomicU64::new(0),
+        largest_batch: AtomicU64::new(0),
+        in_flight: AtomicU64::new(0),
+        peak_in_flight: AtomicU64::new(0),
+        checkpoint: CheckpointState {
+            path: checkpoint_file.clone(),
+            interval: config.etl.checkpoint_interval,
+            inner: Mutex::new((CommitTracker::starting_at(resume_after), checkpoint)),
+        },
+    });
+    run_phase2(
+        input,
+        config,
+        &analysis,
+        phase2.clone(),
+        resume_after,
+        check_existing,
+    )
+    .await?;
+    let phase2 = Arc::into_inner(phase2).expect("the writers are done");
+    let learners_written = phase2.written.load(Ordering::Relaxed);
+    phases.push(PhaseSummary {
+        name: "phase 2 learners",
+        seconds: phase2.progress.finish(),
+        items: analysis.rows_loaded,
+    });
+
+    // A later snapshot: learners the graph holds that this file lacks are
+    // marked, never deleted. A first load has nothing to mark.
+    if check_existing {
+        let progress = PhaseProgress::new("missing learners", "learners", None);
+        sink.mark_missing(
+            &missing.missing,
+            snapshot_date.unwrap_or(phase2.fallback_date),
+            config.neo4j.batch_size,
+        )
+        .await?;
+        progress.add(missing.missing.len() as u64);
+        phases.push(PhaseSummary {
+            name: "missing learners",
+            seconds: progress.finish(),
+            items: missing.missing.len() as u64,
+        });
+    }
+    let marked_missing = missing.missing.len() as u64;
+    let (learning_transitions, professional_transitions) =
+        split_transitions(phase2.transitions.into_inner().unwrap_or_else(|p| p.into_inner()));
+    let learners_updated = phase2.updated.load(Ordering::Relaxed);
+    let learners_unchanged = phase2.unchanged.load(Ordering::Relaxed);
+    let mut props = Props::default();
+    props.str("file", Some(input.display().to_string()));
+    props.int("rowsLoaded", Some(analysis.rows_loaded as i64));
+    props.int("learnersNew", Some(learners_written as i64));
+    props.int("learnersChanged", Some(learners_updated as i64));
+    props.int("learnersUnchanged", Some(learners_unchanged as i64));
+    props.int("learnersMissing", Some(marked_missing as i64));
+    props.int("learnersKeptRowRejected", Some(missing.kept_row_rejected as i64));
+    if let Some(date) = snapshot_date {
+        sink.record_snapshot(date, &props).await?;
+    }
+    props.bool("complete", Some(true));
+    sink.record_load_run(&load_id, &props).await?;
+
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(LoadSummary {
+        input: input.to_path_buf(),
+        phases,
+        seconds,
+        rows_read: analysis.rows_read,
+        rows_accepted: analysis.rows_loaded,
+        rows_rejected: analysis.rows_rejected(),
+        rejected_by_reason: analysis.rejected_by_reason.clone(),
+        rejects_file: analysis.rejects_file.clone(),
+        learners_written,
+        learners_updated,
+        learners_unchanged,
+        learners_marked_missing: marked_missing,
+        learners_kept_row_rejected: missing.kept_row_rejected,
+        learning_transitions,
+        professional_transitions,
+        snapshot_date,
+        rows_off_snapshot: analysis.rows_off_snapshot(),
+        resumed_after_record: resume_after,
+        load_id,
+        entity_nodes_merged: merged,
+        relationships_written: phase2.relationships.load(Ordering::Relaxed),
+        retries: sink.retries(),
+        batches: phase2.batches.load(Ordering::Relaxed),
+        largest_batch: phase2.largest_batch.load(Ordering::Relaxed),
+        writer_tasks: config.etl.num_workers,
+        peak_concurrent_batches: phase2.peak_in_flight.load(Ordering::SeqCst),
+        rows_per_second: analysis.rows_loaded as f64 / seconds.max(1e-9),
+        configuration: config.clone(),
+    })
+}
+
+/// Today's date (UTC).
+fn today() -> NaiveDate {
+    chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()).date_naive()
+}
+
+/// The checkpoint of the load being resumed, or `None` for a fresh load.
+/// `--resume` without a checkpoint starts from the beginning, and says so.
+fn open_checkpoint(
+    path: &Path,
+    input: &Path,
+    config: &Config,
+    resume: bool,
+) -> Result<Option<CheckpointV1>, LoadError> {
+    if !resume {
+        return Ok(None);
+    }
+    match checkpoint::read_for_resume(path, input, config) {
+        Ok(checkpoint) => {
+            tracing::info!(
+                checkpoint = %path.display(),
+                committed_records = checkpoint.committed_records,
+                entities_done = checkpoint.entities_done,
+                "Resuming"
+            );
+            Ok(Some(checkpoint))
+        }
+        Err(CheckpointError::Missing { .. }) => {
+            tracing::warn!(
+                checkpoint = %path.display(),
+                "No checkpoint to resume from: starting from the beginning (rows already in the graph are not written twice)"
+            );
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A resume continues the load its checkpoint records only on the graph
+/// that load wrote to: after a `clear`, or against another database, the
+/// rows up to the checkpoint would be silently absent.
+async fn check_same_graph(
+    sink: &Neo4jSink,
+    checkpoint: &CheckpointV1,
+    path: &Path,
+    config: &Config,
+) -> Result<(), LoadError> {
+    if checkpoint.load_id.is_empty() || !sink.has_load_run(&checkpoint.load_id).await? {
+        return Err(CheckpointError::OtherGraph {
+            path: path.to_path_buf(),
+            uri: config.neo4j.uri.clone(),
+            database: config.neo4j.database.clone(),
+            committed: checkpoint.committed_records,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// The analysis pass, on a blocking thread, with its progress.
+async fn analyze_for_load(
+    input: &Path,
+    config: &Config,
+    phases: &mut Vec<PhaseSummary>,
+) -> Result<Analysis, LoadError> {
     let progress = Arc::new(PhaseProgress::new("analyze", "rows", None));
     let analysis = {
         let (input, config, progress) = (input.to_path_buf(), config.clone(), progress.clone());
@@ -370,6 +613,10 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
             .unwrap_or(analysis.seconds),
         items: analysis.rows_read,
     });
+    Ok(analysis)
+}
+
+fn refuse_too_many_rejects(analysis: &Analysis, config: &Config) -> Result<(), LoadError> {
     if analysis.rejected_share() > config.validation.max_error_rate {
         return Err(LoadError::TooManyRejects {
             rejected: analysis.rows_rejected(),
@@ -379,72 +626,159 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
             rejects: analysis.rejects_file.clone(),
         });
     }
+    Ok(())
+}
 
-    // The snapshot date of this load: configured, else the latest of the
-    // accepted rows. One older than the graph's latest would close current
-    // states with an earlier date than the ones that opened them.
-    let snapshot_date = config.etl.snapshot_date.or(analysis.latest_snapshot);
-    if let (Some(file), Some(graph)) = (snapshot_date, sink.latest_snapshot().await?)
-        && file < graph
-    {
-        return Err(LoadError::OlderSnapshot { file, graph });
+/// The snapshot date of this load: configured, else the one most rows
+/// carry. A date in the future is a broken export; one older than the
+/// graph's latest would close current states with an earlier date than the
+/// ones that opened them.
+async fn snapshot_date(
+    analysis: &Analysis,
+    config: &Config,
+    sink: &Neo4jSink,
+) -> Result<Option<NaiveDate>, LoadError> {
+    let date = config.etl.snapshot_date.or(analysis.dominant_snapshot());
+    let off = analysis.rows_off_snapshot();
+    if off > 0 {
+        tracing::warn!(
+            rows = off,
+            dates = analysis.snapshot_dates.len(),
+            snapshot = ?analysis.dominant_snapshot(),
+            "Rows carry another snapshot_id than most of the file; the load is dated by the most common one"
+        );
     }
-
-    let mut merged = 0;
-    if checkpoint.entities_done {
-        tracing::info!("Phase 1 was done by the interrupted load; skipping it");
-    } else {
-        checkpoint::write(&checkpoint_file, &checkpoint)?;
-        let entity_count: u64 = analysis
-            .counts
-            .nodes
-            .iter()
-            .filter(|(l, _)| **l != "Learner")
-            .map(|(_, n)| n)
-            .sum();
-        let progress = PhaseProgress::new("entities", "nodes", Some(entity_count));
-        merged = sink
-            .write_entities(
-                &analysis.entities,
-                config.neo4j.batch_size,
-                config.etl.num_workers,
-            )
-            .await?;
-        progress.add(merged);
-        phases.push(PhaseSummary {
-            name: "phase 1 shared nodes",
-            seconds: progress.finish(),
-            items: merged,
+    let Some(date) = date else { return Ok(None) };
+    let today = today();
+    if date > today {
+        return Err(LoadError::FutureSnapshot {
+            date,
+            today,
+            configured: config.etl.snapshot_date.is_some(),
         });
-        checkpoint.entities_done = true;
-        checkpoint::write(&checkpoint_file, &checkpoint)?;
     }
+    if let Some(graph) = sink.latest_snapshot().await?
+        && date < graph
+    {
+        return Err(LoadError::OlderSnapshot { file: date, graph });
+    }
+    Ok(Some(date))
+}
 
-    let resume_after = checkpoint.committed_records;
-    // On a graph without learners, a batch's rows can only exist after a
-    // retry of that batch, which checks anyway: skip the check up front.
-    let check_existing = options.resume || sink.has_learners().await?;
-    let phase2 = Arc::new(Phase2 {
-        sink: sink.clone(),
-        progress: PhaseProgress::new("learners", "rows", Some(analysis.rows_loaded)),
-        written: AtomicU64::new(0),
-        updated: AtomicU64::new(0),
-        unchanged: AtomicU64::new(0),
-        relationships: AtomicU64::new(0),
-        transitions: Mutex::new(BTreeMap::new()),
-        fallback_date: config.etl.snapshot_date.unwrap_or_else(|| {
-            chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()).date_naive()
-        }),
-        batches: AtomicU64::new(0),
-        largest_batch: AtomicU64::new(0),
-        in_flight: AtomicU64::new(0),
-        peak_in_flight: AtomicU64::new(0),
-        checkpoint: CheckpointState {
-            path: checkpoint_file.clone(),
-            interval: config.etl.checkpoint_interval,
-            inner: Mutex::new((CommitTracker::starting_at(resume_after), checkpoint)),
-        },
+/// The learners a later snapshot marks missing: in the graph (and not
+/// already marked), named by no row of the file. A learner whose row was
+/// rejected is still in the file: it is kept as it is and counted apart.
+#[derive(Debug, Default)]
+struct MissingPlan {
+    missing: Vec<String>,
+    kept_row_rejected: u64,
+}
+
+async fn plan_missing(
+    sink: &Neo4jSink,
+    analysis: &Analysis,
+    config: &Config,
+    options: LoadOptions,
+) -> Result<MissingPlan, LoadError> {
+    let mut plan = MissingPlan::default();
+    let present = sink.present_learner_keys().await?;
+    for key in &present {
+        let fingerprint = key_fingerprint(key);
+        if analysis.learner_keys.contains_fingerprint(fingerprint) {
+            continue;
+        }
+        if analysis.rejected_keys.contains(&fingerprint) {
+            plan.kept_row_rejected += 1;
+        } else {
+            plan.missing.push(key.clone());
+        }
+    }
+    if plan.kept_row_rejected > 0 {
+        tracing::warn!(
+            learners = plan.kept_row_rejected,
+            rejects = %analysis.rejects_file.display(),
+            "Learners whose row was rejected are kept as the graph has them, not marked missing"
+        );
+    }
+    let share = plan.missing.len() as f64 / present.len().max(1) as f64;
+    if share > config.etl.max_missing_share && !options.allow_missing {
+        return Err(LoadError::TooManyMissing {
+            missing: plan.missing.len() as u64,
+            present: present.len() as u64,
+            share: share * 100.0,
+            max: config.etl.max_missing_share * 100.0,
+        });
+    }
+    Ok(plan)
+}
+
+/// A fresh load's checkpoint, and its record in the graph: the load id that
+/// binds the checkpoint to this graph.
+async fn start_checkpoint(
+    sink: &Neo4jSink,
+    input: &Path,
+    config: &Config,
+    analysis: &Analysis,
+    snapshot_date: Option<NaiveDate>,
+) -> Result<CheckpointV1, LoadError> {
+    let mut checkpoint = CheckpointV1::new(input, config).map_err(|e| SourceError::Open {
+        path: input.to_path_buf(),
+        source: e,
+    })?;
+    checkpoint.stream_fingerprint = analysis.fingerprint.whole();
+    let mut props = Props::default();
+    props.str("file", Some(input.display().to_string()));
+    props.date("snapshotDate", snapshot_date);
+    props.date("startedOn", Some(today()));
+    props.int("rowsRead", Some(analysis.rows_read as i64));
+    props.bool("complete", Some(false));
+    sink.record_load_run(&checkpoint.load_id, &props).await?;
+    checkpoint::write(&checkpoint::checkpoint_path(input), &checkpoint)?;
+    Ok(checkpoint)
+}
+
+/// Phase 1: the shared entities.
+async fn write_entities(
+    sink: &Neo4jSink,
+    analysis: &Analysis,
+    config: &Config,
+    phases: &mut Vec<PhaseSummary>,
+) -> Result<u64, LoadError> {
+    let entity_count: u64 = analysis
+        .counts
+        .nodes
+        .iter()
+        .filter(|(l, _)| **l != "Learner")
+        .map(|(_, n)| n)
+        .sum();
+    let progress = PhaseProgress::new("entities", "nodes", Some(entity_count));
+    let merged = sink
+        .write_entities(
+            &analysis.entities,
+            config.neo4j.batch_size,
+            config.etl.num_workers,
+        )
+        .await?;
+    progress.add(merged);
+    phases.push(PhaseSummary {
+        name: "phase 1 shared nodes",
+        seconds: progress.finish(),
+        items: merged,
     });
+    Ok(merged)
+}
+
+/// Phase 2: the reading side feeds `etl.num_workers` writers through a
+/// bounded channel; Ctrl-C or a failed writer stops the reading, the
+/// batches in flight finish, and the checkpoint is written on the way out.
+async fn run_phase2(
+    input: &Path,
+    config: &Config,
+    analysis: &Analysis,
+    phase2: Arc<Phase2>,
+    resume_after: u64,
+    check_existing: bool,
+) -> Result<(), LoadError> {
     // One batch waiting per writer keeps them busy without holding the file
     // in memory.
     let (batch_tx, batch_rx) = flume::bounded::<Batch>(config.etl.num_workers);
@@ -478,13 +812,17 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
     let reader = {
         let (input, config, stop) = (input.to_path_buf(), config.clone(), stop.clone());
         let skip: HashSet<u64> = analysis.rejected_records.iter().copied().collect();
+        let expected = analysis.fingerprint.clone();
         tokio::task::spawn_blocking(move || {
             read_for_writing(
                 &input,
                 &config,
-                &skip,
-                resume_after,
-                !check_existing,
+                &ReadPlan {
+                    skip: &skip,
+                    resume_after,
+                    prepare: !check_existing,
+                    expected: &expected,
+                },
                 &stop,
                 batch_tx,
             )
@@ -507,6 +845,7 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
     let read_result = reader.await.expect("the reader thread does not panic");
     let finished = failure.is_none() && read_result.is_ok() && !interrupted.load(Ordering::SeqCst);
     let committed = phase2.checkpoint.flush(finished)?;
+    let checkpoint_file = phase2.checkpoint.path.clone();
     if let Some(e) = failure {
         return Err(match e {
             LoadError::Sink(source) if source.is_connection_loss() => LoadError::Interrupted {
@@ -518,7 +857,14 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
             other => other,
         });
     }
-    read_result?;
+    read_result.map_err(|e| match e {
+        ReadError::Source(e) => LoadError::Source(e),
+        ReadError::Changed { chunk } => LoadError::InputChanged {
+            input: input.to_path_buf(),
+            chunk,
+            committed,
+        },
+    })?;
     if interrupted.load(Ordering::SeqCst) {
         return Err(LoadError::Interrupted {
             reason: "interrupted (Ctrl-C)".to_string(),
@@ -527,112 +873,68 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
             input: input.to_path_buf(),
         });
     }
-    let phase2 = Arc::into_inner(phase2).expect("the writers are done");
-    let learners_written = phase2.written.load(Ordering::Relaxed);
-    phases.push(PhaseSummary {
-        name: "phase 2 learners",
-        seconds: phase2.progress.finish(),
-        items: analysis.rows_loaded,
-    });
+    Ok(())
+}
 
-    // A later snapshot: learners the graph holds that this file lacks are
-    // marked, never deleted. A first load has nothing to mark.
-    let mut marked_missing = 0;
-    if check_existing {
-        let progress = PhaseProgress::new("missing learners", "learners", None);
-        let missing: Vec<String> = sink
-            .present_learner_keys()
-            .await?
-            .into_iter()
-            .filter(|key| !analysis.learner_keys.contains(key))
-            .collect();
-        sink.mark_missing(
-            &missing,
-            snapshot_date.unwrap_or(phase2.fallback_date),
-            config.neo4j.batch_size,
-        )
-        .await?;
-        marked_missing = missing.len() as u64;
-        progress.add(marked_missing);
-        phases.push(PhaseSummary {
-            name: "missing learners",
-            seconds: progress.finish(),
-            items: marked_missing,
-        });
-    }
-    let transitions = phase2.transitions.into_inner().unwrap_or_else(|p| p.into_inner());
-    let mut learning_transitions = BTreeMap::new();
-    let mut professional_transitions = BTreeMap::new();
+/// State changes by (kind, transition), split into learning and professional.
+fn split_transitions(
+    transitions: BTreeMap<(&'static str, String), u64>,
+) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
+    let mut learning = BTreeMap::new();
+    let mut professional = BTreeMap::new();
     for ((kind, transition), n) in transitions {
         let map = if kind == "learning" {
-            &mut learning_transitions
+            &mut learning
         } else {
-            &mut professional_transitions
+            &mut professional
         };
         map.insert(transition, n);
     }
-    let learners_updated = phase2.updated.load(Ordering::Relaxed);
-    let learners_unchanged = phase2.unchanged.load(Ordering::Relaxed);
-    if let Some(date) = snapshot_date {
-        let mut props = Props::default();
-        props.str("file", Some(input.display().to_string()));
-        props.int("rowsLoaded", Some(analysis.rows_loaded as i64));
-        props.int("learnersNew", Some(learners_written as i64));
-        props.int("learnersChanged", Some(learners_updated as i64));
-        props.int("learnersUnchanged", Some(learners_unchanged as i64));
-        props.int("learnersMissing", Some(marked_missing as i64));
-        sink.record_snapshot(date, &props).await?;
-    }
+    (learning, professional)
+}
 
-    let seconds = started.elapsed().as_secs_f64();
-    Ok(LoadSummary {
-        input: input.to_path_buf(),
-        phases,
-        seconds,
-        rows_read: analysis.rows_read,
-        rows_accepted: analysis.rows_loaded,
-        rows_rejected: analysis.rows_rejected(),
-        rejected_by_reason: analysis.rejected_by_reason.clone(),
-        rejects_file: analysis.rejects_file.clone(),
-        learners_written,
-        learners_updated,
-        learners_unchanged,
-        learners_marked_missing: marked_missing,
-        learning_transitions,
-        professional_transitions,
-        snapshot_date,
-        resumed_after_record: resume_after,
-        entity_nodes_merged: merged,
-        relationships_written: phase2.relationships.load(Ordering::Relaxed),
-        retries: sink.retries(),
-        batches: phase2.batches.load(Ordering::Relaxed),
-        largest_batch: phase2.largest_batch.load(Ordering::Relaxed),
-        writer_tasks: config.etl.num_workers,
-        peak_concurrent_batches: phase2.peak_in_flight.load(Ordering::SeqCst),
-        rows_per_second: analysis.rows_loaded as f64 / seconds.max(1e-9),
-        configuration: config.clone(),
-    })
+/// What phase 2's reading side skips and checks.
+struct ReadPlan<'a> {
+    /// Record numbers the analysis rejected.
+    skip: &'a HashSet<u64>,
+    /// A resumed load's committed rows.
+    resume_after: u64,
+    /// Build the statement parameters ahead of the writers.
+    prepare: bool,
+    /// The bytes the analysis read: every chunk must hash the same.
+    expected: &'a StreamFingerprint,
+}
+
+/// Why phase 2's reading stopped early.
+#[derive(Debug)]
+enum ReadError {
+    Source(SourceError),
+    /// The file's bytes differ from the analysis pass's from this chunk on.
+    Changed {
+        chunk: u64,
+    },
 }
 
 /// Phase 2's reading side: transforms the file again on the transform
-/// threads, skips the rows the analysis rejected and those a resumed load
-/// already committed, and sends batches of `neo4j.batch_size` learners,
-/// with their statement parameters when `prepare` is set.
+/// threads, checks every chunk is the one the analysis read, skips the rows
+/// the analysis rejected and those a resumed load already committed, and
+/// sends batches of `neo4j.batch_size` learners, with their statement
+/// parameters when `plan.prepare` is set.
 fn read_for_writing(
     input: &Path,
     config: &Config,
-    skip: &HashSet<u64>,
-    resume_after: u64,
-    prepare: bool,
+    plan: &ReadPlan<'_>,
     stop: &AtomicBool,
     batches: flume::Sender<Batch>,
-) -> Result<(), SourceError> {
+) -> Result<(), ReadError> {
     let transformer = Transformer::new(transform_options(config));
     let batch_size = config.neo4j.batch_size;
     let mut record_number = 0u64;
     let mut index = 0u64;
+    let mut chunk_number = 0u64;
     let mut batch = Vec::with_capacity(batch_size);
-    let mut send = |learners: Vec<ReadyLearner>, last_record: u64| -> Result<(), ()> {
+    let prepare = plan.prepare;
+    let mut send = |learners: Vec<ReadyLearner>, last_record: u64| -> Result<(), Option<u64>> {
         let prepared = prepare.then(|| PreparedLearners::new(&with_relationship_counts(&learners)));
         let sent = Batch {
             index,
@@ -642,7 +944,7 @@ fn read_for_writing(
         };
         index += 1;
         // The writers are gone (one failed): stop reading.
-        batches.send(sent).map_err(|_| ())
+        batches.send(sent).map_err(|_| None)
     };
     let result = scan(
         input,
@@ -661,14 +963,19 @@ fn read_for_writing(
                 })
                 .collect::<Vec<_>>()
         },
-        |rows: Vec<Option<ReadyLearner>>| -> Result<(), ()> {
+        // `Err(Some(chunk))`: the file changed there; `Err(None)`: stopped.
+        |rows: Vec<Option<ReadyLearner>>, digest| -> Result<(), Option<u64>> {
             if stop.load(Ordering::SeqCst) {
-                return Err(());
+                return Err(None);
             }
+            if plan.expected.chunks.get(chunk_number as usize) != Some(&digest) {
+                return Err(Some(chunk_number));
+            }
+            chunk_number += 1;
             for ready in rows {
                 record_number += 1;
                 let Some(ready) = ready else { continue };
-                if record_number <= resume_after || skip.contains(&record_number) {
+                if record_number <= plan.resume_after || plan.skip.contains(&record_number) {
                     continue;
                 }
                 batch.push(ready);
@@ -681,13 +988,17 @@ fn read_for_writing(
         },
     );
     match result {
-        Ok(()) => {
+        Ok(_) if chunk_number as usize != plan.expected.chunks.len() => {
+            Err(ReadError::Changed { chunk: chunk_number })
+        }
+        Ok(_) => {
             if !batch.is_empty() {
                 let _ = send(batch, record_number);
             }
             Ok(())
         }
-        Err(ScanError::Source(e)) => Err(e),
-        Err(ScanError::Consume(())) => Ok(()),
+        Err(ScanError::Source(e)) => Err(ReadError::Source(e)),
+        Err(ScanError::Consume(Some(chunk))) => Err(ReadError::Changed { chunk }),
+        Err(ScanError::Consume(None)) => Ok(()),
     }
 }

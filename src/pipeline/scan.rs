@@ -4,22 +4,43 @@
 //!
 //! Channels are bounded, so memory stays at a few chunks per thread
 //! whatever the file size.
+//!
+//! Every chunk's bytes are hashed on the worker threads (xxh3, far faster
+//! than parsing), so a scan also yields a fingerprint of the whole byte
+//! stream: two passes over a file can tell whether they read the same bytes.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::source::reader::{Chunk, ChunkReader, SourceError, check_header};
 
+/// The fingerprint of the bytes a scan read: one hash per chunk, in order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StreamFingerprint {
+    pub chunks: Vec<u64>,
+}
+
+impl StreamFingerprint {
+    /// One value for the whole stream (for a checkpoint).
+    pub fn whole(&self) -> String {
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        for digest in &self.chunks {
+            hasher.update(&digest.to_le_bytes());
+        }
+        format!("{}:{:032x}", self.chunks.len(), hasher.digest128())
+    }
+}
+
 /// Splits `path`, runs `work` on every chunk on `threads` threads, and hands
-/// each result to `consume` in file order. Stops early, with the error,
-/// when `consume` fails.
+/// each result with its chunk's hash to `consume` in file order. Stops
+/// early, with the error, when `consume` fails.
 pub fn scan<T, E>(
     path: &Path,
     threads: usize,
     records_per_chunk: u64,
     work: impl Fn(Chunk) -> T + Sync,
-    mut consume: impl FnMut(T) -> Result<(), E>,
-) -> Result<(), ScanError<E>>
+    mut consume: impl FnMut(T, u64) -> Result<(), E>,
+) -> Result<StreamFingerprint, ScanError<E>>
 where
     T: Send,
 {
@@ -29,7 +50,7 @@ where
 
     let threads = threads.max(1);
     let (chunk_tx, chunk_rx) = crossbeam_channel::bounded::<Chunk>(threads * 2);
-    let (result_tx, result_rx) = crossbeam_channel::bounded::<(u64, T)>(threads * 2);
+    let (result_tx, result_rx) = crossbeam_channel::bounded::<(u64, u64, T)>(threads * 2);
     std::thread::scope(|scope| {
         let splitter = scope.spawn(move || -> Result<(), SourceError> {
             while let Some(chunk) = reader.next_chunk()? {
@@ -47,7 +68,8 @@ where
             scope.spawn(move || {
                 for chunk in chunk_rx {
                     let index = chunk.index;
-                    if result_tx.send((index, work(chunk))).is_err() {
+                    let digest = xxhash_rust::xxh3::xxh3_64(&chunk.bytes);
+                    if result_tx.send((index, digest, work(chunk))).is_err() {
                         break;
                     }
                 }
@@ -59,11 +81,13 @@ where
         let mut waiting = BTreeMap::new();
         let mut next = 0u64;
         let mut failure = None;
-        'receive: for (index, result) in result_rx.iter() {
-            waiting.insert(index, result);
-            while let Some(result) = waiting.remove(&next) {
+        let mut fingerprint = StreamFingerprint::default();
+        'receive: for (index, digest, result) in result_rx.iter() {
+            waiting.insert(index, (digest, result));
+            while let Some((digest, result)) = waiting.remove(&next) {
                 next += 1;
-                if let Err(e) = consume(result) {
+                fingerprint.chunks.push(digest);
+                if let Err(e) = consume(result, digest) {
                     failure = Some(ScanError::Consume(e));
                     break 'receive;
                 }
@@ -83,7 +107,7 @@ where
         match (failure, split) {
             (Some(e), _) => Err(e),
             (None, Err(e)) => Err(ScanError::Source(e)),
-            (None, Ok(())) => Ok(()),
+            (None, Ok(())) => Ok(fingerprint),
         }
     })
 }

@@ -6,6 +6,11 @@
 //! before it in the record (doubled quotes count twice). So one pass that
 //! counts quotes finds every record boundary without parsing fields. Each
 //! chunk carries the line number it starts on, so errors name real lines.
+//!
+//! Lines end with LF or CRLF, or with a lone CR in files from old
+//! spreadsheet exports: the first line ending outside quotes decides which
+//! byte ends a line for the whole file. A quoted field keeps whatever
+//! breaks it holds.
 
 use std::fs::File;
 use std::io::Read;
@@ -22,6 +27,24 @@ pub struct Chunk {
     /// record cut at the end of a runaway quote may add one).
     pub records: usize,
     pub bytes: Vec<u8>,
+    /// The byte that ends a line in this file (`\n`, or `\r` in a CR-only file).
+    pub line_end: u8,
+    /// The file ends inside this chunk's last record: inside a quoted
+    /// field, or with no line ending after a record (a cut file, or one
+    /// whose last line simply lacks its newline).
+    pub tail: Tail,
+}
+
+/// How the file's last record ends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Tail {
+    /// Not the file's last chunk, or its last record ends with a line end.
+    #[default]
+    Terminated,
+    /// The file ends without a final line end, outside quotes.
+    Unterminated,
+    /// The file ends inside a quoted field: the record was cut.
+    InsideQuotes,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -32,19 +55,38 @@ pub enum SourceError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("the input {path} is empty: it has no header row")]
     Empty { path: PathBuf },
+    #[error(
+        "the input {path} has a header but no data rows; nothing was written. Check that the export finished, or \
+         point at the right file"
+    )]
+    NoRows { path: PathBuf },
+    #[error(
+        "the first line of {path} is not a header row (it starts with {first:?}); the export must start with the \
+         header of the 58 columns of the input contract. Export it again with its header"
+    )]
+    NoHeader { path: PathBuf, first: String },
     #[error("the header of {path} cannot be read: {message}")]
     BadHeader { path: PathBuf, message: String },
     #[error("the header of {path} lacks the column{} {}; the export must hold all 58 columns of the input contract", if missing.len() == 1 { "" } else { "s" }, missing.join(", "))]
     MissingColumns { path: PathBuf, missing: Vec<String> },
 }
 
-/// A record still open after this many bytes means an unbalanced quote: the
-/// chunk is cut at the last newline so that one stray quote cannot swallow
-/// the rest of the file.
-const MAX_CHUNK_BYTES: usize = 64 << 20;
+/// A chunk is cut at its last record boundary once it holds this many
+/// bytes, whatever `etl.chunk_size` asks; a record still open after this
+/// many bytes means an unbalanced quote, and is cut at the last line end so
+/// that one stray quote cannot swallow the rest of the file.
+pub const MAX_CHUNK_BYTES: usize = 64 << 20;
 /// Bytes read from the file at a time.
 const READ_BYTES: usize = 1 << 20;
 const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Bytes handed out by the splitter, with where they start.
+struct Taken {
+    first_line: u64,
+    records: usize,
+    bytes: Vec<u8>,
+    tail: Tail,
+}
 
 /// Splits a file into chunks of whole records; the first record (the header)
 /// is returned apart by [`ChunkReader::header`].
@@ -64,8 +106,14 @@ pub struct ChunkReader {
     records_scanned: u64,
     /// Where the chunk ends once enough records were found: (end, newlines).
     cut: Option<(usize, u64)>,
+    /// The last record boundary seen, for the size cut: (end, newlines).
+    last_boundary: Option<(usize, u64)>,
     /// The last newline seen, for cutting a runaway record: (end, newlines).
     last_newline: Option<(usize, u64)>,
+    /// The size cut (tests lower it).
+    max_chunk_bytes: usize,
+    /// The byte that ends a line, once the first line end is seen.
+    line_end: Option<u8>,
     next_line: u64,
     next_index: u64,
     eof: bool,
@@ -94,12 +142,64 @@ impl ChunkReader {
             lines_scanned: 0,
             records_scanned: 0,
             cut: None,
+            last_boundary: None,
             last_newline: None,
+            max_chunk_bytes: MAX_CHUNK_BYTES,
+            line_end: None,
             next_line: 1,
             next_index: 0,
             eof: false,
             started: false,
         })
+    }
+
+    /// Lowers the size cut (for tests of files smaller than the real one).
+    pub fn with_max_chunk_bytes(mut self, bytes: usize) -> Self {
+        self.max_chunk_bytes = bytes.max(1);
+        self
+    }
+
+    /// Decides the line end from the first CR or LF outside quotes: a CR not
+    /// followed by LF makes a CR-only file. Undecided until such a byte, and
+    /// the one after a CR, have been read.
+    fn detect_line_end(&mut self) {
+        if self.line_end.is_some() {
+            return;
+        }
+        let mut in_quotes = false;
+        for (i, &byte) in self.pending.iter().enumerate() {
+            match byte {
+                b'"' => in_quotes = !in_quotes,
+                b'\n' if !in_quotes => {
+                    self.line_end = Some(b'\n');
+                    return;
+                }
+                b'\r' if !in_quotes => match self.pending.get(i + 1) {
+                    Some(b'\n') => {
+                        self.line_end = Some(b'\n');
+                        return;
+                    }
+                    Some(_) => {
+                        self.line_end = Some(b'\r');
+                        return;
+                    }
+                    None if self.eof => {
+                        self.line_end = Some(b'\r');
+                        return;
+                    }
+                    None => return,
+                },
+                _ => {}
+            }
+        }
+        if self.eof {
+            self.line_end = Some(b'\n');
+        }
+    }
+
+    /// The byte that ends a line (LF until the file says otherwise).
+    pub fn line_end(&self) -> u8 {
+        self.line_end.unwrap_or(b'\n')
     }
 
     fn fill(&mut self) -> Result<(), SourceError> {
@@ -130,11 +230,15 @@ impl ChunkReader {
     /// from newline to newline and counts the quotes between in bulk: a
     /// newline ends a record when the quotes before it are even.
     fn scan(&mut self, target_records: u64) {
+        self.detect_line_end();
+        let Some(line_end) = self.line_end else {
+            return;
+        };
         let from = self.scanned;
         let bytes = &self.pending[from..];
         self.scanned = self.pending.len();
         let mut segment_start = 0;
-        for offset in memchr::memchr_iter(b'\n', bytes) {
+        for offset in memchr::memchr_iter(line_end, bytes) {
             let quotes = bytecount::count(&bytes[segment_start..offset], b'"');
             self.in_quotes ^= quotes % 2 == 1;
             segment_start = offset + 1;
@@ -143,6 +247,7 @@ impl ChunkReader {
             self.last_newline = Some((end, self.lines_scanned));
             if !self.in_quotes {
                 self.records_scanned += 1;
+                self.last_boundary = Some((end, self.lines_scanned));
                 if self.records_scanned >= target_records {
                     self.cut = Some((end, self.lines_scanned));
                     self.scanned = end;
@@ -156,7 +261,7 @@ impl ChunkReader {
 
     /// Hands out `pending[..end]`, which holds `lines` newlines, and starts
     /// scanning afresh at the record boundary that follows.
-    fn take(&mut self, end: usize, lines: u64) -> (u64, usize, Vec<u8>) {
+    fn take(&mut self, end: usize, lines: u64) -> Taken {
         let records = self.records_scanned as usize;
         // Copy the chunk out and keep `pending`'s capacity: regrowing a
         // fresh buffer for every chunk made the kernel zero new pages for a
@@ -168,15 +273,21 @@ impl ChunkReader {
         self.lines_scanned = 0;
         self.records_scanned = 0;
         self.cut = None;
+        self.last_boundary = None;
         self.last_newline = None;
         let first_line = self.next_line;
         self.next_line += lines;
-        (first_line, records.max(1), bytes)
+        Taken {
+            first_line,
+            records: records.max(1),
+            bytes,
+            tail: Tail::Terminated,
+        }
     }
 
     /// The next `target_records` records (fewer at the end of the file), or
     /// `None` at the end.
-    fn next_records(&mut self, target_records: u64) -> Result<Option<(u64, usize, Vec<u8>)>, SourceError> {
+    fn next_records(&mut self, target_records: u64) -> Result<Option<Taken>, SourceError> {
         loop {
             if let Some((end, lines)) = self.cut {
                 return Ok(Some(self.take(end, lines)));
@@ -185,13 +296,27 @@ impl ChunkReader {
                 if self.pending.is_empty() {
                     return Ok(None);
                 }
+                // Scanned to the end: the parity tells whether the file
+                // stops inside a quoted field.
+                let tail = if self.in_quotes {
+                    Tail::InsideQuotes
+                } else if self.pending.last() != Some(&self.line_end()) {
+                    Tail::Unterminated
+                } else {
+                    Tail::Terminated
+                };
                 let (end, lines) = (self.pending.len(), self.lines_scanned);
-                return Ok(Some(self.take(end, lines)));
+                let mut taken = self.take(end, lines);
+                taken.tail = tail;
+                return Ok(Some(taken));
             }
-            if self.pending.len() > MAX_CHUNK_BYTES
-                && let Some((end, lines)) = self.last_newline
-            {
-                return Ok(Some(self.take(end, lines)));
+            if self.pending.len() > self.max_chunk_bytes {
+                // Cut at the last record boundary, never inside a quoted
+                // field; only a record longer than the limit (a stray
+                // quote) is cut at a line end.
+                if let Some((end, lines)) = self.last_boundary.or(self.last_newline) {
+                    return Ok(Some(self.take(end, lines)));
+                }
             }
             self.fill()?;
             self.scan(target_records);
@@ -205,7 +330,7 @@ impl ChunkReader {
             path: path.clone(),
             message,
         };
-        let Some((_, _, bytes)) = self.next_records(1)? else {
+        let Some(Taken { bytes, .. }) = self.next_records(1)? else {
             return Err(SourceError::Empty {
                 path: self.path.clone(),
             });
@@ -230,14 +355,17 @@ impl ChunkReader {
     /// The next chunk, or `None` at the end of the file.
     pub fn next_chunk(&mut self) -> Result<Option<Chunk>, SourceError> {
         let target = self.records_per_chunk;
-        Ok(self.next_records(target)?.map(|(first_line, records, bytes)| {
+        let line_end = self.line_end();
+        Ok(self.next_records(target)?.map(|taken| {
             let index = self.next_index;
             self.next_index += 1;
             Chunk {
                 index,
-                first_line,
-                records,
-                bytes,
+                first_line: taken.first_line,
+                records: taken.records,
+                bytes: taken.bytes,
+                line_end,
+                tail: taken.tail,
             }
         }))
     }
@@ -247,6 +375,16 @@ impl ChunkReader {
 /// order; names the missing ones otherwise.
 pub fn check_header(path: &Path, header: &csv::StringRecord) -> Result<(), SourceError> {
     let names: Vec<&str> = header.iter().map(str::trim).collect();
+    if !names
+        .iter()
+        .any(|name| crate::source::columns::COLUMNS.contains(name))
+    {
+        let first: String = names.first().copied().unwrap_or("").chars().take(40).collect();
+        return Err(SourceError::NoHeader {
+            path: path.to_path_buf(),
+            first,
+        });
+    }
     let missing: Vec<String> = crate::source::columns::COLUMNS
         .iter()
         .filter(|c| !names.contains(c))
@@ -305,7 +443,7 @@ pub fn for_each_record(chunk: &Chunk, mut each: impl FnMut(&csv::ByteRecord, Raw
         while start < chunk.bytes.len() && matches!(chunk.bytes[start], b'\r' | b'\n') {
             start += 1;
         }
-        line += bytecount::count(&chunk.bytes[counted_to..start], b'\n') as u64;
+        line += bytecount::count(&chunk.bytes[counted_to..start], chunk.line_end) as u64;
         counted_to = start;
         match rdr.read_byte_record(&mut record) {
             Ok(true) => {}

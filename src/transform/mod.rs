@@ -39,6 +39,15 @@ pub enum Reject {
     InvalidJson { column: &'static str, message: String },
     #[error("hashed_email repeats the key of the row at line {first_line}; the first row with a key is kept")]
     DuplicateKey { first_line: u64 },
+    #[error(
+        "the file ends inside this row ({found} of {expected} fields{}): it was cut short; export the file again",
+        if *inside_quotes { ", inside a quoted field" } else { "" }
+    )]
+    Truncated {
+        found: usize,
+        expected: usize,
+        inside_quotes: bool,
+    },
 }
 
 impl Reject {
@@ -50,6 +59,7 @@ impl Reject {
             Reject::MissingKey => "missing_key",
             Reject::InvalidJson { .. } => "invalid_json",
             Reject::DuplicateKey { .. } => "duplicate_key",
+            Reject::Truncated { .. } => "truncated",
         }
     }
 }
@@ -91,6 +101,17 @@ impl<'r> Fields<'r> {
 }
 
 /// Checks the shape of a raw record and that every field is UTF-8.
+/// The learner key a row names, read as loosely as a rejected row allows:
+/// the first field, trimmed, when it is text and not empty. A later
+/// snapshot uses it to tell a learner whose row was rejected from one who
+/// left the export.
+pub fn key_hint(raw: &csv::ByteRecord) -> Option<String> {
+    let mut findings = Findings::default();
+    std::str::from_utf8(raw.get(col::HASHED_EMAIL)?)
+        .ok()
+        .and_then(|key| clean::text(key, &mut findings))
+}
+
 pub fn decode(raw: &csv::ByteRecord) -> Result<Fields<'_>, Reject> {
     if raw.len() != COLUMNS.len() {
         return Err(Reject::WrongColumnCount {

@@ -70,6 +70,14 @@ pub const RECORD_SNAPSHOT: &str = "MERGE (s:Snapshot {date: $date}) SET s += $pr
 
 pub const DELETE_SNAPSHOTS: &str = "MATCH (s:Snapshot) DETACH DELETE s";
 
+/// One record per load (`LoadRun {id}`): binds a checkpoint to the graph it
+/// was written against.
+pub const RECORD_LOAD_RUN: &str = "MERGE (r:LoadRun {id: $id}) SET r += $props";
+
+pub const LOAD_RUN_EXISTS: &str = "MATCH (r:LoadRun {id: $id}) RETURN count(r) AS n";
+
+pub const DELETE_LOAD_RUNS: &str = "MATCH (r:LoadRun) DETACH DELETE r";
+
 /// The latest loaded snapshot's date.
 pub const LATEST_SNAPSHOT: &str = "MATCH (s:Snapshot) RETURN s.date AS d ORDER BY d DESC LIMIT 1";
 

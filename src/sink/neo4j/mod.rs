@@ -7,6 +7,7 @@
 //! errors only ([`retry`]).
 
 pub mod cypher;
+pub mod failure;
 pub mod params;
 pub mod retry;
 
@@ -40,7 +41,7 @@ pub enum SinkError {
         "the database {database:?} does not exist on the server: {detail}; check neo4j.database (or NEO4J_DATABASE)"
     )]
     UnknownDatabase { database: String, detail: String },
-    #[error("{what} failed: {source}")]
+    #[error("{what} failed: {}", failure::describe(.source))]
     Query {
         what: String,
         #[source]
@@ -96,10 +97,7 @@ pub async fn read_once(graph: &Graph, q: neo4rs::Query) -> Result<Vec<neo4rs::Ro
 /// an unexpected message whose text carries the server's code, so the text
 /// is what is read.
 fn classify_connect_error(config: &Config, error: neo4rs::Error) -> SinkError {
-    let detail = match &error {
-        neo4rs::Error::Neo4j(e) => format!("{}: {}", e.code(), e.message()),
-        other => other.to_string(),
-    };
+    let detail = failure::describe(&error);
     let lower = detail.to_lowercase();
     if matches!(error, neo4rs::Error::AuthenticationError(_))
         || detail.contains("Neo.ClientError.Security")
@@ -172,7 +170,7 @@ impl Neo4jSink {
                 Ok(graph) => *self.graph.write().await = graph,
                 Err(error) => {
                     self.reconnect.store(true, Ordering::SeqCst);
-                    tracing::warn!(%error, "Cannot connect again yet");
+                    tracing::warn!(error = %failure::describe(&error), "Cannot connect again yet");
                 }
             }
         }
@@ -213,7 +211,10 @@ impl Neo4jSink {
                     // Any failure the moment the server stops answering is a
                     // lost connection, whatever the server said on its way down.
                     Err(error) if !retry::is_retriable(&error) && !self.server_answers().await => {
-                        tracing::warn!(%error, "The server failed and stopped answering: treating it as a lost connection");
+                        tracing::warn!(
+                            error = %failure::describe(&error),
+                            "The server failed and stopped answering: treating it as a lost connection"
+                        );
                         Err(neo4rs::Error::ConnectionError)
                     }
                     other => other,
@@ -224,7 +225,7 @@ impl Neo4jSink {
                 if retry::needs_new_connection(error) {
                     self.reconnect.store(true, Ordering::SeqCst);
                 }
-                tracing::warn!(what, %error, wait_ms = wait.as_millis() as u64, "Retrying after a transient error");
+                tracing::warn!(what, error = %failure::describe(error), wait_ms = wait.as_millis() as u64, "Retrying after a transient error");
             },
         )
         .await
@@ -538,11 +539,32 @@ impl Neo4jSink {
         .await
     }
 
-    /// Deletes the snapshot records; returns how many.
+    /// Records a load (or what it did, at its end) under its id.
+    pub async fn record_load_run(&self, id: &str, props: &Props) -> Result<(), SinkError> {
+        let props = BoltType::Map(params::props(props));
+        self.retrying("recording the load", |graph| {
+            let q = query(cypher::RECORD_LOAD_RUN)
+                .param("id", params::string(id))
+                .param("props", props.clone());
+            async move { write_once(&graph, q).await }
+        })
+        .await
+    }
+
+    /// Whether the graph holds the record of the load `id`.
+    pub async fn has_load_run(&self, id: &str) -> Result<bool, SinkError> {
+        let rows = self
+            .read(cypher::LOAD_RUN_EXISTS, vec![("id", params::string(id))])
+            .await?;
+        Ok(rows.first().and_then(|r| r.get::<i64>("n").ok()).unwrap_or(0) > 0)
+    }
+
+    /// Deletes the snapshot and load records; returns how many snapshots.
     pub async fn delete_snapshots(&self) -> Result<u64, SinkError> {
         let n = self.snapshots().await?;
         self.retrying("deleting snapshot records", |graph| async move {
-            write_once(&graph, query(cypher::DELETE_SNAPSHOTS)).await
+            write_once(&graph, query(cypher::DELETE_SNAPSHOTS)).await?;
+            write_once(&graph, query(cypher::DELETE_LOAD_RUNS)).await
         })
         .await?;
         Ok(n)
