@@ -4,6 +4,7 @@
 use crate::config::ConfigError;
 use crate::pipeline::analyze::AnalyzeError;
 use crate::pipeline::load::LoadError;
+use crate::pipeline::outputs::OutputError;
 use crate::sink::neo4j::SinkError;
 use crate::source::reader::SourceError;
 
@@ -69,6 +70,7 @@ fn sink_code(e: &SinkError) -> u8 {
 fn analyze_code(e: &AnalyzeError) -> u8 {
     match e {
         AnalyzeError::Source(e) => source_code(e),
+        AnalyzeError::OutputPath(OutputError::IsInput { .. } | OutputError::HoldsInput { .. }) => OUTPUT_OVER_INPUT,
         _ => ERROR,
     }
 }

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use crate::commands::{ConfigArgs, Outcome};
 use crate::pipeline::export::export;
-use crate::pipeline::report::CheckReport;
 
 /// Write node and relationship files for the offline importer (the fastest
 /// first load into an empty Neo4j database), with `import.sh` and
@@ -13,7 +12,8 @@ use crate::pipeline::report::CheckReport;
 pub struct ExportArgs {
     /// The CSV export to convert.
     pub input: PathBuf,
-    /// The folder to write into (created if missing).
+    /// The folder to write into: created, or replaced if it holds an earlier
+    /// export, only once every file is complete.
     #[arg(long)]
     pub out: PathBuf,
     /// Compress the files with gzip (`.csv.gz`; the importer reads them).
@@ -29,22 +29,15 @@ pub struct ExportArgs {
 pub fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
     let config = args.config.load()?;
     let outcome = export(&args.input, &args.out, args.gzip, &config)?;
-    let report = CheckReport::new(&outcome.analysis, config.validation.max_error_rate);
-    let report_path = args.out.join("report.json");
-    std::fs::write(&report_path, serde_json::to_string_pretty(&report)?)?;
+    let report = &outcome.report;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", report.to_text());
-        println!(
-            "Wrote {} files into {}:",
-            outcome.files.len() + 1,
-            args.out.display()
-        );
+        println!("Wrote {} files into {}:", outcome.files.len(), args.out.display());
         for file in &outcome.files {
             println!("  {}", file.display());
         }
-        println!("  {}", report_path.display());
         println!("Import with: {}", args.out.join("import.sh").display());
     }
     Ok(if report.within_threshold {

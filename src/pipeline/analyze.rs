@@ -10,6 +10,7 @@ use std::time::Instant;
 use crate::config::Config;
 use crate::graph::counts::{GraphCounts, RelTally, expected_counts};
 use crate::graph::records::{Entities, LearnerRecord};
+use crate::pipeline::outputs::{OutputError, refuse_file_over_input};
 use crate::pipeline::rejects::{RejectsError, RejectsWriter};
 use crate::pipeline::scan::{ScanError, StreamFingerprint, scan};
 use crate::source::reader::{Chunk, SourceError, Tail, for_each_record};
@@ -243,6 +244,8 @@ pub enum AnalyzeError {
     Rejects(#[from] RejectsError),
     #[error("cannot write {path}: {message}; check that the folder exists, is writable and has space")]
     Output { path: PathBuf, message: String },
+    #[error(transparent)]
+    OutputPath(#[from] OutputError),
 }
 
 impl From<ScanError<AnalyzeError>> for AnalyzeError {
@@ -286,6 +289,7 @@ pub fn analyze_with<X: Send>(
     let started = Instant::now();
     let transformer = Transformer::new(options);
     let rejects_file = config.rejects_path(input);
+    refuse_file_over_input(&rejects_file, input)?;
     let mut rejects = RejectsWriter::create(&rejects_file)?;
     let mut keys = KeyRegistry::default();
     let mut analysis = Analysis {

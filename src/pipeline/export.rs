@@ -6,21 +6,29 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 use crate::pipeline::analyze::{Analysis, AnalyzeError, analyze_with, transform_options};
+use crate::pipeline::outputs::{StagedFolder, refuse_folder_over_input};
+use crate::pipeline::report::CheckReport;
 use crate::sink::admin_csv::{AdminCsvWriter, format_chunk};
 
 /// What an export wrote.
 pub struct ExportOutcome {
     pub analysis: Analysis,
+    pub report: CheckReport,
+    /// The files, in their final folder.
     pub files: Vec<PathBuf>,
 }
 
+/// Writes the export into a staging folder beside `out_dir` and renames it
+/// into place once every file, the report included, is complete.
 pub fn export(
     input: &Path,
     out_dir: &Path,
     gzip: bool,
     config: &Config,
 ) -> Result<ExportOutcome, AnalyzeError> {
-    let mut writer = AdminCsvWriter::create(out_dir, gzip, config.graph)?;
+    refuse_folder_over_input(out_dir, input)?;
+    let staged = StagedFolder::create(out_dir)?;
+    let mut writer = AdminCsvWriter::create(&staged.staging, gzip, config.graph)?;
     let options = config.graph;
     let analysis = analyze_with(
         input,
@@ -30,6 +38,27 @@ pub fn export(
         |chunk| format_chunk(chunk, options),
         |formatted, accepted| writer.write_chunk(formatted, accepted),
     )?;
-    let files = writer.finish(&analysis.entities)?;
-    Ok(ExportOutcome { analysis, files })
+    let mut files = writer.finish(&analysis.entities)?;
+    let report = CheckReport::new(&analysis, config.validation.max_error_rate);
+    let report_path = staged.staging.join("report.json");
+    let text = serde_json::to_string_pretty(&report).map_err(|e| AnalyzeError::Output {
+        path: report_path.clone(),
+        message: e.to_string(),
+    })?;
+    std::fs::write(&report_path, text).map_err(|e| AnalyzeError::Output {
+        path: report_path.clone(),
+        message: e.to_string(),
+    })?;
+    files.push(report_path);
+    let staging = staged.staging.clone();
+    let destination = staged.commit()?;
+    let files = files
+        .iter()
+        .map(|f| destination.join(f.strip_prefix(&staging).unwrap_or(f)))
+        .collect();
+    Ok(ExportOutcome {
+        analysis,
+        report,
+        files,
+    })
 }

@@ -751,6 +751,7 @@ async fn write_entities(
         .filter(|(l, _)| **l != "Learner")
         .map(|(_, n)| n)
         .sum();
+    tracing::info!(nodes = entity_count, "Phase 1: writing the shared entities");
     let progress = PhaseProgress::new("entities", "nodes", Some(entity_count));
     let merged = sink
         .write_entities(

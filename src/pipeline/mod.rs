@@ -7,6 +7,7 @@ pub mod analyze;
 pub mod checkpoint;
 pub mod export;
 pub mod load;
+pub mod outputs;
 pub mod progress;
 pub mod rejects;
 pub mod report;

@@ -26,6 +26,14 @@ pub struct CheckReport {
     pub relationships: BTreeMap<&'static str, u64>,
     pub findings: BTreeMap<Finding, u64>,
     pub unknown_countries: BTreeMap<String, u64>,
+    /// The file's snapshot date: the snapshot_id most accepted rows carry.
+    pub snapshot_date: Option<chrono::NaiveDate>,
+    /// Accepted rows per snapshot date, when the file holds more than one.
+    pub rows_per_snapshot: BTreeMap<chrono::NaiveDate, u64>,
+    /// Accepted rows whose snapshot_id is not the file's snapshot date.
+    pub rows_off_snapshot: u64,
+    /// Fingerprint of every byte read (two reads of the same bytes agree).
+    pub input_fingerprint: String,
     pub seconds: f64,
     pub rows_per_second: f64,
 }
@@ -46,6 +54,14 @@ impl CheckReport {
             relationships: analysis.counts.relationships.clone(),
             findings: analysis.findings.counts().clone(),
             unknown_countries: analysis.findings.unknown_countries().clone(),
+            snapshot_date: analysis.dominant_snapshot(),
+            rows_per_snapshot: if analysis.snapshot_dates.len() > 1 {
+                analysis.snapshot_dates.clone()
+            } else {
+                BTreeMap::new()
+            },
+            rows_off_snapshot: analysis.rows_off_snapshot(),
+            input_fingerprint: analysis.fingerprint.whole(),
             seconds: analysis.seconds,
             rows_per_second: analysis.rows_read as f64 / analysis.seconds.max(1e-9),
         }
@@ -65,6 +81,19 @@ impl CheckReport {
             self.seconds,
             self.rows_per_second
         );
+        if let Some(date) = self.snapshot_date {
+            let _ = writeln!(out, "Snapshot: {date} (the snapshot_id most rows carry)");
+        }
+        if self.rows_off_snapshot > 0 {
+            let _ = writeln!(
+                out,
+                "  {} accepted rows carry another snapshot_id:",
+                self.rows_off_snapshot
+            );
+            for (date, n) in &self.rows_per_snapshot {
+                let _ = writeln!(out, "  {date:<28} {n:>12}");
+            }
+        }
         if !self.rejected_by_reason.is_empty() {
             let _ = writeln!(
                 out,

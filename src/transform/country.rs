@@ -1,9 +1,9 @@
 //! Country names to ISO 3166-1 alpha-2 codes.
 //!
 //! The codes, official names and common aliases come from the `celes` crate
-//! (a maintained ISO 3166-1 table); a short list of our own adds the spellings
-//! the export uses that `celes` lacks (`DR Congo`, `Cape Verde`, `Eswatini`,
-//! ...). Names are compared loosely: case, accents, punctuation and a leading
+//! (a maintained ISO 3166-1 table); our own table of variants,
+//! `country_variants.tsv`, adds the spellings real exports use that `celes`
+//! lacks (`DRC`, `UAE`, `Deutschland`, `Ivory Coast`, ...). Names are compared loosely: case, accents, punctuation and a leading
 //! "the" do not matter. A name that matches nothing gets no code: it is
 //! reported, never guessed.
 
@@ -12,47 +12,22 @@ use std::collections::HashMap;
 use celes::{Country, LookupTable};
 
 /// Spellings seen in exports that the `celes` table does not carry, or maps
-/// elsewhere (its alias `samoa` means American Samoa).
-const EXTRA_NAMES: [(&str, &str); 38] = [
-    ("drcongo", "CD"),
-    ("drc", "CD"),
-    ("democraticrepublicofcongo", "CD"),
-    ("congokinshasa", "CD"),
-    ("republicofthecongo", "CG"),
-    ("republicofcongo", "CG"),
-    ("congobrazzaville", "CG"),
-    ("congo", "CG"),
-    ("capeverde", "CV"),
-    ("caboverde", "CV"),
-    ("eswatini", "SZ"),
-    ("swaziland", "SZ"),
-    ("samoa", "WS"),
-    ("usa", "US"),
-    ("us", "US"),
-    ("unitedstates", "US"),
-    ("uk", "GB"),
-    ("britain", "GB"),
-    ("southkorea", "KR"),
-    ("korea", "KR"),
-    ("northkorea", "KP"),
-    ("laos", "LA"),
-    ("syria", "SY"),
-    ("iran", "IR"),
-    ("vietnam", "VN"),
-    ("russia", "RU"),
-    ("moldova", "MD"),
-    ("bolivia", "BO"),
-    ("palestine", "PS"),
-    ("turkiye", "TR"),
-    ("turkey", "TR"),
-    ("czechia", "CZ"),
-    ("northmacedonia", "MK"),
-    ("macedonia", "MK"),
-    ("tanzania", "TZ"),
-    ("ivorycoast", "CI"),
-    ("cotedivoire", "CI"),
-    ("saotomeandprincipe", "ST"),
-];
+/// elsewhere: a data file reviewed like code (spelling, code, reason).
+const VARIANTS: &str = include_str!("country_variants.tsv");
+
+/// The variant table's (spelling, code) pairs; comments and blank lines
+/// skipped. The file ships inside the binary and a test reads every line,
+/// so a malformed line fails the tests, never a run.
+fn variants() -> impl Iterator<Item = (&'static str, &'static str)> {
+    VARIANTS
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .filter_map(|line| {
+            let mut fields = line.split('\t');
+            Some((fields.next()?.trim(), fields.next()?.trim()))
+        })
+}
 
 /// A resolved country.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,10 +77,10 @@ impl CountryResolver {
                 by_key.insert(loose_key(alias), entry);
             }
         }
-        for (key, code) in EXTRA_NAMES {
+        for (spelling, code) in variants() {
             if let Some(name_index) = countries.iter().position(|c| c.alpha2 == code) {
                 by_key.insert(
-                    key.to_string(),
+                    loose_key(spelling),
                     CountryCode {
                         code: countries[name_index].alpha2,
                         name_index,
@@ -218,6 +193,50 @@ mod tests {
         assert_eq!(code("South Korea"), Some("KR"));
         assert_eq!(code("Eswatini"), Some("SZ"));
         assert_eq!(code("Thailand"), Some("TH"));
+    }
+
+    #[test]
+    fn every_line_of_the_variant_table_is_well_formed_and_unambiguous() {
+        let codes: std::collections::HashSet<&str> = Country::get_countries().iter().map(|c| c.alpha2).collect();
+        let mut seen = HashMap::new();
+        let lines = VARIANTS
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
+        for line in lines {
+            let fields: Vec<&str> = line.split('\t').collect();
+            assert_eq!(fields.len(), 3, "spelling, code, reason: {line:?}");
+            assert!(codes.contains(fields[1]), "{} is no ISO 3166-1 alpha-2 code", fields[1]);
+            assert!(!fields[2].trim().is_empty(), "every variant says why: {line:?}");
+            if let Some(other) = seen.insert(loose_key(fields[0]), fields[1]) {
+                assert_eq!(other, fields[1], "{} maps to two codes", fields[0]);
+            }
+        }
+        assert!(seen.len() > 60);
+    }
+
+    #[test]
+    fn abbreviations_former_and_native_names_resolve() {
+        let resolver = CountryResolver::new();
+        let code = |name: &str| resolver.resolve(name).map(|c| c.code);
+        for (name, expected) in [
+            ("UAE", "AE"),
+            ("RSA", "ZA"),
+            ("Deutschland", "DE"),
+            ("Brasil", "BR"),
+            ("Ivory Coast", "CI"),
+            ("DRC", "CD"),
+            ("D.R.C.", "CD"),
+            ("España", "ES"),
+            ("Österreich", "AT"),
+            ("Côte d’Ivoire", "CI"),
+            ("Zaire", "CD"),
+            ("Burma", "MM"),
+        ] {
+            assert_eq!(code(name), Some(expected), "{name}");
+        }
+        for ambiguous in ["SA", "Guinea Republic", "Korea DPR RoK"] {
+            assert_eq!(code(ambiguous), None, "{ambiguous} must stay unknown");
+        }
     }
 
     #[test]

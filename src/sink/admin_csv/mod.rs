@@ -165,10 +165,45 @@ pub fn format_chunk(chunk: &TransformedChunk, options: GraphOptions) -> Formatte
     FormattedChunk { files }
 }
 
+/// A file's bytes on their way to disk, compressed or not.
+enum Encoder {
+    Plain(BufWriter<File>),
+    Gzip(GzEncoder<BufWriter<File>>),
+}
+
+impl Write for Encoder {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Encoder::Plain(w) => w.write(bytes),
+            Encoder::Gzip(w) => w.write(bytes),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Encoder::Plain(w) => w.flush(),
+            Encoder::Gzip(w) => w.flush(),
+        }
+    }
+}
+
+impl Encoder {
+    /// Ends the stream (gzip's trailer), writes out the buffer and syncs
+    /// the file: every error on the way (a full disk) is returned, none is
+    /// left to a destructor that would drop it.
+    fn finish(self) -> std::io::Result<()> {
+        let buffered = match self {
+            Encoder::Plain(w) => w,
+            Encoder::Gzip(w) => w.finish()?,
+        };
+        let file = buffered.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()
+    }
+}
+
 /// An output file, compressed or not.
 struct OutputFile {
     path: PathBuf,
-    writer: Box<dyn Write + Send>,
+    writer: Encoder,
 }
 
 impl OutputFile {
@@ -176,10 +211,10 @@ impl OutputFile {
         let path = dir.join(format!("{stem}.csv{}", if gzip { ".gz" } else { "" }));
         let file = File::create(&path).map_err(|e| output_error(&path, e))?;
         let buffered = BufWriter::with_capacity(1 << 20, file);
-        let writer: Box<dyn Write + Send> = if gzip {
-            Box::new(GzEncoder::new(buffered, Compression::fast()))
+        let writer = if gzip {
+            Encoder::Gzip(GzEncoder::new(buffered, Compression::fast()))
         } else {
-            Box::new(buffered)
+            Encoder::Plain(buffered)
         };
         let mut file = OutputFile { path, writer };
         file.write_rows([header.iter().map(String::as_str)])?;
@@ -205,9 +240,8 @@ impl OutputFile {
         csv.flush().map_err(|e| output_error(&self.path, e))
     }
 
-    fn finish(mut self) -> Result<PathBuf, AnalyzeError> {
-        self.writer.flush().map_err(|e| output_error(&self.path, e))?;
-        drop(self.writer);
+    fn finish(self) -> Result<PathBuf, AnalyzeError> {
+        self.writer.finish().map_err(|e| output_error(&self.path, e))?;
         Ok(self.path)
     }
 }
