@@ -70,7 +70,9 @@ fn sink_code(e: &SinkError) -> u8 {
 fn analyze_code(e: &AnalyzeError) -> u8 {
     match e {
         AnalyzeError::Source(e) => source_code(e),
-        AnalyzeError::OutputPath(OutputError::IsInput { .. } | OutputError::HoldsInput { .. }) => OUTPUT_OVER_INPUT,
+        AnalyzeError::OutputPath(OutputError::IsInput { .. } | OutputError::HoldsInput { .. }) => {
+            OUTPUT_OVER_INPUT
+        }
         _ => ERROR,
     }
 }

@@ -9,12 +9,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-fn check_json(dir: &Path, input: &Path, extra: &[&str]) -> Value {
-    let mut args = vec!["check", input.to_str().expect("utf-8"), "--json"];
-    args.extend_from_slice(extra);
-    let output = common::run_ok(dir, &args);
-    serde_json::from_slice(&output.stdout).expect("check --json prints one JSON document")
-}
+use common::check_json;
 
 /// The rejects file as record number -> reason.
 fn rejects(path: &Path) -> HashMap<u64, String> {

@@ -182,9 +182,17 @@ pub fn read_for_resume(path: &Path, input: &Path, config: &Config) -> Result<Che
         message: e.to_string(),
     })?;
     if checkpoint.input_fingerprint != fingerprint {
+        let what = if checkpoint.input == input {
+            format!(
+                "another version of the input ({} was edited since the interrupted load)",
+                input.display()
+            )
+        } else {
+            format!("another input file ({})", checkpoint.input.display())
+        };
         return Err(CheckpointError::Mismatch {
             path: path.to_path_buf(),
-            what: format!("another input file ({})", checkpoint.input.display()),
+            what,
         });
     }
     if checkpoint.config_fingerprint != config_fingerprint(config) {
@@ -296,7 +304,11 @@ mod tests {
             Err(CheckpointError::Mismatch { .. })
         ));
         std::fs::write(&input, "a,b\n1,3\n").expect("change the input");
-        let err = read_for_resume(&path, &input, &base).expect_err("another file");
+        let err = read_for_resume(&path, &input, &base).expect_err("an edited file");
+        assert!(err.to_string().contains("was edited"), "{err}");
+        let moved = dir.path().join("other.csv");
+        std::fs::write(&moved, "a,b\n1,2\n").expect("write");
+        let err = read_for_resume(&path, &moved, &base).expect_err("another file");
         assert!(err.to_string().contains("another input file"), "{err}");
         assert!(matches!(
             read_for_resume(&dir.path().join("none.json"), &input, &base),

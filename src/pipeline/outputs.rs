@@ -163,7 +163,10 @@ mod tests {
         let input = dir.path().join("data.csv");
         std::fs::write(&input, "x").expect("write");
         let same = dir.path().join(".").join("data.csv");
-        assert!(matches!(refuse_file_over_input(&same, &input), Err(OutputError::IsInput { .. })));
+        assert!(matches!(
+            refuse_file_over_input(&same, &input),
+            Err(OutputError::IsInput { .. })
+        ));
         assert!(refuse_file_over_input(&dir.path().join("new.csv"), &input).is_ok());
         assert!(matches!(
             refuse_folder_over_input(dir.path(), &input),
@@ -180,7 +183,11 @@ mod tests {
         std::fs::write(staged.staging.join(EXPORT_MARKER), "#!/bin/sh").expect("write");
         drop(staged);
         assert!(!out.exists(), "an uncommitted folder never appears");
-        assert_eq!(std::fs::read_dir(dir.path()).expect("list").count(), 0, "nothing is left behind");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).expect("list").count(),
+            0,
+            "nothing is left behind"
+        );
 
         let staged = StagedFolder::create(&out).expect("staged");
         std::fs::write(staged.staging.join(EXPORT_MARKER), "first").expect("write");
@@ -188,12 +195,18 @@ mod tests {
         let staged = StagedFolder::create(&out).expect("an earlier export is replaced");
         std::fs::write(staged.staging.join(EXPORT_MARKER), "second").expect("write");
         staged.commit().expect("commit");
-        assert_eq!(std::fs::read_to_string(out.join(EXPORT_MARKER)).expect("read"), "second");
+        assert_eq!(
+            std::fs::read_to_string(out.join(EXPORT_MARKER)).expect("read"),
+            "second"
+        );
         assert_eq!(std::fs::read_dir(dir.path()).expect("list").count(), 1);
 
         let other = dir.path().join("other");
         std::fs::create_dir(&other).expect("dir");
         std::fs::write(other.join("notes.txt"), "mine").expect("write");
-        assert!(matches!(StagedFolder::create(&other), Err(OutputError::NotAnExport { .. })));
+        assert!(matches!(
+            StagedFolder::create(&other),
+            Err(OutputError::NotAnExport { .. })
+        ));
     }
 }

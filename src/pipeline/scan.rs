@@ -5,29 +5,33 @@
 //! Channels are bounded, so memory stays at a few chunks per thread
 //! whatever the file size.
 //!
-//! Every chunk's bytes are hashed on the worker threads (xxh3, far faster
-//! than parsing), so a scan also yields a fingerprint of the whole byte
-//! stream: two passes over a file can tell whether they read the same bytes.
+//! A scan also fingerprints the bytes it read (xxh3, far faster than
+//! parsing): the splitter hashes the whole stream in order, whatever the
+//! chunk size, and the workers hash each chunk, so that a second pass can
+//! tell, chunk by chunk, whether it reads the bytes the first one read.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::source::reader::{Chunk, ChunkReader, SourceError, check_header};
 
-/// The fingerprint of the bytes a scan read: one hash per chunk, in order.
+/// The fingerprint of the bytes a scan read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StreamFingerprint {
+    /// One hash per chunk, in file order (for a second pass of the same
+    /// configuration).
     pub chunks: Vec<u64>,
+    /// Bytes read, header included.
+    pub bytes: u64,
+    /// The hash of every byte read, in order: the same for the same file
+    /// whatever the chunk size (for a checkpoint).
+    pub digest: u128,
 }
 
 impl StreamFingerprint {
-    /// One value for the whole stream (for a checkpoint).
+    /// The whole stream's fingerprint as text.
     pub fn whole(&self) -> String {
-        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-        for digest in &self.chunks {
-            hasher.update(&digest.to_le_bytes());
-        }
-        format!("{}:{:032x}", self.chunks.len(), hasher.digest128())
+        format!("{}:{:032x}", self.bytes, self.digest)
     }
 }
 
@@ -52,14 +56,22 @@ where
     let (chunk_tx, chunk_rx) = crossbeam_channel::bounded::<Chunk>(threads * 2);
     let (result_tx, result_rx) = crossbeam_channel::bounded::<(u64, u64, T)>(threads * 2);
     std::thread::scope(|scope| {
-        let splitter = scope.spawn(move || -> Result<(), SourceError> {
+        let splitter = scope.spawn(move || -> Result<(u64, u128), SourceError> {
+            let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+            let mut bytes = header.as_byte_record().as_slice().len() as u64;
+            for field in header.iter() {
+                hasher.update(field.as_bytes());
+                hasher.update(b",");
+            }
             while let Some(chunk) = reader.next_chunk()? {
+                hasher.update(&chunk.bytes);
+                bytes += chunk.bytes.len() as u64;
                 if chunk_tx.send(chunk).is_err() {
                     // The consumer stopped; nothing more to read.
                     break;
                 }
             }
-            Ok(())
+            Ok((bytes, hasher.digest128()))
         });
         for _ in 0..threads {
             let chunk_rx = chunk_rx.clone();
@@ -107,7 +119,11 @@ where
         match (failure, split) {
             (Some(e), _) => Err(e),
             (None, Err(e)) => Err(ScanError::Source(e)),
-            (None, Ok(())) => Ok(fingerprint),
+            (None, Ok((bytes, digest))) => Ok(StreamFingerprint {
+                bytes,
+                digest,
+                ..fingerprint
+            }),
         }
     })
 }

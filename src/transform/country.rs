@@ -197,7 +197,8 @@ mod tests {
 
     #[test]
     fn every_line_of_the_variant_table_is_well_formed_and_unambiguous() {
-        let codes: std::collections::HashSet<&str> = Country::get_countries().iter().map(|c| c.alpha2).collect();
+        let codes: std::collections::HashSet<&str> =
+            Country::get_countries().iter().map(|c| c.alpha2).collect();
         let mut seen = HashMap::new();
         let lines = VARIANTS
             .lines()
@@ -205,7 +206,11 @@ mod tests {
         for line in lines {
             let fields: Vec<&str> = line.split('\t').collect();
             assert_eq!(fields.len(), 3, "spelling, code, reason: {line:?}");
-            assert!(codes.contains(fields[1]), "{} is no ISO 3166-1 alpha-2 code", fields[1]);
+            assert!(
+                codes.contains(fields[1]),
+                "{} is no ISO 3166-1 alpha-2 code",
+                fields[1]
+            );
             assert!(!fields[2].trim().is_empty(), "every variant says why: {line:?}");
             if let Some(other) = seen.insert(loose_key(fields[0]), fields[1]) {
                 assert_eq!(other, fields[1], "{} maps to two codes", fields[0]);

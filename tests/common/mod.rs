@@ -200,3 +200,39 @@ pub fn records(path: &Path) -> Vec<LearnerRecord> {
     }
     out
 }
+
+/// `check --json` of `input` with `extra` flags; fails the test unless it succeeds.
+pub fn check_json(dir: &Path, input: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["check", input.to_str().expect("utf-8"), "--json"];
+    args.extend_from_slice(extra);
+    json(&run_ok(dir, &args))
+}
+
+/// The position of a column of the input contract.
+pub fn column(name: &str) -> usize {
+    learngraph::source::columns::COLUMNS
+        .iter()
+        .position(|c| *c == name)
+        .expect("a contract column")
+}
+
+/// Copies a CSV file record by record; `edit` may change a data record's
+/// fields (numbered from 0, the header is copied as it is) and returns
+/// whether to keep it.
+pub fn rewrite(from: &Path, to: &Path, mut edit: impl FnMut(usize, &mut Vec<Vec<u8>>) -> bool) {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(from)
+        .expect("opens");
+    let mut writer = csv::Writer::from_path(to).expect("creates");
+    let mut record = csv::ByteRecord::new();
+    let mut index = 0;
+    while reader.read_byte_record(&mut record).expect("reads") {
+        let mut fields: Vec<Vec<u8>> = record.iter().map(<[u8]>::to_vec).collect();
+        if index == 0 || edit(index - 1, &mut fields) {
+            writer.write_record(&fields).expect("writes");
+        }
+        index += 1;
+    }
+    writer.flush().expect("flushes");
+}
