@@ -51,6 +51,7 @@ fn source_code(e: &SourceError) -> u8 {
     match e {
         SourceError::Open { .. } | SourceError::Read { .. } => INPUT_UNREADABLE,
         SourceError::Empty { .. } | SourceError::NoRows { .. } => INPUT_EMPTY,
+        SourceError::Changed { .. } => INPUT_CHANGED,
         SourceError::MissingColumns { .. } | SourceError::BadHeader { .. } | SourceError::NoHeader { .. } => {
             HEADER_INVALID
         }

@@ -137,7 +137,7 @@ fn a_checkpoint_from_another_file_is_refused() {
     assert_eq!(output.status.code(), Some(18));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("another input file") && stderr.contains("refusing to resume"),
+        stderr.contains("was edited") && stderr.contains("refusing to resume"),
         "{stderr}"
     );
 

@@ -12,8 +12,8 @@ use crate::graph::counts::{GraphCounts, RelTally, expected_counts};
 use crate::graph::records::{Entities, LearnerRecord};
 use crate::pipeline::outputs::{OutputError, refuse_file_over_input};
 use crate::pipeline::rejects::{RejectsError, RejectsWriter};
-use crate::pipeline::scan::{ScanError, StreamFingerprint, scan};
-use crate::source::reader::{Chunk, SourceError, Tail, for_each_record};
+use crate::pipeline::scan::{ScanError, scan};
+use crate::source::reader::{Chunk, SourceError, StreamFingerprint, Tail, for_each_record};
 use crate::transform::quality::{Finding, Findings};
 use crate::transform::{Reject, TransformOptions, Transformer, decode, key_hint};
 
@@ -313,12 +313,13 @@ pub fn analyze_with<X: Send>(
         input,
         config.etl.transform_threads,
         config.etl.chunk_size,
+        None,
         |chunk| {
             let transformed = transform_chunk(chunk, &transformer);
             let extra = extra(&transformed);
             (summarize_chunk(transformed), extra)
         },
-        |(chunk, extra): (SummarizedChunk, X), _digest| -> Result<(), AnalyzeError> {
+        |(chunk, extra): (SummarizedChunk, X)| -> Result<(), AnalyzeError> {
             let mut accepted = Vec::with_capacity(chunk.rows.len());
             for row in chunk.rows {
                 let (line, raw) = (row.line, row.raw);

@@ -307,7 +307,7 @@ mod tests {
         let err = read_for_resume(&path, &input, &base).expect_err("an edited file");
         assert!(err.to_string().contains("was edited"), "{err}");
         let moved = dir.path().join("other.csv");
-        std::fs::write(&moved, "a,b\n1,2\n").expect("write");
+        std::fs::write(&moved, "a,b\n9,9\n").expect("write");
         let err = read_for_resume(&path, &moved, &base).expect_err("another file");
         assert!(err.to_string().contains("another input file"), "{err}");
         assert!(matches!(

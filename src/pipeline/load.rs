@@ -33,9 +33,9 @@ use crate::pipeline::analyze::{
 };
 use crate::pipeline::checkpoint::{self, CheckpointError, CheckpointV1, CommitTracker};
 use crate::pipeline::progress::PhaseProgress;
-use crate::pipeline::scan::{ScanError, StreamFingerprint, scan};
+use crate::pipeline::scan::{ScanError, scan};
 use crate::sink::neo4j::{BatchWritten, LearnerBatch, Neo4jSink, PreparedLearners, SinkError};
-use crate::source::reader::SourceError;
+use crate::source::reader::{SourceError, StreamFingerprint};
 use crate::transform::Transformer;
 
 #[derive(Debug, thiserror::Error)]
@@ -86,14 +86,14 @@ pub enum LoadError {
         max: f64,
     },
     #[error(
-        "the input {input} changed while it was being loaded (its bytes differ from the analysis pass from chunk \
-         {chunk} on); the load stopped before writing anything from the changed part ({committed} rows are \
+        "the input {input} changed while it was being loaded (its bytes differ from the analysis pass from byte \
+         {offset} on); the load stopped before writing anything from the changed part ({committed} rows are \
          committed). Wait until the export that writes the file has finished, then run the load again: rows \
          already in the graph are not written twice"
     )]
     InputChanged {
         input: PathBuf,
-        chunk: u64,
+        offset: u64,
         committed: u64,
     },
     #[error(
@@ -860,9 +860,9 @@ async fn run_phase2(
     }
     read_result.map_err(|e| match e {
         ReadError::Source(e) => LoadError::Source(e),
-        ReadError::Changed { chunk } => LoadError::InputChanged {
+        ReadError::Changed { offset } => LoadError::InputChanged {
             input: input.to_path_buf(),
-            chunk,
+            offset,
             committed,
         },
     })?;
@@ -902,7 +902,7 @@ struct ReadPlan<'a> {
     resume_after: u64,
     /// Build the statement parameters ahead of the writers.
     prepare: bool,
-    /// The bytes the analysis read: every chunk must hash the same.
+    /// The bytes the analysis read: every block must hash the same.
     expected: &'a StreamFingerprint,
 }
 
@@ -910,14 +910,14 @@ struct ReadPlan<'a> {
 #[derive(Debug)]
 enum ReadError {
     Source(SourceError),
-    /// The file's bytes differ from the analysis pass's from this chunk on.
+    /// The file's bytes differ from the analysis pass's from this byte on.
     Changed {
-        chunk: u64,
+        offset: u64,
     },
 }
 
 /// Phase 2's reading side: transforms the file again on the transform
-/// threads, checks every chunk is the one the analysis read, skips the rows
+/// threads, checks every block of bytes is the one the analysis read, skips the rows
 /// the analysis rejected and those a resumed load already committed, and
 /// sends batches of `neo4j.batch_size` learners, with their statement
 /// parameters when `plan.prepare` is set.
@@ -932,10 +932,9 @@ fn read_for_writing(
     let batch_size = config.neo4j.batch_size;
     let mut record_number = 0u64;
     let mut index = 0u64;
-    let mut chunk_number = 0u64;
     let mut batch = Vec::with_capacity(batch_size);
     let prepare = plan.prepare;
-    let mut send = |learners: Vec<ReadyLearner>, last_record: u64| -> Result<(), Option<u64>> {
+    let mut send = |learners: Vec<ReadyLearner>, last_record: u64| -> Result<(), ()> {
         let prepared = prepare.then(|| PreparedLearners::new(&with_relationship_counts(&learners)));
         let sent = Batch {
             index,
@@ -945,12 +944,13 @@ fn read_for_writing(
         };
         index += 1;
         // The writers are gone (one failed): stop reading.
-        batches.send(sent).map_err(|_| None)
+        batches.send(sent).map_err(|_| ())
     };
     let result = scan(
         input,
         config.etl.transform_threads,
         config.etl.chunk_size,
+        Some(plan.expected),
         |chunk| {
             transform_chunk(chunk, &transformer)
                 .rows
@@ -964,15 +964,10 @@ fn read_for_writing(
                 })
                 .collect::<Vec<_>>()
         },
-        // `Err(Some(chunk))`: the file changed there; `Err(None)`: stopped.
-        |rows: Vec<Option<ReadyLearner>>, digest| -> Result<(), Option<u64>> {
+        |rows: Vec<Option<ReadyLearner>>| -> Result<(), ()> {
             if stop.load(Ordering::SeqCst) {
-                return Err(None);
+                return Err(());
             }
-            if plan.expected.chunks.get(chunk_number as usize) != Some(&digest) {
-                return Err(Some(chunk_number));
-            }
-            chunk_number += 1;
             for ready in rows {
                 record_number += 1;
                 let Some(ready) = ready else { continue };
@@ -989,17 +984,14 @@ fn read_for_writing(
         },
     );
     match result {
-        Ok(_) if chunk_number as usize != plan.expected.chunks.len() => {
-            Err(ReadError::Changed { chunk: chunk_number })
-        }
         Ok(_) => {
             if !batch.is_empty() {
                 let _ = send(batch, record_number);
             }
             Ok(())
         }
+        Err(ScanError::Source(SourceError::Changed { offset, .. })) => Err(ReadError::Changed { offset }),
         Err(ScanError::Source(e)) => Err(ReadError::Source(e)),
-        Err(ScanError::Consume(Some(chunk))) => Err(ReadError::Changed { chunk }),
-        Err(ScanError::Consume(None)) => Ok(()),
+        Err(ScanError::Consume(())) => Ok(()),
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::graph::counts::{GraphCounts, expected_latest_snapshot};
 use crate::graph::model::{Label, RelType};
-use crate::pipeline::analyze::analyze;
+use crate::pipeline::analyze::{Analysis, analyze, key_fingerprint};
 use crate::pipeline::load::LoadError;
 use crate::sink::neo4j::Neo4jSink;
 
@@ -148,6 +148,43 @@ const GRADUATES_PER_PROGRAM: &str = "MATCH (l:Learner)-[e:ENROLLED_IN]->(p:Progr
 const GRADUATES_PLACED: &str = "MATCH (l:Learner) WHERE l.currentLearningState = 'Graduate' \
      RETURN count(l) AS n, sum(CASE WHEN l.isPlaced THEN 1 ELSE 0 END) AS placed";
 
+/// Learners the graph holds whose row in this file was rejected: the load
+/// kept them as they were, so the file implies them too.
+async fn kept_learners(sink: &Neo4jSink, analysis: &Analysis) -> Result<Vec<String>, LoadError> {
+    if analysis.rejected_keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sink
+        .present_learner_keys()
+        .await?
+        .into_iter()
+        .filter(|key| {
+            let fingerprint = key_fingerprint(key);
+            !analysis.learner_keys.contains_fingerprint(fingerprint)
+                && analysis.rejected_keys.contains(&fingerprint)
+        })
+        .collect())
+}
+
+/// Adds the kept learners, with the relationships the graph has for them,
+/// to the counts the file implies.
+async fn add_kept_learners(
+    sink: &Neo4jSink,
+    kept: &[String],
+    latest_view: bool,
+    expected: &mut GraphCounts,
+) -> Result<(), LoadError> {
+    if kept.is_empty() {
+        return Ok(());
+    }
+    *expected.nodes.entry(Label::Learner.name()).or_default() += kept.len() as u64;
+    let theirs = sink.learner_relationship_counts(kept, latest_view).await?;
+    for (rel, n) in theirs.relationships {
+        *expected.relationships.entry(rel).or_default() += n;
+    }
+    Ok(())
+}
+
 pub async fn verify(input: &Path, config: &Config) -> Result<VerifyReport, LoadError> {
     let sink = Neo4jSink::connect(config).await?;
     let analysis = {
@@ -156,10 +193,13 @@ pub async fn verify(input: &Path, config: &Config) -> Result<VerifyReport, LoadE
             .await
             .expect("the analysis thread does not panic")?
     };
-    // A graph of several snapshots holds history the file cannot predict:
-    // compare the latest snapshot's view instead.
-    let several_snapshots = sink.snapshots().await? > 1;
-    let (expected, actual) = if several_snapshots {
+    // A graph of several snapshots (or of one reloaded with learners marked
+    // missing, or kept with their rows rejected) holds history the file
+    // cannot predict: compare the latest snapshot's view instead.
+    let kept = kept_learners(&sink, &analysis).await?;
+    let several_snapshots =
+        !kept.is_empty() || sink.snapshots().await? > 1 || sink.learners_marked_missing().await? > 0;
+    let (mut expected, actual) = if several_snapshots {
         (
             expected_latest_snapshot(&analysis.tally, &analysis.counts),
             sink.latest_snapshot_counts().await?,
@@ -167,6 +207,7 @@ pub async fn verify(input: &Path, config: &Config) -> Result<VerifyReport, LoadE
     } else {
         (analysis.counts.clone(), sink.counts().await?)
     };
+    add_kept_learners(&sink, &kept, several_snapshots, &mut expected).await?;
     let pairs = |rows: Vec<neo4rs::Row>| -> Vec<(String, i64)> {
         rows.iter()
             .filter_map(|r| Some((r.get::<String>("k").ok()?, r.get::<i64>("n").ok()?)))

@@ -7,6 +7,12 @@
 //! counts quotes finds every record boundary without parsing fields. Each
 //! chunk carries the line number it starts on, so errors name real lines.
 //!
+//! The reader also fingerprints every byte it reads, in 1 MiB blocks (xxh3,
+//! far faster than parsing): the same file gives the same fingerprint
+//! whatever the chunk size, and a second pass given the first one's
+//! fingerprint stops at the first block that differs, before any record of
+//! it is handed out.
+//!
 //! Lines end with LF or CRLF, or with a lone CR in files from old
 //! spreadsheet exports: the first line ending outside quotes decides which
 //! byte ends a line for the whole file. A quoted field keeps whatever
@@ -65,6 +71,11 @@ pub enum SourceError {
          header of the 58 columns of the input contract. Export it again with its header"
     )]
     NoHeader { path: PathBuf, first: String },
+    #[error(
+        "the input {path} changed while it was being read (its bytes differ from the earlier pass from byte {offset} \
+         on)"
+    )]
+    Changed { path: PathBuf, offset: u64 },
     #[error("the header of {path} cannot be read: {message}")]
     BadHeader { path: PathBuf, message: String },
     #[error("the header of {path} lacks the column{} {}; the export must hold all 58 columns of the input contract", if missing.len() == 1 { "" } else { "s" }, missing.join(", "))]
@@ -86,6 +97,24 @@ struct Taken {
     records: usize,
     bytes: Vec<u8>,
     tail: Tail,
+}
+
+/// The fingerprint of the bytes a reader read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StreamFingerprint {
+    /// One hash per block of [`READ_BYTES`], in file order.
+    pub blocks: Vec<u64>,
+    /// Bytes read.
+    pub bytes: u64,
+    /// The hash of every byte, in order.
+    pub digest: u128,
+}
+
+impl StreamFingerprint {
+    /// The whole stream's fingerprint as text.
+    pub fn whole(&self) -> String {
+        format!("{}:{:032x}", self.bytes, self.digest)
+    }
 }
 
 /// Splits a file into chunks of whole records; the first record (the header)
@@ -118,6 +147,11 @@ pub struct ChunkReader {
     next_index: u64,
     eof: bool,
     started: bool,
+    /// Every byte read so far, hashed in order.
+    hasher: xxhash_rust::xxh3::Xxh3,
+    fingerprint: StreamFingerprint,
+    /// The fingerprint an earlier pass took: blocks must match it.
+    expected: Option<StreamFingerprint>,
 }
 
 impl ChunkReader {
@@ -150,7 +184,53 @@ impl ChunkReader {
             next_index: 0,
             eof: false,
             started: false,
+            hasher: xxhash_rust::xxh3::Xxh3::new(),
+            fingerprint: StreamFingerprint::default(),
+            expected: None,
         })
+    }
+
+    /// Makes the reader stop with [`SourceError::Changed`] at the first block
+    /// whose bytes differ from those an earlier pass read.
+    pub fn expecting(mut self, earlier: StreamFingerprint) -> Self {
+        self.expected = Some(earlier);
+        self
+    }
+
+    /// The fingerprint of the bytes read so far (all of them once the last
+    /// chunk was handed out).
+    pub fn fingerprint(&self) -> StreamFingerprint {
+        StreamFingerprint {
+            digest: self.hasher.digest128(),
+            ..self.fingerprint.clone()
+        }
+    }
+
+    /// Hashes a block just read and checks it against the earlier pass.
+    fn record_block(&mut self, from: usize) -> Result<(), SourceError> {
+        let block = &self.pending[from..];
+        let offset = self.fingerprint.bytes;
+        let changed = || SourceError::Changed {
+            path: self.path.clone(),
+            offset,
+        };
+        if block.is_empty() {
+            // The end: an earlier pass that read more saw another file.
+            return match &self.expected {
+                Some(expected) if expected.blocks.len() != self.fingerprint.blocks.len() => Err(changed()),
+                _ => Ok(()),
+            };
+        }
+        let digest = xxhash_rust::xxh3::xxh3_64(block);
+        if let Some(expected) = &self.expected
+            && expected.blocks.get(self.fingerprint.blocks.len()) != Some(&digest)
+        {
+            return Err(changed());
+        }
+        self.hasher.update(block);
+        self.fingerprint.blocks.push(digest);
+        self.fingerprint.bytes += block.len() as u64;
+        Ok(())
     }
 
     /// Lowers the size cut (for tests of files smaller than the real one).
@@ -205,6 +285,7 @@ impl ChunkReader {
     fn fill(&mut self) -> Result<(), SourceError> {
         // `read_to_end` on a bounded reader fills spare capacity without
         // zeroing it first.
+        let from = self.pending.len();
         let n = (&mut self.file)
             .take(READ_BYTES as u64)
             .read_to_end(&mut self.pending)
@@ -215,6 +296,7 @@ impl ChunkReader {
         if n == 0 {
             self.eof = true;
         }
+        self.record_block(from)?;
         if !self.started && (self.pending.len() >= BOM.len() || self.eof) {
             self.started = true;
             if self.pending.starts_with(BOM) {
@@ -522,6 +604,52 @@ mod tests {
             assert_eq!(*line, 2 + 2 * i as u64);
             assert_eq!(fields[0], i.to_string().into_bytes());
         }
+    }
+
+    #[test]
+    fn the_fingerprint_ignores_the_chunk_size_and_a_second_pass_stops_at_a_changed_block() {
+        let mut content = b"a,b\n".to_vec();
+        for i in 0..100_000 {
+            content.extend_from_slice(format!("{i},\"some longer text {i}\"\n").as_bytes());
+        }
+        assert!(content.len() > 2 * READ_BYTES);
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        file.write_all(&content).expect("write");
+        let read_all = |reader: &mut ChunkReader| -> Result<u64, SourceError> {
+            reader.header()?;
+            let mut chunks = 0;
+            while reader.next_chunk()?.is_some() {
+                chunks += 1;
+            }
+            Ok(chunks)
+        };
+        let mut small = ChunkReader::open(file.path(), 10).expect("opens");
+        let mut large = ChunkReader::open(file.path(), 10_000).expect("opens");
+        read_all(&mut small).expect("reads");
+        read_all(&mut large).expect("reads");
+        let first = small.fingerprint();
+        assert_eq!(first, large.fingerprint());
+        assert_eq!(first.bytes, content.len() as u64);
+
+        let mut again = ChunkReader::open(file.path(), 100)
+            .expect("opens")
+            .expecting(first.clone());
+        read_all(&mut again).expect("the same bytes pass");
+
+        // One byte of the second block changed: the chunks of the first
+        // block are handed out, then the reader stops.
+        let mut edited = content.clone();
+        let at = READ_BYTES + 100;
+        edited[at] = if edited[at] == b'7' { b'8' } else { b'7' };
+        std::fs::write(file.path(), &edited).expect("rewrite");
+        let mut changed = ChunkReader::open(file.path(), 100)
+            .expect("opens")
+            .expecting(first);
+        let err = read_all(&mut changed).expect_err("a changed block");
+        assert!(
+            matches!(err, SourceError::Changed { offset, .. } if offset == READ_BYTES as u64),
+            "{err}"
+        );
     }
 
     #[test]

@@ -76,6 +76,15 @@ pub const RECORD_LOAD_RUN: &str = "MERGE (r:LoadRun {id: $id}) SET r += $props";
 
 pub const LOAD_RUN_EXISTS: &str = "MATCH (r:LoadRun {id: $id}) RETURN count(r) AS n";
 
+/// Relationships of the given learners by type; with `$current`, state
+/// relationships count only while current (the latest snapshot's view).
+pub const LEARNER_RELATIONSHIPS: &str = "UNWIND $keys AS k MATCH (l:Learner {hashedEmail: k})-[r]->() \
+     WITH type(r) AS t, r WHERE NOT $current OR r.isCurrent IS NULL OR r.isCurrent = true \
+     RETURN t, count(r) AS n";
+
+pub const COUNT_MISSING_LEARNERS: &str =
+    "MATCH (l:Learner) WHERE l.missingSince IS NOT NULL RETURN count(l) AS n";
+
 pub const DELETE_LOAD_RUNS: &str = "MATCH (r:LoadRun) DETACH DELETE r";
 
 /// The latest loaded snapshot's date.

@@ -551,6 +551,53 @@ impl Neo4jSink {
         .await
     }
 
+    /// Relationships of the learners `keys`, per type, as a count table
+    /// keyed like [`counts`](Self::counts) or, with `latest_view`, like
+    /// [`latest_snapshot_counts`](Self::latest_snapshot_counts).
+    pub async fn learner_relationship_counts(
+        &self,
+        keys: &[String],
+        latest_view: bool,
+    ) -> Result<crate::graph::counts::GraphCounts, SinkError> {
+        use crate::graph::counts::{CURRENT_LEARNING_STATE, CURRENT_PROFESSIONAL_STATUS};
+        let mut counts = crate::graph::counts::GraphCounts::default();
+        let rows = self
+            .read(
+                cypher::LEARNER_RELATIONSHIPS,
+                vec![
+                    (
+                        "keys",
+                        params::list(keys.iter().map(|k| params::string(k)).collect()),
+                    ),
+                    (
+                        "current",
+                        BoltType::Boolean(neo4rs::BoltBoolean::new(latest_view)),
+                    ),
+                ],
+            )
+            .await?;
+        for row in rows {
+            let (Ok(name), Ok(n)) = (row.get::<String>("t"), row.get::<i64>("n")) else {
+                continue;
+            };
+            let Some(rel) = RelType::ALL.into_iter().find(|r| r.name() == name) else {
+                continue;
+            };
+            let key = match rel {
+                RelType::HasLearningState if latest_view => CURRENT_LEARNING_STATE,
+                RelType::HasProfessionalStatus if latest_view => CURRENT_PROFESSIONAL_STATUS,
+                other => other.name(),
+            };
+            *counts.relationships.entry(key).or_default() += n.max(0) as u64;
+        }
+        Ok(counts)
+    }
+
+    /// Learners marked missing from the latest snapshot.
+    pub async fn learners_marked_missing(&self) -> Result<u64, SinkError> {
+        self.count(cypher::COUNT_MISSING_LEARNERS).await
+    }
+
     /// Whether the graph holds the record of the load `id`.
     pub async fn has_load_run(&self, id: &str) -> Result<bool, SinkError> {
         let rows = self
