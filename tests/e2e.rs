@@ -331,5 +331,16 @@ fn a_wrong_password_a_missing_server_and_an_unknown_database_give_clear_errors()
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(String::from_utf8_lossy(&output.stderr).contains("no_such_db"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no_such_db"), "{stderr}");
+    assert!(
+        stderr.contains("the server answered"),
+        "the server's own code and message: {stderr}"
+    );
+    for debug in ["BoltString", "BoltMap", "Failure("] {
+        assert!(
+            !stderr.contains(debug),
+            "a driver debug structure ({debug}): {stderr}"
+        );
+    }
 }

@@ -325,4 +325,31 @@ fn credentials_in_the_uri_are_used_and_never_shown() {
             assert!(!printed.contains("root:"), "the user-info is printed");
         }
     }
+
+    // A password file named in the TOML file yields to NEO4J_PASSWORD.
+    let wrong = dir.path().join("stale-password.txt");
+    std::fs::write(&wrong, "not-the-password\n").expect("writes");
+    let toml = dir.path().join("learngraph.toml");
+    std::fs::write(
+        &toml,
+        format!("[neo4j]\npassword_file = {:?}\n", wrong.display().to_string()),
+    )
+    .expect("writes");
+    let args = [
+        "load",
+        input.to_str().expect("utf-8"),
+        "-c",
+        toml.to_str().expect("utf-8"),
+    ];
+    common::assert_success(&args, run_db(dir.path(), &args));
+    let output = db_command(dir.path(), &args)
+        .env_remove("NEO4J_PASSWORD")
+        .output()
+        .expect("runs");
+    assert_eq!(
+        output.status.code(),
+        Some(15),
+        "the file's password is used: {}",
+        stderr(&output)
+    );
 }

@@ -129,6 +129,7 @@ fn a_database_restart_during_phase_2_is_waited_for() {
 fn a_checkpoint_from_another_file_is_refused() {
     let _db = common::db_lock();
     let dir = common::temp_dir();
+    common::run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
     let input = common::generate(dir.path(), "a.csv", 500, 1, 0.0);
     common::run_db_ok(dir.path(), &["load", input.to_str().expect("utf-8")]);
     // Same name, other content: the checkpoint no longer fits.
