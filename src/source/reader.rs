@@ -106,7 +106,8 @@ pub struct StreamFingerprint {
     pub blocks: Vec<u64>,
     /// Bytes read.
     pub bytes: u64,
-    /// The hash of every byte, in order.
+    /// The hash of the block hashes, in order: of every byte, since the
+    /// blocks do not depend on the chunk size.
     pub digest: u128,
 }
 
@@ -147,8 +148,6 @@ pub struct ChunkReader {
     next_index: u64,
     eof: bool,
     started: bool,
-    /// Every byte read so far, hashed in order.
-    hasher: xxhash_rust::xxh3::Xxh3,
     fingerprint: StreamFingerprint,
     /// The fingerprint an earlier pass took: blocks must match it.
     expected: Option<StreamFingerprint>,
@@ -184,7 +183,6 @@ impl ChunkReader {
             next_index: 0,
             eof: false,
             started: false,
-            hasher: xxhash_rust::xxh3::Xxh3::new(),
             fingerprint: StreamFingerprint::default(),
             expected: None,
         })
@@ -200,8 +198,15 @@ impl ChunkReader {
     /// The fingerprint of the bytes read so far (all of them once the last
     /// chunk was handed out).
     pub fn fingerprint(&self) -> StreamFingerprint {
+        // Each byte is hashed once, into its block's hash; the whole is the
+        // hash of those.
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        for block in &self.fingerprint.blocks {
+            hasher.update(&block.to_le_bytes());
+        }
+        hasher.update(&self.fingerprint.bytes.to_le_bytes());
         StreamFingerprint {
-            digest: self.hasher.digest128(),
+            digest: hasher.digest128(),
             ..self.fingerprint.clone()
         }
     }
@@ -227,7 +232,6 @@ impl ChunkReader {
         {
             return Err(changed());
         }
-        self.hasher.update(block);
         self.fingerprint.blocks.push(digest);
         self.fingerprint.bytes += block.len() as u64;
         Ok(())
