@@ -380,9 +380,9 @@ fn with_relationship_counts(learners: &[ReadyLearner]) -> Vec<(&LearnerRecord, u
 pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result<LoadSummary, LoadError> {
     let started = Instant::now();
     let checkpoint_file = checkpoint::checkpoint_path(input);
-    let resumed = open_checkpoint(&checkpoint_file, input, config, options.resume)?;
+    let mut resumed = open_checkpoint(&checkpoint_file, input, config, options.resume)?;
     let sink = Neo4jSink::connect(config).await?;
-    if let Some(checkpoint) = &resumed {
+    if let Some(checkpoint) = &mut resumed {
         check_same_graph(&sink, checkpoint, &checkpoint_file, config).await?;
     }
     let mut phases = Vec::new();
@@ -409,7 +409,19 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
         items: statements as u64,
     });
     let mut checkpoint = match resumed {
-        Some(checkpoint) => checkpoint,
+        Some(mut checkpoint) => {
+            // The load's record stays (or, for an earlier version's
+            // checkpoint, starts) in the graph, and the checkpoint names it
+            // and the bytes it covers.
+            if checkpoint.stream_fingerprint.is_empty() {
+                checkpoint.stream_fingerprint = analysis.fingerprint.whole();
+            }
+            let mut props = Props::default();
+            props.date("resumedOn", Some(today()));
+            sink.record_load_run(&checkpoint.load_id, &props).await?;
+            checkpoint::write(&checkpoint_file, &checkpoint)?;
+            checkpoint
+        }
         None => start_checkpoint(&sink, input, config, &analysis, snapshot_date).await?,
     };
 
@@ -571,11 +583,21 @@ fn open_checkpoint(
 /// rows up to the checkpoint would be silently absent.
 async fn check_same_graph(
     sink: &Neo4jSink,
-    checkpoint: &CheckpointV1,
+    checkpoint: &mut CheckpointV1,
     path: &Path,
     config: &Config,
 ) -> Result<(), LoadError> {
-    if checkpoint.load_id.is_empty() || !sink.has_load_run(&checkpoint.load_id).await? {
+    if checkpoint.load_id.is_empty() {
+        // Written by a version that did not record loads in the graph: the
+        // graph cannot be checked; from here on the load is recorded.
+        tracing::warn!(
+            checkpoint = %path.display(),
+            "The checkpoint holds no load id (an earlier version wrote it): resuming without checking that the graph is the one it was written against"
+        );
+        checkpoint.load_id = checkpoint::new_load_id();
+        return Ok(());
+    }
+    if !sink.has_load_run(&checkpoint.load_id).await? {
         return Err(CheckpointError::OtherGraph {
             path: path.to_path_buf(),
             uri: config.neo4j.uri.clone(),
