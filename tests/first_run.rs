@@ -6,41 +6,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use common::{generate, json, temp_dir};
-
-/// A second local server on its own ports and folder, stopped when dropped.
-struct FreshServer {
-    dir: PathBuf,
-}
-
-impl FreshServer {
-    fn script(&self, action: &str) -> std::process::Output {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        // The server package is installed once per project: reuse it.
-        let package = std::env::var("LEARNGRAPH_DB_PKG_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| root.join(".local-db/pkg"));
-        Command::new("bash")
-            .arg(root.join("scripts/local-db"))
-            .arg(action)
-            .env("LEARNGRAPH_DB_DIR", &self.dir)
-            .env("LEARNGRAPH_DB_PKG_DIR", package)
-            .env("LEARNGRAPH_BOLT_PORT", "17687")
-            .env("LEARNGRAPH_HTTP_PORT", "12480")
-            .env("LEARNGRAPH_DB_HEAP", "1g")
-            .output()
-            .expect("local-db runs")
-    }
-}
-
-impl Drop for FreshServer {
-    fn drop(&mut self) {
-        let _ = self.script("stop");
-    }
-}
+use common::{FreshServer, generate, json, temp_dir};
 
 fn load(dir: &Path, input: &Path, password_file: &Path, database: &str) -> std::process::Output {
     Command::new(common::binary())
@@ -63,9 +32,7 @@ fn load(dir: &Path, input: &Path, password_file: &Path, database: &str) -> std::
 #[test]
 fn a_database_started_from_an_empty_folder_takes_the_first_load_at_once() {
     let work = temp_dir();
-    let server = FreshServer {
-        dir: work.path().join("db"),
-    };
+    let server = FreshServer::new(work.path().join("db"), 17687, &[]);
     let input = generate(work.path(), "sample.csv", 200, 61, 0.0);
     let started = server.script("start");
     assert!(

@@ -53,6 +53,16 @@ pub struct DatabaseArgs {
     /// Ask for the password on the terminal (it is not echoed).
     #[arg(long)]
     pub password_prompt: bool,
+    /// Overrides neo4j.max_retry_seconds.
+    #[arg(long)]
+    pub max_retry_seconds: Option<u64>,
+    /// Overrides neo4j.query_timeout_seconds.
+    #[arg(long)]
+    pub query_timeout_seconds: Option<u64>,
+    /// Overrides neo4j.trusted_ca: a PEM file of CA certificates to trust
+    /// for bolt+s:// and neo4j+s://.
+    #[arg(long)]
+    pub trusted_ca: Option<PathBuf>,
 }
 
 impl DatabaseArgs {
@@ -77,6 +87,9 @@ impl DatabaseArgs {
             num_workers: self.workers,
             max_connection_pool_size: self.pool_size,
             checkpoint_interval: self.checkpoint_interval,
+            max_retry_seconds: self.max_retry_seconds,
+            query_timeout_seconds: self.query_timeout_seconds,
+            trusted_ca: self.trusted_ca.clone(),
             ..flags
         })
     }

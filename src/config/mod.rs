@@ -44,6 +44,12 @@ pub struct RawNeo4j {
     /// How long to keep retrying transient errors (a lost connection, a
     /// deadlock) before stopping with a message on how to resume.
     pub max_retry_seconds: Option<u64>,
+    /// The deadline of each database call; past it the call counts as a
+    /// lost connection and is retried.
+    pub query_timeout_seconds: Option<u64>,
+    /// A PEM file of CA certificates to trust (a private CA) for
+    /// `bolt+s://` and `neo4j+s://`.
+    pub trusted_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -117,6 +123,9 @@ pub struct FlagOverrides {
     pub batch_size: Option<usize>,
     pub num_workers: Option<usize>,
     pub max_connection_pool_size: Option<usize>,
+    pub max_retry_seconds: Option<u64>,
+    pub query_timeout_seconds: Option<u64>,
+    pub trusted_ca: Option<PathBuf>,
     pub chunk_size: Option<u64>,
     pub checkpoint_interval: Option<u64>,
     pub transform_threads: Option<usize>,
@@ -164,6 +173,8 @@ pub struct Neo4jConfig {
     pub max_connection_pool_size: usize,
     pub batch_size: usize,
     pub max_retry_seconds: u64,
+    pub query_timeout_seconds: u64,
+    pub trusted_ca: Option<PathBuf>,
 }
 
 /// Pipeline settings.
@@ -226,6 +237,9 @@ pub const DEFAULT_CHUNK_SIZE: u64 = 1_000;
 pub const DEFAULT_CHECKPOINT_INTERVAL: u64 = 50_000;
 pub const DEFAULT_MAX_ERROR_RATE: f64 = 0.05;
 pub const DEFAULT_MAX_RETRY_SECONDS: u64 = 120;
+/// The deadline of one database call (a batch, a count), generous enough
+/// for the slowest verify count on a full graph.
+pub const DEFAULT_QUERY_TIMEOUT_SECONDS: u64 = 300;
 pub const DEFAULT_MAX_MISSING_SHARE: f64 = 0.10;
 
 impl RawConfig {
@@ -345,6 +359,37 @@ impl Config {
                 "bolt://, bolt+s://, bolt+ssc://, neo4j://, neo4j+s://, neo4j+ssc://",
             ));
         }
+        let trusted_ca = flags.trusted_ca.clone().or(raw.neo4j.trusted_ca);
+        if let Some(ca) = &trusted_ca {
+            if !(uri.starts_with("bolt+s://") || uri.starts_with("neo4j+s://")) {
+                return Err(invalid(
+                    "neo4j.trusted_ca",
+                    format!(
+                        "{} is set but neo4j.uri {uri:?} does not verify certificates",
+                        ca.display()
+                    ),
+                    "a CA file with a bolt+s:// or neo4j+s:// URI",
+                ));
+            }
+            if !ca.is_file() {
+                return Err(invalid(
+                    "neo4j.trusted_ca",
+                    format!("{} is not a readable file", ca.display()),
+                    "a PEM file of CA certificates",
+                ));
+            }
+        }
+        let query_timeout_seconds = flags
+            .query_timeout_seconds
+            .or(raw.neo4j.query_timeout_seconds)
+            .unwrap_or(DEFAULT_QUERY_TIMEOUT_SECONDS);
+        if !(1..=86_400).contains(&query_timeout_seconds) {
+            return Err(invalid(
+                "neo4j.query_timeout_seconds",
+                format!("{query_timeout_seconds}"),
+                "1 to 86400",
+            ));
+        }
         let num_workers = flags
             .num_workers
             .or(raw.etl.num_workers)
@@ -449,7 +494,12 @@ impl Config {
                     .unwrap_or_else(default_database),
                 max_connection_pool_size: pool,
                 batch_size,
-                max_retry_seconds: raw.neo4j.max_retry_seconds.unwrap_or(DEFAULT_MAX_RETRY_SECONDS),
+                max_retry_seconds: flags
+                    .max_retry_seconds
+                    .or(raw.neo4j.max_retry_seconds)
+                    .unwrap_or(DEFAULT_MAX_RETRY_SECONDS),
+                query_timeout_seconds,
+                trusted_ca,
             },
             etl: EtlConfig {
                 num_workers,
@@ -494,6 +544,10 @@ impl fmt::Display for Config {
         )?;
         writeln!(f, "neo4j.batch_size = {}", n.batch_size)?;
         writeln!(f, "neo4j.max_retry_seconds = {}", n.max_retry_seconds)?;
+        writeln!(f, "neo4j.query_timeout_seconds = {}", n.query_timeout_seconds)?;
+        if let Some(ca) = &n.trusted_ca {
+            writeln!(f, "neo4j.trusted_ca = {}", ca.display())?;
+        }
         writeln!(f, "etl.num_workers = {}", e.num_workers)?;
         writeln!(f, "etl.chunk_size = {}", e.chunk_size)?;
         writeln!(f, "etl.checkpoint_interval = {}", e.checkpoint_interval)?;

@@ -109,6 +109,19 @@ pub enum LoadError {
     },
 }
 
+/// A second Ctrl-C: the user will not wait for the batches in flight (one
+/// may hang on a silent connection until its deadline). Safe to stop
+/// anywhere: the checkpoint on disk is atomic, and a resume recognises the
+/// learners committed after it.
+fn exit_at_once() -> ! {
+    eprintln!(
+        "error: interrupted twice: stopped at once, without waiting for the batches in flight; \
+         run `learngraph load --resume FILE` to continue (rows committed after the last checkpoint are not written twice)"
+    );
+    // The exit code of a stopped load (exit::CONNECTION_LOST).
+    std::process::exit(17)
+}
+
 /// One learner ready to write, and the relationships it brings. Records
 /// wait in the queue as records: as Bolt maps they take several times the
 /// memory, so they are converted only when their batch is sent.
@@ -825,9 +838,14 @@ async fn run_phase2(
         let (stop, interrupted) = (stop.clone(), interrupted.clone());
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
-                tracing::warn!("Interrupted: finishing the batches in flight, then writing the checkpoint");
+                tracing::warn!(
+                    "Interrupted: finishing the batches in flight, then writing the checkpoint (Ctrl-C again exits at once)"
+                );
                 interrupted.store(true, Ordering::SeqCst);
                 stop.store(true, Ordering::SeqCst);
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    exit_at_once();
+                }
             }
         })
     };

@@ -12,6 +12,8 @@ use crate::graph::model::{Label, RelType};
 use crate::pipeline::analyze::{Analysis, analyze, key_fingerprint};
 use crate::pipeline::load::LoadError;
 use crate::sink::neo4j::Neo4jSink;
+use crate::sink::neo4j::bolt::Row;
+use crate::sink::neo4j::cypher::{GRADUATES_PER_PROGRAM, GRADUATES_PLACED, LEARNERS_PER_COUNTRY};
 
 /// One count that differs.
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -141,13 +143,6 @@ fn differences(expected: &GraphCounts, actual: &GraphCounts, several_snapshots: 
     out
 }
 
-const LEARNERS_PER_COUNTRY: &str = "MATCH (l:Learner) WHERE l.countryOfResidenceCode IS NOT NULL AND l.missingSince IS NULL \
-     RETURN l.countryOfResidenceCode AS k, count(l) AS n ORDER BY n DESC, k LIMIT 10";
-const GRADUATES_PER_PROGRAM: &str = "MATCH (l:Learner)-[e:ENROLLED_IN]->(p:Program) WHERE e.enrollmentStatus = 'Graduated' \
-     RETURN coalesce(p.name, p.id) AS k, count(l) AS n ORDER BY n DESC, k LIMIT 10";
-const GRADUATES_PLACED: &str = "MATCH (l:Learner) WHERE l.currentLearningState = 'Graduate' \
-     RETURN count(l) AS n, sum(CASE WHEN l.isPlaced THEN 1 ELSE 0 END) AS placed";
-
 /// Learners the graph holds whose row in this file was rejected: the load
 /// kept them as they were, so the file implies them too.
 async fn kept_learners(sink: &Neo4jSink, analysis: &Analysis) -> Result<Vec<String>, LoadError> {
@@ -208,22 +203,16 @@ pub async fn verify(input: &Path, config: &Config) -> Result<VerifyReport, LoadE
         (analysis.counts.clone(), sink.counts().await?)
     };
     add_kept_learners(&sink, &kept, several_snapshots, &mut expected).await?;
-    let pairs = |rows: Vec<neo4rs::Row>| -> Vec<(String, i64)> {
+    let pairs = |rows: Vec<Row>| -> Vec<(String, i64)> {
         rows.iter()
-            .filter_map(|r| Some((r.get::<String>("k").ok()?, r.get::<i64>("n").ok()?)))
+            .filter_map(|r| Some((r.str("k")?, r.int("n")?)))
             .collect()
     };
     let learners_per_country = pairs(sink.read(LEARNERS_PER_COUNTRY, Vec::new()).await?);
     let graduates_per_program = pairs(sink.read(GRADUATES_PER_PROGRAM, Vec::new()).await?);
     let placed_rows = sink.read(GRADUATES_PLACED, Vec::new()).await?;
-    let graduates = placed_rows
-        .first()
-        .and_then(|r| r.get::<i64>("n").ok())
-        .unwrap_or(0);
-    let graduates_placed = placed_rows
-        .first()
-        .and_then(|r| r.get::<i64>("placed").ok())
-        .unwrap_or(0);
+    let graduates = placed_rows.first().and_then(|r| r.int("n")).unwrap_or(0);
+    let graduates_placed = placed_rows.first().and_then(|r| r.int("placed")).unwrap_or(0);
     Ok(VerifyReport {
         input: input.to_path_buf(),
         differences: differences(&expected, &actual, several_snapshots),

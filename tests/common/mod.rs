@@ -236,3 +236,63 @@ pub fn rewrite(from: &Path, to: &Path, mut edit: impl FnMut(usize, &mut Vec<Vec<
     }
     writer.flush().expect("flushes");
 }
+
+/// A second local server on its own ports (`bolt_port` and `bolt_port -
+/// 5207` for HTTP) and folder, with extra JVM options; stopped when dropped.
+pub struct FreshServer {
+    pub dir: PathBuf,
+    bolt_port: u16,
+    java_opts: String,
+}
+
+impl FreshServer {
+    pub fn new(dir: PathBuf, bolt_port: u16, java_opts: &[String]) -> Self {
+        FreshServer {
+            dir,
+            bolt_port,
+            java_opts: java_opts.join(" "),
+        }
+    }
+
+    /// Runs `scripts/local-db ACTION` for this server.
+    pub fn script(&self, action: &str) -> Output {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        // The server package is installed once per project: reuse it.
+        let package = std::env::var("LEARNGRAPH_DB_PKG_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| root.join(".local-db/pkg"));
+        Command::new("bash")
+            .arg(root.join("scripts/local-db"))
+            .arg(action)
+            .env("LEARNGRAPH_DB_DIR", &self.dir)
+            .env("LEARNGRAPH_DB_PKG_DIR", package)
+            .env("LEARNGRAPH_BOLT_PORT", self.bolt_port.to_string())
+            .env("LEARNGRAPH_HTTP_PORT", (self.bolt_port - 5207).to_string())
+            .env("LEARNGRAPH_DB_HEAP", "1g")
+            .env("LEARNGRAPH_DB_JAVA_OPTS", &self.java_opts)
+            .output()
+            .expect("local-db runs")
+    }
+
+    /// Starts the server, failing the test with the script's output if it
+    /// does not start.
+    pub fn start(&self) {
+        let started = self.script("start");
+        assert!(
+            started.status.success(),
+            "the local server did not start: {}{}",
+            String::from_utf8_lossy(&started.stdout),
+            String::from_utf8_lossy(&started.stderr)
+        );
+    }
+
+    pub fn password_file(&self) -> PathBuf {
+        self.dir.join("password")
+    }
+}
+
+impl Drop for FreshServer {
+    fn drop(&mut self) {
+        let _ = self.script("stop");
+    }
+}

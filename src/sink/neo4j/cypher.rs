@@ -3,7 +3,11 @@
 //!
 //! This is also the dialect's one place: where the local test server
 //! (ArcadeDB) and Neo4j would need different text, the difference lives
-//! here. None is needed today: both accept everything below.
+//! here. None is needed today: both accept everything below, written as
+//! Neo4j 5 and 2025.x want it (subqueries with a variable scope clause,
+//! `CALL (x) { ... }`, no deprecated forms), which `tests/cypher_lint.rs`
+//! checks with Neo4j's own front end for `CYPHER 5` and `CYPHER 25`.
+//! [`catalogue`] lists every statement the loader can send.
 
 use crate::graph::counts::GraphOptions;
 use crate::graph::model::{Label, RANGE_INDEXES, RelType};
@@ -118,8 +122,8 @@ pub const BATCH_RELATIONSHIPS: [(&str, RelType, bool); 9] = [
 fn batch_relationships(list: &str, rel: RelType, with_props: bool) -> String {
     let (_, end) = rel.ends();
     format!(
-        "CALL {{ UNWIND ${list}Keys AS k OPTIONAL MATCH (t:{label} {{{key}: k}}) RETURN collect([t]) AS {list}Targets }} \
-         CALL {{ WITH ls, {list}Targets UNWIND ${list} AS x WITH ls[x.l][0] AS l, {list}Targets[x.t][0] AS t, x \
+        "CALL () {{ UNWIND ${list}Keys AS k OPTIONAL MATCH (t:{label} {{{key}: k}}) RETURN collect([t]) AS {list}Targets }} \
+         CALL (ls, {list}Targets) {{ UNWIND ${list} AS x WITH ls[x.l][0] AS l, {list}Targets[x.t][0] AS t, x \
          CREATE (l)-[:{rel}{props}]->(t) }}",
         label = end.name(),
         key = end.key(),
@@ -188,7 +192,7 @@ pub fn update_learners(options: GraphOptions) -> String {
     for (_, rel, _) in BATCH_RELATIONSHIPS {
         if wanted(rel, options) && !rel.is_state() {
             parts.push(format!(
-                "CALL {{ WITH ls UNWIND ls AS one WITH one[0] AS l MATCH (l)-[r:{}]->() \
+                "CALL (ls) {{ UNWIND ls AS one WITH one[0] AS l MATCH (l)-[r:{}]->() \
                  WITH collect(r) AS old UNWIND old AS r DELETE r }}",
                 rel.name()
             ));
@@ -199,7 +203,7 @@ pub fn update_learners(options: GraphOptions) -> String {
         ("closeProfessional", RelType::HasProfessionalStatus),
     ] {
         parts.push(format!(
-            "CALL {{ WITH ls UNWIND ${list} AS x WITH ls[x.l][0] AS l, x MATCH (l)-[r:{}]->() \
+            "CALL (ls) {{ UNWIND ${list} AS x WITH ls[x.l][0] AS l, x MATCH (l)-[r:{}]->() \
              WHERE r.isCurrent = true SET r.isCurrent = false, r.validTo = x.d }}",
             rel.name()
         ));
@@ -244,6 +248,75 @@ pub fn count_latest_relationships(rel: RelType) -> String {
         rel.name(),
         end.name()
     )
+}
+
+/// Verify's answers to the analysts' first questions (latest snapshot).
+pub const LEARNERS_PER_COUNTRY: &str = "MATCH (l:Learner) WHERE l.countryOfResidenceCode IS NOT NULL AND l.missingSince IS NULL \
+     RETURN l.countryOfResidenceCode AS k, count(l) AS n ORDER BY n DESC, k LIMIT 10";
+pub const GRADUATES_PER_PROGRAM: &str = "MATCH (l:Learner)-[e:ENROLLED_IN]->(p:Program) WHERE e.enrollmentStatus = 'Graduated' \
+     RETURN coalesce(p.name, p.id) AS k, count(l) AS n ORDER BY n DESC, k LIMIT 10";
+pub const GRADUATES_PLACED: &str = "MATCH (l:Learner) WHERE l.currentLearningState = 'Graduate' \
+     RETURN count(l) AS n, sum(CASE WHEN l.isPlaced THEN 1 ELSE 0 END) AS placed";
+
+/// The connection check: who answers, and that the database is there.
+pub const PROBE: &str = "RETURN 1 AS one";
+
+/// Every statement the loader can send, named, with every optional part
+/// switched on: what the Cypher lint test feeds to Neo4j's front end.
+pub fn catalogue() -> Vec<(String, String)> {
+    let all_on = GraphOptions {
+        resides_in: true,
+        from_country: true,
+    };
+    let mut out: Vec<(String, String)> = vec![("probe".into(), PROBE.into())];
+    for label in Label::ALL {
+        out.push((format!("constraint {}", label.name()), unique_constraint(label)));
+        out.push((format!("phase 1 {}", label.name()), merge_nodes(label)));
+        out.push((format!("clear {}", label.name()), delete_batch(Some(label))));
+        out.push((format!("count {}", label.name()), count_nodes(label)));
+    }
+    out.extend(range_indexes().into_iter().map(|s| ("index".to_string(), s)));
+    for rel in RelType::ALL {
+        out.push((format!("count {}", rel.name()), count_relationships(rel)));
+        out.push((
+            format!("count latest {}", rel.name()),
+            count_latest_relationships(rel),
+        ));
+    }
+    out.push(("phase 2 create".into(), create_learners(all_on)));
+    out.push((
+        "phase 2 create (default graph)".into(),
+        create_learners(GraphOptions::default()),
+    ));
+    out.push(("phase 2 update".into(), update_learners(all_on)));
+    out.push((
+        "phase 2 update (default graph)".into(),
+        update_learners(GraphOptions::default()),
+    ));
+    out.push(("clear all".into(), delete_batch(None)));
+    for (name, text) in [
+        ("phase 1 IN_COUNTRY", MERGE_IN_COUNTRY),
+        ("any learner", ANY_LEARNER),
+        ("existing learners", EXISTING_LEARNERS),
+        ("present learner keys", PRESENT_LEARNER_KEYS),
+        ("mark missing", MARK_MISSING),
+        ("record snapshot", RECORD_SNAPSHOT),
+        ("delete snapshots", DELETE_SNAPSHOTS),
+        ("record load run", RECORD_LOAD_RUN),
+        ("load run exists", LOAD_RUN_EXISTS),
+        ("learner relationships", LEARNER_RELATIONSHIPS),
+        ("count missing learners", COUNT_MISSING_LEARNERS),
+        ("delete load runs", DELETE_LOAD_RUNS),
+        ("latest snapshot", LATEST_SNAPSHOT),
+        ("snapshots", SNAPSHOTS),
+        ("count present learners", COUNT_PRESENT_LEARNERS),
+        ("verify learners per country", LEARNERS_PER_COUNTRY),
+        ("verify graduates per program", GRADUATES_PER_PROGRAM),
+        ("verify graduates placed", GRADUATES_PLACED),
+    ] {
+        out.push((name.to_string(), text.to_string()));
+    }
+    out
 }
 
 pub fn count_relationships(rel: RelType) -> String {

@@ -1,113 +1,80 @@
 //! Driver errors in words: the server's own code and message when it sent
 //! one, a plain sentence otherwise, and never a Rust debug structure.
-//!
-//! neo4rs 0.8 reports some server failures (a failed BEGIN or COMMIT) as an
-//! "unexpected message" whose text is the debug dump of the Bolt FAILURE
-//! message; the code and message are read back out of that text here, in
-//! one place, so that nothing else has to.
 
-/// A server's failure: its status code and message.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ServerFailure {
-    pub code: String,
-    pub message: String,
-}
+use neo4j::Neo4jError;
 
-/// The server's failure an error carries, if it carries one.
-pub fn server_failure(error: &neo4rs::Error) -> Option<ServerFailure> {
-    match error {
-        neo4rs::Error::Neo4j(e) => Some(ServerFailure {
-            code: e.code().to_string(),
-            message: e.message().to_string(),
-        }),
-        neo4rs::Error::UnexpectedMessage(text) | neo4rs::Error::AuthenticationError(text) => {
-            let code = dumped_field(text, "code")?;
-            let message = dumped_field(text, "message").unwrap_or_default();
-            Some(ServerFailure { code, message })
-        }
-        _ => None,
-    }
-}
+use super::bolt::BoltError;
 
 /// One sentence for an error: the server's code and message, or what the
 /// driver saw.
-pub fn describe(error: &neo4rs::Error) -> String {
-    if let Some(failure) = server_failure(error) {
-        return if failure.message.is_empty() {
-            format!("the server answered {}", failure.code)
+pub fn describe(error: &BoltError) -> String {
+    if let Some(code) = error.server_code() {
+        let message = error.server_message().unwrap_or_default();
+        return if message.is_empty() {
+            format!("the server answered {code}")
         } else {
-            format!("the server answered {}: {}", failure.code, failure.message)
+            format!("the server answered {code}: {message}")
         };
     }
-    match error {
-        neo4rs::Error::IOError { detail } => format!("the network connection failed ({detail})"),
-        neo4rs::Error::ConnectionError => "the connection to the server was lost".to_string(),
-        neo4rs::Error::UnexpectedMessage(text) | neo4rs::Error::UnknownMessage(text) => {
-            // A dump without a code: keep only its first words.
-            let words: String = text.split(['(', '{']).next().unwrap_or(text).trim().to_string();
-            format!("the server sent an unexpected answer ({words})")
+    let Some(driver) = error.driver() else {
+        return error.to_string();
+    };
+    match driver {
+        Neo4jError::Disconnect { source, .. } => match source {
+            Some(io) if is_tls_failure(&io.to_string()) => describe_config(&io.to_string()),
+            Some(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => format!(
+                "the server closed the connection ({io}); if it requires TLS, use bolt+s:// or neo4j+s://"
+            ),
+            Some(io) => format!("the connection to the server was lost ({io})"),
+            None => "the connection to the server was lost".to_string(),
+        },
+        Neo4jError::Timeout { message, .. } => {
+            format!("no connection to the server could be had in time ({message})")
+        }
+        Neo4jError::InvalidConfig { message, .. } => describe_config(message),
+        Neo4jError::ProtocolError { message, .. } => {
+            format!("the server broke the Bolt protocol ({message})")
         }
         other => other.to_string(),
     }
 }
 
-/// The string value of `name` in a debug dump of a Bolt map, as neo4rs
-/// prints it: `BoltString { value: "code" }: String(BoltString { value: "..." })`.
-fn dumped_field(text: &str, name: &str) -> Option<String> {
-    let key = format!("BoltString {{ value: \"{name}\" }}: String(BoltString {{ value: \"");
-    let start = text.find(&key)? + key.len();
-    let mut value = String::new();
-    let mut chars = text[start..].chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next()? {
-                'n' => value.push('\n'),
-                't' => value.push('\t'),
-                other => value.push(other),
-            },
-            '"' => return Some(value),
-            c => value.push(c),
-        }
+/// TLS failures come back as configuration errors; the sentence says
+/// which setting decides.
+fn describe_config(message: &str) -> String {
+    if is_tls_failure(message) {
+        format!(
+            "the TLS handshake failed: {message}; the server's certificate is not trusted: for a private CA set \
+             neo4j.trusted_ca (or --trusted-ca) to its PEM file, for a self-signed certificate on a test server \
+             use bolt+ssc:// or neo4j+ssc://"
+        )
+    } else {
+        message.to_string()
     }
-    None
+}
+
+/// Whether an error's text is about TLS: a certificate the client does not
+/// trust, or a failed handshake.
+pub fn is_tls_failure(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const DUMP: &str = r#"unexpected response for BEGIN: Failure(Failure { metadata: BoltMap { value: {BoltString { value: "code" }: String(BoltString { value: "Neo.ClientError.Database.DatabaseNotFound" }), BoltString { value: "message" }: String(BoltString { value: "Database 'x' does not \"exist\"" })} } })"#;
-
-    #[test]
-    fn a_dumped_failure_becomes_its_code_and_message() {
-        let error = neo4rs::Error::UnexpectedMessage(DUMP.to_string());
-        assert_eq!(
-            server_failure(&error),
-            Some(ServerFailure {
-                code: "Neo.ClientError.Database.DatabaseNotFound".to_string(),
-                message: "Database 'x' does not \"exist\"".to_string(),
-            })
-        );
-        let text = describe(&error);
-        assert_eq!(
-            text,
-            "the server answered Neo.ClientError.Database.DatabaseNotFound: Database 'x' does not \"exist\""
-        );
-        assert!(!text.contains("BoltString"));
-    }
+    use std::time::Duration;
 
     #[test]
     fn errors_without_a_server_code_are_plain_sentences() {
         assert_eq!(
-            describe(&neo4rs::Error::ConnectionError),
-            "the connection to the server was lost"
+            describe(&BoltError::TimedOut(Duration::from_secs(7))),
+            "the server did not answer within 7 s (neo4j.query_timeout_seconds)"
         );
-        let odd = describe(&neo4rs::Error::UnexpectedMessage(
-            "unexpected response for RUN: Record(BoltList { value: [] })".to_string(),
-        ));
-        assert_eq!(
-            odd,
-            "the server sent an unexpected answer (unexpected response for RUN: Record)"
+        let tls = describe_config("invalid peer certificate: UnknownIssuer");
+        assert!(
+            tls.contains("certificate") && tls.contains("neo4j.trusted_ca"),
+            "{tls}"
         );
     }
 }

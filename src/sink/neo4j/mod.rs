@@ -1,11 +1,12 @@
-//! The online sink: a Neo4j-compatible database over Bolt (Neo4j 5, Aura,
-//! or the local ArcadeDB test server).
+//! The online sink: a Neo4j-compatible database over Bolt (Neo4j 5 and
+//! 2025.x, Aura, or the local ArcadeDB test server).
 //!
-//! One [`Neo4jSink`] holds the connection pool (sized by
+//! One [`Neo4jSink`] holds the driver (its pool sized by
 //! `neo4j.max_connection_pool_size`) and is shared by every writer task.
 //! Each batch is one explicit transaction, retried as a whole on transient
-//! errors only ([`retry`]).
+//! errors only ([`retry`]). [`bolt`] is the one place that knows the driver.
 
+pub mod bolt;
 pub mod cypher;
 pub mod failure;
 pub mod params;
@@ -18,12 +19,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use neo4rs::{BoltMap, BoltString, BoltType, ConfigBuilder, Graph, query};
-
 use crate::config::Config;
 use crate::graph::counts::GraphOptions;
 use crate::graph::model::{LEARNING_STATES, Label, PROFESSIONAL_STATUSES, RelType};
 use crate::graph::records::{Entities, LearnerRecord, Props};
+use bolt::{Bolt, BoltError, ConnectOptions, Param, Row, ServerInfo, Statement};
 use retry::{RetryPolicy, with_retry};
 
 #[derive(Debug, thiserror::Error)]
@@ -45,7 +45,7 @@ pub enum SinkError {
     Query {
         what: String,
         #[source]
-        source: neo4rs::Error,
+        source: BoltError,
     },
 }
 
@@ -54,62 +54,57 @@ impl SinkError {
     /// continue once it is back).
     pub fn is_connection_loss(&self) -> bool {
         match self {
-            SinkError::Unreachable { .. } => true,
+            SinkError::Unreachable { detail, .. } => !failure::is_tls_failure(detail),
             SinkError::Query { source, .. } => retry::is_retriable(source),
             _ => false,
         }
     }
 }
 
-/// The shared connection and its counters.
+/// The shared driver and its counters.
 #[derive(Clone)]
 pub struct Neo4jSink {
-    /// The connection pool; replaced by a fresh one after a lost connection
-    /// (a restarted server invalidates the sessions of the old pool).
-    graph: Arc<tokio::sync::RwLock<Graph>>,
+    /// The driver; replaced by a fresh one after a lost connection (a
+    /// restarted server invalidates the sessions of the old pool).
+    bolt: Arc<tokio::sync::RwLock<Bolt>>,
     /// How to connect again. Holds the password: never printed.
-    bolt: Arc<neo4rs::Config>,
-    /// Set when the next attempt must start from a fresh pool.
+    connect: Arc<ConnectOptions>,
+    /// Set when the next attempt must start from a fresh driver.
     reconnect: Arc<AtomicBool>,
     policy: RetryPolicy,
     options: GraphOptions,
     retries: Arc<AtomicU64>,
+    server: ServerInfo,
 }
 
-/// Runs one statement in its own explicit transaction (no retry).
-pub async fn write_once(graph: &Graph, q: neo4rs::Query) -> Result<(), neo4rs::Error> {
-    let mut txn = graph.start_txn().await?;
-    txn.run(q).await?;
-    txn.commit().await
-}
-
-/// Runs one read statement and collects its rows (no retry).
-pub async fn read_once(graph: &Graph, q: neo4rs::Query) -> Result<Vec<neo4rs::Row>, neo4rs::Error> {
-    let mut stream = graph.execute(q).await?;
-    let mut rows = Vec::new();
-    while let Some(row) = stream.next().await? {
-        rows.push(row);
+/// The driver's settings, from the validated configuration.
+fn connect_options(config: &Config) -> ConnectOptions {
+    let neo4j = &config.neo4j;
+    ConnectOptions {
+        uri: neo4j.uri.clone(),
+        user: neo4j.user.clone(),
+        password: neo4j.password.expose().to_string(),
+        database: neo4j.database.clone(),
+        max_connection_pool_size: neo4j.max_connection_pool_size,
+        query_timeout: Duration::from_secs(neo4j.query_timeout_seconds),
+        trusted_ca: neo4j.trusted_ca.clone(),
     }
-    Ok(rows)
 }
 
-/// Names a failure to connect. neo4rs 0.8 reports some server failures as
-/// an unexpected message whose text carries the server's code, so the text
-/// is what is read.
-fn classify_connect_error(config: &Config, error: neo4rs::Error) -> SinkError {
+/// Names a failure to connect by the server's code, or by what the driver
+/// saw when there is none.
+fn classify_connect_error(config: &Config, error: BoltError) -> SinkError {
     let detail = failure::describe(&error);
-    let lower = detail.to_lowercase();
-    if matches!(error, neo4rs::Error::AuthenticationError(_))
-        || detail.contains("Neo.ClientError.Security")
-        || lower.contains("authentic")
-        || lower.contains("unauthorized")
-    {
+    let code = error.server_code().unwrap_or_default();
+    if code.starts_with("Neo.ClientError.Security") {
         SinkError::Authentication {
             user: config.neo4j.user.clone(),
             detail,
         }
-    } else if detail.contains("DatabaseNotFound")
-        || (lower.contains("database") && lower.contains("does not exist"))
+    } else if code.contains("DatabaseNotFound")
+        || (code.is_empty() || code.contains("Database"))
+            && detail.to_lowercase().contains("database")
+            && detail.contains("does not exist")
     {
         SinkError::UnknownDatabase {
             database: config.neo4j.database.clone(),
@@ -125,56 +120,53 @@ fn classify_connect_error(config: &Config, error: neo4rs::Error) -> SinkError {
 
 impl Neo4jSink {
     /// Connects and checks the connection with a trivial query, so that a
-    /// wrong address, password or database name fails here, clearly.
+    /// wrong address, certificate, password or database name fails here,
+    /// clearly. Logs who answered.
     pub async fn connect(config: &Config) -> Result<Self, SinkError> {
-        let neo4j = &config.neo4j;
-        let bolt_config = ConfigBuilder::default()
-            .uri(neo4j.uri.as_str())
-            .user(neo4j.user.as_str())
-            .password(neo4j.password.expose())
-            .db(neo4j.database.as_str())
-            .max_connections(neo4j.max_connection_pool_size)
-            .fetch_size(1_000)
-            .build()
-            .map_err(|e| SinkError::Unreachable {
-                uri: neo4j.uri.clone(),
-                detail: e.to_string(),
-            })?;
-        let graph = Graph::connect(bolt_config.clone())
+        let connect = connect_options(config);
+        let bolt = Bolt::open(&connect).map_err(|e| SinkError::Unreachable {
+            uri: config.neo4j.uri.clone(),
+            detail: failure::describe(&e),
+        })?;
+        let server = bolt
+            .server_info()
             .await
             .map_err(|e| classify_connect_error(config, e))?;
-        let mut txn = graph
-            .start_txn()
-            .await
-            .map_err(|e| classify_connect_error(config, e))?;
-        txn.run(query("RETURN 1"))
-            .await
-            .map_err(|e| classify_connect_error(config, e))?;
-        txn.commit()
-            .await
-            .map_err(|e| classify_connect_error(config, e))?;
+        tracing::info!(
+            server = %server.agent,
+            bolt = %format!("{}.{}", server.protocol.0, server.protocol.1),
+            writer = %server.address,
+            "Connected"
+        );
         Ok(Neo4jSink {
-            graph: Arc::new(tokio::sync::RwLock::new(graph)),
-            bolt: Arc::new(bolt_config),
+            bolt: Arc::new(tokio::sync::RwLock::new(bolt)),
+            connect: Arc::new(connect),
             reconnect: Arc::new(AtomicBool::new(false)),
             policy: RetryPolicy::new(Duration::from_secs(config.neo4j.max_retry_seconds)),
             options: config.graph,
             retries: Arc::new(AtomicU64::new(0)),
+            server,
         })
     }
 
-    /// The pool for the next attempt: a fresh one after a lost connection.
-    async fn graph(&self) -> Graph {
+    /// Who answered at connect time: agent, Bolt version, writer address.
+    pub fn server(&self) -> &ServerInfo {
+        &self.server
+    }
+
+    /// The driver for the next attempt: a fresh one after a lost connection.
+    async fn bolt(&self) -> Bolt {
         if self.reconnect.swap(false, Ordering::SeqCst) {
-            match Graph::connect((*self.bolt).clone()).await {
-                Ok(graph) => *self.graph.write().await = graph,
+            let mut current = self.bolt.write().await;
+            match current.reopen(&self.connect) {
+                Ok(fresh) => *current = fresh,
                 Err(error) => {
                     self.reconnect.store(true, Ordering::SeqCst);
                     tracing::warn!(error = %failure::describe(&error), "Cannot connect again yet");
                 }
             }
         }
-        self.graph.read().await.clone()
+        self.bolt.read().await.clone()
     }
 
     /// Whether the server still answers a trivial query on a new
@@ -183,31 +175,30 @@ impl Neo4jSink {
     async fn server_answers(&self) -> bool {
         for _ in 0..2 {
             tokio::time::sleep(Duration::from_secs(1)).await;
-            let probe = async {
-                let graph = Graph::connect((*self.bolt).clone()).await?;
-                write_once(&graph, query("RETURN 1")).await
+            let Ok(probe) = Bolt::open(&self.connect) else {
+                return false;
             };
-            match tokio::time::timeout(Duration::from_secs(5), probe).await {
-                Ok(Ok(())) => {}
+            match tokio::time::timeout(Duration::from_secs(5), probe.server_info()).await {
+                Ok(Ok(_)) => {}
                 _ => return false,
             }
         }
         true
     }
 
-    /// Runs `attempt` on the current pool until it succeeds, fails for good,
-    /// or the retry time is up. Only errors [`retry::is_retriable`] names
-    /// are retried; a lost connection also gets a fresh pool.
+    /// Runs `attempt` on the current driver until it succeeds, fails for
+    /// good, or the retry time is up. Only errors [`retry::is_retriable`]
+    /// names are retried; a lost connection also gets a fresh driver.
     pub async fn retrying<T, F, Fut>(&self, what: &str, attempt: F) -> Result<T, SinkError>
     where
-        F: Fn(Graph) -> Fut,
-        Fut: std::future::Future<Output = Result<T, neo4rs::Error>>,
+        F: Fn(Bolt) -> Fut,
+        Fut: std::future::Future<Output = Result<T, BoltError>>,
     {
         let attempt = &attempt;
         with_retry(
             self.policy,
             || async move {
-                match attempt(self.graph().await).await {
+                match attempt(self.bolt().await).await {
                     // Any failure the moment the server stops answering is a
                     // lost connection, whatever the server said on its way down.
                     Err(error) if !retry::is_retriable(&error) && !self.server_answers().await => {
@@ -215,7 +206,7 @@ impl Neo4jSink {
                             error = %failure::describe(&error),
                             "The server failed and stopped answering: treating it as a lost connection"
                         );
-                        Err(neo4rs::Error::ConnectionError)
+                        Err(BoltError::Abandoned)
                     }
                     other => other,
                 }
@@ -241,27 +232,23 @@ impl Neo4jSink {
     }
 
     /// Runs one write statement in its own transaction, with retries.
-    async fn write(&self, what: &str, statement: &str, name: &str, rows: BoltType) -> Result<(), SinkError> {
-        self.retrying(what, |graph| {
-            let q = query(statement).param(name, rows.clone());
-            async move { write_once(&graph, q).await }
+    async fn write(&self, what: &str, statement: &str, name: &str, rows: Param) -> Result<(), SinkError> {
+        self.retrying(what, |bolt| {
+            let statement = Statement::new(what, statement).param(name, rows.clone());
+            async move { bolt.write(vec![statement]).await }
         })
         .await
     }
 
     /// Runs a read statement and returns its rows.
-    pub async fn read(
-        &self,
-        statement: &str,
-        params: Vec<(&str, BoltType)>,
-    ) -> Result<Vec<neo4rs::Row>, SinkError> {
+    pub async fn read(&self, statement: &str, params: Vec<(&str, Param)>) -> Result<Vec<Row>, SinkError> {
         let what: String = statement.chars().take(60).collect();
-        self.retrying(&what, |graph| {
-            let mut q = query(statement);
+        self.retrying(&what, |bolt| {
+            let mut q = Statement::new(&what, statement);
             for (name, value) in &params {
                 q = q.param(name, value.clone());
             }
-            async move { read_once(&graph, q).await }
+            async move { bolt.read(q).await }
         })
         .await
     }
@@ -271,10 +258,9 @@ impl Neo4jSink {
         let mut statements: Vec<String> = Label::ALL.iter().map(|l| cypher::unique_constraint(*l)).collect();
         statements.extend(cypher::range_indexes());
         for statement in &statements {
-            self.retrying(
-                statement,
-                |graph| async move { graph.run(query(statement)).await },
-            )
+            self.retrying(statement, |bolt| async move {
+                bolt.write(vec![Statement::new("schema", statement)]).await
+            })
             .await?;
         }
         Ok(statements.len())
@@ -288,14 +274,14 @@ impl Neo4jSink {
         batch_size: usize,
         workers: usize,
     ) -> Result<u64, SinkError> {
-        let mut jobs: Vec<(Label, Vec<BoltType>)> = Vec::new();
+        let mut jobs: Vec<(Label, Vec<Param>)> = Vec::new();
         let node = |pairs: &[(&'static str, crate::graph::records::Value)]| {
             let mut props = Props::default();
             props.0.extend(pairs.iter().cloned());
             params::props(&props)
         };
         use crate::graph::records::Value;
-        let mut push = |label: Label, rows: Vec<BoltType>| jobs.push((label, rows));
+        let mut push = |label: Label, rows: Vec<Param>| jobs.push((label, rows));
         push(
             Label::Country,
             entities
@@ -354,14 +340,14 @@ impl Neo4jSink {
             Label::LearningState,
             LEARNING_STATES
                 .iter()
-                .map(|s| params::entity(s, BoltMap::new()))
+                .map(|s| params::entity(s, params::Map::new()))
                 .collect(),
         );
         push(
             Label::ProfessionalStatus,
             PROFESSIONAL_STATUSES
                 .iter()
-                .map(|s| params::entity(s, BoltMap::new()))
+                .map(|s| params::entity(s, params::Map::new()))
                 .collect(),
         );
 
@@ -377,14 +363,14 @@ impl Neo4jSink {
             )
             .await?;
         }
-        let in_country: Vec<BoltType> = entities
+        let in_country: Vec<Param> = entities
             .cities
             .iter()
             .map(|(id, c)| {
-                let mut row = BoltMap::with_capacity(2);
-                row.put(BoltString::new("key"), params::string(id));
-                row.put(BoltString::new("country"), params::string(&c.country_code));
-                BoltType::Map(row)
+                params::map([
+                    ("key", params::string(id)),
+                    ("country", params::string(&c.country_code)),
+                ])
             })
             .collect();
         self.write_batches(
@@ -403,7 +389,7 @@ impl Neo4jSink {
         &self,
         what: &str,
         statement: &str,
-        rows: Vec<BoltType>,
+        rows: Vec<Param>,
         batch_size: usize,
         workers: usize,
     ) -> Result<(), SinkError> {
@@ -411,7 +397,7 @@ impl Neo4jSink {
         let mut tasks = tokio::task::JoinSet::new();
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
-            let batch: Vec<BoltType> = rows.by_ref().take(batch_size).collect();
+            let batch: Vec<Param> = rows.by_ref().take(batch_size).collect();
             let permit = semaphore
                 .clone()
                 .acquire_owned()
@@ -454,19 +440,20 @@ impl Neo4jSink {
         let create = cypher::create_learners(self.options);
         let update = cypher::update_learners(self.options);
         let prepared = std::sync::Mutex::new(learners.prepared);
-        self.retrying("phase 2 learners", |graph| {
+        self.retrying("phase 2 learners", |bolt| {
             let ahead = prepared.lock().unwrap_or_else(|p| p.into_inner()).take();
             let (create, update, records) = (&create, &update, learners.records);
             async move {
                 if let Some(ahead) = ahead {
-                    write_once(&graph, with_params(create, ahead.params)).await?;
+                    bolt.write(vec![Statement::new(CREATE, create).params(ahead.params)])
+                        .await?;
                     return Ok(BatchWritten {
                         created: records.len() as u64,
                         relationships: ahead.relationships,
                         ..BatchWritten::default()
                     });
                 }
-                let existing = read_existing(&graph, records).await?;
+                let existing = read_existing(&bolt, records).await?;
                 let mut written = BatchWritten::default();
                 let mut new = Vec::new();
                 let mut changes = SnapshotChanges::default();
@@ -477,24 +464,28 @@ impl Neo4jSink {
                         Some(before) => changes.add(record, before, learners.fallback_date),
                     }
                 }
-                let mut txn = graph.start_txn().await?;
+                let mut statements = Vec::new();
                 if !new.is_empty() {
                     let prepared = PreparedLearners::new(&new);
-                    txn.run(with_params(create, prepared.params)).await?;
+                    statements.push(Statement::new(CREATE, create).params(prepared.params));
                     written.created = new.len() as u64;
                     written.relationships += prepared.relationships;
                 }
                 if !changes.records.is_empty() {
                     let refs: Vec<&LearnerRecord> = changes.records.iter().collect();
-                    let q = with_params(update, params::learner_batch(&refs))
-                        .param("closeLearning", params::list(changes.close_learning))
-                        .param("closeProfessional", params::list(changes.close_professional));
-                    txn.run(q).await?;
+                    statements.push(
+                        Statement::new(UPDATE, update)
+                            .params(params::learner_batch(&refs))
+                            .param("closeLearning", params::list(changes.close_learning))
+                            .param("closeProfessional", params::list(changes.close_professional)),
+                    );
                     written.updated = changes.records.len() as u64;
                     written.relationships += changes.relationships;
                     written.transitions = changes.transitions;
                 }
-                txn.commit().await?;
+                if !statements.is_empty() {
+                    bolt.write(statements).await?;
+                }
                 Ok(written)
             }
         })
@@ -504,7 +495,7 @@ impl Neo4jSink {
     /// Keys of the learners the latest snapshot holds (not marked missing).
     pub async fn present_learner_keys(&self) -> Result<Vec<String>, SinkError> {
         let rows = self.read(cypher::PRESENT_LEARNER_KEYS, Vec::new()).await?;
-        Ok(rows.iter().filter_map(|r| r.get::<String>("k").ok()).collect())
+        Ok(rows.iter().filter_map(|r| r.str("k")).collect())
     }
 
     /// Marks learners as missing from the snapshot of `date`, in batches.
@@ -516,11 +507,11 @@ impl Neo4jSink {
     ) -> Result<(), SinkError> {
         for chunk in keys.chunks(batch.max(1)) {
             let keys = params::list(chunk.iter().map(|k| params::string(k)).collect());
-            self.retrying("marking missing learners", |graph| {
-                let q = query(cypher::MARK_MISSING)
+            self.retrying("marking missing learners", |bolt| {
+                let q = Statement::new("marking missing learners", cypher::MARK_MISSING)
                     .param("keys", keys.clone())
                     .param("date", params::date(date));
-                async move { write_once(&graph, q).await }
+                async move { bolt.write(vec![q]).await }
             })
             .await?;
         }
@@ -529,24 +520,24 @@ impl Neo4jSink {
 
     /// Records a loaded snapshot: its date and what the load did.
     pub async fn record_snapshot(&self, date: NaiveDate, props: &Props) -> Result<(), SinkError> {
-        let props = BoltType::Map(params::props(props));
-        self.retrying("recording the snapshot", |graph| {
-            let q = query(cypher::RECORD_SNAPSHOT)
+        let props = Param::Map(params::props(props));
+        self.retrying("recording the snapshot", |bolt| {
+            let q = Statement::new("recording the snapshot", cypher::RECORD_SNAPSHOT)
                 .param("date", params::date(date))
                 .param("props", props.clone());
-            async move { write_once(&graph, q).await }
+            async move { bolt.write(vec![q]).await }
         })
         .await
     }
 
     /// Records a load (or what it did, at its end) under its id.
     pub async fn record_load_run(&self, id: &str, props: &Props) -> Result<(), SinkError> {
-        let props = BoltType::Map(params::props(props));
-        self.retrying("recording the load", |graph| {
-            let q = query(cypher::RECORD_LOAD_RUN)
+        let props = Param::Map(params::props(props));
+        self.retrying("recording the load", |bolt| {
+            let q = Statement::new("recording the load", cypher::RECORD_LOAD_RUN)
                 .param("id", params::string(id))
                 .param("props", props.clone());
-            async move { write_once(&graph, q).await }
+            async move { bolt.write(vec![q]).await }
         })
         .await
     }
@@ -569,15 +560,12 @@ impl Neo4jSink {
                         "keys",
                         params::list(keys.iter().map(|k| params::string(k)).collect()),
                     ),
-                    (
-                        "current",
-                        BoltType::Boolean(neo4rs::BoltBoolean::new(latest_view)),
-                    ),
+                    ("current", Param::Boolean(latest_view)),
                 ],
             )
             .await?;
         for row in rows {
-            let (Ok(name), Ok(n)) = (row.get::<String>("t"), row.get::<i64>("n")) else {
+            let (Some(name), Some(n)) = (row.str("t"), row.int("n")) else {
                 continue;
             };
             let Some(rel) = RelType::ALL.into_iter().find(|r| r.name() == name) else {
@@ -603,15 +591,18 @@ impl Neo4jSink {
         let rows = self
             .read(cypher::LOAD_RUN_EXISTS, vec![("id", params::string(id))])
             .await?;
-        Ok(rows.first().and_then(|r| r.get::<i64>("n").ok()).unwrap_or(0) > 0)
+        Ok(rows.first().and_then(|r| r.int("n")).unwrap_or(0) > 0)
     }
 
     /// Deletes the snapshot and load records; returns how many snapshots.
     pub async fn delete_snapshots(&self) -> Result<u64, SinkError> {
         let n = self.snapshots().await?;
-        self.retrying("deleting snapshot records", |graph| async move {
-            write_once(&graph, query(cypher::DELETE_SNAPSHOTS)).await?;
-            write_once(&graph, query(cypher::DELETE_LOAD_RUNS)).await
+        self.retrying("deleting snapshot records", |bolt| async move {
+            bolt.write(vec![
+                Statement::new("deleting snapshot records", cypher::DELETE_SNAPSHOTS),
+                Statement::new("deleting load records", cypher::DELETE_LOAD_RUNS),
+            ])
+            .await
         })
         .await?;
         Ok(n)
@@ -620,7 +611,7 @@ impl Neo4jSink {
     /// The date of the latest snapshot the graph records.
     pub async fn latest_snapshot(&self) -> Result<Option<NaiveDate>, SinkError> {
         let rows = self.read(cypher::LATEST_SNAPSHOT, Vec::new()).await?;
-        Ok(rows.first().and_then(|r| r.get::<NaiveDate>("d").ok()))
+        Ok(rows.first().and_then(|r| r.date("d")))
     }
 
     /// How many snapshots the graph records.
@@ -639,13 +630,9 @@ impl Neo4jSink {
         let mut deleted = 0;
         for statement in statements {
             loop {
-                let limit = neo4rs::BoltType::Integer(neo4rs::BoltInteger::new(batch as i64));
+                let limit = params::int(batch as i64);
                 let rows = self.read(&statement, vec![("limit", limit)]).await?;
-                let n = rows
-                    .first()
-                    .and_then(|r| r.get::<i64>("n").ok())
-                    .unwrap_or(0)
-                    .max(0) as u64;
+                let n = rows.first().and_then(|r| r.int("n")).unwrap_or(0).max(0) as u64;
                 deleted += n;
                 if n == 0 {
                     break;
@@ -708,11 +695,7 @@ impl Neo4jSink {
 
     async fn count(&self, statement: &str) -> Result<u64, SinkError> {
         let rows = self.read(statement, Vec::new()).await?;
-        Ok(rows
-            .first()
-            .and_then(|r| r.get::<i64>("n").ok())
-            .unwrap_or(0)
-            .max(0) as u64)
+        Ok(rows.first().and_then(|r| r.int("n")).unwrap_or(0).max(0) as u64)
     }
 }
 
@@ -730,7 +713,7 @@ pub struct LearnerBatch<'a> {
 /// The parameters of the phase-2 statement for a batch, built off the
 /// writer's path so that the server does not wait for them.
 pub struct PreparedLearners {
-    params: Vec<(String, BoltType)>,
+    params: Vec<(String, Param)>,
     relationships: u64,
 }
 
@@ -755,12 +738,9 @@ pub struct BatchWritten {
     pub transitions: Vec<(&'static str, String)>,
 }
 
-/// A statement with its named parameters.
-fn with_params(statement: &str, params: Vec<(String, BoltType)>) -> neo4rs::Query {
-    params
-        .into_iter()
-        .fold(query(statement), |q, (name, value)| q.param(&name, value))
-}
+/// The statement kinds of phase 2, as their notifications are logged.
+const CREATE: &str = "phase 2 create";
+const UPDATE: &str = "phase 2 update";
 
 /// A learner as the graph holds it, for comparison with a new snapshot.
 struct Existing {
@@ -779,21 +759,23 @@ impl Existing {
 
 /// The batch's learners the graph already holds, by key.
 async fn read_existing(
-    graph: &Graph,
+    bolt: &Bolt,
     records: &[(&LearnerRecord, u64)],
-) -> Result<HashMap<String, Existing>, neo4rs::Error> {
+) -> Result<HashMap<String, Existing>, BoltError> {
     let keys = params::list(records.iter().map(|(r, _)| params::string(&r.key)).collect());
-    let rows = read_once(graph, query(cypher::EXISTING_LEARNERS).param("keys", keys)).await?;
+    let rows = bolt
+        .read(Statement::new("phase 2 existing learners", cypher::EXISTING_LEARNERS).param("keys", keys))
+        .await?;
     Ok(rows
         .iter()
         .filter_map(|row| {
             Some((
-                row.get::<String>("k").ok()?,
+                row.str("k")?,
                 Existing {
-                    hash: row.get::<i64>("h").ok(),
-                    learning: row.get::<String>("learning").ok(),
-                    professional: row.get::<String>("professional").ok(),
-                    missing: row.get::<bool>("missing").unwrap_or(false),
+                    hash: row.int("h"),
+                    learning: row.str("learning"),
+                    professional: row.str("professional"),
+                    missing: row.bool("missing").unwrap_or(false),
                 },
             ))
         })
@@ -805,8 +787,8 @@ async fn read_existing(
 struct SnapshotChanges {
     /// The new rows, their state lists holding only the states opened.
     records: Vec<LearnerRecord>,
-    close_learning: Vec<BoltType>,
-    close_professional: Vec<BoltType>,
+    close_learning: Vec<Param>,
+    close_professional: Vec<Param>,
     relationships: u64,
     transitions: Vec<(&'static str, String)>,
 }
@@ -852,13 +834,10 @@ impl SnapshotChanges {
                 props,
             });
             if let Some(old) = old {
-                let mut close_row = BoltMap::with_capacity(2);
-                close_row.put(
-                    BoltString::new("l"),
-                    BoltType::Integer(neo4rs::BoltInteger::new(index)),
-                );
-                close_row.put(BoltString::new("d"), params::date(date));
-                close.push(BoltType::Map(close_row));
+                close.push(params::map([
+                    ("l", params::int(index)),
+                    ("d", params::date(date)),
+                ]));
                 self.transitions.push((kind, format!("{old} -> {new}")));
             }
         }

@@ -1,43 +1,56 @@
 //! Graph records as Bolt parameters. Every data value reaches the database
 //! this way, never as Cypher text.
 
-use neo4rs::{BoltBoolean, BoltDate, BoltFloat, BoltInteger, BoltList, BoltMap, BoltString, BoltType};
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
 
+use super::bolt::Param;
 use super::cypher::BATCH_RELATIONSHIPS;
 use crate::graph::model::RelType;
 use crate::graph::records::{LearnerRecord, Props, Value};
 
-pub fn value(value: &Value) -> BoltType {
+/// A parameter map: `{name: value}`.
+pub type Map = HashMap<String, Param>;
+
+pub fn value(value: &Value) -> Param {
     match value {
-        Value::Str(s) => BoltType::String(BoltString::new(s)),
-        Value::Int(n) => BoltType::Integer(BoltInteger::new(*n)),
-        Value::Float(n) => BoltType::Float(BoltFloat::new(*n)),
-        Value::Bool(b) => BoltType::Boolean(BoltBoolean::new(*b)),
+        Value::Str(s) => Param::String(s.clone()),
+        Value::Int(n) => Param::Integer(*n),
+        Value::Float(n) => Param::Float(*n),
+        Value::Bool(b) => Param::Boolean(*b),
         Value::Date(d) => date(*d),
     }
 }
 
-pub fn props(props: &Props) -> BoltMap {
-    let mut map = BoltMap::with_capacity(props.0.len() + 1);
+pub fn props(props: &Props) -> Map {
+    let mut map = Map::with_capacity(props.0.len() + 1);
     for (key, v) in &props.0 {
-        map.put(BoltString::new(key), value(v));
+        map.insert(key.to_string(), value(v));
     }
     map
 }
 
-pub fn date(d: NaiveDate) -> BoltType {
-    BoltType::Date(BoltDate::from(d))
+pub fn date(d: NaiveDate) -> Param {
+    Param::Date(d)
 }
 
-pub fn string(s: &str) -> BoltType {
-    BoltType::String(BoltString::new(s))
+pub fn string(s: &str) -> Param {
+    Param::String(s.to_string())
 }
 
-pub fn list(items: Vec<BoltType>) -> BoltType {
-    BoltType::List(BoltList { value: items })
+pub fn int(n: i64) -> Param {
+    Param::Integer(n)
+}
+
+pub fn list(items: Vec<Param>) -> Param {
+    Param::List(items)
+}
+
+/// A map of `pairs`.
+pub fn map<const N: usize>(pairs: [(&str, Param); N]) -> Param {
+    Param::Map(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
 /// One relationship kind of a phase-2 batch: the distinct target keys, and
@@ -45,8 +58,8 @@ pub fn list(items: Vec<BoltType>) -> BoltType {
 #[derive(Default)]
 struct BatchRelationships<'a> {
     targets: FxHashMap<&'a str, i64>,
-    keys: Vec<BoltType>,
-    rels: Vec<BoltType>,
+    keys: Vec<Param>,
+    rels: Vec<Param>,
 }
 
 impl<'a> BatchRelationships<'a> {
@@ -56,29 +69,26 @@ impl<'a> BatchRelationships<'a> {
             self.keys.push(string(target));
             next
         });
-        let mut map = BoltMap::with_capacity(3);
-        map.put(
-            BoltString::new("l"),
-            BoltType::Integer(BoltInteger::new(learner as i64)),
-        );
-        map.put(BoltString::new("t"), BoltType::Integer(BoltInteger::new(index)));
+        let mut map = Map::with_capacity(3);
+        map.insert("l".to_string(), int(learner as i64));
+        map.insert("t".to_string(), int(index));
         if let Some(props) = props {
-            map.put(BoltString::new("p"), BoltType::Map(self::props(props)));
+            map.insert("p".to_string(), Param::Map(self::props(props)));
         }
-        self.rels.push(BoltType::Map(map));
+        self.rels.push(Param::Map(map));
     }
 }
 
 /// The parameters of the phase-2 statement for a batch of learners:
 /// `learners` (node properties with the key) and, per relationship kind of
 /// `cypher::BATCH_RELATIONSHIPS`, `<kind>Keys` and `<kind>`.
-pub fn learner_batch(records: &[&LearnerRecord]) -> Vec<(String, BoltType)> {
+pub fn learner_batch(records: &[&LearnerRecord]) -> Vec<(String, Param)> {
     let mut kinds: Vec<BatchRelationships> = BATCH_RELATIONSHIPS.iter().map(|_| Default::default()).collect();
     let mut learners = Vec::with_capacity(records.len());
     for (i, record) in records.iter().enumerate() {
         let mut node = props(&record.props);
-        node.put(BoltString::new("hashedEmail"), string(&record.key));
-        learners.push(BoltType::Map(node));
+        node.insert("hashedEmail".to_string(), string(&record.key));
+        learners.push(Param::Map(node));
         for ((_, rel, _), kind) in BATCH_RELATIONSHIPS.iter().zip(kinds.iter_mut()) {
             for_each_target(record, *rel, |target, props| kind.add(i, target, props));
         }
@@ -116,11 +126,8 @@ fn for_each_target<'a>(
 }
 
 /// A shared-entity row: `{key, props}`.
-pub fn entity(key: &str, node_props: BoltMap) -> BoltType {
-    let mut row = BoltMap::with_capacity(2);
-    row.put(BoltString::new("key"), string(key));
-    row.put(BoltString::new("props"), BoltType::Map(node_props));
-    BoltType::Map(row)
+pub fn entity(key: &str, node_props: Map) -> Param {
+    map([("key", string(key)), ("props", Param::Map(node_props))])
 }
 
 #[cfg(test)]
@@ -128,24 +135,22 @@ mod tests {
     use super::*;
     use crate::graph::records::Rel;
 
-    fn param<'a>(params: &'a [(String, BoltType)], name: &str) -> &'a [BoltType] {
+    fn param<'a>(params: &'a [(String, Param)], name: &str) -> &'a [Param] {
         match &params
             .iter()
             .find(|(n, _)| n == name)
             .expect("parameter present")
             .1
         {
-            BoltType::List(list) => &list.value,
+            Param::List(list) => list,
             other => panic!("{name} is not a list: {other:?}"),
         }
     }
 
-    fn int(map: &BoltType, key: &str) -> i64 {
-        let BoltType::Map(map) = map else {
-            panic!("not a map")
-        };
-        match map.value.get(key) {
-            Some(BoltType::Integer(n)) => n.value,
+    fn int(map: &Param, key: &str) -> i64 {
+        let Param::Map(map) = map else { panic!("not a map") };
+        match map.get(key) {
+            Some(Param::Integer(n)) => *n,
             other => panic!("{key}: {other:?}"),
         }
     }
@@ -173,7 +178,7 @@ mod tests {
         let skill_keys: Vec<&str> = param(&params, "skillsKeys")
             .iter()
             .map(|k| match k {
-                BoltType::String(s) => s.value.as_str(),
+                Param::String(s) => s.as_str(),
                 other => panic!("{other:?}"),
             })
             .collect();

@@ -6,7 +6,10 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use neo4j::Neo4jError;
 use rand::Rng;
+
+use super::bolt::BoltError;
 
 /// How long and how often to retry.
 #[derive(Clone, Copy, Debug)]
@@ -28,9 +31,14 @@ impl RetryPolicy {
 }
 
 /// The transient errors a retry can cure, by name.
-pub fn is_retriable(error: &neo4rs::Error) -> bool {
-    match error {
-        neo4rs::Error::Neo4j(e) => {
+pub fn is_retriable(error: &BoltError) -> bool {
+    let Some(driver) = error.driver() else {
+        // A call past its deadline, or whose thread ended without an
+        // answer, is a lost connection; a bad setting is not.
+        return matches!(error, BoltError::TimedOut(_) | BoltError::Abandoned);
+    };
+    match driver {
+        Neo4jError::ServerError { error: e, .. } => {
             let code = e.code();
             code.starts_with("Neo.TransientError.")
                 || code == "Neo.ClientError.Cluster.NotALeader"
@@ -38,14 +46,10 @@ pub fn is_retriable(error: &neo4rs::Error) -> bool {
                 || code == "Neo.DatabaseError.General.UnknownError" && is_concurrent_modification(e.message())
                 || is_stale_session(e.message())
         }
-        neo4rs::Error::IOError { .. } | neo4rs::Error::ConnectionError => true,
-        // neo4rs 0.8 reports a failed COMMIT as an unexpected message that
-        // carries the server's error code in its text.
-        neo4rs::Error::UnexpectedMessage(text) => {
-            text.contains("Neo.TransientError.")
-                || text.contains("NotALeader")
-                || is_concurrent_modification(text)
-        }
+        // A commit whose answer was lost is retried too: every write of the
+        // loader is safe to repeat (phase 1 merges, a phase-2 retry first
+        // reads which learners exist).
+        Neo4jError::Disconnect { .. } | Neo4jError::Timeout { .. } => true,
         _ => false,
     }
 }
@@ -58,13 +62,8 @@ fn is_stale_session(text: &str) -> bool {
 
 /// Whether the error means the connection itself is gone, so that the next
 /// attempt needs fresh connections.
-pub fn needs_new_connection(error: &neo4rs::Error) -> bool {
-    match error {
-        neo4rs::Error::IOError { .. } | neo4rs::Error::ConnectionError => true,
-        neo4rs::Error::Neo4j(e) => is_stale_session(e.message()),
-        neo4rs::Error::UnexpectedMessage(text) => is_stale_session(text),
-        _ => false,
-    }
+pub fn needs_new_connection(error: &BoltError) -> bool {
+    error.needs_new_connection() || error.server_message().is_some_and(is_stale_session)
 }
 
 /// ArcadeDB (the local test server) reports a write conflict between two
@@ -78,11 +77,11 @@ fn is_concurrent_modification(message: &str) -> bool {
 pub async fn with_retry<T, F, Fut>(
     policy: RetryPolicy,
     mut attempt: F,
-    mut on_retry: impl FnMut(&neo4rs::Error, Duration),
-) -> Result<T, neo4rs::Error>
+    mut on_retry: impl FnMut(&BoltError, Duration),
+) -> Result<T, BoltError>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, neo4rs::Error>>,
+    Fut: Future<Output = Result<T, BoltError>>,
 {
     let mut wait = policy.first_wait;
     let mut first_failure: Option<Instant> = None;
@@ -109,20 +108,19 @@ where
 mod tests {
     use super::*;
 
+    // The driver's own errors cannot be built outside it; a call past its
+    // deadline is the lost connection this module can build.
+    fn lost() -> BoltError {
+        BoltError::TimedOut(Duration::from_millis(1))
+    }
+
     #[test]
-    fn lost_connections_are_retriable_and_bad_queries_are_not() {
-        assert!(is_retriable(&neo4rs::Error::ConnectionError));
-        assert!(is_retriable(&neo4rs::Error::IOError {
-            detail: std::io::Error::from(std::io::ErrorKind::ConnectionReset)
-        }));
-        assert!(!is_retriable(&neo4rs::Error::InvalidConfig));
-        assert!(is_retriable(&neo4rs::Error::UnexpectedMessage(
-            "unexpected response for COMMIT: Failure { code: \"Neo.TransientError.Transaction.DeadlockDetected\" }".into()
-        )));
-        assert!(!is_retriable(&neo4rs::Error::UnexpectedMessage(
-            "unexpected response for COMMIT: Neo.ClientError.Schema.ConstraintValidationFailed".into()
-        )));
-        assert!(!is_retriable(&neo4rs::Error::AuthenticationError("no".into())));
+    fn lost_connections_and_deadlines_are_retriable_and_bad_settings_are_not() {
+        assert!(is_retriable(&lost()));
+        assert!(needs_new_connection(&lost()));
+        assert!(is_retriable(&BoltError::Abandoned));
+        assert!(!is_retriable(&BoltError::Config("bad uri".into())));
+        assert!(!needs_new_connection(&BoltError::Config("bad uri".into())));
     }
 
     #[tokio::test]
@@ -139,16 +137,16 @@ mod tests {
             || {
                 calls += 1;
                 let error = if calls < 3 {
-                    neo4rs::Error::ConnectionError
+                    lost()
                 } else {
-                    neo4rs::Error::InvalidConfig
+                    BoltError::Config("bad".into())
                 };
                 async move { Err(error) }
             },
             |_, _| retries += 1,
         )
         .await;
-        assert!(matches!(result, Err(neo4rs::Error::InvalidConfig)));
+        assert!(matches!(result, Err(BoltError::Config(_))));
         assert_eq!(calls, 3);
         assert_eq!(retries, 2);
     }
@@ -161,12 +159,7 @@ mod tests {
             max_total: Duration::from_millis(60),
         };
         let started = Instant::now();
-        let result: Result<(), _> = with_retry(
-            policy,
-            || async { Err(neo4rs::Error::ConnectionError) },
-            |_, _| {},
-        )
-        .await;
+        let result: Result<(), _> = with_retry(policy, || async { Err(lost()) }, |_, _| {}).await;
         assert!(result.is_err());
         assert!(started.elapsed() >= Duration::from_millis(60));
         assert!(started.elapsed() < Duration::from_secs(2));

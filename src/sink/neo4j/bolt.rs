@@ -1,0 +1,430 @@
+//! The one place that talks to the driver: the `neo4j` crate (Bolt 4.4 and
+//! 5.x, cluster routing, TLS with system, custom or any certificates), put
+//! behind a small async front.
+//!
+//! The driver's API blocks, so each call runs on a thread of its own and
+//! the caller awaits its answer against a deadline
+//! (`neo4j.query_timeout_seconds`). A call past its deadline is abandoned:
+//! its thread may stay blocked on a dead socket, but the load goes on with
+//! a fresh driver (see [`BoltError::needs_new_connection`]); the server is
+//! also told the same deadline, so it ends the transaction on its side.
+//!
+//! Every call is routed to the writer the server names (for `neo4j://` and
+//! `neo4j+s://`), reads included: after a write, a read on the same member
+//! sees it without bookmarks.
+//!
+//! The server's notifications (deprecations, performance warnings) are
+//! logged once per statement kind and code, not once per batch.
+
+// The driver's own API returns its large error type by value (it allows
+// this lint itself); the closures here hand it on unchanged.
+#![allow(clippy::result_large_err)]
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use neo4j::driver::Record;
+use neo4j::driver::auth::AuthToken;
+use neo4j::driver::notification::NotificationFilter;
+use neo4j::driver::{ConnectionConfig, Driver, DriverConfig, KeepAliveConfig, RoutingControl};
+use neo4j::session::SessionConfig;
+use neo4j::summary::{Notification, Severity, Summary};
+use neo4j::transaction::TransactionTimeout;
+use neo4j::{Neo4jError, ValueReceive};
+
+pub use neo4j::ValueSend as Param;
+
+/// What a driver needs to connect: the validated `neo4j.*` settings.
+pub struct ConnectOptions {
+    pub uri: String,
+    pub user: String,
+    /// Never printed.
+    pub password: String,
+    pub database: String,
+    pub max_connection_pool_size: usize,
+    /// The deadline of each call, and of the server's transaction.
+    pub query_timeout: Duration,
+    /// A PEM file of CA certificates to trust instead of the system's.
+    pub trusted_ca: Option<PathBuf>,
+}
+
+/// A statement, its parameters, and the kind of statement it is (what
+/// its notifications are logged under).
+#[derive(Clone, Debug)]
+pub struct Statement {
+    pub kind: Arc<str>,
+    pub text: Arc<str>,
+    pub params: HashMap<String, Param>,
+}
+
+impl Statement {
+    pub fn new(kind: &str, text: &str) -> Self {
+        Statement {
+            kind: Arc::from(kind),
+            text: Arc::from(text),
+            params: HashMap::new(),
+        }
+    }
+
+    pub fn param(mut self, name: &str, value: Param) -> Self {
+        self.params.insert(name.to_string(), value);
+        self
+    }
+
+    pub fn params(mut self, params: impl IntoIterator<Item = (String, Param)>) -> Self {
+        self.params.extend(params);
+        self
+    }
+}
+
+/// One row of a read, its columns by name.
+#[derive(Debug)]
+pub struct Row(Record);
+
+impl Row {
+    pub fn str(&self, column: &str) -> Option<String> {
+        match self.0.value(column)? {
+            ValueReceive::String(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn int(&self, column: &str) -> Option<i64> {
+        match self.0.value(column)? {
+            ValueReceive::Integer(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    pub fn bool(&self, column: &str) -> Option<bool> {
+        match self.0.value(column)? {
+            ValueReceive::Boolean(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn date(&self, column: &str) -> Option<NaiveDate> {
+        match self.0.value(column)? {
+            ValueReceive::Date(d) => Some(*d),
+            _ => None,
+        }
+    }
+}
+
+/// Who answered: the server's agent string, the Bolt version agreed and the
+/// member that served the call (the writer, under routing).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerInfo {
+    pub agent: String,
+    pub protocol: (u8, u8),
+    pub address: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BoltError {
+    #[error(transparent)]
+    Driver(Box<Neo4jError>),
+    #[error("the server did not answer within {} s (neo4j.query_timeout_seconds)", .0.as_secs())]
+    TimedOut(Duration),
+    #[error("the database call ended without an answer")]
+    Abandoned,
+    #[error("{0}")]
+    Config(String),
+}
+
+impl From<Neo4jError> for BoltError {
+    fn from(error: Neo4jError) -> Self {
+        BoltError::Driver(Box::new(error))
+    }
+}
+
+impl BoltError {
+    /// The driver's own error, when it is one.
+    pub fn driver(&self) -> Option<&Neo4jError> {
+        match self {
+            BoltError::Driver(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Whether the connection the call used is gone or cannot be trusted,
+    /// so that the next attempt needs a fresh driver.
+    pub fn needs_new_connection(&self) -> bool {
+        matches!(self, BoltError::TimedOut(_) | BoltError::Abandoned)
+            || matches!(self.driver(), Some(Neo4jError::Disconnect { .. }))
+    }
+
+    /// The server's status code, when the server sent one.
+    pub fn server_code(&self) -> Option<&str> {
+        match self.driver()? {
+            Neo4jError::ServerError { error, .. } => Some(error.code()),
+            _ => None,
+        }
+    }
+
+    /// The server's message, when the server sent one.
+    pub fn server_message(&self) -> Option<&str> {
+        match self.driver()? {
+            Neo4jError::ServerError { error, .. } => Some(error.message()),
+            _ => None,
+        }
+    }
+}
+
+/// A driver with its deadline and its record of notifications already
+/// logged. Cheap to clone; clones share the driver.
+#[derive(Clone)]
+pub struct Bolt {
+    driver: Arc<Driver>,
+    database: Arc<String>,
+    timeout: Duration,
+    notified: Arc<Notified>,
+}
+
+/// The (statement kind, notification code) pairs already logged.
+#[derive(Default)]
+struct Notified(Mutex<HashSet<(String, String)>>);
+
+impl Notified {
+    /// Whether this pair is seen for the first time (and so is logged).
+    fn first(&self, kind: &str, code: &str) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((kind.to_string(), code.to_string()))
+    }
+}
+
+impl Bolt {
+    /// A driver for `options`. Connects lazily: the first call does.
+    pub fn open(options: &ConnectOptions) -> Result<Self, BoltError> {
+        let mut connection: ConnectionConfig = options
+            .uri
+            .parse()
+            .map_err(|e| BoltError::Config(format!("neo4j.uri {:?} cannot be used: {e}", options.uri)))?;
+        if let Some(ca) = &options.trusted_ca {
+            connection = connection.with_encryption_trust_custom_cas(&[ca]).map_err(|e| {
+                BoltError::Config(format!("neo4j.trusted_ca {}: {}", ca.display(), e.message))
+            })?;
+        }
+        let timeout = options.query_timeout;
+        let config = DriverConfig::new()
+            .with_auth(Arc::new(AuthToken::new_basic_auth(
+                &options.user,
+                &options.password,
+            )))
+            .with_max_connection_pool_size(options.max_connection_pool_size)
+            .with_connection_timeout(timeout)
+            .with_connection_acquisition_timeout(timeout)
+            .with_keep_alive(KeepAliveConfig::CustomTime(Duration::from_secs(60)))
+            .with_notification_filter(NotificationFilter::default())
+            .with_fetch_size(1_000)
+            .map_err(|e| BoltError::Config(e.to_string()))?;
+        Ok(Bolt {
+            driver: Arc::new(Driver::new(connection, config)),
+            database: Arc::new(options.database.clone()),
+            timeout,
+            notified: Arc::new(Notified::default()),
+        })
+    }
+
+    /// A fresh driver with the same settings, for after a lost connection.
+    pub fn reopen(&self, options: &ConnectOptions) -> Result<Self, BoltError> {
+        let fresh = Bolt::open(options)?;
+        Ok(Bolt {
+            notified: self.notified.clone(),
+            ..fresh
+        })
+    }
+
+    /// Runs `statements` in one write transaction, committed at the end.
+    pub async fn write(&self, statements: Vec<Statement>) -> Result<(), BoltError> {
+        let summaries = self
+            .call(move |bolt| {
+                bolt.in_transaction(|tx| {
+                    let mut summaries = Vec::with_capacity(statements.len());
+                    for statement in &statements {
+                        let stream = tx
+                            .query(&*statement.text)
+                            .with_parameters(&statement.params)
+                            .run()?;
+                        if let Some(summary) = stream.consume()? {
+                            summaries.push((statement.kind.clone(), summary));
+                        }
+                    }
+                    Ok(summaries)
+                })
+            })
+            .await?;
+        for (kind, summary) in &summaries {
+            self.log_notifications(kind, summary);
+        }
+        Ok(())
+    }
+
+    /// Runs one read statement and collects its rows.
+    pub async fn read(&self, statement: Statement) -> Result<Vec<Row>, BoltError> {
+        let kind = statement.kind.clone();
+        let (rows, summary) = self
+            .call(move |bolt| {
+                bolt.in_transaction(|tx| {
+                    let mut stream = tx
+                        .query(&*statement.text)
+                        .with_parameters(&statement.params)
+                        .run()?;
+                    let rows = stream
+                        .by_ref()
+                        .map(|r| r.map(Row))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok((rows, stream.consume()?))
+                })
+            })
+            .await?;
+        if let Some(summary) = &summary {
+            self.log_notifications(&kind, summary);
+        }
+        Ok(rows)
+    }
+
+    /// Who answers a trivial query sent the way writes are sent.
+    pub async fn server_info(&self) -> Result<ServerInfo, BoltError> {
+        let summary = self
+            .call(|bolt| {
+                bolt.in_transaction(|tx| {
+                    let stream = tx.query(super::cypher::PROBE).run()?;
+                    stream.consume()
+                })
+            })
+            .await?;
+        let summary = summary.ok_or(BoltError::Abandoned)?;
+        let info = &summary.server_info;
+        Ok(ServerInfo {
+            agent: info.server_agent.to_string(),
+            protocol: info.protocol_version,
+            address: format!("{}:{}", info.address.host(), info.address.port()),
+        })
+    }
+
+    /// Runs `work` in a transaction routed to the writer, on this thread.
+    fn in_transaction<T>(
+        &self,
+        work: impl FnOnce(&neo4j::transaction::Transaction) -> Result<T, Neo4jError>,
+    ) -> Result<T, Neo4jError> {
+        let mut session = self
+            .driver
+            .session(SessionConfig::new().with_database(self.database.clone()));
+        let mut builder = session.transaction().with_routing_control(RoutingControl::Write);
+        if let Some(timeout) = TransactionTimeout::from_millis(self.timeout.as_millis() as i64) {
+            builder = builder.with_transaction_timeout(timeout);
+        }
+        builder.run(|tx| {
+            let value = work(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })
+    }
+
+    /// Runs `work` on a thread of its own and waits for it until the
+    /// deadline.
+    async fn call<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Bolt) -> Result<T, Neo4jError> + Send + 'static,
+    ) -> Result<T, BoltError> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let bolt = self.clone();
+        std::thread::Builder::new()
+            .name("learngraph-bolt".to_string())
+            .spawn(move || {
+                let _ = answer.send(work(&bolt));
+            })
+            .map_err(|e| BoltError::Config(format!("cannot start a database thread: {e}")))?;
+        match tokio::time::timeout(self.timeout, answered).await {
+            Ok(Ok(result)) => result.map_err(BoltError::from),
+            Ok(Err(_)) => Err(BoltError::Abandoned),
+            Err(_) => Err(BoltError::TimedOut(self.timeout)),
+        }
+    }
+
+    /// Logs each notification the first time its statement kind and code
+    /// are seen.
+    fn log_notifications(&self, kind: &str, summary: &Summary) {
+        for notification in &summary.notifications {
+            if self.notified.first(kind, &notification.code) {
+                log_notification(kind, notification);
+            }
+        }
+    }
+}
+
+fn log_notification(kind: &str, n: &Notification) {
+    match n.severity {
+        Severity::Warning => tracing::warn!(
+            statement = kind,
+            code = %n.code,
+            title = %n.title,
+            "The server warns: {} (logged once per statement kind)",
+            n.description
+        ),
+        _ => tracing::info!(
+            statement = kind,
+            code = %n.code,
+            title = %n.title,
+            "The server notes: {} (logged once per statement kind)",
+            n.description
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_notification_is_logged_once_per_statement_kind_and_code() {
+        let notified = Notified::default();
+        let code = "Neo.ClientNotification.Statement.FeatureDeprecationWarning";
+        assert!(notified.first("phase 2 create", code));
+        assert!(
+            !notified.first("phase 2 create", code),
+            "logged again for the next batch"
+        );
+        assert!(
+            notified.first("phase 2 update", code),
+            "another statement kind is logged"
+        );
+        assert!(notified.first(
+            "phase 2 create",
+            "Neo.ClientNotification.Statement.CartesianProduct"
+        ));
+    }
+
+    fn options(uri: &str, trusted_ca: Option<PathBuf>) -> ConnectOptions {
+        ConnectOptions {
+            uri: uri.to_string(),
+            user: "u".into(),
+            password: "p".into(),
+            database: "d".into(),
+            max_connection_pool_size: 2,
+            query_timeout: Duration::from_secs(1),
+            trusted_ca,
+        }
+    }
+
+    #[test]
+    fn a_uri_or_ca_file_the_driver_cannot_use_is_refused_before_connecting() {
+        let Err(error) = Bolt::open(&options("http://host:7687", None)) else {
+            panic!("an http URI was accepted")
+        };
+        assert!(error.to_string().contains("neo4j.uri"), "{error}");
+        let Err(error) = Bolt::open(&options("bolt+s://host:7687", Some("/nonexistent/ca.pem".into())))
+        else {
+            panic!("a missing CA file was accepted")
+        };
+        assert!(error.to_string().contains("neo4j.trusted_ca"), "{error}");
+        assert!(!error.needs_new_connection());
+        assert!(Bolt::open(&options("neo4j+ssc://host:7687", None)).is_ok());
+    }
+}

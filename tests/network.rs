@@ -1,0 +1,279 @@
+//! The network as it is outside the lab, against the real local server:
+//! cluster routing (`neo4j://`), a server that accepts and never answers,
+//! and a connection that goes silent in the middle of a batch.
+// The lock serializes the tests that share the one database; holding it
+// across awaits is the point.
+#![allow(clippy::await_holding_lock)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{db_command, db_lock, generate, json, run_db_ok, temp_dir, test_db};
+
+/// The test database's host and port.
+fn db_address() -> SocketAddr {
+    let uri = test_db().uri;
+    let host_port = uri.split("://").nth(1).expect("a URI with a scheme");
+    host_port.parse().expect("the test URI names 127.0.0.1:PORT")
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_load_over_neo4j_routing_writes_to_the_writer_the_server_names_and_verifies() {
+    let _db = db_lock();
+    let dir = temp_dir();
+    let input = generate(dir.path(), "routed.csv", 1_500, 41, 0.0);
+    let port = db_address().port();
+    // The URI names a forwarding proxy; the server's routing table names
+    // the server's own port as the writer, so a driver that follows the
+    // table writes to another address than the one it was given.
+    let proxy = StallingProxy::start(db_address(), b"never sent by any driver");
+    let routed = format!("neo4j://{}", proxy.address);
+    run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
+
+    let load = db_command(dir.path(), &["load", input.to_str().unwrap(), "--uri", &routed])
+        .output()
+        .expect("runs");
+    let log = stderr(&load);
+    assert!(load.status.success(), "{log}");
+    assert!(
+        log.contains(&format!("writer=127.0.0.1:{port}")),
+        "the load did not follow the routing table (URI {routed}, server port {port}):\n{log}"
+    );
+    assert!(log.contains("bolt=5."), "Bolt 5 was not agreed:\n{log}");
+    let verify = db_command(dir.path(), &["verify", input.to_str().unwrap(), "--uri", &routed])
+        .output()
+        .expect("runs");
+    assert!(
+        verify.status.success(),
+        "verify over neo4j:// failed:\n{}\n{}",
+        String::from_utf8_lossy(&verify.stdout),
+        stderr(&verify)
+    );
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("PASSED"));
+}
+
+#[test]
+fn a_server_that_accepts_and_never_answers_is_unreachable_after_the_deadline() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = listener.local_addr().unwrap().port();
+    // Accepts every connection and holds it open without a byte of answer.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let dir = temp_dir();
+    let input = generate(dir.path(), "silent.csv", 10, 42, 0.0);
+    let started = Instant::now();
+    let output = db_command(
+        dir.path(),
+        &[
+            "load",
+            input.to_str().unwrap(),
+            "--uri",
+            &format!("bolt://127.0.0.1:{port}"),
+            "--query-timeout-seconds",
+            "2",
+        ],
+    )
+    .output()
+    .expect("runs");
+    let elapsed = started.elapsed();
+    let log = stderr(&output);
+    assert_eq!(output.status.code(), Some(14), "{log}");
+    assert!(log.contains("did not answer within 2 s"), "{log}");
+    assert!(log.contains("neo4j.query_timeout_seconds"), "{log}");
+    // Not a speed claim: without a deadline this would never return.
+    assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
+}
+
+/// A TCP proxy to the database that, on the first connection whose client
+/// sends `trigger`, stops forwarding in both directions and holds the
+/// connection open: a flow dropped by a load balancer. Every other
+/// connection (all of them, for a trigger never sent) is forwarded as is.
+struct StallingProxy {
+    address: SocketAddr,
+    stalled: Arc<AtomicUsize>,
+}
+
+impl StallingProxy {
+    fn start(upstream: SocketAddr, trigger: &'static [u8]) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+        let address = listener.local_addr().unwrap();
+        let stalled = Arc::new(AtomicUsize::new(0));
+        let armed = Arc::new(AtomicBool::new(true));
+        let counter = stalled.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = TcpStream::connect(upstream) else {
+                    continue;
+                };
+                let silent = Arc::new(AtomicBool::new(false));
+                let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (armed, counter, silent2) = (armed.clone(), counter.clone(), silent.clone());
+                std::thread::spawn(move || pipe(client, server, Some((trigger, armed, counter)), silent));
+                std::thread::spawn(move || pipe(s2, c2, None, silent2));
+            }
+        });
+        StallingProxy { address, stalled }
+    }
+}
+
+/// Copies `from` to `to` until either closes, or forever stops copying
+/// once the connection has gone silent.
+fn pipe(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    trigger: Option<(&'static [u8], Arc<AtomicBool>, Arc<AtomicUsize>)>,
+    silent: Arc<AtomicBool>,
+) {
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut window: Vec<u8> = Vec::new();
+    loop {
+        let n = match from.read(&mut buffer) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if let Some((pattern, armed, counter)) = &trigger {
+            window.extend_from_slice(&buffer[..n]);
+            if window.windows(pattern.len()).any(|w| w == *pattern) && armed.swap(false, Ordering::SeqCst) {
+                counter.fetch_add(1, Ordering::SeqCst);
+                silent.store(true, Ordering::SeqCst);
+            }
+            let keep = window.len().saturating_sub(pattern.len());
+            window.drain(..keep);
+        }
+        if silent.load(Ordering::SeqCst) {
+            // Hold both sockets open and answer nothing, ever.
+            loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+        }
+        if to.write_all(&buffer[..n]).is_err() {
+            return;
+        }
+    }
+}
+
+#[test]
+fn a_batch_on_a_connection_gone_silent_is_retried_after_the_deadline_and_nothing_is_lost() {
+    let _db = db_lock();
+    let dir = temp_dir();
+    let input = generate(dir.path(), "stalled.csv", 2_000, 43, 0.0);
+    run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
+    let proxy = StallingProxy::start(db_address(), b"CREATE (l:Learner)");
+
+    let load = db_command(
+        dir.path(),
+        &[
+            "load",
+            input.to_str().unwrap(),
+            "--uri",
+            &format!("bolt://{}", proxy.address),
+            "--query-timeout-seconds",
+            "3",
+            "--batch-size",
+            "500",
+            "--json",
+        ],
+    )
+    .output()
+    .expect("runs");
+    let log = stderr(&load);
+    assert!(load.status.success(), "{log}");
+    assert_eq!(
+        proxy.stalled.load(Ordering::SeqCst),
+        1,
+        "the proxy never stalled a batch"
+    );
+    let summary = json(&load);
+    assert!(summary["retries"].as_u64().unwrap_or(0) >= 1, "{summary}");
+    assert!(log.contains("did not answer within 3 s"), "{log}");
+    // Exact counts, read directly (not through the proxy).
+    let verify = db_command(dir.path(), &["verify", input.to_str().unwrap()])
+        .output()
+        .expect("runs");
+    assert!(
+        verify.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&verify.stdout),
+        stderr(&verify)
+    );
+}
+
+fn interrupt(child: &std::process::Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+#[test]
+fn a_second_ctrl_c_exits_at_once_while_a_batch_hangs() {
+    let _db = db_lock();
+    let dir = temp_dir();
+    let input = generate(dir.path(), "hung.csv", 2_000, 44, 0.0);
+    run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
+    let proxy = StallingProxy::start(db_address(), b"CREATE (l:Learner)");
+    let mut child = db_command(
+        dir.path(),
+        &[
+            "load",
+            input.to_str().unwrap(),
+            "--uri",
+            &format!("bolt://{}", proxy.address),
+            "--query-timeout-seconds",
+            "600",
+            "--batch-size",
+            "500",
+        ],
+    )
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .expect("runs");
+    let waited = Instant::now();
+    while proxy.stalled.load(Ordering::SeqCst) == 0 {
+        assert!(
+            waited.elapsed() < Duration::from_secs(120),
+            "phase 2 never started"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    interrupt(&child);
+    // The first Ctrl-C waits for the batch in flight, which hangs.
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "the first Ctrl-C did not wait"
+    );
+    interrupt(&child);
+    let stopped = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            stopped.elapsed() < Duration::from_secs(30),
+            "the second Ctrl-C did not stop the load"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut log = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    assert_eq!(status.code(), Some(17), "{log}");
+    assert!(log.contains("interrupted twice"), "{log}");
+    assert!(log.contains("load --resume"), "{log}");
+}

@@ -1,0 +1,175 @@
+//! TLS end to end, against a local server of its own that serves Bolt only
+//! over TLS with a certificate from a private CA made here (openssl):
+//! `bolt+ssc://` accepts it without checking, `neo4j+s://` with
+//! `--trusted-ca` verifies it against that CA, and `bolt+s://` without the
+//! CA refuses it with a sentence that says "certificate" and what to set.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{FreshServer, generate, json, temp_dir};
+
+const BOLT_PORT: u16 = 17697;
+
+/// A private CA and a server certificate for localhost and 127.0.0.1 it
+/// signed, as the server takes it (a PKCS#12 key store). Returns the CA's
+/// PEM file and the key store.
+fn make_certificates(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let openssl = |args: &[&str]| {
+        let output = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl runs (Debian's openssl package)");
+        assert!(
+            output.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+         keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("write");
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "30",
+        "-subj",
+        "/CN=learngraph test CA",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "30",
+        "-extfile",
+        "server.ext",
+    ]);
+    openssl(&[
+        "pkcs12",
+        "-export",
+        "-in",
+        "server.pem",
+        "-inkey",
+        "server.key",
+        "-certfile",
+        "ca.pem",
+        "-out",
+        "server.p12",
+        "-passout",
+        "pass:test-store",
+        "-name",
+        "server",
+    ]);
+    (dir.join("ca.pem"), dir.join("server.p12"))
+}
+
+fn run(dir: &Path, server: &FreshServer, args: &[&str]) -> Output {
+    Command::new(common::binary())
+        .args(args)
+        .arg("--password-file")
+        .arg(server.password_file())
+        .current_dir(dir)
+        .env("NEO4J_USERNAME", "root")
+        .env("NEO4J_DATABASE", "learners")
+        .env_remove("NEO4J_URI")
+        .env_remove("NEO4J_PASSWORD")
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn tls_connects_with_ssc_and_with_a_trusted_ca_and_refuses_an_unknown_certificate() {
+    let work = temp_dir();
+    let certs = work.path().join("certs");
+    std::fs::create_dir(&certs).expect("mkdir");
+    let (ca, store) = make_certificates(&certs);
+    let store = store.display().to_string();
+    let server = FreshServer::new(
+        work.path().join("db"),
+        BOLT_PORT,
+        &[
+            "-Darcadedb.bolt.ssl=REQUIRED".to_string(),
+            format!("-Darcadedb.ssl.keyStore={store}"),
+            "-Darcadedb.ssl.keyStorePassword=test-store".to_string(),
+            // The trust store only matters for client certificates, which
+            // are not used: the key store serves.
+            format!("-Darcadedb.ssl.trustStore={store}"),
+            "-Darcadedb.ssl.trustStorePassword=test-store".to_string(),
+        ],
+    );
+    server.start();
+    let input = generate(work.path(), "tls.csv", 300, 71, 0.0);
+    let input = input.to_str().unwrap();
+
+    // A self-signed (here: unknown) certificate, accepted unchecked.
+    let ssc = format!("bolt+ssc://127.0.0.1:{BOLT_PORT}");
+    let load = run(work.path(), &server, &["load", input, "--json", "--uri", &ssc]);
+    assert!(load.status.success(), "{}", String::from_utf8_lossy(&load.stderr));
+    assert_eq!(json(&load)["rows_accepted"], 300);
+
+    // Verified against the private CA, with routing.
+    let ca = ca.display().to_string();
+    let trusted = format!("neo4j+s://localhost:{BOLT_PORT}");
+    let verify = run(
+        work.path(),
+        &server,
+        &["verify", input, "--uri", &trusted, "--trusted-ca", &ca],
+    );
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("PASSED"));
+
+    // Verified against the system's roots, which do not know the CA.
+    let strict = format!("bolt+s://localhost:{BOLT_PORT}");
+    let refused = run(work.path(), &server, &["verify", input, "--uri", &strict]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(14), "{stderr}");
+    assert!(stderr.contains("certificate"), "{stderr}");
+    assert!(stderr.contains("neo4j.trusted_ca"), "{stderr}");
+
+    // Plain Bolt to a TLS-only server: told to use TLS.
+    let plain = format!("bolt://127.0.0.1:{BOLT_PORT}");
+    let refused = run(work.path(), &server, &["verify", input, "--uri", &plain]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(14), "{stderr}");
+    assert!(stderr.contains("bolt+s://"), "{stderr}");
+}
