@@ -571,6 +571,38 @@ impl fmt::Display for Config {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_example_file_is_valid_and_sets_the_deadline() {
+        let raw = RawConfig::from_toml(include_str!("../../learngraph.example.toml")).expect("the example parses");
+        let config =
+            Config::build(raw, &EnvOverrides::default(), &FlagOverrides::default()).expect("the example is valid");
+        assert_eq!(config.neo4j.query_timeout_seconds, 300);
+        assert_eq!(config.neo4j.trusted_ca, None);
+    }
+
+    #[test]
+    fn a_trusted_ca_needs_a_verifying_uri_and_a_file() {
+        let ca = tempfile::NamedTempFile::new().expect("temp file");
+        let flags = FlagOverrides {
+            uri: Some("bolt://host:7687".into()),
+            trusted_ca: Some(ca.path().to_path_buf()),
+            ..Default::default()
+        };
+        let err = Config::build(RawConfig::default(), &EnvOverrides::default(), &flags).expect_err("plain bolt");
+        assert!(err.to_string().contains("neo4j.trusted_ca"), "{err}");
+        let flags = FlagOverrides {
+            uri: Some("neo4j+s://host:7687".into()),
+            ..flags
+        };
+        let config = Config::build(RawConfig::default(), &EnvOverrides::default(), &flags).expect("+s with a CA file");
+        assert_eq!(config.neo4j.trusted_ca.as_deref(), Some(ca.path()));
+        let flags = FlagOverrides {
+            trusted_ca: Some("/nonexistent/ca.pem".into()),
+            ..flags
+        };
+        assert!(Config::build(RawConfig::default(), &EnvOverrides::default(), &flags).is_err());
+    }
+
     fn build(toml: &str, env: EnvOverrides, flags: FlagOverrides) -> Result<Config, ConfigError> {
         Config::build(RawConfig::from_toml(toml).expect("valid toml"), &env, &flags)
     }
