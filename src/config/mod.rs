@@ -573,9 +573,10 @@ mod tests {
 
     #[test]
     fn the_example_file_is_valid_and_sets_the_deadline() {
-        let raw = RawConfig::from_toml(include_str!("../../learngraph.example.toml")).expect("the example parses");
-        let config =
-            Config::build(raw, &EnvOverrides::default(), &FlagOverrides::default()).expect("the example is valid");
+        let raw =
+            RawConfig::from_toml(include_str!("../../learngraph.example.toml")).expect("the example parses");
+        let config = Config::build(raw, &EnvOverrides::default(), &FlagOverrides::default())
+            .expect("the example is valid");
         assert_eq!(config.neo4j.query_timeout_seconds, 300);
         assert_eq!(config.neo4j.trusted_ca, None);
     }
@@ -588,13 +589,15 @@ mod tests {
             trusted_ca: Some(ca.path().to_path_buf()),
             ..Default::default()
         };
-        let err = Config::build(RawConfig::default(), &EnvOverrides::default(), &flags).expect_err("plain bolt");
+        let err =
+            Config::build(RawConfig::default(), &EnvOverrides::default(), &flags).expect_err("plain bolt");
         assert!(err.to_string().contains("neo4j.trusted_ca"), "{err}");
         let flags = FlagOverrides {
             uri: Some("neo4j+s://host:7687".into()),
             ..flags
         };
-        let config = Config::build(RawConfig::default(), &EnvOverrides::default(), &flags).expect("+s with a CA file");
+        let config =
+            Config::build(RawConfig::default(), &EnvOverrides::default(), &flags).expect("+s with a CA file");
         assert_eq!(config.neo4j.trusted_ca.as_deref(), Some(ca.path()));
         let flags = FlagOverrides {
             trusted_ca: Some("/nonexistent/ca.pem".into()),
