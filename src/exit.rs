@@ -3,9 +3,11 @@
 
 use crate::config::ConfigError;
 use crate::pipeline::analyze::AnalyzeError;
+use crate::pipeline::input::InputError;
 use crate::pipeline::load::LoadError;
 use crate::pipeline::outputs::OutputError;
 use crate::sink::neo4j::SinkError;
+use crate::source::mysql::MysqlError;
 use crate::source::reader::SourceError;
 
 pub const SUCCESS: u8 = 0;
@@ -46,6 +48,28 @@ pub const FUTURE_SNAPSHOT: u8 = 21;
 pub const INPUT_CHANGED: u8 = 22;
 /// An output path would overwrite the input.
 pub const OUTPUT_OVER_INPUT: u8 = 23;
+
+/// The MySQL source server cannot be reached.
+pub const SOURCE_UNREACHABLE: u8 = 24;
+/// The MySQL source server refused the user.
+pub const SOURCE_AUTHENTICATION_FAILED: u8 = 25;
+/// The MySQL source database does not exist (or the user may not see it).
+pub const SOURCE_DATABASE_UNKNOWN: u8 = 26;
+/// The MySQL source table does not exist.
+pub const SOURCE_TABLE_UNKNOWN: u8 = 27;
+
+fn mysql_code(e: &MysqlError) -> u8 {
+    match e {
+        MysqlError::BadUri(..) => CONFIG_INVALID,
+        MysqlError::Unreachable { .. } => SOURCE_UNREACHABLE,
+        MysqlError::Authentication { .. } => SOURCE_AUTHENTICATION_FAILED,
+        MysqlError::UnknownDatabase { .. } => SOURCE_DATABASE_UNKNOWN,
+        MysqlError::UnknownTable { .. } => SOURCE_TABLE_UNKNOWN,
+        MysqlError::MissingColumn { .. } => HEADER_INVALID,
+        MysqlError::Read { .. } => SOURCE_UNREACHABLE,
+        MysqlError::Spool { .. } => ERROR,
+    }
+}
 
 fn source_code(e: &SourceError) -> u8 {
     match e {
@@ -103,6 +127,15 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
         }
         if let Some(e) = cause.downcast_ref::<SinkError>() {
             return sink_code(e);
+        }
+        if let Some(e) = cause.downcast_ref::<InputError>() {
+            return match e {
+                InputError::Mysql(e) => mysql_code(e),
+                InputError::Both | InputError::None => USAGE,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<MysqlError>() {
+            return mysql_code(e);
         }
         if cause.downcast_ref::<ConfigError>().is_some() {
             return CONFIG_INVALID;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::commands::{ConfigArgs, Outcome};
 use crate::pipeline::analyze::analyze;
+use crate::pipeline::input::input_file;
 use crate::pipeline::report::CheckReport;
 
 /// Read and transform an export, write its rejects, and report counts and
@@ -12,8 +13,8 @@ use crate::pipeline::report::CheckReport;
 /// validation.max_error_rate.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// The CSV export to check.
-    pub input: PathBuf,
+    /// The CSV export to check (or give --source for its MySQL table).
+    pub input: Option<PathBuf>,
     /// Print the report as one JSON document.
     #[arg(long)]
     pub json: bool,
@@ -26,7 +27,8 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Outcome> {
     if !args.json {
         eprintln!("Configuration:\n{config}\n");
     }
-    let analysis = analyze(&args.input, &config, |_| {})?;
+    let input = input_file(args.input.as_deref(), &config, false)?;
+    let analysis = analyze(&input, &config, |_| {})?;
     let report = CheckReport::new(&analysis, config.validation.max_error_rate);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -4,14 +4,15 @@ use std::path::PathBuf;
 
 use crate::commands::{ConfigArgs, Outcome};
 use crate::pipeline::export::export;
+use crate::pipeline::input::input_file;
 
 /// Write node and relationship files for the offline importer (the fastest
 /// first load into an empty Neo4j database), with `import.sh` and
 /// `schema.cypher`; rejects and the data-quality report as for `check`.
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
-    /// The CSV export to convert.
-    pub input: PathBuf,
+    /// The CSV export to convert (or give --source for its MySQL table).
+    pub input: Option<PathBuf>,
     /// The folder to write into: created, or replaced if it holds an earlier
     /// export, only once every file is complete.
     #[arg(long)]
@@ -28,7 +29,8 @@ pub struct ExportArgs {
 
 pub fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
     let config = args.config.load()?;
-    let outcome = export(&args.input, &args.out, args.gzip, &config)?;
+    let input = input_file(args.input.as_deref(), &config, false)?;
+    let outcome = export(&input, &args.out, args.gzip, &config)?;
     let report = &outcome.report;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

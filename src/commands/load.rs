@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::commands::{ConfigArgs, DatabaseArgs, Outcome};
+use crate::commands::{ConfigArgs, DatabaseArgs, Outcome, resolve_input};
 use crate::pipeline::load::{LoadError, LoadOptions, load};
 
 /// Load an export: schema, shared entities, then learners with all their
@@ -10,8 +10,8 @@ use crate::pipeline::load::{LoadError, LoadOptions, load};
 /// nothing.
 #[derive(Debug, clap::Args)]
 pub struct LoadArgs {
-    /// The CSV export to load.
-    pub input: PathBuf,
+    /// The CSV export to load (or give --source for its MySQL table).
+    pub input: Option<PathBuf>,
     /// Print the run summary as one JSON document.
     #[arg(long)]
     pub json: bool,
@@ -35,8 +35,9 @@ pub async fn run(args: &LoadArgs) -> anyhow::Result<Outcome> {
         .load_with(args.database.overrides(args.config.overrides())?)?;
     tracing::info!(configuration = %config.to_string().replace('\n', ", "), "Starting load");
     eprintln!("Configuration:\n{config}\n");
+    let input = resolve_input(args.input.clone(), &config, args.resume).await?;
     match load(
-        &args.input,
+        &input,
         &config,
         LoadOptions {
             resume: args.resume,

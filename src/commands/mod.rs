@@ -11,6 +11,18 @@ pub mod verify;
 use std::path::PathBuf;
 
 use crate::config::{Config, EnvOverrides, FlagOverrides, RawConfig};
+use crate::pipeline::input::input_file;
+
+/// [`input_file`] off the async runtime's threads: reading a table into its
+/// spool blocks for as long as the table takes.
+pub async fn resolve_input(
+    input: Option<PathBuf>,
+    config: &Config,
+    reuse_spool: bool,
+) -> anyhow::Result<PathBuf> {
+    let config = config.clone();
+    Ok(tokio::task::spawn_blocking(move || input_file(input.as_deref(), &config, reuse_spool)).await??)
+}
 
 /// How a command ended when it did not fail outright.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,12 +128,31 @@ pub struct ConfigArgs {
     /// Overrides validation.max_error_rate.
     #[arg(long)]
     pub max_error_rate: Option<f64>,
+    /// Read the export's MySQL table instead of a CSV file:
+    /// mysql://USER@HOST:PORT/DATABASE?table=TABLE[&ssl-mode=required|verify_ca&ssl-ca=FILE].
+    /// Overrides source.uri. The password comes from MYSQL_PASSWORD,
+    /// --source-password-file or --source-password-prompt.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Read the MySQL password from this file (its first line).
+    #[arg(long)]
+    pub source_password_file: Option<PathBuf>,
+    /// Ask for the MySQL password on the terminal (it is not echoed).
+    #[arg(long)]
+    pub source_password_prompt: bool,
 }
 
 impl ConfigArgs {
     /// The flags as overrides of the file and environment.
     pub fn overrides(&self) -> FlagOverrides {
+        let source_password = self
+            .source_password_prompt
+            .then(|| rpassword::prompt_password("MySQL password: ").ok())
+            .flatten();
         FlagOverrides {
+            source: self.source.clone(),
+            source_password_file: self.source_password_file.clone(),
+            source_password,
             chunk_size: self.chunk_size,
             transform_threads: self.transform_threads,
             snapshot_date: self.snapshot_date.clone(),

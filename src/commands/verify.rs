@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::commands::{ConfigArgs, DatabaseArgs, Outcome};
+use crate::commands::{ConfigArgs, DatabaseArgs, Outcome, resolve_input};
 use crate::pipeline::verify::verify;
 
 /// Compare node and relationship counts in the database with the counts the
@@ -10,8 +10,9 @@ use crate::pipeline::verify::verify;
 /// questions from the graph.
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// The CSV export that was loaded.
-    pub input: PathBuf,
+    /// The CSV export the graph was loaded from (or give --source for its
+    /// MySQL table).
+    pub input: Option<PathBuf>,
     /// Print the report as one JSON document.
     #[arg(long)]
     pub json: bool,
@@ -25,7 +26,8 @@ pub async fn run(args: &VerifyArgs) -> anyhow::Result<Outcome> {
     let config = args
         .config
         .load_with(args.database.overrides(args.config.overrides())?)?;
-    let report = verify(&args.input, &config).await?;
+    let input = resolve_input(args.input.clone(), &config, false).await?;
+    let report = verify(&input, &config).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::graph::counts::GraphOptions;
+use crate::source::mysql::{TableSource, parse_uri};
 
 /// The file as written by users; every field optional so that the file can
 /// set only what differs from the defaults. Unknown keys are errors.
@@ -25,6 +26,21 @@ pub struct RawConfig {
     pub validation: RawValidation,
     #[serde(default)]
     pub graph: RawGraph,
+    #[serde(default)]
+    pub source: RawSource,
+}
+
+/// Where the rows come from when not from a CSV file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSource {
+    /// `mysql://USER@HOST:PORT/DATABASE?table=TABLE`.
+    pub uri: Option<String>,
+    /// A file holding the MySQL password (its first line).
+    pub password_file: Option<PathBuf>,
+    /// Where the table is spooled; by default `DATABASE.TABLE.spool.csv`
+    /// in the current folder.
+    pub spool_path: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -95,6 +111,7 @@ pub struct EnvOverrides {
     pub user: Option<String>,
     pub password: Option<String>,
     pub database: Option<String>,
+    pub mysql_password: Option<String>,
 }
 
 impl EnvOverrides {
@@ -106,6 +123,7 @@ impl EnvOverrides {
             user: var("NEO4J_USERNAME"),
             password: var("NEO4J_PASSWORD"),
             database: var("NEO4J_DATABASE"),
+            mysql_password: var("MYSQL_PASSWORD"),
         }
     }
 }
@@ -132,6 +150,11 @@ pub struct FlagOverrides {
     pub snapshot_date: Option<String>,
     pub rejects_path: Option<PathBuf>,
     pub max_error_rate: Option<f64>,
+    /// `--source mysql://...`.
+    pub source: Option<String>,
+    pub source_password_file: Option<PathBuf>,
+    /// Typed at a prompt.
+    pub source_password: Option<String>,
 }
 
 /// A password that never prints.
@@ -195,9 +218,18 @@ pub struct ValidationConfig {
     pub max_error_rate: f64,
 }
 
+/// A MySQL table to read instead of a CSV file.
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceConfig {
+    pub table: TableSource,
+    pub password: Secret,
+    pub spool_path: PathBuf,
+}
+
 /// The validated configuration every stage receives.
 #[derive(Clone, Debug, Serialize)]
 pub struct Config {
+    pub source: Option<SourceConfig>,
     pub neo4j: Neo4jConfig,
     pub etl: EtlConfig,
     pub validation: ValidationConfig,
@@ -475,7 +507,40 @@ impl Config {
                 "0.0 to 1.0",
             ));
         }
+        let source = match flags.source.clone().or(raw.source.uri) {
+            None => None,
+            Some(uri) => {
+                let table = parse_uri(&uri).map_err(|e| {
+                    invalid(
+                        "source.uri",
+                        e.to_string(),
+                        "mysql://USER@HOST:PORT/DATABASE?table=TABLE",
+                    )
+                })?;
+                // Precedence as for Neo4j: file < environment < flags.
+                let password = if let Some(typed) = flags.source_password.clone() {
+                    typed
+                } else if let Some(path) = flags.source_password_file.clone() {
+                    read_password_file(path)?
+                } else if let Some(from_env) = env.mysql_password.clone() {
+                    from_env
+                } else if let Some(path) = raw.source.password_file {
+                    read_password_file(path)?
+                } else {
+                    String::new()
+                };
+                let spool_path = raw.source.spool_path.unwrap_or_else(|| {
+                    PathBuf::from(format!("{}.{}.spool.csv", table.database, table.table))
+                });
+                Some(SourceConfig {
+                    table,
+                    password: Secret::new(password),
+                    spool_path,
+                })
+            }
+        };
         Ok(Config {
+            source,
             neo4j: Neo4jConfig {
                 uri,
                 user: flags
@@ -533,6 +598,11 @@ impl fmt::Display for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = &self.neo4j;
         let e = &self.etl;
+        if let Some(source) = &self.source {
+            writeln!(f, "source.uri = {}", source.table)?;
+            writeln!(f, "source.password = {:?}", source.password)?;
+            writeln!(f, "source.spool_path = {}", source.spool_path.display())?;
+        }
         writeln!(f, "neo4j.uri = {}", n.uri)?;
         writeln!(f, "neo4j.user = {}", n.user)?;
         writeln!(f, "neo4j.password = {:?}", n.password)?;

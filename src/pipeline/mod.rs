@@ -6,6 +6,7 @@
 pub mod analyze;
 pub mod checkpoint;
 pub mod export;
+pub mod input;
 pub mod load;
 pub mod outputs;
 pub mod progress;

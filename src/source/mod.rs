@@ -1,4 +1,6 @@
-//! Reading the export: the column contract and the streaming chunk reader.
+//! Reading the export: the column contract, the streaming chunk reader of
+//! CSV files, and the export's MySQL table spooled into such a file.
 
 pub mod columns;
+pub mod mysql;
 pub mod reader;

@@ -1,0 +1,410 @@
+//! The export's own table in MySQL (or MariaDB) as a source:
+//! `mysql://USER@HOST:PORT/DATABASE?table=TABLE[&ssl-mode=...&ssl-ca=FILE]`.
+//!
+//! The table is read once, with one streaming (unbuffered) scan, and
+//! spooled into a local CSV file in the export's column order; every pass
+//! of the pipeline then reads the spool. So the analysis and phase 2 see the
+//! same rows even while the table is being written, no transaction is held
+//! open on the production server for the length of a load, and a resume
+//! continues from the spool without reading the table again (a checkpoint
+//! position is a record number of the spool). The text protocol hands every
+//! value over as the server prints it (`1` for a TINYINT, `2024-09-23` for a
+//! DATE, a JSON document as text), which is the CSV file's form; NULL
+//! becomes an empty field, the CSV file's missing value. Columns are
+//! matched by name, in any order; extra columns are ignored.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use mysql::prelude::Queryable;
+use mysql::{Conn, OptsBuilder, SslOpts};
+
+use super::columns::COLUMNS;
+
+/// How the connection to the server is encrypted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SslMode {
+    /// Plain TCP (the default, as for the `mysql` client on loopback).
+    Disabled,
+    /// TLS, the server's certificate not checked.
+    Required,
+    /// TLS, the server's certificate checked against `ssl-ca` (or the
+    /// system's roots), its host name not.
+    VerifyCa,
+    /// TLS, certificate and host name checked.
+    VerifyIdentity,
+}
+
+/// A table to read, from a `mysql://` source URI.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TableSource {
+    pub user: String,
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    pub table: String,
+    pub ssl_mode: SslMode,
+    pub ssl_ca: Option<PathBuf>,
+}
+
+impl std::fmt::Display for TableSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "mysql://{}@{}:{}/{}?table={}",
+            self.user, self.host, self.port, self.database, self.table
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MysqlError {
+    #[error(
+        "the source {0:?} is not a MySQL source URI: {1} (expected mysql://USER@HOST:PORT/DATABASE?table=TABLE)"
+    )]
+    BadUri(String, String),
+    #[error(
+        "cannot reach the MySQL server at {source_uri}: {detail}; check that it runs and the host and port (for the local one: scripts/local-mysql start)"
+    )]
+    Unreachable { source_uri: String, detail: String },
+    #[error(
+        "the MySQL server refused user {user:?}: {detail}; check MYSQL_PASSWORD or --source-password-file"
+    )]
+    Authentication { user: String, detail: String },
+    #[error("the MySQL server has no database {database:?} (or user {user:?} may not see it): {detail}")]
+    UnknownDatabase {
+        database: String,
+        user: String,
+        detail: String,
+    },
+    #[error("the database {database:?} has no table {table:?}; check ?table= in the source URI")]
+    UnknownTable { database: String, table: String },
+    #[error(
+        "the table {table:?} lacks the column {column:?} of the export contract; the table must hold all 58 columns (by name, in any order)"
+    )]
+    MissingColumn { table: String, column: String },
+    #[error("reading the table {table:?} failed after {rows} rows: {detail}")]
+    Read {
+        table: String,
+        rows: u64,
+        detail: String,
+    },
+    #[error("cannot write the spool file {path}: {source}")]
+    Spool { path: PathBuf, source: std::io::Error },
+}
+
+/// Parses `mysql://USER@HOST[:PORT]/DATABASE?table=TABLE[&ssl-mode=MODE][&ssl-ca=FILE]`.
+/// A password in the URI is refused: it would show in process lists and
+/// shell histories.
+pub fn parse_uri(uri: &str) -> Result<TableSource, MysqlError> {
+    let bad = |why: &str| MysqlError::BadUri(redacted(uri), why.to_string());
+    let rest = uri
+        .strip_prefix("mysql://")
+        .ok_or_else(|| bad("it does not start with mysql://"))?;
+    let (authority, rest) = rest.split_once('/').ok_or_else(|| bad("no /DATABASE"))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (user, host_port) = authority
+        .rsplit_once('@')
+        .ok_or_else(|| bad("no USER@ before the host"))?;
+    if user.contains(':') {
+        return Err(bad(
+            "it carries a password; give it in MYSQL_PASSWORD or --source-password-file instead",
+        ));
+    }
+    let (host, port) = match host_port.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse::<u16>().map_err(|_| bad("the port is not a number"))?),
+        None => (host_port, 3306),
+    };
+    let mut table = None;
+    let mut ssl_mode = SslMode::Disabled;
+    let mut ssl_ca = None;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            "table" => table = Some(value.to_string()),
+            "ssl-mode" | "sslmode" => {
+                ssl_mode = match value.to_ascii_lowercase().as_str() {
+                    "disabled" => SslMode::Disabled,
+                    "required" => SslMode::Required,
+                    "verify_ca" | "verify-ca" => SslMode::VerifyCa,
+                    "verify_identity" | "verify-identity" => SslMode::VerifyIdentity,
+                    _ => {
+                        return Err(bad(
+                            "ssl-mode is one of disabled, required, verify_ca, verify_identity",
+                        ));
+                    }
+                }
+            }
+            "ssl-ca" => ssl_ca = Some(PathBuf::from(value)),
+            other => {
+                return Err(bad(&format!(
+                    "unknown parameter {other:?} (table, ssl-mode, ssl-ca)"
+                )));
+            }
+        }
+    }
+    let table = table
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| bad("no ?table=TABLE"))?;
+    if user.is_empty() || host.is_empty() || path.is_empty() {
+        return Err(bad("USER, HOST and DATABASE must not be empty"));
+    }
+    if ssl_ca.is_some() && ssl_mode == SslMode::Disabled {
+        ssl_mode = SslMode::VerifyCa;
+    }
+    Ok(TableSource {
+        user: user.to_string(),
+        host: host.to_string(),
+        port,
+        database: path.to_string(),
+        table,
+        ssl_mode,
+        ssl_ca,
+    })
+}
+
+/// The URI with any password in it replaced by `***`, for messages.
+fn redacted(uri: &str) -> String {
+    let Some(start) = uri.find("://").map(|i| i + 3) else {
+        return uri.to_string();
+    };
+    let authority_end = uri[start..].find('/').map(|i| start + i).unwrap_or(uri.len());
+    match uri[start..authority_end].rfind('@') {
+        Some(at) => match uri[start..start + at].find(':') {
+            Some(colon) => format!("{}***{}", &uri[..start + colon + 1], &uri[start + at..]),
+            None => uri.to_string(),
+        },
+        None => uri.to_string(),
+    }
+}
+
+/// What a spool run read.
+#[derive(Debug, Clone)]
+pub struct Spooled {
+    pub path: PathBuf,
+    pub rows: u64,
+    pub bytes: u64,
+    pub seconds: f64,
+}
+
+/// An identifier as MySQL quotes it: in backticks, a backtick doubled.
+fn quote_identifier(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+fn connect(source: &TableSource, password: &str) -> Result<Conn, MysqlError> {
+    let ssl = match source.ssl_mode {
+        SslMode::Disabled => None,
+        mode => {
+            let mut ssl = SslOpts::default();
+            if let Some(ca) = &source.ssl_ca {
+                ssl = ssl.with_root_cert_path(Some(ca.clone()));
+            }
+            if mode == SslMode::Required {
+                ssl = ssl.with_danger_accept_invalid_certs(true);
+            }
+            if mode != SslMode::VerifyIdentity {
+                ssl = ssl.with_danger_skip_domain_validation(true);
+            }
+            Some(ssl)
+        }
+    };
+    let opts = OptsBuilder::new()
+        .ip_or_hostname(Some(source.host.clone()))
+        .tcp_port(source.port)
+        .user(Some(source.user.clone()))
+        .pass(Some(password.to_string()))
+        .ssl_opts(ssl)
+        .prefer_socket(false);
+    Conn::new(opts).map_err(|e| classify(source, e))
+}
+
+/// Names a connection failure by the server's error number.
+fn classify(source: &TableSource, error: mysql::Error) -> MysqlError {
+    let detail = error.to_string();
+    match &error {
+        // ER_ACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR handled below.
+        mysql::Error::MySqlError(e) if e.code == 1045 => MysqlError::Authentication {
+            user: source.user.clone(),
+            detail,
+        },
+        mysql::Error::MySqlError(e) if e.code == 1049 || e.code == 1044 => MysqlError::UnknownDatabase {
+            database: source.database.clone(),
+            user: source.user.clone(),
+            detail,
+        },
+        _ => MysqlError::Unreachable {
+            source_uri: source.to_string(),
+            detail,
+        },
+    }
+}
+
+/// The table's column names, or the error that says why there are none.
+fn table_columns(conn: &mut Conn, source: &TableSource) -> Result<Vec<String>, MysqlError> {
+    conn.query_drop(format!("USE {}", quote_identifier(&source.database)))
+        .map_err(|e| classify(source, e))?;
+    let columns: Vec<String> = conn
+        .exec(
+            "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? \
+             ORDER BY ORDINAL_POSITION",
+            (&source.database, &source.table),
+        )
+        .map_err(|e| classify(source, e))?;
+    if columns.is_empty() {
+        return Err(MysqlError::UnknownTable {
+            database: source.database.clone(),
+            table: source.table.clone(),
+        });
+    }
+    Ok(columns)
+}
+
+/// The `SELECT` of the contract's columns, by name, in the export's order.
+fn select_statement(source: &TableSource, columns: &[String]) -> Result<String, MysqlError> {
+    let mut select = Vec::with_capacity(COLUMNS.len());
+    for wanted in COLUMNS {
+        let found = columns
+            .iter()
+            .find(|c| c.eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| MysqlError::MissingColumn {
+                table: source.table.clone(),
+                column: wanted.to_string(),
+            })?;
+        select.push(quote_identifier(found));
+    }
+    Ok(format!(
+        "SELECT {} FROM {}",
+        select.join(", "),
+        quote_identifier(&source.table)
+    ))
+}
+
+/// Reads the whole table once, streaming, into a CSV file at `path` with
+/// the export's header. Written beside it first and renamed into place
+/// when complete, so a spool that exists is whole.
+pub fn spool(
+    source: &TableSource,
+    password: &str,
+    path: &Path,
+    mut progress: impl FnMut(u64),
+) -> Result<Spooled, MysqlError> {
+    let started = Instant::now();
+    let mut conn = connect(source, password)?;
+    let columns = table_columns(&mut conn, source)?;
+    let statement = select_statement(source, &columns)?;
+    let partial = path.with_extension("partial");
+    let spool_error = |source: std::io::Error| MysqlError::Spool {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::create(&partial).map_err(spool_error)?;
+    let mut writer = csv::WriterBuilder::new()
+        .buffer_capacity(1 << 20)
+        .from_writer(std::io::BufWriter::with_capacity(1 << 20, file));
+    writer.write_record(COLUMNS).map_err(|e| spool_error(e.into()))?;
+    let mut rows = 0u64;
+    let read_error = |rows: u64, e: mysql::Error| MysqlError::Read {
+        table: source.table.clone(),
+        rows,
+        detail: e.to_string(),
+    };
+    // The text protocol streams rows as the server sends them: memory holds
+    // one row at a time, whatever the table's size.
+    let result = conn.query_iter(&statement).map_err(|e| read_error(0, e))?;
+    let mut record = csv::ByteRecord::new();
+    for row in result {
+        let row = row.map_err(|e| read_error(rows, e))?;
+        record.clear();
+        for index in 0..COLUMNS.len() {
+            match row.as_ref(index) {
+                Some(mysql::Value::Bytes(bytes)) => record.push_field(bytes),
+                Some(mysql::Value::NULL) | None => record.push_field(b""),
+                Some(other) => record.push_field(other.as_sql(true).trim_matches('\'').as_bytes()),
+            }
+        }
+        writer
+            .write_byte_record(&record)
+            .map_err(|e| spool_error(e.into()))?;
+        rows += 1;
+        if rows % 10_000 == 0 {
+            progress(rows);
+        }
+    }
+    let inner = writer.into_inner().map_err(|e| spool_error(e.into_error()))?;
+    let file = inner.into_inner().map_err(|e| spool_error(e.into_error()))?;
+    file.sync_all().map_err(spool_error)?;
+    let bytes = file.metadata().map_err(spool_error)?.len();
+    drop(file);
+    std::fs::rename(&partial, path).map_err(spool_error)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Ok(dir) = std::fs::File::open(dir) {
+            let _ = dir.sync_all();
+        }
+    }
+    let _ = std::io::stderr().flush();
+    Ok(Spooled {
+        path: path.to_path_buf(),
+        rows,
+        bytes,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_source_uri_names_user_host_database_table_and_tls() {
+        let source =
+            parse_uri("mysql://reader@db.example.com:3307/warehouse?table=impact_learners_profile").unwrap();
+        assert_eq!(source.user, "reader");
+        assert_eq!(source.host, "db.example.com");
+        assert_eq!(source.port, 3307);
+        assert_eq!(source.database, "warehouse");
+        assert_eq!(source.table, "impact_learners_profile");
+        assert_eq!(source.ssl_mode, SslMode::Disabled);
+        assert_eq!(
+            source.to_string(),
+            "mysql://reader@db.example.com:3307/warehouse?table=impact_learners_profile"
+        );
+        let tls = parse_uri("mysql://r@h/d?table=t&ssl-ca=/etc/ca.pem").unwrap();
+        assert_eq!((tls.port, tls.ssl_mode), (3306, SslMode::VerifyCa));
+        let required = parse_uri("mysql://r@h/d?table=t&ssl-mode=REQUIRED").unwrap();
+        assert_eq!(required.ssl_mode, SslMode::Required);
+    }
+
+    #[test]
+    fn a_source_uri_without_a_table_or_with_a_password_is_refused() {
+        for (uri, why) in [
+            ("mysql://r@h/d", "table"),
+            ("mysql://r:secret@h/d?table=t", "password"),
+            ("postgres://r@h/d?table=t", "mysql://"),
+            ("mysql://r@h/d?table=t&ssl-mode=maybe", "ssl-mode"),
+            ("mysql://h/d?table=t", "USER@"),
+        ] {
+            let error = parse_uri(uri).expect_err(uri).to_string();
+            assert!(error.contains(why), "{uri}: {error}");
+            assert!(!error.contains("secret"), "the password shows in: {error}");
+        }
+    }
+
+    #[test]
+    fn columns_are_found_by_name_in_any_order_and_a_missing_one_is_named() {
+        let source = parse_uri("mysql://r@h/d?table=t`x").unwrap();
+        let mut columns: Vec<String> = COLUMNS.iter().rev().map(|c| c.to_uppercase()).collect();
+        columns.push("row_id".to_string());
+        let select = select_statement(&source, &columns).unwrap();
+        assert!(
+            select.starts_with("SELECT `HASHED_EMAIL`, `SAND_ID`, "),
+            "{select}"
+        );
+        assert!(select.ends_with(" FROM `t``x`"), "{select}");
+        columns.retain(|c| c != "BIO");
+        let error = select_statement(&source, &columns).unwrap_err();
+        assert!(error.to_string().contains("\"bio\""), "{error}");
+    }
+}

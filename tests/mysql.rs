@@ -1,0 +1,450 @@
+//! The export's MySQL table as the source, against the real local MariaDB
+//! server (`scripts/local-mysql`, started by `scripts/test`) and the real
+//! local graph database: the same rows give the same graph from the CSV
+//! file and from the table, a dirty file gives the same rejects, the
+//! server's own column types read as the file's text, a killed load resumes
+//! from its spool, and each kind of connection failure has its exit code.
+// The lock serializes the tests that share the one database; holding it
+// across awaits is the point.
+#![allow(clippy::await_holding_lock)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use common::{db_command, db_lock, generate, json, run_db_ok, temp_dir, test_graph};
+use neo4rs::{BoltType, query};
+
+fn script(args: &[&str], stdin: Option<&str>) -> Output {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut command = Command::new("bash");
+    command.arg(root.join("scripts/local-mysql")).args(args);
+    command.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = command.spawn().expect("local-mysql runs");
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .expect("stdin");
+    }
+    let output = child.wait_with_output().expect("local-mysql ends");
+    assert!(
+        output.status.success(),
+        "scripts/local-mysql {args:?}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+fn text(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// The table's source URI (another table of the same database with `table`).
+fn source(table: Option<&str>) -> String {
+    let uri = text(&script(&["uri"], None));
+    match table {
+        Some(t) => format!("{}?table={t}", uri.split('?').next().unwrap()),
+        None => uri,
+    }
+}
+
+fn mysql_password() -> String {
+    let file = text(&script(&["password-file"], None));
+    std::fs::read_to_string(file)
+        .expect("password")
+        .trim()
+        .to_string()
+}
+
+/// The binary against the test graph database, reading `--source` with
+/// the MySQL password in its environment.
+fn with_source(dir: &Path, args: &[&str]) -> Output {
+    db_command(dir, args)
+        .env("MYSQL_PASSWORD", mysql_password())
+        .output()
+        .expect("runs")
+}
+
+fn ok(output: Output) -> Output {
+    assert!(
+        output.status.success(),
+        "failed with {:?}:\n{}\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Every label and relationship type count, and the first learners by key
+/// with every property and every relationship (type, properties, target),
+/// as sorted text: equal graphs give equal values.
+async fn graph_picture() -> (BTreeMap<String, i64>, Vec<String>) {
+    let graph = test_graph().await;
+    let mut counts = BTreeMap::new();
+    for (statement, prefix) in [
+        (
+            "MATCH (n) UNWIND labels(n) AS k RETURN k, count(*) AS n",
+            "label ",
+        ),
+        ("MATCH ()-[r]->() RETURN type(r) AS k, count(*) AS n", "type "),
+    ] {
+        let mut rows = graph.execute(query(statement)).await.expect("counts");
+        while let Some(row) = rows.next().await.expect("reads") {
+            let k: String = row.get("k").expect("k");
+            if k != "LoadRun" {
+                counts.insert(format!("{prefix}{k}"), row.get::<i64>("n").expect("n"));
+            }
+        }
+    }
+    let mut learners = Vec::new();
+    let mut rows = graph
+        .execute(query(
+            "MATCH (l:Learner) WITH l ORDER BY l.hashedEmail LIMIT 60 \
+             OPTIONAL MATCH (l)-[r]->(t) RETURN l, r, t ORDER BY l.hashedEmail",
+        ))
+        .await
+        .expect("sample");
+    let mut by_learner: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    while let Some(row) = rows.next().await.expect("reads") {
+        let node: neo4rs::Node = row.get("l").expect("l");
+        let key: String = node.get("hashedEmail").expect("key");
+        let entry = by_learner
+            .entry(key)
+            .or_insert_with(|| vec![properties_of(&node.keys(), |k| node.get(k))]);
+        if let (Ok(rel), Ok(target)) = (row.get::<neo4rs::Relation>("r"), row.get::<neo4rs::Node>("t")) {
+            entry.push(format!(
+                "{} {} -> {:?} {}",
+                rel.typ(),
+                properties_of(&rel.keys(), |k| rel.get(k)),
+                target.labels(),
+                properties_of(&target.keys(), |k| target.get(k)),
+            ));
+        }
+    }
+    for (key, mut parts) in by_learner {
+        let node = parts.remove(0);
+        parts.sort();
+        learners.push(format!("{key} {node} [{}]", parts.join("; ")));
+    }
+    (counts, learners)
+}
+
+fn properties_of<E: std::fmt::Debug>(keys: &[&str], get: impl Fn(&str) -> Result<BoltType, E>) -> String {
+    let mut pairs: Vec<String> = keys
+        .iter()
+        .map(|k| format!("{k}={:?}", get(k).expect("property")))
+        .collect();
+    pairs.sort();
+    pairs.join(",")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_rows_from_the_file_and_from_the_table_give_the_same_graph() {
+    let _db = db_lock();
+    let dir = temp_dir();
+    let input = generate(dir.path(), "same.csv", 2_500, 81, 0.0);
+    script(&["import", input.to_str().unwrap()], None);
+
+    run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
+    let file_load = ok(
+        db_command(dir.path(), &["load", input.to_str().unwrap(), "--json"])
+            .output()
+            .unwrap(),
+    );
+    let from_file = graph_picture().await;
+
+    run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
+    let load = ok(with_source(
+        dir.path(),
+        &["load", "--source", &source(None), "--json"],
+    ));
+    assert_eq!(json(&load)["rows_read"], 2_500);
+    assert_eq!(json(&load)["rows_accepted"], json(&file_load)["rows_accepted"]);
+    let from_table = graph_picture().await;
+    let verify = ok(with_source(dir.path(), &["verify", "--source", &source(None)]));
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("PASSED"));
+
+    assert!(from_file.0.len() > 10, "{:?}", from_file.0);
+    assert_eq!(from_file.0, from_table.0, "label and type counts differ");
+    assert_eq!(from_file.1.len(), 60);
+    for (a, b) in from_file.1.iter().zip(&from_table.1) {
+        assert_eq!(a, b, "a learner differs between the two loads");
+    }
+}
+
+/// Reasons a row of a table cannot have: a table row always has every
+/// column, and a utf8mb4 column holds only valid UTF-8 (the import's
+/// LOAD DATA pads or trims such a row into a well-formed one).
+const FILE_ONLY_REASONS: [&str; 3] = ["wrong_column_count", "invalid_utf8", "truncated"];
+
+/// (record, reason, key) of each rejected row of a rejects file, leaving
+/// out the reasons only a file can have.
+fn table_representable_rejects(path: &Path) -> Vec<(String, String, String)> {
+    let mut reader = csv::Reader::from_path(path).expect("rejects file");
+    // The raw row of an invalid_utf8 reject is not UTF-8: read bytes.
+    reader
+        .byte_records()
+        .map(|r| r.expect("a rejects row"))
+        .map(|r| {
+            r.iter()
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect::<Vec<_>>()
+        })
+        .filter(|r| !FILE_ONLY_REASONS.contains(&r[2].as_str()))
+        .map(|r| {
+            let key = r[4].split(',').next().unwrap_or("").to_string();
+            (r[0].clone(), r[2].clone(), key)
+        })
+        .collect()
+}
+
+#[test]
+fn a_dirty_file_in_the_table_yields_the_same_rejects() {
+    let _db = db_lock();
+    let dir = temp_dir();
+    let input = generate(dir.path(), "dirty.csv", 3_000, 82, 0.05);
+    script(&["import", input.to_str().unwrap()], None);
+    let from_file = json(&ok(db_command(
+        dir.path(),
+        &["check", input.to_str().unwrap(), "--json"],
+    )
+    .output()
+    .unwrap()));
+    let from_table = json(&ok(with_source(
+        dir.path(),
+        &["check", "--source", &source(None), "--json"],
+    )));
+    assert_eq!(from_file["rows_read"], from_table["rows_read"]);
+    let reasons = |report: &serde_json::Value| -> BTreeMap<String, u64> {
+        report["rejected_by_reason"]
+            .as_object()
+            .expect("reasons")
+            .iter()
+            .filter(|(reason, _)| !FILE_ONLY_REASONS.contains(&reason.as_str()))
+            .map(|(reason, n)| (reason.clone(), n.as_u64().unwrap()))
+            .collect()
+    };
+    assert!(
+        !reasons(&from_file).is_empty(),
+        "the dirty file has no table-representable rejects"
+    );
+    assert_eq!(reasons(&from_file), reasons(&from_table));
+    let file_rejects = table_representable_rejects(Path::new(from_file["rejects_file"].as_str().unwrap()));
+    let table_rejects =
+        table_representable_rejects(&dir.path().join(from_table["rejects_file"].as_str().unwrap()));
+    assert!(!file_rejects.is_empty());
+    assert_eq!(
+        file_rejects, table_rejects,
+        "the same rows, by record and key, for the same reasons"
+    );
+}
+
+#[test]
+fn the_servers_own_column_types_read_as_the_files_text_in_any_column_order() {
+    let _db = db_lock();
+    let dir = temp_dir();
+    let input = generate(dir.path(), "typed.csv", 800, 83, 0.0);
+    script(&["import", input.to_str().unwrap()], None);
+    // A table as production has it: flags TINYINT, numbers INT and DOUBLE,
+    // JSON columns JSON, columns in another order, NULL for missing values.
+    script(
+        &["sql"],
+        Some(
+            "DROP TABLE IF EXISTS typed_profile;
+             CREATE TABLE typed_profile AS SELECT * FROM impact_learners_profile;
+             ALTER TABLE typed_profile DROP COLUMN row_id;
+             UPDATE typed_profile SET is_placed = NULL WHERE is_placed NOT REGEXP '^-?[0-9]+([.][0-9]+)?$';
+             UPDATE typed_profile SET is_featured = NULL WHERE is_featured NOT REGEXP '^-?[0-9]+([.][0-9]+)?$';
+             UPDATE typed_profile SET rnk = NULL WHERE rnk NOT REGEXP '^-?[0-9]+([.][0-9]+)?$';
+             UPDATE typed_profile SET is_placed = ROUND(is_placed), is_featured = ROUND(is_featured), rnk = ROUND(rnk);
+             ALTER TABLE typed_profile MODIFY is_placed TINYINT NULL, MODIFY is_featured TINYINT NULL,
+               MODIFY rnk INT, MODIFY placement_details JSON,
+               MODIFY hashed_email VARCHAR(64) FIRST, MODIFY snapshot_id INT AFTER hashed_email;",
+        ),
+    );
+    let from_file = json(&ok(db_command(
+        dir.path(),
+        &["check", input.to_str().unwrap(), "--json"],
+    )
+    .output()
+    .unwrap()));
+    let from_table = json(&ok(with_source(
+        dir.path(),
+        &["check", "--source", &source(Some("typed_profile")), "--json"],
+    )));
+    for key in [
+        "rows_read",
+        "rows_loaded",
+        "rows_rejected",
+        "nodes",
+        "relationships",
+    ] {
+        assert_eq!(from_file[key], from_table[key], "{key} differs");
+    }
+    // The same findings, but for the flags written `0.0` / `1.0` in the
+    // file: a TINYINT column holds them as 0 / 1, so the table has fewer.
+    let mut file_findings = from_file["findings"].as_object().unwrap().clone();
+    let mut table_findings = from_table["findings"].as_object().unwrap().clone();
+    let decimal_flags = (
+        file_findings
+            .remove("flag_as_decimal")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0),
+        table_findings
+            .remove("flag_as_decimal")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0),
+    );
+    assert!(decimal_flags.1 < decimal_flags.0, "{decimal_flags:?}");
+    assert_eq!(file_findings, table_findings);
+}
+
+#[test]
+fn a_killed_load_from_the_table_resumes_from_its_spool_and_ignores_later_table_writes() {
+    let _db = db_lock();
+    let dir = temp_dir();
+    let input = generate(dir.path(), "resume.csv", 12_000, 84, 0.0);
+    script(&["import", input.to_str().unwrap()], None);
+    run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
+    let args = [
+        "load",
+        "--source",
+        &source(None),
+        "--batch-size",
+        "500",
+        "--checkpoint-interval",
+        "500",
+    ];
+    let mut child = db_command(dir.path(), &args)
+        .env("MYSQL_PASSWORD", mysql_password())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("runs");
+    // Killed once phase 2 has checkpointed some rows.
+    let spool = dir.path().join("learners.impact_learners_profile.spool.csv");
+    let checkpoint = dir
+        .path()
+        .join("learners.impact_learners_profile.spool.csv.checkpoint.json");
+    let started = std::time::Instant::now();
+    while !checkpoint.exists() {
+        assert!(started.elapsed().as_secs() < 120, "no checkpoint was written");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    assert!(spool.is_file(), "the spool is kept for the resume");
+
+    // The table changes meanwhile: the resume must not see it.
+    script(
+        &["sql"],
+        Some("DELETE FROM impact_learners_profile WHERE row_id % 2 = 0;"),
+    );
+    let mut resume_args = args.to_vec();
+    resume_args.extend(["--resume", "--json"]);
+    let resumed = ok(with_source(dir.path(), &resume_args));
+    let check = json(&ok(db_command(
+        dir.path(),
+        &["check", input.to_str().unwrap(), "--json"],
+    )
+    .output()
+    .unwrap()));
+    assert_eq!(json(&resumed)["rows_read"], 12_000);
+    assert_eq!(json(&resumed)["rows_accepted"], check["rows_loaded"]);
+    // Exact counts against the rows the load read.
+    let verify = ok(db_command(dir.path(), &["verify", spool.to_str().unwrap()])
+        .output()
+        .unwrap());
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("PASSED"));
+}
+
+#[test]
+fn each_connection_failure_has_its_own_exit_code_and_no_password_is_shown() {
+    let _db = db_lock();
+    let dir = temp_dir();
+    let input = generate(dir.path(), "errors.csv", 50, 85, 0.0);
+    script(&["import", input.to_str().unwrap()], None);
+    let uri = source(None);
+    let base = uri.split('?').next().unwrap().to_string();
+    let port = base
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let check = |source: &str, password: &str| -> (Option<i32>, String) {
+        let output = db_command(dir.path(), &["check", "--source", source])
+            .env("MYSQL_PASSWORD", password)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let password = mysql_password();
+    let unused = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cases = [
+        (
+            uri.replace(&port, &unused.to_string()),
+            password.clone(),
+            24,
+            "cannot reach the MySQL server",
+        ),
+        (uri.clone(), "wrong-password-42".to_string(), 25, "refused user"),
+        (
+            uri.replace("/learners?", "/nosuchdb?"),
+            password.clone(),
+            26,
+            "no database",
+        ),
+        (
+            format!("{base}?table=nosuchtable"),
+            password.clone(),
+            27,
+            "has no table",
+        ),
+    ];
+    for (source, password, code, words) in cases {
+        let (status, stderr) = check(&source, &password);
+        assert_eq!(status, Some(code), "{source}: {stderr}");
+        assert!(stderr.contains(words), "{source}: {stderr}");
+        assert!(
+            !stderr.contains(&mysql_password()),
+            "the password shows in: {stderr}"
+        );
+        assert!(
+            !stderr.contains("wrong-password-42"),
+            "the password shows in: {stderr}"
+        );
+    }
+    script(
+        &["sql"],
+        Some(
+            "DROP TABLE IF EXISTS lacking; CREATE TABLE lacking AS SELECT * FROM impact_learners_profile;
+             ALTER TABLE lacking DROP COLUMN bio;",
+        ),
+    );
+    let (status, stderr) = check(&format!("{base}?table=lacking"), &password);
+    assert_eq!(status, Some(13), "{stderr}");
+    assert!(stderr.contains("\"bio\""), "{stderr}");
+}
