@@ -58,6 +58,9 @@ fn init_logging(format: LogFormat) {
 }
 
 fn main() -> std::process::ExitCode {
+    // Both TLS clients (Bolt and MySQL) use rustls; with more than one
+    // crypto back end compiled in, rustls needs the process's choice.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = Cli::parse();
     init_logging(cli.log_format);
     let result = match &cli.command {

@@ -448,3 +448,69 @@ fn each_connection_failure_has_its_own_exit_code_and_no_password_is_shown() {
     assert_eq!(status, Some(13), "{stderr}");
     assert!(stderr.contains("\"bio\""), "{stderr}");
 }
+
+#[test]
+fn tls_to_the_mysql_server_required_and_verified_against_a_ca_file() {
+    let work = temp_dir();
+    let certs = work.path().join("certs");
+    std::fs::create_dir(&certs).expect("mkdir");
+    let (ca, _) = common::make_certificates(&certs);
+    // A second server of its own, offering TLS.
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let tls_server = |action: &str| {
+        Command::new("bash")
+            .arg(root.join("scripts/local-mysql"))
+            .arg(action)
+            .env("LEARNGRAPH_MYSQL_DIR", work.path().join("mysql"))
+            .env("LEARNGRAPH_MYSQL_PORT", "13316")
+            .env("LEARNGRAPH_MYSQL_TLS_DIR", &certs)
+            .output()
+            .expect("local-mysql runs")
+    };
+    struct Stop<'a>(&'a dyn Fn(&str) -> Output);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            (self.0)("stop");
+        }
+    }
+    let started = tls_server("start");
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+    let _stop = Stop(&tls_server);
+    let input = generate(work.path(), "tls.csv", 200, 86, 0.0);
+    let imported = Command::new("bash")
+        .arg(root.join("scripts/local-mysql"))
+        .args(["import", input.to_str().unwrap()])
+        .env("LEARNGRAPH_MYSQL_DIR", work.path().join("mysql"))
+        .env("LEARNGRAPH_MYSQL_PORT", "13316")
+        .output()
+        .expect("import runs");
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    let password = std::fs::read_to_string(work.path().join("mysql/password")).unwrap();
+    let base = "mysql://learngraph@127.0.0.1:13316/learners?table=impact_learners_profile";
+    let check = |source: &str| {
+        db_command(work.path(), &["check", "--source", source, "--json"])
+            .env("MYSQL_PASSWORD", password.trim())
+            .output()
+            .expect("runs")
+    };
+    let required = ok(check(&format!("{base}&ssl-mode=required")));
+    assert_eq!(json(&required)["rows_read"], 200);
+    let verified = ok(check(&format!(
+        "{base}&ssl-mode=verify_identity&ssl-ca={}",
+        ca.display()
+    )));
+    assert_eq!(json(&verified)["rows_read"], 200);
+    // Verified against the system's roots, which do not know the CA.
+    let refused = check(&format!("{base}&ssl-mode=verify_ca"));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(24), "{stderr}");
+    assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
+}

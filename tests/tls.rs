@@ -9,94 +9,9 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{FreshServer, generate, json, temp_dir};
+use common::{FreshServer, generate, json, make_certificates, temp_dir};
 
 const BOLT_PORT: u16 = 17697;
-
-/// A private CA and a server certificate for localhost and 127.0.0.1 it
-/// signed, as the server takes it (a PKCS#12 key store). Returns the CA's
-/// PEM file and the key store.
-fn make_certificates(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
-    let openssl = |args: &[&str]| {
-        let output = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("openssl runs (Debian's openssl package)");
-        assert!(
-            output.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    };
-    std::fs::write(
-        dir.join("server.ext"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
-         keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
-    )
-    .expect("write");
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "30",
-        "-subj",
-        "/CN=learngraph test CA",
-    ]);
-    openssl(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=localhost",
-    ]);
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "30",
-        "-extfile",
-        "server.ext",
-    ]);
-    openssl(&[
-        "pkcs12",
-        "-export",
-        "-in",
-        "server.pem",
-        "-inkey",
-        "server.key",
-        "-certfile",
-        "ca.pem",
-        "-out",
-        "server.p12",
-        "-passout",
-        "pass:test-store",
-        "-name",
-        "server",
-    ]);
-    (dir.join("ca.pem"), dir.join("server.p12"))
-}
 
 fn run(dir: &Path, server: &FreshServer, args: &[&str]) -> Output {
     Command::new(common::binary())

@@ -2,5 +2,6 @@
 //! CSV files, and the export's MySQL table spooled into such a file.
 
 pub mod columns;
+pub mod growing;
 pub mod mysql;
 pub mod reader;

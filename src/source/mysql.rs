@@ -13,7 +13,6 @@
 //! becomes an empty field, the CSV file's missing value. Columns are
 //! matched by name, in any order; extra columns are ignored.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -282,75 +281,105 @@ fn select_statement(source: &TableSource, columns: &[String]) -> Result<String, 
     ))
 }
 
-/// Reads the whole table once, streaming, into a CSV file at `path` with
-/// the export's header. Written beside it first and renamed into place
-/// when complete, so a spool that exists is whole.
-pub fn spool(
-    source: &TableSource,
-    password: &str,
-    path: &Path,
-    mut progress: impl FnMut(u64),
-) -> Result<Spooled, MysqlError> {
-    let started = Instant::now();
+/// A connection to the table, its columns checked: every error a user can
+/// fix (address, password, database, table, columns) is found here, before
+/// any row is read.
+pub struct TableReader {
+    conn: Conn,
+    statement: String,
+    table: String,
+}
+
+/// Connects and checks that the table holds every contract column.
+pub fn open_table(source: &TableSource, password: &str) -> Result<TableReader, MysqlError> {
     let mut conn = connect(source, password)?;
     let columns = table_columns(&mut conn, source)?;
     let statement = select_statement(source, &columns)?;
-    let partial = path.with_extension("partial");
-    let spool_error = |source: std::io::Error| MysqlError::Spool {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = std::fs::File::create(&partial).map_err(spool_error)?;
-    let mut writer = csv::WriterBuilder::new()
-        .buffer_capacity(1 << 20)
-        .from_writer(std::io::BufWriter::with_capacity(1 << 20, file));
-    writer.write_record(COLUMNS).map_err(|e| spool_error(e.into()))?;
-    let mut rows = 0u64;
-    let read_error = |rows: u64, e: mysql::Error| MysqlError::Read {
+    Ok(TableReader {
+        conn,
+        statement,
         table: source.table.clone(),
-        rows,
-        detail: e.to_string(),
-    };
-    // The text protocol streams rows as the server sends them: memory holds
-    // one row at a time, whatever the table's size.
-    let result = conn.query_iter(&statement).map_err(|e| read_error(0, e))?;
-    let mut record = csv::ByteRecord::new();
-    for row in result {
-        let row = row.map_err(|e| read_error(rows, e))?;
-        record.clear();
-        for index in 0..COLUMNS.len() {
-            match row.as_ref(index) {
-                Some(mysql::Value::Bytes(bytes)) => record.push_field(bytes),
-                Some(mysql::Value::NULL) | None => record.push_field(b""),
-                Some(other) => record.push_field(other.as_sql(true).trim_matches('\'').as_bytes()),
+    })
+}
+
+/// Where a spool is written until it is complete.
+pub fn partial_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(".partial");
+    name.into()
+}
+
+impl TableReader {
+    /// Reads the whole table once, streaming, as CSV with the export's
+    /// header into `file` (created at [`partial_path`]`(path)`), then syncs
+    /// it and renames it to `path`: a spool that exists is whole.
+    pub fn spool_into(
+        mut self,
+        file: std::fs::File,
+        path: &Path,
+        mut progress: impl FnMut(u64),
+    ) -> Result<Spooled, MysqlError> {
+        let started = Instant::now();
+        let spool_error = |source: std::io::Error| MysqlError::Spool {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut writer = csv::WriterBuilder::new()
+            .buffer_capacity(1 << 20)
+            .from_writer(std::io::BufWriter::with_capacity(1 << 20, file));
+        writer.write_record(COLUMNS).map_err(|e| spool_error(e.into()))?;
+        let table = self.table.clone();
+        let read_error = |rows: u64, e: mysql::Error| MysqlError::Read {
+            table: table.clone(),
+            rows,
+            detail: e.to_string(),
+        };
+        let mut rows = 0u64;
+        // The text protocol streams rows as the server sends them: memory
+        // holds one row at a time, whatever the table's size.
+        let result = self
+            .conn
+            .query_iter(&self.statement)
+            .map_err(|e| read_error(0, e))?;
+        let mut record = csv::ByteRecord::new();
+        for row in result {
+            let row = row.map_err(|e| read_error(rows, e))?;
+            record.clear();
+            for index in 0..COLUMNS.len() {
+                match row.as_ref(index) {
+                    Some(mysql::Value::Bytes(bytes)) => record.push_field(bytes),
+                    Some(mysql::Value::NULL) | None => record.push_field(b""),
+                    Some(other) => record.push_field(other.as_sql(true).trim_matches('\'').as_bytes()),
+                }
+            }
+            writer
+                .write_byte_record(&record)
+                .map_err(|e| spool_error(e.into()))?;
+            rows += 1;
+            if rows % 10_000 == 0 {
+                // Readers following the spool see whole blocks sooner.
+                writer.flush().map_err(spool_error)?;
+                progress(rows);
             }
         }
-        writer
-            .write_byte_record(&record)
-            .map_err(|e| spool_error(e.into()))?;
-        rows += 1;
-        if rows % 10_000 == 0 {
-            progress(rows);
-        }
-    }
-    let inner = writer.into_inner().map_err(|e| spool_error(e.into_error()))?;
-    let file = inner.into_inner().map_err(|e| spool_error(e.into_error()))?;
-    file.sync_all().map_err(spool_error)?;
-    let bytes = file.metadata().map_err(spool_error)?.len();
-    drop(file);
-    std::fs::rename(&partial, path).map_err(spool_error)?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if let Ok(dir) = std::fs::File::open(dir) {
+        let inner = writer.into_inner().map_err(|e| spool_error(e.into_error()))?;
+        let file = inner.into_inner().map_err(|e| spool_error(e.into_error()))?;
+        file.sync_all().map_err(spool_error)?;
+        let bytes = file.metadata().map_err(spool_error)?.len();
+        drop(file);
+        std::fs::rename(partial_path(path), path).map_err(spool_error)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && let Ok(dir) = std::fs::File::open(dir)
+        {
             let _ = dir.sync_all();
         }
+        Ok(Spooled {
+            path: path.to_path_buf(),
+            rows,
+            bytes,
+            seconds: started.elapsed().as_secs_f64(),
+        })
     }
-    let _ = std::io::stderr().flush();
-    Ok(Spooled {
-        path: path.to_path_buf(),
-        rows,
-        bytes,
-        seconds: started.elapsed().as_secs_f64(),
-    })
 }
 
 #[cfg(test)]

@@ -21,6 +21,9 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::growing::{self, Growing, Written};
 
 /// A run of whole records from the file.
 #[derive(Debug)]
@@ -151,11 +154,16 @@ pub struct ChunkReader {
     fingerprint: StreamFingerprint,
     /// The fingerprint an earlier pass took: blocks must match it.
     expected: Option<StreamFingerprint>,
+    /// Set when this process is still writing the file: its end is not the
+    /// end until the writer says so.
+    growing: Option<Arc<Growing>>,
 }
 
 impl ChunkReader {
     pub fn open(path: &Path, records_per_chunk: u64) -> Result<Self, SourceError> {
-        let file = File::open(path).map_err(|source| SourceError::Open {
+        let growing = growing::lookup(path);
+        let opened = growing.as_ref().map(|g| g.writing.as_path()).unwrap_or(path);
+        let file = File::open(opened).map_err(|source| SourceError::Open {
             path: path.to_path_buf(),
             source,
         })?;
@@ -185,6 +193,7 @@ impl ChunkReader {
             started: false,
             fingerprint: StreamFingerprint::default(),
             expected: None,
+            growing,
         })
     }
 
@@ -290,13 +299,7 @@ impl ChunkReader {
         // `read_to_end` on a bounded reader fills spare capacity without
         // zeroing it first.
         let from = self.pending.len();
-        let n = (&mut self.file)
-            .take(READ_BYTES as u64)
-            .read_to_end(&mut self.pending)
-            .map_err(|source| SourceError::Read {
-                path: self.path.clone(),
-                source,
-            })?;
+        let n = self.read_block()?;
         if n == 0 {
             self.eof = true;
         }
@@ -308,6 +311,47 @@ impl ChunkReader {
             }
         }
         Ok(())
+    }
+
+    /// Reads one block: `READ_BYTES`, or less only at the end of the file.
+    /// At the end of a file this process is still writing, waits for more
+    /// bytes or for the writer's last word, so that blocks (and with them
+    /// the stream fingerprint) are the same as when the file is read whole.
+    fn read_block(&mut self) -> Result<usize, SourceError> {
+        let mut total = 0;
+        loop {
+            let n = (&mut self.file)
+                .take((READ_BYTES - total) as u64)
+                .read_to_end(&mut self.pending)
+                .map_err(|source| SourceError::Read {
+                    path: self.path.clone(),
+                    source,
+                })?;
+            total += n;
+            let Some(growing) = &self.growing else {
+                return Ok(total);
+            };
+            if total == READ_BYTES {
+                return Ok(total);
+            }
+            if n > 0 {
+                continue;
+            }
+            match growing.state() {
+                Written::InProgress => std::thread::sleep(std::time::Duration::from_millis(2)),
+                // Written in full: what is left was written before this
+                // was said, so one more read sees all of it.
+                Written::Complete => {
+                    self.growing = None;
+                }
+                Written::Failed(message) => {
+                    return Err(SourceError::Read {
+                        path: self.path.clone(),
+                        source: std::io::Error::other(message),
+                    });
+                }
+            }
+        }
     }
 
     /// Scans unscanned bytes until the chunk's last record boundary is found.
