@@ -15,7 +15,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::{db_command, db_lock, generate, json, run_db_ok, temp_dir, test_graph};
+use common::{
+    assert_success, check_json, db_command, db_lock, generate, json, run_db_ok, temp_dir, test_graph,
+};
 use neo4rs::{BoltType, query};
 
 fn script(args: &[&str], stdin: Option<&str>) -> Output {
@@ -77,15 +79,18 @@ fn with_source(dir: &Path, args: &[&str]) -> Output {
         .expect("runs")
 }
 
-fn ok(output: Output) -> Output {
-    assert!(
-        output.status.success(),
-        "failed with {:?}:\n{}\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+/// [`with_source`], failing the test unless the command succeeds.
+fn with_source_ok(dir: &Path, args: &[&str]) -> Output {
+    assert_success(args, with_source(dir, args))
+}
+
+/// `check --json` of a table of the local MySQL database (the import's by
+/// default).
+fn check_table(dir: &Path, table: Option<&str>) -> serde_json::Value {
+    json(&with_source_ok(
+        dir,
+        &["check", "--source", &source(table), "--json"],
+    ))
 }
 
 /// Every label and relationship type count, and the first learners by key
@@ -159,22 +164,15 @@ async fn the_same_rows_from_the_file_and_from_the_table_give_the_same_graph() {
     script(&["import", input.to_str().unwrap()], None);
 
     run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
-    let file_load = ok(
-        db_command(dir.path(), &["load", input.to_str().unwrap(), "--json"])
-            .output()
-            .unwrap(),
-    );
+    let file_load = run_db_ok(dir.path(), &["load", input.to_str().unwrap(), "--json"]);
     let from_file = graph_picture().await;
 
     run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
-    let load = ok(with_source(
-        dir.path(),
-        &["load", "--source", &source(None), "--json"],
-    ));
+    let load = with_source_ok(dir.path(), &["load", "--source", &source(None), "--json"]);
     assert_eq!(json(&load)["rows_read"], 2_500);
     assert_eq!(json(&load)["rows_accepted"], json(&file_load)["rows_accepted"]);
     let from_table = graph_picture().await;
-    let verify = ok(with_source(dir.path(), &["verify", "--source", &source(None)]));
+    let verify = with_source_ok(dir.path(), &["verify", "--source", &source(None)]);
     assert!(String::from_utf8_lossy(&verify.stdout).contains("PASSED"));
 
     assert!(from_file.0.len() > 10, "{:?}", from_file.0);
@@ -217,16 +215,8 @@ fn a_dirty_file_in_the_table_yields_the_same_rejects() {
     let dir = temp_dir();
     let input = generate(dir.path(), "dirty.csv", 3_000, 82, 0.05);
     script(&["import", input.to_str().unwrap()], None);
-    let from_file = json(&ok(db_command(
-        dir.path(),
-        &["check", input.to_str().unwrap(), "--json"],
-    )
-    .output()
-    .unwrap()));
-    let from_table = json(&ok(with_source(
-        dir.path(),
-        &["check", "--source", &source(None), "--json"],
-    )));
+    let from_file = check_json(dir.path(), &input, &[]);
+    let from_table = check_table(dir.path(), None);
     assert_eq!(from_file["rows_read"], from_table["rows_read"]);
     let reasons = |report: &serde_json::Value| -> BTreeMap<String, u64> {
         report["rejected_by_reason"]
@@ -275,16 +265,8 @@ fn the_servers_own_column_types_read_as_the_files_text_in_any_column_order() {
                MODIFY hashed_email VARCHAR(64) FIRST, MODIFY snapshot_id INT AFTER hashed_email;",
         ),
     );
-    let from_file = json(&ok(db_command(
-        dir.path(),
-        &["check", input.to_str().unwrap(), "--json"],
-    )
-    .output()
-    .unwrap()));
-    let from_table = json(&ok(with_source(
-        dir.path(),
-        &["check", "--source", &source(Some("typed_profile")), "--json"],
-    )));
+    let from_file = check_json(dir.path(), &input, &[]);
+    let from_table = check_table(dir.path(), Some("typed_profile"));
     for key in [
         "rows_read",
         "rows_loaded",
@@ -355,19 +337,12 @@ fn a_killed_load_from_the_table_resumes_from_its_spool_and_ignores_later_table_w
     );
     let mut resume_args = args.to_vec();
     resume_args.extend(["--resume", "--json"]);
-    let resumed = ok(with_source(dir.path(), &resume_args));
-    let check = json(&ok(db_command(
-        dir.path(),
-        &["check", input.to_str().unwrap(), "--json"],
-    )
-    .output()
-    .unwrap()));
+    let resumed = with_source_ok(dir.path(), &resume_args);
+    let check = check_json(dir.path(), &input, &[]);
     assert_eq!(json(&resumed)["rows_read"], 12_000);
     assert_eq!(json(&resumed)["rows_accepted"], check["rows_loaded"]);
     // Exact counts against the rows the load read.
-    let verify = ok(db_command(dir.path(), &["verify", spool.to_str().unwrap()])
-        .output()
-        .unwrap());
+    let verify = run_db_ok(dir.path(), &["verify", spool.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&verify.stdout).contains("PASSED"));
 }
 
@@ -457,23 +432,23 @@ fn tls_to_the_mysql_server_required_and_verified_against_a_ca_file() {
     let (ca, _) = common::make_certificates(&certs);
     // A second server of its own, offering TLS.
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let tls_server = |action: &str| {
+    let tls_server = |args: &[&str]| {
         Command::new("bash")
             .arg(root.join("scripts/local-mysql"))
-            .arg(action)
+            .args(args)
             .env("LEARNGRAPH_MYSQL_DIR", work.path().join("mysql"))
             .env("LEARNGRAPH_MYSQL_PORT", "13316")
             .env("LEARNGRAPH_MYSQL_TLS_DIR", &certs)
             .output()
             .expect("local-mysql runs")
     };
-    struct Stop<'a>(&'a dyn Fn(&str) -> Output);
+    struct Stop<'a>(&'a dyn Fn(&[&str]) -> Output);
     impl Drop for Stop<'_> {
         fn drop(&mut self) {
-            (self.0)("stop");
+            (self.0)(&["stop"]);
         }
     }
-    let started = tls_server("start");
+    let started = tls_server(&["start"]);
     assert!(
         started.status.success(),
         "{}",
@@ -481,13 +456,7 @@ fn tls_to_the_mysql_server_required_and_verified_against_a_ca_file() {
     );
     let _stop = Stop(&tls_server);
     let input = generate(work.path(), "tls.csv", 200, 86, 0.0);
-    let imported = Command::new("bash")
-        .arg(root.join("scripts/local-mysql"))
-        .args(["import", input.to_str().unwrap()])
-        .env("LEARNGRAPH_MYSQL_DIR", work.path().join("mysql"))
-        .env("LEARNGRAPH_MYSQL_PORT", "13316")
-        .output()
-        .expect("import runs");
+    let imported = tls_server(&["import", input.to_str().unwrap()]);
     assert!(
         imported.status.success(),
         "{}",
@@ -501,12 +470,18 @@ fn tls_to_the_mysql_server_required_and_verified_against_a_ca_file() {
             .output()
             .expect("runs")
     };
-    let required = ok(check(&format!("{base}&ssl-mode=required")));
+    let required = assert_success(
+        &["check", "ssl-mode=required"],
+        check(&format!("{base}&ssl-mode=required")),
+    );
     assert_eq!(json(&required)["rows_read"], 200);
-    let verified = ok(check(&format!(
-        "{base}&ssl-mode=verify_identity&ssl-ca={}",
-        ca.display()
-    )));
+    let verified = assert_success(
+        &["check", "ssl-mode=verify_identity"],
+        check(&format!(
+            "{base}&ssl-mode=verify_identity&ssl-ca={}",
+            ca.display()
+        )),
+    );
     assert_eq!(json(&verified)["rows_read"], 200);
     // Verified against the system's roots, which do not know the CA.
     let refused = check(&format!("{base}&ssl-mode=verify_ca"));

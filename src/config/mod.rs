@@ -344,6 +344,44 @@ fn invalid(key: &'static str, message: impl Into<String>, allowed: &'static str)
     }
 }
 
+/// Where a password may come from, for one server.
+struct PasswordSources {
+    /// Typed at a prompt.
+    typed: Option<String>,
+    /// `--password-file` (or `--source-password-file`).
+    flag_file: Option<PathBuf>,
+    env: Option<String>,
+    /// `password_file` in the TOML file.
+    config_file: Option<PathBuf>,
+}
+
+/// The password by the documented precedence, file < environment < flags,
+/// each of them a typed password or a password file; `fallback` (the TOML
+/// file's `password`, the URI's) only when none of them is set.
+fn password_by_precedence(
+    sources: PasswordSources,
+    fallback: impl FnOnce() -> Option<String>,
+) -> Result<String, ConfigError> {
+    let read_file = |path: PathBuf| {
+        std::fs::read_to_string(&path)
+            .map(|text| text.lines().next().unwrap_or("").to_string())
+            .map_err(|source| ConfigError::PasswordFile { path, source })
+    };
+    if let Some(typed) = sources.typed {
+        return Ok(typed);
+    }
+    if let Some(path) = sources.flag_file {
+        return read_file(path);
+    }
+    if let Some(from_env) = sources.env {
+        return Ok(from_env);
+    }
+    if let Some(path) = sources.config_file {
+        return read_file(path);
+    }
+    Ok(fallback().unwrap_or_default())
+}
+
 impl Config {
     /// Layers file, environment and flags, then validates the result.
     pub fn build(raw: RawConfig, env: &EnvOverrides, flags: &FlagOverrides) -> Result<Config, ConfigError> {
@@ -358,24 +396,15 @@ impl Config {
                 .or(raw.neo4j.uri)
                 .unwrap_or_else(default_uri),
         );
-        // Precedence: file < environment < flags, each of them a typed
-        // password or a password file.
-        let read_password_file = |path: PathBuf| {
-            std::fs::read_to_string(&path)
-                .map(|text| text.lines().next().unwrap_or("").to_string())
-                .map_err(|source| ConfigError::PasswordFile { path, source })
-        };
-        let password = if let Some(typed) = flags.password.clone() {
-            typed
-        } else if let Some(path) = flags.password_file.clone() {
-            read_password_file(path)?
-        } else if let Some(from_env) = env.password.clone() {
-            from_env
-        } else if let Some(path) = raw.neo4j.password_file {
-            read_password_file(path)?
-        } else {
-            raw.neo4j.password.or(uri_password).unwrap_or_default()
-        };
+        let password = password_by_precedence(
+            PasswordSources {
+                typed: flags.password.clone(),
+                flag_file: flags.password_file.clone(),
+                env: env.password.clone(),
+                config_file: raw.neo4j.password_file,
+            },
+            || raw.neo4j.password.or(uri_password),
+        )?;
         const SCHEMES: [&str; 6] = [
             "bolt://",
             "bolt+s://",
@@ -517,18 +546,15 @@ impl Config {
                         "mysql://USER@HOST:PORT/DATABASE?table=TABLE",
                     )
                 })?;
-                // Precedence as for Neo4j: file < environment < flags.
-                let password = if let Some(typed) = flags.source_password.clone() {
-                    typed
-                } else if let Some(path) = flags.source_password_file.clone() {
-                    read_password_file(path)?
-                } else if let Some(from_env) = env.mysql_password.clone() {
-                    from_env
-                } else if let Some(path) = raw.source.password_file {
-                    read_password_file(path)?
-                } else {
-                    String::new()
-                };
+                let password = password_by_precedence(
+                    PasswordSources {
+                        typed: flags.source_password.clone(),
+                        flag_file: flags.source_password_file.clone(),
+                        env: env.mysql_password.clone(),
+                        config_file: raw.source.password_file,
+                    },
+                    || None,
+                )?;
                 let spool_path = raw.source.spool_path.unwrap_or_else(|| {
                     PathBuf::from(format!("{}.{}.spool.csv", table.database, table.table))
                 });
