@@ -112,4 +112,53 @@ proptest! {
             prop_assert_eq!(learner.professional_states.iter().filter(|r| r.props.get("isCurrent") == Some(&Value::Bool(true))).count(), 1);
         }
     }
+
+    #[test]
+    fn a_counting_pass_finds_what_a_full_pass_finds(
+        values in proptest::collection::vec(field_value(), COLUMNS.len()),
+    ) {
+        let full = Transformer::new(TransformOptions::default());
+        let counting = Transformer::new(TransformOptions { counts_only: true, ..TransformOptions::default() });
+        let raw = csv::ByteRecord::from(values.iter().map(String::as_str).collect::<Vec<_>>());
+        let Ok(fields) = decode(&raw) else { return Ok(()); };
+        let (mut full_findings, mut full_entities) = (Findings::default(), Entities::default());
+        let (mut counted_findings, mut counted_entities) = (Findings::default(), Entities::default());
+        let full_result = full.transform(&fields, &mut full_findings, &mut full_entities);
+        let counted_result = counting.transform(&fields, &mut counted_findings, &mut counted_entities);
+        prop_assert_eq!(
+            serde_json::to_value(&full_findings).unwrap(),
+            serde_json::to_value(&counted_findings).unwrap()
+        );
+        prop_assert_eq!(&full_entities.countries, &counted_entities.countries);
+        prop_assert_eq!(&full_entities.cities, &counted_entities.cities);
+        prop_assert_eq!(&full_entities.skills, &counted_entities.skills);
+        prop_assert_eq!(&full_entities.programs, &counted_entities.programs);
+        prop_assert_eq!(&full_entities.companies, &counted_entities.companies);
+        prop_assert_eq!(&full_entities.institutions, &counted_entities.institutions);
+        prop_assert_eq!(&full_entities.name_forms, &counted_entities.name_forms);
+        match (full_result, counted_result) {
+            (Ok(full), Ok(counted)) => {
+                prop_assert!(!full.props.0.is_empty());
+                prop_assert!(counted.props.0.is_empty());
+                prop_assert_eq!(&full.key, &counted.key);
+                prop_assert_eq!(&full.skills, &counted.skills);
+                prop_assert_eq!(&full.city_id, &counted.city_id);
+                prop_assert_eq!(&full.origin_code, &counted.origin_code);
+                prop_assert_eq!(full.snapshot, counted.snapshot);
+                let targets = |rels: &[learngraph::graph::records::Rel]| rels.iter().map(|r| r.target.clone()).collect::<Vec<_>>();
+                for (a, b) in [
+                    (&full.enrollments, &counted.enrollments),
+                    (&full.works_for, &counted.works_for),
+                    (&full.runs_venture, &counted.runs_venture),
+                    (&full.studied_at, &counted.studied_at),
+                    (&full.learning_states, &counted.learning_states),
+                    (&full.professional_states, &counted.professional_states),
+                ] {
+                    prop_assert_eq!(targets(a), targets(b));
+                }
+            }
+            (Err(full), Err(counted)) => prop_assert_eq!(full, counted),
+            (full, counted) => prop_assert!(false, "full {:?} but counting {:?}", full.is_ok(), counted.is_ok()),
+        }
+    }
 }

@@ -261,14 +261,14 @@ impl From<ScanError<AnalyzeError>> for AnalyzeError {
 pub fn transform_options(config: &Config) -> TransformOptions {
     TransformOptions {
         snapshot_date: config.etl.snapshot_date,
-        skip_source_hash: false,
+        counts_only: false,
     }
 }
 
 /// Runs the analysis pass over `input`.
 pub fn analyze(input: &Path, config: &Config, progress: impl FnMut(u64)) -> Result<Analysis, AnalyzeError> {
     let options = TransformOptions {
-        skip_source_hash: true,
+        counts_only: true,
         ..transform_options(config)
     };
     analyze_with(input, config, options, progress, |_| (), |(), _| Ok(()))

@@ -5,6 +5,8 @@
 //! Every rule counts what it cleaned in [`Findings`], so the data-quality
 //! report can say how much each rule changed.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 
 use super::quality::{Finding, Findings};
@@ -12,6 +14,12 @@ use super::quality::{Finding, Findings};
 /// Text with NUL bytes removed and surrounding whitespace trimmed, or `None`
 /// when the value is missing (`n/a` in any case, empty).
 pub fn text(raw: &str, findings: &mut Findings) -> Option<String> {
+    text_ref(raw, findings).map(Cow::into_owned)
+}
+
+/// [`text`] without a copy when the value needs no NUL removed: for values
+/// that are only read (names on their way to an id).
+pub fn text_ref<'a>(raw: &'a str, findings: &mut Findings) -> Option<Cow<'a, str>> {
     let value = raw.trim();
     if value.is_empty() {
         findings.add(Finding::EmptyValue);
@@ -25,9 +33,9 @@ pub fn text(raw: &str, findings: &mut Findings) -> Option<String> {
         findings.add(Finding::NulBytesRemoved);
         let cleaned: String = value.chars().filter(|&c| c != '\0').collect();
         let cleaned = cleaned.trim();
-        return (!cleaned.is_empty()).then(|| cleaned.to_string());
+        return (!cleaned.is_empty()).then(|| Cow::Owned(cleaned.to_string()));
     }
-    Some(value.to_string())
+    Some(Cow::Borrowed(value))
 }
 
 /// True when `raw` is a missing-text marker.

@@ -7,7 +7,7 @@
 //! "the" do not matter. A name that matches nothing gets no code: it is
 //! reported, never guessed.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use celes::{Country, LookupTable};
 
@@ -40,13 +40,20 @@ pub struct CountryCode {
 /// Looks up country names; built once and shared by every transform thread.
 pub struct CountryResolver {
     by_key: HashMap<String, CountryCode>,
+    /// The English names as they are: most rows spell them so, and an
+    /// exact match skips building the loose key.
+    by_name: HashMap<String, CountryCode>,
     names: Vec<String>,
 }
 
 /// The loose comparison key: accents folded, lower case, letters and digits
 /// only, a leading "the" dropped.
 pub fn loose_key(name: &str) -> String {
-    let folded = deunicode::deunicode(name).to_ascii_lowercase();
+    let folded = if name.is_ascii() {
+        name.to_ascii_lowercase()
+    } else {
+        deunicode::deunicode(name).to_ascii_lowercase()
+    };
     let trimmed = folded.trim_start();
     let without_article = trimmed.strip_prefix("the ").unwrap_or(trimmed);
     without_article
@@ -63,7 +70,8 @@ impl Default for CountryResolver {
 
 impl CountryResolver {
     pub fn new() -> Self {
-        let mut by_key = HashMap::new();
+        let mut by_key = HashMap::default();
+        let mut by_name = HashMap::default();
         let countries = Country::get_countries();
         let names: Vec<String> = countries.iter().map(display_name).collect();
         for (name_index, country) in countries.iter().enumerate() {
@@ -72,6 +80,7 @@ impl CountryResolver {
                 name_index,
             };
             by_key.insert(loose_key(&names[name_index]), entry);
+            by_name.insert(names[name_index].clone(), entry);
             by_key.insert(loose_key(country.long_name), entry);
             for alias in country.aliases.iter() {
                 by_key.insert(loose_key(alias), entry);
@@ -88,11 +97,18 @@ impl CountryResolver {
                 );
             }
         }
-        CountryResolver { by_key, names }
+        CountryResolver {
+            by_key,
+            by_name,
+            names,
+        }
     }
 
     /// The code of a country name, or `None` when the name is unknown.
     pub fn resolve(&self, name: &str) -> Option<CountryCode> {
+        if let Some(country) = self.by_name.get(name) {
+            return Some(*country);
+        }
         self.by_key.get(&loose_key(name)).copied()
     }
 
@@ -199,7 +215,7 @@ mod tests {
     fn every_line_of_the_variant_table_is_well_formed_and_unambiguous() {
         let codes: std::collections::HashSet<&str> =
             Country::get_countries().iter().map(|c| c.alpha2).collect();
-        let mut seen = HashMap::new();
+        let mut seen = HashMap::default();
         let lines = VARIANTS
             .lines()
             .filter(|l| !l.trim().is_empty() && !l.starts_with('#'));

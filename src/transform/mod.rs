@@ -12,6 +12,8 @@ pub mod history;
 pub mod normalize;
 pub mod quality;
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 
 use crate::graph::records::{
@@ -78,9 +80,11 @@ pub struct TransformOptions {
     /// The snapshot date; when absent, read from the row's snapshot_id
     /// (YYYYMMDD).
     pub snapshot_date: Option<NaiveDate>,
-    /// Leave out the `sourceHash` fingerprint: passes that only count
-    /// (check, verify, a load's analysis) do not need it.
-    pub skip_source_hash: bool,
+    /// Build no properties and no `sourceHash` fingerprint: passes that
+    /// only count (check, verify, a load's analysis) need neither, and
+    /// building them is a third of the transform's work. Findings,
+    /// entities, relationships and rejections are the same either way.
+    pub counts_only: bool,
 }
 
 /// The row transform, built once and shared by every worker thread.
@@ -120,6 +124,23 @@ pub fn decode(raw: &csv::ByteRecord) -> Result<Fields<'_>, Reject> {
         });
     }
     let mut values = [""; COLUMNS.len()];
+    // One validation of the whole record, then each field cut from it at
+    // char boundaries; a field cut mid-character (or a record that is not
+    // UTF-8) is looked at field by field to name its column.
+    if let Ok(whole) = std::str::from_utf8(raw.as_slice()) {
+        let cut = values.iter_mut().enumerate().all(|(column, value)| {
+            match raw.range(column).and_then(|range| whole.get(range)) {
+                Some(field) => {
+                    *value = field;
+                    true
+                }
+                None => false,
+            }
+        });
+        if cut {
+            return Ok(Fields { values });
+        }
+    }
     for (column, (value, bytes)) in values.iter_mut().zip(raw.iter()).enumerate() {
         *value = std::str::from_utf8(bytes).map_err(|_| Reject::InvalidUtf8 {
             column: COLUMNS[column],
@@ -144,6 +165,15 @@ fn organisation_name<'e>(
     organization.as_str()
 }
 
+/// The display form of a free-text name (see [`normalize::display_name`]),
+/// or `None` when missing; borrowed from the row when nothing changes.
+fn display_text<'a>(raw: &'a str, findings: &mut Findings) -> Option<Cow<'a, str>> {
+    Some(match clean::text_ref(raw, findings)? {
+        Cow::Borrowed(text) => normalize::display_name(text),
+        Cow::Owned(text) => Cow::Owned(normalize::display_name(&text).into_owned()),
+    })
+}
+
 fn json_array<'a, T: serde::Deserialize<'a>>(cell: &'a str, column: usize) -> Result<Vec<T>, Reject> {
     parse_array(cell).map_err(|e| Reject::InvalidJson {
         column: COLUMNS[column],
@@ -151,7 +181,53 @@ fn json_array<'a, T: serde::Deserialize<'a>>(cell: &'a str, column: usize) -> Re
     })
 }
 
+/// Properties as the transform builds them: kept, or dropped unbuilt when
+/// the pass only counts (values arrive borrowed, so a dropped one costs no
+/// copy).
+struct PropsBuilder {
+    props: Props,
+    keep: bool,
+}
+
+impl PropsBuilder {
+    fn str<S: Into<String>>(&mut self, key: &'static str, value: Option<S>) {
+        if self.keep {
+            self.props.str(key, value.map(Into::into));
+        }
+    }
+    fn int(&mut self, key: &'static str, value: Option<i64>) {
+        if self.keep {
+            self.props.int(key, value);
+        }
+    }
+    fn float(&mut self, key: &'static str, value: Option<f64>) {
+        if self.keep {
+            self.props.float(key, value);
+        }
+    }
+    fn bool(&mut self, key: &'static str, value: Option<bool>) {
+        if self.keep {
+            self.props.bool(key, value);
+        }
+    }
+    fn date(&mut self, key: &'static str, value: Option<NaiveDate>) {
+        if self.keep {
+            self.props.date(key, value);
+        }
+    }
+    fn finish(self) -> Props {
+        self.props
+    }
+}
+
 impl Transformer {
+    fn props(&self) -> PropsBuilder {
+        PropsBuilder {
+            props: Props::default(),
+            keep: !self.options.counts_only,
+        }
+    }
+
     pub fn new(options: TransformOptions) -> Self {
         Transformer {
             countries: CountryResolver::new(),
@@ -184,25 +260,25 @@ impl Transformer {
             snapshot,
             ..LearnerRecord::default()
         };
-        let mut props = Props::default();
-        props.str("sandId", clean::text(fields.get(col::SAND_ID), findings));
-        props.str("fullName", clean::text(fields.get(col::FULL_NAME), findings));
+        let mut props = self.props();
+        props.str("sandId", clean::text_ref(fields.get(col::SAND_ID), findings));
+        props.str("fullName", clean::text_ref(fields.get(col::FULL_NAME), findings));
         props.str(
             "profilePhotoUrl",
-            clean::text(fields.get(col::PROFILE_PHOTO_URL), findings),
+            clean::text_ref(fields.get(col::PROFILE_PHOTO_URL), findings),
         );
-        props.str("bio", clean::text(fields.get(col::BIO), findings));
+        props.str("bio", clean::text_ref(fields.get(col::BIO), findings));
         props.str(
             "gender",
-            clean::text(fields.get(col::GENDER), findings).map(|g| g.to_lowercase()),
+            clean::text_ref(fields.get(col::GENDER), findings).map(|g| g.to_lowercase()),
         );
         props.str(
             "educationLevel",
-            clean::text(fields.get(col::EDUCATION_LEVEL), findings),
+            clean::text_ref(fields.get(col::EDUCATION_LEVEL), findings),
         );
         props.str(
             "educationField",
-            clean::text(fields.get(col::EDUCATION_FIELD), findings),
+            clean::text_ref(fields.get(col::EDUCATION_FIELD), findings),
         );
 
         let residence = self.country(
@@ -214,16 +290,15 @@ impl Transformer {
         );
         let origin = self.country(fields, col::COUNTRY_OF_ORIGIN, None, findings, entities);
         let city_id = self.city(fields, residence, findings, entities);
-        props.str("countryOfResidenceCode", residence.map(str::to_string));
-        props.str("countryOfOriginCode", origin.map(str::to_string));
-        props.str("cityOfResidenceId", city_id.clone());
+        props.str("countryOfResidenceCode", residence);
+        props.str("countryOfOriginCode", origin);
+        props.str("cityOfResidenceId", city_id.as_deref());
         record.city_id = city_id;
         record.origin_code = origin.map(str::to_string);
 
         // Skills: deduplicated by id within the row.
         for raw in fields.get(col::SKILLS_LIST).split(',') {
-            let Some(name) = clean::text(raw, &mut Findings::default()).map(|s| normalize::display_name(&s))
-            else {
+            let Some(name) = display_text(raw, &mut Findings::default()) else {
                 continue;
             };
             let id = normalize::skill_id(&name);
@@ -271,13 +346,13 @@ impl Transformer {
 
         let learning_state = record.learning_states.last().map(|r| r.target.clone());
         props.str("currentLearningState", learning_state);
-        props.str("currentProfessionalStatus", Some(current.to_string()));
+        props.str("currentProfessionalStatus", Some(current));
         props.bool("isPlaced", Some(placed));
         props.bool("isFeatured", clean::flag(fields.get(col::IS_FEATURED), findings));
         props.bool("isRural", clean::flag(fields.get(col::IS_RURAL), findings));
         props.str(
             "livingLocation",
-            clean::text(fields.get(col::LIVING_LOCATION), findings),
+            clean::text_ref(fields.get(col::LIVING_LOCATION), findings),
         );
         props.bool(
             "hasDisability",
@@ -285,7 +360,7 @@ impl Transformer {
         );
         props.str(
             "typeOfDisability",
-            clean::text(fields.get(col::TYPE_OF_DISABILITY), findings),
+            clean::text_ref(fields.get(col::TYPE_OF_DISABILITY), findings),
         );
         props.bool(
             "isLowIncomeHousehold",
@@ -295,8 +370,8 @@ impl Transformer {
             "snapshotId",
             clean::integer(fields.get(col::SNAPSHOT_ID), findings),
         );
-        record.props = props;
-        if !self.options.skip_source_hash {
+        record.props = props.finish();
+        if !self.options.counts_only {
             let fingerprint = record.fingerprint();
             record.props.int(SOURCE_HASH, Some(fingerprint));
         }
@@ -325,7 +400,7 @@ impl Transformer {
         findings: &mut Findings,
         entities: &mut Entities,
     ) -> Option<&'static str> {
-        let name = clean::text(fields.get(column), findings)?;
+        let name = clean::text_ref(fields.get(column), findings)?;
         let Some(country) = self.countries.resolve(&name) else {
             findings.unknown_country(&name);
             return None;
@@ -361,7 +436,7 @@ impl Transformer {
         findings: &mut Findings,
         entities: &mut Entities,
     ) -> Option<String> {
-        let name = normalize::display_name(&clean::text(fields.get(col::CITY_OF_RESIDENCE), findings)?);
+        let name = display_text(fields.get(col::CITY_OF_RESIDENCE), findings)?;
         let Some(code) = country else {
             findings.add(Finding::CityWithoutCountry);
             return None;
@@ -383,7 +458,7 @@ impl Transformer {
                 entities.cities.insert(
                     id.clone(),
                     CityNode {
-                        name,
+                        name: name.into_owned(),
                         country_code: code.to_string(),
                         latitude,
                         longitude,
@@ -464,9 +539,9 @@ impl Transformer {
             if program.is_none() {
                 *program = program_name;
             }
-            let mut props = Props::default();
-            props.str("cohortCode", Some(cohort.clone()));
-            props.str("enrollmentStatus", canonical.map(str::to_string));
+            let mut props = self.props();
+            props.str("cohortCode", Some(cohort.as_str()));
+            props.str("enrollmentStatus", canonical);
             props.date("startDate", start);
             props.date("endDate", end);
             props.date("graduationDate", graduation);
@@ -534,7 +609,7 @@ impl Transformer {
             );
             record.enrollments.push(Rel {
                 target: cohort,
-                props,
+                props: props.finish(),
             });
         }
         let LatestEnrollment {
@@ -569,7 +644,7 @@ impl Transformer {
         entities: &mut Entities,
         findings: &mut Findings,
     ) -> Option<String> {
-        let name = normalize::display_name(&clean::text(raw, findings)?);
+        let name = display_text(raw, findings)?;
         let id = normalize::entity_id(&name);
         if id.is_empty() {
             return None;
@@ -616,19 +691,19 @@ impl Transformer {
                 continue;
             };
             let years = clean::number(job.duration_in_years.as_str(), findings);
-            let mut props = Props::default();
-            props.str("position", clean::text(job.job_title.as_str(), findings));
+            let mut props = self.props();
+            props.str("position", clean::text_ref(job.job_title.as_str(), findings));
             props.date("startDate", start.known());
             props.date("endDate", end.known());
             props.bool("isCurrent", Some(is_current));
-            props.str("source", Some("employment_details".to_string()));
+            props.str("source", Some("employment_details"));
             props.int(
                 "durationMonths",
                 years.map(|y| (y * 12.0).round() as i64).filter(|m| *m >= 0),
             );
             record.works_for.push(Rel {
                 target: company,
-                props,
+                props: props.finish(),
             });
         }
         periods
@@ -657,7 +732,7 @@ impl Transformer {
                     findings.add(Finding::EntryWithoutName);
                     continue;
                 };
-                let mut props = Props::default();
+                let mut props = self.props();
                 props.date("startDate", start);
                 props.int(
                     "jobsCreated",
@@ -673,7 +748,7 @@ impl Transformer {
                 );
                 record.runs_venture.push(Rel {
                     target: company,
-                    props,
+                    props: props.finish(),
                 });
                 continue;
             }
@@ -682,19 +757,22 @@ impl Transformer {
                 findings.add(Finding::EntryWithoutName);
                 continue;
             };
-            let mut props = Props::default();
-            props.str("position", clean::text(entry.job_title.as_str(), findings));
+            let mut props = self.props();
+            props.str("position", clean::text_ref(entry.job_title.as_str(), findings));
             props.date("startDate", start);
             props.bool("isCurrent", Some(true));
             props.str(
                 "employmentType",
-                clean::text(entry.employment_type.as_str(), findings),
+                clean::text_ref(entry.employment_type.as_str(), findings),
             );
-            props.str("salaryRange", clean::text(entry.salary_range.as_str(), findings));
-            props.str("source", Some("placement_details".to_string()));
+            props.str(
+                "salaryRange",
+                clean::text_ref(entry.salary_range.as_str(), findings),
+            );
+            props.str("source", Some("placement_details"));
             record.works_for.push(Rel {
                 target: company,
-                props,
+                props: props.finish(),
             });
         }
         latest_start
@@ -717,14 +795,14 @@ impl Transformer {
                 findings.add(Finding::EntryWithoutName);
                 continue;
             };
-            let mut props = Props::default();
+            let mut props = self.props();
             props.str(
                 "fieldOfStudy",
-                clean::text(entry.field_of_study.as_str(), findings),
+                clean::text_ref(entry.field_of_study.as_str(), findings),
             );
             props.str(
                 "levelOfStudy",
-                clean::text(entry.level_of_study.as_str(), findings),
+                clean::text_ref(entry.level_of_study.as_str(), findings),
             );
             props.date(
                 "startDate",
@@ -734,7 +812,7 @@ impl Transformer {
             props.bool("graduated", clean::flag(entry.graduated.as_str(), findings));
             record.studied_at.push(Rel {
                 target: institution,
-                props,
+                props: props.finish(),
             });
         }
     }
