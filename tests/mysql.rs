@@ -87,10 +87,22 @@ fn with_source_ok(dir: &Path, args: &[&str]) -> Output {
 /// `check --json` of a table of the local MySQL database (the import's by
 /// default).
 fn check_table(dir: &Path, table: Option<&str>) -> serde_json::Value {
-    json(&with_source_ok(
+    let report = json(&with_source_ok(
         dir,
         &["check", "--source", &source(table), "--json"],
-    ))
+    ));
+    // One pass reads the rows as they stream in: nothing is spooled.
+    let spooled: Vec<_> = std::fs::read_dir(dir)
+        .expect("the work folder")
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| {
+            entry.file_name().to_string_lossy().contains(".spool.csv")
+                && !entry.file_name().to_string_lossy().ends_with(".rejects.csv")
+        })
+        .map(|entry| entry.file_name())
+        .collect();
+    assert!(spooled.is_empty(), "check wrote a spool: {spooled:?}");
+    report
 }
 
 /// Every label and relationship type count, and the first learners by key

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::commands::{ConfigArgs, Outcome};
 use crate::pipeline::analyze::analyze;
-use crate::pipeline::input::input_file;
+use crate::pipeline::input::{Passes, input_file};
 use crate::pipeline::report::CheckReport;
 
 /// Read and transform an export, write its rejects, and report counts and
@@ -27,7 +27,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Outcome> {
     if !args.json {
         eprintln!("Configuration:\n{config}\n");
     }
-    let input = input_file(args.input.as_deref(), &config, false)?;
+    let input = input_file(args.input.as_deref(), &config, Passes::One)?;
     let analysis = analyze(&input, &config, |_| {})?;
     let report = CheckReport::new(&analysis, config.validation.max_error_rate);
     if args.json {

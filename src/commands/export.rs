@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use crate::commands::{ConfigArgs, Outcome};
 use crate::pipeline::export::export;
-use crate::pipeline::input::input_file;
+use crate::pipeline::input::{Passes, input_file};
 
 /// Write node and relationship files for the offline importer (the fastest
 /// first load into an empty Neo4j database), with `import.sh` and
@@ -29,7 +29,7 @@ pub struct ExportArgs {
 
 pub fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
     let config = args.config.load()?;
-    let input = input_file(args.input.as_deref(), &config, false)?;
+    let input = input_file(args.input.as_deref(), &config, Passes::One)?;
     let outcome = export(&input, &args.out, args.gzip, &config)?;
     let report = &outcome.report;
     if args.json {

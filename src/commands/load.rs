@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::commands::{ConfigArgs, DatabaseArgs, Outcome, resolve_input};
+use crate::pipeline::input::Passes;
 use crate::pipeline::load::{LoadError, LoadOptions, load};
 
 /// Load an export: schema, shared entities, then learners with all their
@@ -35,7 +36,12 @@ pub async fn run(args: &LoadArgs) -> anyhow::Result<Outcome> {
         .load_with(args.database.overrides(args.config.overrides())?)?;
     tracing::info!(configuration = %config.to_string().replace('\n', ", "), "Starting load");
     eprintln!("Configuration:\n{config}\n");
-    let input = resolve_input(args.input.clone(), &config, args.resume).await?;
+    let input = resolve_input(
+        args.input.clone(),
+        &config,
+        Passes::Spooled { resume: args.resume },
+    )
+    .await?;
     match load(
         &input,
         &config,

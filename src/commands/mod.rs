@@ -11,17 +11,17 @@ pub mod verify;
 use std::path::PathBuf;
 
 use crate::config::{Config, EnvOverrides, FlagOverrides, RawConfig};
-use crate::pipeline::input::input_file;
+use crate::pipeline::input::{Passes, input_file};
 
 /// [`input_file`] off the async runtime's threads: reading a table into its
 /// spool blocks for as long as the table takes.
 pub async fn resolve_input(
     input: Option<PathBuf>,
     config: &Config,
-    reuse_spool: bool,
+    passes: Passes,
 ) -> anyhow::Result<PathBuf> {
     let config = config.clone();
-    Ok(tokio::task::spawn_blocking(move || input_file(input.as_deref(), &config, reuse_spool)).await??)
+    Ok(tokio::task::spawn_blocking(move || input_file(input.as_deref(), &config, passes)).await??)
 }
 
 /// How a command ended when it did not fail outright.

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::commands::{ConfigArgs, DatabaseArgs, Outcome, resolve_input};
+use crate::pipeline::input::Passes;
 use crate::pipeline::verify::verify;
 
 /// Compare node and relationship counts in the database with the counts the
@@ -26,7 +27,7 @@ pub async fn run(args: &VerifyArgs) -> anyhow::Result<Outcome> {
     let config = args
         .config
         .load_with(args.database.overrides(args.config.overrides())?)?;
-    let input = resolve_input(args.input.clone(), &config, false).await?;
+    let input = resolve_input(args.input.clone(), &config, Passes::One).await?;
     let report = verify(&input, &config).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -4,11 +4,12 @@
 //! checkpoint's record numbers keep pointing at the same rows.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use crate::config::Config;
 use crate::pipeline::checkpoint::checkpoint_path;
 use crate::source::growing::{self, Written};
-use crate::source::mysql::{MysqlError, open_table, partial_path};
+use crate::source::mysql::{MysqlError, TableReader, open_table, partial_path};
 
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
@@ -22,12 +23,29 @@ pub enum InputError {
     Mysql(#[from] MysqlError),
 }
 
-/// The CSV file to read. With a table source, the table is read now
-/// (once) unless `reuse_spool` and a complete spool from an earlier run
-/// exists. The table is read on a thread of its own into the spool while
-/// the caller goes on: the first pass follows the spool as it grows (see
-/// [`crate::source::growing`]), so the analysis runs alongside the read.
-pub fn input_file(input: Option<&Path>, config: &Config, reuse_spool: bool) -> Result<PathBuf, InputError> {
+/// How a command reads its input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Passes {
+    /// Once (`check`, `verify`, `export`): a table's rows are read as they
+    /// arrive, through a pipe, and never written to disk.
+    One,
+    /// More than once (`load`): a table is spooled into a file every pass
+    /// reads; `resume` reuses the spool of an interrupted load.
+    Spooled { resume: bool },
+}
+
+/// What a table read wrote.
+struct Spooled {
+    rows: u64,
+    bytes: u64,
+}
+
+/// The CSV file to read. With a table source, the table is read now, on a
+/// thread of its own, while the caller goes on: into a pipe for one pass,
+/// or into the spool file (unless a resume finds a complete one), which the
+/// first pass follows as it grows (see [`crate::source::growing`]), so the
+/// analysis runs alongside the read.
+pub fn input_file(input: Option<&Path>, config: &Config, passes: Passes) -> Result<PathBuf, InputError> {
     let source = match (input, &config.source) {
         (Some(_), Some(_)) => return Err(InputError::Both),
         (None, None) => return Err(InputError::None),
@@ -35,14 +53,15 @@ pub fn input_file(input: Option<&Path>, config: &Config, reuse_spool: bool) -> R
         (None, Some(source)) => source,
     };
     let path = source.spool_path.clone();
-    if reuse_spool && path.is_file() {
+    let resume = passes == Passes::Spooled { resume: true };
+    if resume && path.is_file() {
         tracing::info!(
             spool = %path.display(),
             "Resuming from the spool of the table read earlier; the table is not read again"
         );
         return Ok(path);
     }
-    if reuse_spool {
+    if resume {
         // A checkpoint without its spool cannot be resumed: the rows it
         // counted are gone. Start over (rows already in the graph are not
         // written twice).
@@ -53,38 +72,88 @@ pub fn input_file(input: Option<&Path>, config: &Config, reuse_spool: bool) -> R
         }
     }
     let table = open_table(&source.table, source.password.expose())?;
-    let partial = partial_path(&path);
-    let file = std::fs::File::create(&partial).map_err(|e| MysqlError::Spool {
-        path: partial.clone(),
-        source: e,
-    })?;
-    tracing::info!(source = %source.table, spool = %path.display(), "Reading the table once into its spool");
-    let growing = growing::register(&path, &partial);
-    let spool_path = path.clone();
-    std::thread::Builder::new()
-        .name("learngraph-spool".to_string())
-        .spawn(move || {
-            let progress = |rows: u64| {
-                if rows % 200_000 == 0 {
-                    tracing::info!(rows, "Reading the table");
+    let spool_error = |source: std::io::Error| MysqlError::Spool {
+        path: path.clone(),
+        source,
+    };
+    let read = match passes {
+        Passes::One => {
+            tracing::info!(source = %source.table, "Reading the table as it streams in");
+            let (growing, pipe) = growing::register_stream(&path).map_err(spool_error)?;
+            let path = path.clone();
+            thread(move || {
+                let started = Instant::now();
+                // The state is set before the pipe closes: its reader tells
+                // a whole stream from a cut one by it.
+                match table.write_csv(pipe, &path, progress) {
+                    Ok((pipe, rows)) => {
+                        tracing::info!(rows, seconds = started.elapsed().as_secs_f64(), "Table read");
+                        growing::finish(&path, &growing, Written::Complete);
+                        drop(pipe);
+                    }
+                    Err(error) => growing::finish(&path, &growing, Written::Failed(error.to_string())),
                 }
-            };
-            match table.spool_into(file, &spool_path, progress) {
-                Ok(spooled) => {
-                    tracing::info!(
-                        rows = spooled.rows,
-                        megabytes = spooled.bytes / 1_000_000,
-                        seconds = spooled.seconds,
-                        "Table read into the spool"
-                    );
-                    growing::finish(&spool_path, &growing, Written::Complete);
+            })
+        }
+        Passes::Spooled { .. } => {
+            let partial = partial_path(&path);
+            let file = std::fs::File::create(&partial).map_err(|e| MysqlError::Spool {
+                path: partial.clone(),
+                source: e,
+            })?;
+            tracing::info!(source = %source.table, spool = %path.display(), "Reading the table once into its spool");
+            let growing = growing::register(&path, &partial);
+            let path = path.clone();
+            thread(move || {
+                let started = Instant::now();
+                match spool(table, file, &path) {
+                    Ok(spooled) => {
+                        tracing::info!(
+                            rows = spooled.rows,
+                            megabytes = spooled.bytes / 1_000_000,
+                            seconds = started.elapsed().as_secs_f64(),
+                            "Table read into the spool"
+                        );
+                        growing::finish(&path, &growing, Written::Complete);
+                    }
+                    Err(error) => growing::finish(&path, &growing, Written::Failed(error.to_string())),
                 }
-                Err(error) => growing::finish(&spool_path, &growing, Written::Failed(error.to_string())),
-            }
-        })
-        .map_err(|e| MysqlError::Spool {
-            path: path.clone(),
-            source: e,
-        })?;
+            })
+        }
+    };
+    read.map_err(spool_error)?;
     Ok(path)
+}
+
+fn progress(rows: u64) {
+    if rows.is_multiple_of(200_000) {
+        tracing::info!(rows, "Reading the table");
+    }
+}
+
+fn thread(read: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("learngraph-table".to_string())
+        .spawn(read)
+        .map(drop)
+}
+
+/// Writes the table into `file` (at [`partial_path`]`(path)`), syncs it and
+/// renames it to `path`: a spool that exists is whole.
+fn spool(table: TableReader, file: std::fs::File, path: &Path) -> Result<Spooled, MysqlError> {
+    let spool_error = |source: std::io::Error| MysqlError::Spool {
+        path: path.to_path_buf(),
+        source,
+    };
+    let (file, rows) = table.write_csv(file, path, progress)?;
+    file.sync_all().map_err(spool_error)?;
+    let bytes = file.metadata().map_err(spool_error)?.len();
+    drop(file);
+    std::fs::rename(partial_path(path), path).map_err(spool_error)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Ok(dir) = std::fs::File::open(dir)
+    {
+        let _ = dir.sync_all();
+    }
+    Ok(Spooled { rows, bytes })
 }

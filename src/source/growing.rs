@@ -8,6 +8,9 @@
 //! (`.partial`, renamed into place when complete); a reader of the final
 //! path opens the one being written. Nothing outside this process is
 //! followed this way: a file another program is writing reads as it is.
+//!
+//! A stream is the same without a file: the bytes go through a pipe to the
+//! one reader of the path, for a command that reads its input once.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -25,12 +28,21 @@ pub enum Written {
 pub struct Growing {
     /// The path the writer writes (renamed to the final one when complete).
     pub writing: PathBuf,
+    /// For a stream: the pipe's reading end, until its reader takes it.
+    stream: Mutex<Option<std::io::PipeReader>>,
+    /// Whether this is a stream (read once, through the pipe).
+    pub is_stream: bool,
     state: Mutex<Written>,
 }
 
 impl Growing {
     pub fn state(&self) -> Written {
         self.state.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// A stream's reading end; `None` once taken (a stream is read once).
+    pub fn take_stream(&self) -> Option<std::io::PipeReader> {
+        self.stream.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 }
 
@@ -43,10 +55,36 @@ fn registry() -> &'static Registry {
 
 /// Registers `path` as being written at `writing`, until [`finish`].
 pub fn register(path: &Path, writing: &Path) -> Arc<Growing> {
-    let growing = Arc::new(Growing {
-        writing: writing.to_path_buf(),
-        state: Mutex::new(Written::InProgress),
-    });
+    add(
+        path,
+        Growing {
+            writing: writing.to_path_buf(),
+            stream: Mutex::new(None),
+            is_stream: false,
+            state: Mutex::new(Written::InProgress),
+        },
+    )
+}
+
+/// Registers `path` as a stream: its one reader gets the bytes written to
+/// the returned pipe. The writer sets the state with [`finish`] before it
+/// drops the pipe, so that the reader can tell a whole stream from a cut one.
+pub fn register_stream(path: &Path) -> std::io::Result<(Arc<Growing>, std::io::PipeWriter)> {
+    let (reader, writer) = std::io::pipe()?;
+    let growing = add(
+        path,
+        Growing {
+            writing: path.to_path_buf(),
+            stream: Mutex::new(Some(reader)),
+            is_stream: true,
+            state: Mutex::new(Written::InProgress),
+        },
+    );
+    Ok((growing, writer))
+}
+
+fn add(path: &Path, growing: Growing) -> Arc<Growing> {
+    let growing = Arc::new(growing);
     let mut files = registry().lock().unwrap_or_else(|p| p.into_inner());
     files.retain(|(p, _)| p != path);
     files.push((path.to_path_buf(), growing.clone()));
@@ -60,10 +98,13 @@ pub fn lookup(path: &Path) -> Option<Arc<Growing>> {
 }
 
 /// Says how the writing of `path` ended; readers see it at the file's end.
+/// A stream stays registered: its reader may not have opened it yet.
 pub fn finish(path: &Path, growing: &Growing, how: Written) {
     *growing.state.lock().unwrap_or_else(|p| p.into_inner()) = how;
-    let mut files = registry().lock().unwrap_or_else(|p| p.into_inner());
-    files.retain(|(p, _)| p != path);
+    if !growing.is_stream {
+        let mut files = registry().lock().unwrap_or_else(|p| p.into_inner());
+        files.retain(|(p, _)| p != path);
+    }
 }
 
 #[cfg(test)]
@@ -133,5 +174,57 @@ mod tests {
             .expect_err("a failed writer is an error");
         assert!(error.to_string().contains("the server went away"), "{error}");
         assert!(lookup(&path).is_none());
+    }
+
+    fn sample_text() -> String {
+        let mut text = String::from("a,b\n");
+        for i in 0..60_000 {
+            text.push_str(&format!("{i},\"quoted, with a\nline break {i}\"\n"));
+        }
+        text
+    }
+
+    #[test]
+    fn a_stream_reads_as_the_whole_file_does_and_only_once() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let whole = dir.path().join("whole.csv");
+        let text = sample_text();
+        std::fs::write(&whole, &text).expect("write");
+        let path = dir.path().join("streamed.csv");
+        let (growing, mut pipe) = register_stream(&path).expect("a pipe");
+        let writer = {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                for piece in text.as_bytes().chunks(300_007) {
+                    pipe.write_all(piece).expect("write");
+                }
+                finish(&path, &growing, Written::Complete);
+                drop(pipe);
+            })
+        };
+        let streamed = read_all(&path);
+        writer.join().expect("the writer ends");
+        assert_eq!(streamed, read_all(&whole), "chunks and fingerprint differ");
+        assert!(!path.exists(), "a stream writes no file");
+        let again = ChunkReader::open(&path, 7).err().expect("a stream is read once");
+        assert!(again.to_string().contains("streamed once"), "{again}");
+    }
+
+    #[test]
+    fn a_stream_whose_writer_stops_without_a_last_word_is_an_error() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("cut.csv");
+        let (_growing, mut pipe) = register_stream(&path).expect("a pipe");
+        let mut reader = ChunkReader::open(&path, 7).expect("opens the stream");
+        pipe.write_all(b"a,b\n1,2\n3,4\n").expect("write");
+        drop(pipe);
+        let error = reader
+            .header()
+            .and_then(|_| reader.next_chunk())
+            .expect_err("a cut stream is an error");
+        assert!(
+            error.to_string().contains("stopped before the last row"),
+            "{error}"
+        );
     }
 }

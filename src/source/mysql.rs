@@ -1,20 +1,21 @@
 //! The export's own table in MySQL (or MariaDB) as a source:
 //! `mysql://USER@HOST:PORT/DATABASE?table=TABLE[&ssl-mode=...&ssl-ca=FILE]`.
 //!
-//! The table is read once, with one streaming (unbuffered) scan, and
-//! spooled into a local CSV file in the export's column order; every pass
-//! of the pipeline then reads the spool. So the analysis and phase 2 see the
-//! same rows even while the table is being written, no transaction is held
-//! open on the production server for the length of a load, and a resume
-//! continues from the spool without reading the table again (a checkpoint
-//! position is a record number of the spool). The text protocol hands every
+//! The table is read once, with one streaming (unbuffered) scan, as CSV in
+//! the export's column order. A load spools it into a local file that every
+//! pass reads, so the analysis and phase 2 see the same rows even while the
+//! table is being written, no transaction is held open on the production
+//! server for the length of a load, and a resume continues from the spool
+//! without reading the table again (a checkpoint position is a record
+//! number of the spool); a one-pass command (`check`, `verify`, `export`)
+//! reads the rows as they arrive, through a pipe (see
+//! [`crate::pipeline::input`]). The text protocol hands every
 //! value over as the server prints it (`1` for a TINYINT, `2024-09-23` for a
 //! DATE, a JSON document as text), which is the CSV file's form; NULL
 //! becomes an empty field, the CSV file's missing value. Columns are
 //! matched by name, in any order; extra columns are ignored.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use mysql::prelude::Queryable;
 use mysql::{Conn, OptsBuilder, SslOpts};
@@ -179,15 +180,6 @@ fn redacted(uri: &str) -> String {
     }
 }
 
-/// What a spool run read.
-#[derive(Debug, Clone)]
-pub struct Spooled {
-    pub path: PathBuf,
-    pub rows: u64,
-    pub bytes: u64,
-    pub seconds: f64,
-}
-
 /// An identifier as MySQL quotes it: in backticks, a backtick doubled.
 fn quote_identifier(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
@@ -311,22 +303,21 @@ pub fn partial_path(path: &Path) -> PathBuf {
 
 impl TableReader {
     /// Reads the whole table once, streaming, as CSV with the export's
-    /// header into `file` (created at [`partial_path`]`(path)`), then syncs
-    /// it and renames it to `path`: a spool that exists is whole.
-    pub fn spool_into(
+    /// header into `out`, and hands `out` back flushed with the number of
+    /// rows. `path` names the output in errors.
+    pub fn write_csv<W: std::io::Write>(
         mut self,
-        file: std::fs::File,
+        out: W,
         path: &Path,
         mut progress: impl FnMut(u64),
-    ) -> Result<Spooled, MysqlError> {
-        let started = Instant::now();
+    ) -> Result<(W, u64), MysqlError> {
         let spool_error = |source: std::io::Error| MysqlError::Spool {
             path: path.to_path_buf(),
             source,
         };
         let mut writer = csv::WriterBuilder::new()
             .buffer_capacity(1 << 20)
-            .from_writer(std::io::BufWriter::with_capacity(1 << 20, file));
+            .from_writer(std::io::BufWriter::with_capacity(1 << 20, out));
         writer.write_record(COLUMNS).map_err(|e| spool_error(e.into()))?;
         let table = self.table.clone();
         let read_error = |rows: u64, e: mysql::Error| MysqlError::Read {
@@ -356,29 +347,15 @@ impl TableReader {
                 .write_byte_record(&record)
                 .map_err(|e| spool_error(e.into()))?;
             rows += 1;
-            if rows % 10_000 == 0 {
-                // Readers following the spool see whole blocks sooner.
+            if rows.is_multiple_of(10_000) {
+                // Readers following the output see whole blocks sooner.
                 writer.flush().map_err(spool_error)?;
                 progress(rows);
             }
         }
-        let inner = writer.into_inner().map_err(|e| spool_error(e.into_error()))?;
-        let file = inner.into_inner().map_err(|e| spool_error(e.into_error()))?;
-        file.sync_all().map_err(spool_error)?;
-        let bytes = file.metadata().map_err(spool_error)?.len();
-        drop(file);
-        std::fs::rename(partial_path(path), path).map_err(spool_error)?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-            && let Ok(dir) = std::fs::File::open(dir)
-        {
-            let _ = dir.sync_all();
-        }
-        Ok(Spooled {
-            path: path.to_path_buf(),
-            rows,
-            bytes,
-            seconds: started.elapsed().as_secs_f64(),
-        })
+        let buffered = writer.into_inner().map_err(|e| spool_error(e.into_error()))?;
+        let out = buffered.into_inner().map_err(|e| spool_error(e.into_error()))?;
+        Ok((out, rows))
     }
 }
 

@@ -123,9 +123,24 @@ impl StreamFingerprint {
 
 /// Splits a file into chunks of whole records; the first record (the header)
 /// is returned apart by [`ChunkReader::header`].
+/// Where a reader's bytes come from: a file, or the pipe of a stream.
+enum Input {
+    File(File),
+    Stream(std::io::PipeReader),
+}
+
+impl Read for Input {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Input::File(file) => file.read(buf),
+            Input::Stream(pipe) => pipe.read(buf),
+        }
+    }
+}
+
 pub struct ChunkReader {
     path: PathBuf,
-    file: File,
+    file: Input,
     /// Records per chunk.
     records_per_chunk: u64,
     /// Bytes read but not yet handed out; they start at a record boundary.
@@ -159,20 +174,38 @@ pub struct ChunkReader {
     growing: Option<Arc<Growing>>,
 }
 
+/// Opens `path`, or `writing` when this process is still writing it.
+fn open_file(path: &Path, writing: Option<&Path>) -> Result<File, SourceError> {
+    let file = File::open(writing.unwrap_or(path)).map_err(|source| SourceError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(SourceError::Open {
+            path: path.to_path_buf(),
+            source: std::io::Error::other("it is a folder, not a file"),
+        });
+    }
+    Ok(file)
+}
+
 impl ChunkReader {
     pub fn open(path: &Path, records_per_chunk: u64) -> Result<Self, SourceError> {
         let growing = growing::lookup(path);
-        let opened = growing.as_ref().map(|g| g.writing.as_path()).unwrap_or(path);
-        let file = File::open(opened).map_err(|source| SourceError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-            return Err(SourceError::Open {
-                path: path.to_path_buf(),
-                source: std::io::Error::other("it is a folder, not a file"),
-            });
-        }
+        let file = match &growing {
+            Some(stream) if stream.is_stream => match stream.take_stream() {
+                Some(pipe) => Input::Stream(pipe),
+                None => {
+                    return Err(SourceError::Open {
+                        path: path.to_path_buf(),
+                        source: std::io::Error::other(
+                            "the table's rows were streamed once already; a second pass reads a spool",
+                        ),
+                    });
+                }
+            },
+            _ => Input::File(open_file(path, growing.as_ref().map(|g| g.writing.as_path()))?),
+        };
         Ok(ChunkReader {
             path: path.to_path_buf(),
             file,
@@ -338,6 +371,14 @@ impl ChunkReader {
                 continue;
             }
             match growing.state() {
+                // A pipe at its end has no writer left: one that stops
+                // without a last word was cut short.
+                Written::InProgress if growing.is_stream => {
+                    return Err(SourceError::Read {
+                        path: self.path.clone(),
+                        source: std::io::Error::other("the table's reader stopped before the last row"),
+                    });
+                }
                 Written::InProgress => std::thread::sleep(std::time::Duration::from_millis(2)),
                 // Written in full: what is left was written before this
                 // was said, so one more read sees all of it.
