@@ -57,6 +57,8 @@ pub const SOURCE_AUTHENTICATION_FAILED: u8 = 25;
 pub const SOURCE_DATABASE_UNKNOWN: u8 = 26;
 /// The MySQL source table does not exist.
 pub const SOURCE_TABLE_UNKNOWN: u8 = 27;
+/// The database refuses writes from this user (`ping`).
+pub const WRITE_REFUSED: u8 = 28;
 
 fn mysql_code(e: &MysqlError) -> u8 {
     match e {

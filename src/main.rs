@@ -2,9 +2,9 @@
 //! hands each subcommand its arguments. Errors end here, printed with their
 //! causes, and become the process exit code.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
-use learngraph::commands::{self, Outcome};
+use learngraph::commands::{self, LogFormat, Outcome};
 use learngraph::exit;
 
 /// Transform threads allocate and the consumer frees: mimalloc handles that
@@ -26,12 +26,6 @@ struct Cli {
     command: Command,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum LogFormat {
-    Text,
-    Json,
-}
-
 #[derive(Debug, Subcommand)]
 enum Command {
     Generate(commands::generate::GenerateArgs),
@@ -39,6 +33,7 @@ enum Command {
     Export(commands::export::ExportArgs),
     Load(commands::load::LoadArgs),
     Verify(commands::verify::VerifyArgs),
+    Ping(commands::ping::PingArgs),
     Clear(commands::clear::ClearArgs),
 }
 
@@ -65,20 +60,30 @@ fn main() -> std::process::ExitCode {
     init_logging(cli.log_format);
     let result = match &cli.command {
         Command::Generate(args) => commands::generate::run(args),
-        Command::Check(args) => commands::check::run(args),
-        Command::Export(args) => commands::export::run(args),
-        Command::Load(args) => runtime().and_then(|rt| rt.block_on(commands::load::run(args))),
-        Command::Verify(args) => runtime().and_then(|rt| rt.block_on(commands::verify::run(args))),
+        Command::Check(args) => commands::check::run(args, cli.log_format),
+        Command::Export(args) => commands::export::run(args, cli.log_format),
+        Command::Load(args) => {
+            runtime().and_then(|rt| rt.block_on(commands::load::run(args, cli.log_format)))
+        }
+        Command::Verify(args) => {
+            runtime().and_then(|rt| rt.block_on(commands::verify::run(args, cli.log_format)))
+        }
+        Command::Ping(args) => {
+            runtime().and_then(|rt| rt.block_on(commands::ping::run(args, cli.log_format)))
+        }
         Command::Clear(args) => runtime().and_then(|rt| rt.block_on(commands::clear::run(args))),
     };
     match result {
         Ok(Outcome::Success) => std::process::ExitCode::from(exit::SUCCESS),
         Ok(Outcome::TooManyRejects) => std::process::ExitCode::from(exit::TOO_MANY_REJECTS),
         Ok(Outcome::VerifyFailed) => std::process::ExitCode::from(exit::VERIFY_FAILED),
+        Ok(Outcome::WriteRefused) => std::process::ExitCode::from(exit::WRITE_REFUSED),
         Err(error) => {
             let code = exit::code_for(&error);
             tracing::error!(error = %format!("{error:#}"), exit_code = code, "Stopped");
-            eprintln!("error: {error:#}");
+            if cli.log_format == LogFormat::Text {
+                eprintln!("error: {error:#}");
+            }
             std::process::ExitCode::from(code)
         }
     }

@@ -247,3 +247,71 @@ fn unreadable_input_gives_a_clear_error() {
         "{stderr}"
     );
 }
+
+/// Every stderr line of a run with `--log-format json` is one JSON object.
+fn json_log_lines(stderr: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"))
+        })
+        .collect()
+}
+
+#[test]
+fn with_json_logs_stderr_is_json_lines_and_the_configuration_is_one_of_them() {
+    let dir = common::temp_dir();
+    let input = common::generate(dir.path(), "clean.csv", 300, 3, 0.0);
+    let password = dir.path().join("secret");
+    std::fs::write(&password, "hunter2-not-shown\n").expect("write password");
+    let toml = dir.path().join("learngraph.toml");
+    std::fs::write(
+        &toml,
+        format!("[neo4j]\npassword_file = {:?}\n", password.display().to_string()),
+    )
+    .expect("write config");
+    let output = common::run_ok(
+        dir.path(),
+        &[
+            "check",
+            input.to_str().unwrap(),
+            "-c",
+            toml.to_str().unwrap(),
+            "--log-format",
+            "json",
+        ],
+    );
+    let lines = json_log_lines(&output.stderr);
+    let configuration = lines
+        .iter()
+        .find(|line| line["message"] == "Configuration")
+        .expect("a Configuration event");
+    let settings: Value = serde_json::from_str(configuration["configuration"].as_str().expect("a JSON text"))
+        .expect("the configuration is a JSON object");
+    assert_eq!(settings["neo4j.batch_size"], "5000");
+    assert!(
+        settings["neo4j.password"]
+            .as_str()
+            .is_some_and(|p| p.contains("***")),
+        "{settings}"
+    );
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("hunter2"));
+
+    // A failure, too, is a JSON line with its exit code, and nothing else.
+    let missing = dir.path().join("missing.csv");
+    let failed = common::run_in(
+        dir.path(),
+        &["check", missing.to_str().unwrap(), "--log-format", "json"],
+    );
+    assert!(!failed.status.success());
+    let lines = json_log_lines(&failed.stderr);
+    let stopped = lines
+        .iter()
+        .find(|line| line["message"] == "Stopped")
+        .expect("a Stopped event");
+    assert_eq!(stopped["level"], "ERROR");
+    assert_eq!(
+        stopped["exit_code"].as_u64(),
+        failed.status.code().map(|c| c as u64)
+    );
+}

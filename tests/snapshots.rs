@@ -1,5 +1,5 @@
-//! End-to-end: a follow-up snapshot loaded onto the graph of the first one
-//! (issue 7). The generator says what it changed; the load, the graph and
+//! End-to-end: a follow-up snapshot loaded onto the graph of the first one.
+//! The generator says what it changed; the load, the graph and
 //! `verify` must agree with it, and a second load of the same snapshot must
 //! change nothing.
 // The database lock serializes whole tests, each on its own runtime.
@@ -40,11 +40,46 @@ async fn a_follow_up_snapshot_adds_history_and_loading_it_twice_changes_nothing(
         "{report:?}"
     );
 
+    // A dry run onto the empty graph plans a first load and writes nothing.
+    let graph = common::test_graph().await;
+    let plan1 = common::json(&common::run_db_ok(
+        dir.path(),
+        &["load", first.to_str().expect("utf-8"), "--dry-run", "--json"],
+    ));
+    let check1 = common::check_json(dir.path(), &first, &[]);
+    assert_eq!(plan1["dry_run"], true);
+    assert_eq!(plan1["graph_holds_learners"], false);
+    assert_eq!(plan1["learners_new"], check1["rows_loaded"]);
+    assert_eq!(plan1["nodes"], check1["nodes"], "the plan's graph is the file's");
+    assert_eq!(plan1["relationships"], check1["relationships"]);
+    assert_eq!(totals(&graph).await, (0, 0), "a dry run writes nothing");
+    assert!(!dir.path().join("snapshot1.csv.checkpoint.json").exists());
+
     let load1 = common::json(&common::run_db_ok(
         dir.path(),
         &["load", first.to_str().expect("utf-8"), "--json"],
     ));
     assert_eq!(load1["snapshot_date"], "2025-09-30");
+
+    // A dry run of the follow-up names what the load will do.
+    let before_plan = totals(&graph).await;
+    let plan2 = common::json(&common::run_db_ok(
+        dir.path(),
+        &["load", second.to_str().expect("utf-8"), "--dry-run", "--json"],
+    ));
+    assert_eq!(plan2["graph_holds_learners"], true);
+    assert_eq!(
+        plan2["learners_new"].as_u64(),
+        Some(report.learners_joining),
+        "{plan2}"
+    );
+    assert_eq!(
+        plan2["learners_to_mark_missing"].as_u64(),
+        Some(report.learners_leaving),
+        "{plan2}"
+    );
+    assert_eq!(totals(&graph).await, before_plan, "a dry run writes nothing");
+
     let load2 = common::json(&common::run_db_ok(
         dir.path(),
         &["load", second.to_str().expect("utf-8"), "--json"],
@@ -169,6 +204,17 @@ async fn a_follow_up_snapshot_adds_history_and_loading_it_twice_changes_nothing(
     ));
     assert_eq!(verify["several_snapshots"], true);
     assert_eq!(verify["differences"], Json::Array(Vec::new()), "{verify}");
+    // Verify's answers are the latest snapshot's: the learners marked
+    // missing (graduates among them) are left out. Counted from the file.
+    let graduates = common::records(&second)
+        .iter()
+        .filter(|record| record.text("currentLearningState") == Some("Graduate"))
+        .count();
+    assert_eq!(
+        verify["answers"]["graduates"].as_u64(),
+        Some(graduates as u64),
+        "{verify}"
+    );
 
     // The same snapshot again: nothing changes.
     let before = totals(&graph).await;
@@ -192,6 +238,23 @@ async fn a_follow_up_snapshot_adds_history_and_loading_it_twice_changes_nothing(
     assert_eq!(after, before, "no node or relationship added or removed");
     let runs = common::count(&graph, "MATCH (r:LoadRun) WHERE r.complete RETURN count(r) AS n").await;
     assert_eq!(runs, 3, "one completed LoadRun record per load");
+    // The snapshot keeps what its first load did; each run keeps its own.
+    let first_counts = common::count(
+        &graph,
+        "MATCH (s:Snapshot {date: date('2025-12-31')}) RETURN s.learnersNew AS n",
+    )
+    .await;
+    assert_eq!(
+        first_counts as u64, report.learners_joining,
+        "the reload did not overwrite the snapshot"
+    );
+    let reload_new = common::count(
+        &graph,
+        "MATCH (r:LoadRun) WHERE r.snapshotDate = date('2025-12-31') AND r.learnersNew = 0 \
+         AND r.learnersUnchanged > 0 RETURN count(r) AS n",
+    )
+    .await;
+    assert_eq!(reload_new, 1, "the reload has a record of its own");
 
     // An older snapshot after a newer one is refused, and writes nothing.
     let older = common::run_db(dir.path(), &["load", first.to_str().expect("utf-8")]);

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::commands::{ConfigArgs, Outcome};
+use crate::commands::{ConfigArgs, LogFormat, Outcome, announce};
 use crate::pipeline::analyze::analyze;
 use crate::pipeline::input::{Passes, input_file};
 use crate::pipeline::report::CheckReport;
@@ -22,10 +22,10 @@ pub struct CheckArgs {
     pub config: ConfigArgs,
 }
 
-pub fn run(args: &CheckArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &CheckArgs, log_format: LogFormat) -> anyhow::Result<Outcome> {
     let config = args.config.load()?;
-    if !args.json {
-        eprintln!("Configuration:\n{config}\n");
+    if !args.json || log_format == LogFormat::Json {
+        announce(&config, log_format);
     }
     let input = input_file(args.input.as_deref(), &config, Passes::One)?;
     let analysis = analyze(&input, &config, |_| {})?;

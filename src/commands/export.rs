@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::commands::{ConfigArgs, Outcome};
+use crate::commands::{ConfigArgs, LogFormat, Outcome, announce};
 use crate::pipeline::export::export;
 use crate::pipeline::input::{Passes, input_file};
 
@@ -27,8 +27,11 @@ pub struct ExportArgs {
     pub config: ConfigArgs,
 }
 
-pub fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &ExportArgs, log_format: LogFormat) -> anyhow::Result<Outcome> {
     let config = args.config.load()?;
+    if !args.json || log_format == LogFormat::Json {
+        announce(&config, log_format);
+    }
     let input = input_file(args.input.as_deref(), &config, Passes::One)?;
     let outcome = export(&input, &args.out, args.gzip, &config)?;
     let report = &outcome.report;

@@ -6,6 +6,7 @@ pub mod clear;
 pub mod export;
 pub mod generate;
 pub mod load;
+pub mod ping;
 pub mod verify;
 
 use std::path::PathBuf;
@@ -24,6 +25,33 @@ pub async fn resolve_input(
     Ok(tokio::task::spawn_blocking(move || input_file(input.as_deref(), &config, passes)).await??)
 }
 
+/// How log lines are written on stderr (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Shows the configuration in force, password redacted, at the start of a
+/// command: a block of `key = value` lines for a reader, or with
+/// `--log-format json` one log event whose `configuration` field holds
+/// the same keys as a JSON object, so that stderr stays one JSON object per
+/// line.
+pub fn announce(config: &Config, format: LogFormat) {
+    match format {
+        LogFormat::Text => eprintln!("Configuration:\n{config}\n"),
+        LogFormat::Json => {
+            let settings: serde_json::Map<String, serde_json::Value> = config
+                .to_string()
+                .lines()
+                .filter_map(|line| line.split_once(" = "))
+                .map(|(key, value)| (key.to_string(), serde_json::Value::String(value.to_string())))
+                .collect();
+            tracing::info!(configuration = %serde_json::Value::Object(settings), "Configuration");
+        }
+    }
+}
+
 /// How a command ended when it did not fail outright.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -32,6 +60,8 @@ pub enum Outcome {
     TooManyRejects,
     /// The database's counts differ from the file's.
     VerifyFailed,
+    /// The user may not write to the database (`ping`).
+    WriteRefused,
 }
 
 /// Database flags shared by the commands that connect.

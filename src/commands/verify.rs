@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::commands::{ConfigArgs, DatabaseArgs, Outcome, resolve_input};
+use crate::commands::{ConfigArgs, DatabaseArgs, LogFormat, Outcome, announce, resolve_input};
 use crate::pipeline::input::Passes;
 use crate::pipeline::verify::verify;
 
@@ -23,10 +23,13 @@ pub struct VerifyArgs {
     pub config: ConfigArgs,
 }
 
-pub async fn run(args: &VerifyArgs) -> anyhow::Result<Outcome> {
+pub async fn run(args: &VerifyArgs, log_format: LogFormat) -> anyhow::Result<Outcome> {
     let config = args
         .config
         .load_with(args.database.overrides(args.config.overrides())?)?;
+    if !args.json || log_format == LogFormat::Json {
+        announce(&config, log_format);
+    }
     let input = resolve_input(args.input.clone(), &config, Passes::One).await?;
     let report = verify(&input, &config).await?;
     if args.json {

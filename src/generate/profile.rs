@@ -1,4 +1,4 @@
-//! The production profile of `shared/spec/input.md` as numbers: the shares and
+//! The production profile of `docs/input.md` as numbers: the shares and
 //! counts a generated file must reproduce, scaled to its row count.
 //!
 //! The generator draws from these numbers and the tests measure generated

@@ -1,4 +1,4 @@
-//! The target graph of `shared/spec/graph.md`: labels, keys, relationship
+//! The target graph of `docs/graph.md`: labels, keys, relationship
 //! types, the records the transform produces, and the counts a load must
 //! reach.
 

@@ -1,5 +1,5 @@
 //! The properties of every label and relationship type of
-//! `shared/spec/graph.md`, with their value kinds: one table that both
+//! `docs/graph.md`, with their value kinds: one table that both
 //! sinks write from (the Cypher statements name them; the import files
 //! type their columns with them).
 
@@ -63,7 +63,7 @@ pub fn relationship_properties(rel: RelType) -> &'static [(&'static str, Kind)] 
         ("validTo", Date),
         ("isCurrent", Boolean),
         ("dateUnknown", Boolean),
-        // Set on the current state a later snapshot opened (issue 7).
+        // Set on the current state a later snapshot opened.
         ("openedBySnapshot", Boolean),
     ];
     match rel {

@@ -16,6 +16,7 @@
 //! twice, or again after a crash, creates nothing twice.
 
 use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -167,9 +168,12 @@ pub struct LoadSummary {
     pub snapshot_date: Option<chrono::NaiveDate>,
     /// Accepted rows whose snapshot_id is not the load's snapshot date.
     pub rows_off_snapshot: u64,
-    /// The id of this load's `LoadRun` record in the graph (a resume keeps
-    /// the interrupted load's).
+    /// The id of this load's first `LoadRun` record in the graph (a resume
+    /// keeps the interrupted load's: the checkpoint is bound to it).
     pub load_id: String,
+    /// The id of this run's own `LoadRun` record, which holds its counts
+    /// (the load's id, unless this run resumed it).
+    pub run_id: String,
     /// A resumed load skipped the rows up to this record.
     pub resumed_after_record: u64,
     pub entity_nodes_merged: u64,
@@ -391,26 +395,17 @@ fn with_relationship_counts(learners: &[ReadyLearner]) -> Vec<(&LearnerRecord, u
 /// a checkpoint from another file or graph) is decided before anything is
 /// written.
 pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result<LoadSummary, LoadError> {
-    let started = Instant::now();
-    let checkpoint_file = checkpoint::checkpoint_path(input);
-    let mut resumed = open_checkpoint(&checkpoint_file, input, config, options.resume)?;
-    let sink = Neo4jSink::connect(config).await?;
-    if let Some(checkpoint) = &mut resumed {
-        check_same_graph(&sink, checkpoint, &checkpoint_file, config).await?;
-    }
-    let mut phases = Vec::new();
-    let analysis = analyze_for_load(input, config, &mut phases).await?;
-    if let Some(checkpoint) = &resumed {
-        checkpoint::check_same_stream(&checkpoint_file, checkpoint, &analysis.fingerprint.whole())?;
-    }
-    refuse_too_many_rejects(&analysis, config)?;
-    let snapshot_date = snapshot_date(&analysis, config, &sink).await?;
-    let check_existing = resumed.is_some() || sink.has_learners().await?;
-    let missing = if check_existing {
-        plan_missing(&sink, &analysis, config, options).await?
-    } else {
-        MissingPlan::default()
-    };
+    let Prepared {
+        started,
+        checkpoint_file,
+        resumed,
+        sink,
+        mut phases,
+        analysis,
+        snapshot_date,
+        check_existing,
+        mut missing,
+    } = prepare(input, config, options).await?;
 
     // From here on the load writes.
     let progress = PhaseProgress::new("schema", "statements", None);
@@ -421,21 +416,32 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
         seconds: progress.finish(),
         items: statements as u64,
     });
-    let mut checkpoint = match resumed {
+    // Every run keeps its own record: a resume adds one that names the run
+    // it continues, so that no run's counts overwrite another's.
+    let (mut checkpoint, run_id) = match resumed {
         Some(mut checkpoint) => {
-            // The load's record stays (or, for an earlier version's
-            // checkpoint, starts) in the graph, and the checkpoint names it
-            // and the bytes it covers.
+            // The interrupted load's record stays (or, for an earlier
+            // version's checkpoint, starts) in the graph, and the checkpoint
+            // names it and the bytes it covers.
             if checkpoint.stream_fingerprint.is_empty() {
                 checkpoint.stream_fingerprint = analysis.fingerprint.whole();
             }
-            let mut props = Props::default();
-            props.date("resumedOn", Some(today()));
-            sink.record_load_run(&checkpoint.load_id, &props).await?;
+            let mut interrupted = Props::default();
+            interrupted.date("resumedOn", Some(today()));
+            sink.record_load_run(&checkpoint.load_id, &interrupted).await?;
             checkpoint::write(&checkpoint_file, &checkpoint)?;
-            checkpoint
+            let run_id = checkpoint::new_load_id();
+            let mut props = run_start_props(input, &analysis, snapshot_date);
+            props.str("resumes", Some(checkpoint.load_id.clone()));
+            props.int("resumedAfterRecord", Some(checkpoint.committed_records as i64));
+            sink.record_load_run(&run_id, &props).await?;
+            (checkpoint, run_id)
         }
-        None => start_checkpoint(&sink, input, config, &analysis, snapshot_date).await?,
+        None => {
+            let checkpoint = start_checkpoint(&sink, input, config, &analysis, snapshot_date).await?;
+            let run_id = checkpoint.load_id.clone();
+            (checkpoint, run_id)
+        }
     };
 
     let mut merged = 0;
@@ -475,6 +481,7 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
         phase2.clone(),
         resume_after,
         check_existing,
+        std::mem::take(&mut missing.known),
     )
     .await?;
     let phase2 = Arc::into_inner(phase2).expect("the writers are done");
@@ -519,7 +526,7 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
         sink.record_snapshot(date, &props).await?;
     }
     props.bool("complete", Some(true));
-    sink.record_load_run(&load_id, &props).await?;
+    sink.record_load_run(&run_id, &props).await?;
 
     let seconds = started.elapsed().as_secs_f64();
     Ok(LoadSummary {
@@ -542,6 +549,7 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
         rows_off_snapshot: analysis.rows_off_snapshot(),
         resumed_after_record: resume_after,
         load_id,
+        run_id,
         entity_nodes_merged: merged,
         relationships_written: phase2.relationships.load(Ordering::Relaxed),
         retries: sink.retries(),
@@ -552,6 +560,164 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
         rows_per_second: analysis.rows_loaded as f64 / seconds.max(1e-9),
         configuration: config.clone(),
     })
+}
+
+/// A load up to its first write: the file analysed, the graph asked, and
+/// every refusal decided.
+struct Prepared {
+    started: Instant,
+    checkpoint_file: PathBuf,
+    resumed: Option<CheckpointV1>,
+    sink: Neo4jSink,
+    phases: Vec<PhaseSummary>,
+    analysis: Analysis,
+    snapshot_date: Option<NaiveDate>,
+    /// The graph may hold some of the file's learners already.
+    check_existing: bool,
+    missing: MissingPlan,
+}
+
+async fn prepare(input: &Path, config: &Config, options: LoadOptions) -> Result<Prepared, LoadError> {
+    let started = Instant::now();
+    let checkpoint_file = checkpoint::checkpoint_path(input);
+    let mut resumed = open_checkpoint(&checkpoint_file, input, config, options.resume)?;
+    let sink = Neo4jSink::connect(config).await?;
+    if let Some(checkpoint) = &mut resumed {
+        check_same_graph(&sink, checkpoint, &checkpoint_file, config).await?;
+    }
+    let mut phases = Vec::new();
+    let analysis = analyze_for_load(input, config, &mut phases).await?;
+    if let Some(checkpoint) = &resumed {
+        checkpoint::check_same_stream(&checkpoint_file, checkpoint, &analysis.fingerprint.whole())?;
+    }
+    refuse_too_many_rejects(&analysis, config)?;
+    let snapshot_date = snapshot_date(&analysis, config, &sink).await?;
+    let check_existing = resumed.is_some() || sink.has_learners().await?;
+    let missing = if check_existing {
+        plan_missing(&sink, &analysis, config, options).await?
+    } else {
+        MissingPlan::default()
+    };
+    Ok(Prepared {
+        started,
+        checkpoint_file,
+        resumed,
+        sink,
+        phases,
+        analysis,
+        snapshot_date,
+        check_existing,
+        missing,
+    })
+}
+
+/// What a load would do (`load --dry-run`): everything a load decides
+/// before its first write, and nothing written.
+#[derive(Debug, Serialize)]
+pub struct LoadPlan {
+    pub dry_run: bool,
+    pub input: PathBuf,
+    pub database: String,
+    pub snapshot_date: Option<NaiveDate>,
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_rejected: u64,
+    pub rejected_by_reason: BTreeMap<&'static str, u64>,
+    pub rejects_file: PathBuf,
+    /// The graph already holds learners: this is a later snapshot (or a
+    /// resume), applied as a change.
+    pub graph_holds_learners: bool,
+    /// The file's learners the graph holds (each written only if changed).
+    pub learners_in_graph: u64,
+    /// The file's learners the graph lacks: created.
+    pub learners_new: u64,
+    pub learners_to_mark_missing: u64,
+    pub learners_kept_row_rejected: u64,
+    /// A resume would skip the rows up to this record.
+    pub resume_after_record: u64,
+    /// The graph the file describes: nodes by label (shared nodes merged,
+    /// learners created or updated) and relationships by type.
+    pub nodes: BTreeMap<&'static str, u64>,
+    pub relationships: BTreeMap<&'static str, u64>,
+    pub seconds: f64,
+}
+
+/// `load --dry-run`: the analysis, the checks against the graph and the
+/// plan, without writing anything to the database.
+pub async fn plan_load(input: &Path, config: &Config, options: LoadOptions) -> Result<LoadPlan, LoadError> {
+    let prepared = prepare(input, config, options).await?;
+    let analysis = &prepared.analysis;
+    let learners_in_graph = prepared.missing.present_in_file;
+    Ok(LoadPlan {
+        dry_run: true,
+        input: input.to_path_buf(),
+        database: config.neo4j.database.clone(),
+        snapshot_date: prepared.snapshot_date,
+        rows_read: analysis.rows_read,
+        rows_accepted: analysis.rows_loaded,
+        rows_rejected: analysis.rows_rejected(),
+        rejected_by_reason: analysis.rejected_by_reason.clone(),
+        rejects_file: analysis.rejects_file.clone(),
+        graph_holds_learners: prepared.check_existing,
+        learners_in_graph,
+        learners_new: analysis.rows_loaded.saturating_sub(learners_in_graph),
+        learners_to_mark_missing: prepared.missing.missing.len() as u64,
+        learners_kept_row_rejected: prepared.missing.kept_row_rejected,
+        resume_after_record: prepared.resumed.as_ref().map_or(0, |c| c.committed_records),
+        nodes: analysis.counts.nodes.clone(),
+        relationships: analysis.counts.relationships.clone(),
+        seconds: prepared.started.elapsed().as_secs_f64(),
+    })
+}
+
+impl LoadPlan {
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "Dry run: nothing was written to database {}.", self.database);
+        let _ = writeln!(
+            out,
+            "Rows: {} read, {} would load, {} rejected (see {})",
+            self.rows_read,
+            self.rows_accepted,
+            self.rows_rejected,
+            self.rejects_file.display()
+        );
+        if let Some(date) = self.snapshot_date {
+            let _ = writeln!(out, "Snapshot: {date}");
+        }
+        if self.graph_holds_learners {
+            let _ = writeln!(
+                out,
+                "The graph holds learners: {} of the file's are there (written only if changed), {} would be created, \
+                 {} marked missing, {} kept as they are (row rejected)",
+                self.learners_in_graph,
+                self.learners_new,
+                self.learners_to_mark_missing,
+                self.learners_kept_row_rejected
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "The graph holds no learners: a first load creates all {}",
+                self.learners_new
+            );
+        }
+        if self.resume_after_record > 0 {
+            let _ = writeln!(
+                out,
+                "A resume would skip the rows up to record {}",
+                self.resume_after_record
+            );
+        }
+        let _ = writeln!(out, "The graph of this file:");
+        for (label, n) in &self.nodes {
+            let _ = writeln!(out, "  {label:<26} {n:>12} nodes");
+        }
+        for (rel, n) in &self.relationships {
+            let _ = writeln!(out, "  {rel:<26} {n:>12} relationships");
+        }
+        out
+    }
 }
 
 /// Today's date (UTC).
@@ -707,6 +873,12 @@ async fn snapshot_date(
 struct MissingPlan {
     missing: Vec<String>,
     kept_row_rejected: u64,
+    /// The fingerprints (`sourceHash`) of the present learners the file
+    /// holds too, by key fingerprint: phase 2 skips a row whose learner's
+    /// fingerprint is unchanged without asking the database.
+    known: rustc_hash::FxHashMap<u128, i64>,
+    /// Present learners the file holds too.
+    present_in_file: u64,
 }
 
 async fn plan_missing(
@@ -716,18 +888,23 @@ async fn plan_missing(
     options: LoadOptions,
 ) -> Result<MissingPlan, LoadError> {
     let mut plan = MissingPlan::default();
-    let present = sink.present_learner_keys().await?;
-    for key in &present {
-        let fingerprint = key_fingerprint(key);
-        if analysis.learner_keys.contains_fingerprint(fingerprint) {
-            continue;
-        }
-        if analysis.rejected_keys.contains(&fingerprint) {
-            plan.kept_row_rejected += 1;
-        } else {
-            plan.missing.push(key.clone());
-        }
-    }
+    let present = sink
+        .for_each_present_learner(|key, hash| {
+            let fingerprint = key_fingerprint(&key);
+            if analysis.learner_keys.contains_fingerprint(fingerprint) {
+                plan.present_in_file += 1;
+                if let Some(hash) = hash {
+                    plan.known.insert(fingerprint, hash);
+                }
+                return;
+            }
+            if analysis.rejected_keys.contains(&fingerprint) {
+                plan.kept_row_rejected += 1;
+            } else {
+                plan.missing.push(key);
+            }
+        })
+        .await?;
     if plan.kept_row_rejected > 0 {
         tracing::warn!(
             learners = plan.kept_row_rejected,
@@ -735,16 +912,27 @@ async fn plan_missing(
             "Learners whose row was rejected are kept as the graph has them, not marked missing"
         );
     }
-    let share = plan.missing.len() as f64 / present.len().max(1) as f64;
+    let share = plan.missing.len() as f64 / present.max(1) as f64;
     if share > config.etl.max_missing_share && !options.allow_missing {
         return Err(LoadError::TooManyMissing {
             missing: plan.missing.len() as u64,
-            present: present.len() as u64,
+            present,
             share: share * 100.0,
             max: config.etl.max_missing_share * 100.0,
         });
     }
     Ok(plan)
+}
+
+/// What a run's record says from its start.
+fn run_start_props(input: &Path, analysis: &Analysis, snapshot_date: Option<NaiveDate>) -> Props {
+    let mut props = Props::default();
+    props.str("file", Some(input.display().to_string()));
+    props.date("snapshotDate", snapshot_date);
+    props.date("startedOn", Some(today()));
+    props.int("rowsRead", Some(analysis.rows_read as i64));
+    props.bool("complete", Some(false));
+    props
 }
 
 /// A fresh load's checkpoint, and its record in the graph: the load id that
@@ -761,12 +949,7 @@ async fn start_checkpoint(
         source: e,
     })?;
     checkpoint.stream_fingerprint = analysis.fingerprint.whole();
-    let mut props = Props::default();
-    props.str("file", Some(input.display().to_string()));
-    props.date("snapshotDate", snapshot_date);
-    props.date("startedOn", Some(today()));
-    props.int("rowsRead", Some(analysis.rows_read as i64));
-    props.bool("complete", Some(false));
+    let props = run_start_props(input, analysis, snapshot_date);
     sink.record_load_run(&checkpoint.load_id, &props).await?;
     checkpoint::write(&checkpoint::checkpoint_path(input), &checkpoint)?;
     Ok(checkpoint)
@@ -814,6 +997,7 @@ async fn run_phase2(
     phase2: Arc<Phase2>,
     resume_after: u64,
     check_existing: bool,
+    known: rustc_hash::FxHashMap<u128, i64>,
 ) -> Result<(), LoadError> {
     // One batch waiting per writer keeps them busy without holding the file
     // in memory.
@@ -854,6 +1038,7 @@ async fn run_phase2(
         let (input, config, stop) = (input.to_path_buf(), config.clone(), stop.clone());
         let skip: HashSet<u64> = analysis.rejected_records.iter().copied().collect();
         let expected = analysis.fingerprint.clone();
+        let phase2 = phase2.clone();
         tokio::task::spawn_blocking(move || {
             read_for_writing(
                 &input,
@@ -863,6 +1048,8 @@ async fn run_phase2(
                     resume_after,
                     prepare: !check_existing,
                     expected: &expected,
+                    known: &known,
+                    phase2: &phase2,
                 },
                 &stop,
                 batch_tx,
@@ -944,6 +1131,22 @@ struct ReadPlan<'a> {
     prepare: bool,
     /// The bytes the analysis read: every block must hash the same.
     expected: &'a StreamFingerprint,
+    /// The graph's fingerprints of the learners it already holds: a row
+    /// with the same one is unchanged and skipped here, without a call.
+    known: &'a rustc_hash::FxHashMap<u128, i64>,
+    /// Where skipped learners are counted.
+    phase2: &'a Phase2,
+}
+
+impl ReadPlan<'_> {
+    /// Whether the graph already holds this learner with this very
+    /// fingerprint: nothing to write.
+    fn is_unchanged(&self, record: &LearnerRecord) -> bool {
+        !self.known.is_empty()
+            && record
+                .source_hash()
+                .is_some_and(|hash| self.known.get(&key_fingerprint(&record.key)) == Some(&hash))
+    }
 }
 
 /// Why phase 2's reading stopped early.
@@ -1012,6 +1215,11 @@ fn read_for_writing(
                 record_number += 1;
                 let Some(ready) = ready else { continue };
                 if record_number <= plan.resume_after || plan.skip.contains(&record_number) {
+                    continue;
+                }
+                if plan.is_unchanged(&ready.record) {
+                    plan.phase2.unchanged.fetch_add(1, Ordering::Relaxed);
+                    plan.phase2.progress.add(1);
                     continue;
                 }
                 batch.push(ready);

@@ -9,6 +9,7 @@ pub mod export;
 pub mod input;
 pub mod load;
 pub mod outputs;
+pub mod ping;
 pub mod progress;
 pub mod rejects;
 pub mod report;

@@ -149,16 +149,17 @@ async fn kept_learners(sink: &Neo4jSink, analysis: &Analysis) -> Result<Vec<Stri
     if analysis.rejected_keys.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(sink
-        .present_learner_keys()
-        .await?
-        .into_iter()
-        .filter(|key| {
-            let fingerprint = key_fingerprint(key);
-            !analysis.learner_keys.contains_fingerprint(fingerprint)
-                && analysis.rejected_keys.contains(&fingerprint)
-        })
-        .collect())
+    let mut kept = Vec::new();
+    sink.for_each_present_learner(|key, _| {
+        let fingerprint = key_fingerprint(&key);
+        if !analysis.learner_keys.contains_fingerprint(fingerprint)
+            && analysis.rejected_keys.contains(&fingerprint)
+        {
+            kept.push(key);
+        }
+    })
+    .await?;
+    Ok(kept)
 }
 
 /// Adds the kept learners, with the relationships the graph has for them,

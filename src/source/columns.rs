@@ -1,6 +1,6 @@
 //! The 58 columns of the learner-profile export, in file order.
 //!
-//! This is the input contract of `shared/spec/input.md` in code form: the
+//! This is the input contract of `docs/input.md` in code form: the
 //! generator writes exactly these headers and the reader checks them, so both
 //! sides of the contract share one list.
 

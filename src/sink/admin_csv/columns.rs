@@ -1,7 +1,7 @@
 //! The typed columns of every file `neo4j-admin database import` reads: one
 //! node file per label and one relationship file per type, each with its
 //! header (`:ID(Space)`, `:START_ID(Space)`, `:END_ID(Space)`, `:TYPE`,
-//! `name:type`). The property lists follow `shared/spec/graph.md`.
+//! `name:type`). The property lists follow `docs/graph.md`.
 
 use crate::graph::model::{Label, RelType};
 pub use crate::graph::properties::{Kind, node_properties, relationship_properties};

@@ -114,6 +114,13 @@ impl Row {
     }
 }
 
+/// How a transaction ends once its work is done.
+#[derive(Clone, Copy)]
+enum Ending {
+    Commit,
+    RollBack,
+}
+
 /// Who answered: the server's agent string, the Bolt version agreed and the
 /// member that served the call (the writer, under routing).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -265,6 +272,64 @@ impl Bolt {
         Ok(())
     }
 
+    /// Runs one read statement and sends its rows, each turned into a `T`
+    /// by `convert` (rows it turns into nothing are dropped), through
+    /// `batches`, `batch` at a time, as they arrive: memory holds a few
+    /// batches, not the whole answer (1.6 million learners, say).
+    pub async fn read_in_batches<T: Send + 'static>(
+        &self,
+        statement: Statement,
+        batch: usize,
+        convert: impl Fn(&Row) -> Option<T> + Send + 'static,
+        batches: tokio::sync::mpsc::Sender<Vec<T>>,
+    ) -> Result<(), BoltError> {
+        let kind = statement.kind.clone();
+        let summary = self
+            .call(move |bolt| {
+                bolt.in_transaction(|tx| {
+                    let mut stream = tx
+                        .query(&*statement.text)
+                        .with_parameters(&statement.params)
+                        .run()?;
+                    let mut values = Vec::with_capacity(batch);
+                    for record in stream.by_ref() {
+                        values.extend(convert(&Row(record?)));
+                        if values.len() == batch {
+                            let full = std::mem::replace(&mut values, Vec::with_capacity(batch));
+                            if batches.blocking_send(full).is_err() {
+                                // The receiver stopped listening: it failed.
+                                break;
+                            }
+                        }
+                    }
+                    if !values.is_empty() {
+                        let _ = batches.blocking_send(values);
+                    }
+                    stream.consume()
+                })
+            })
+            .await?;
+        if let Some(summary) = &summary {
+            self.log_notifications(&kind, summary);
+        }
+        Ok(())
+    }
+
+    /// Runs one write statement in a write transaction that is then rolled
+    /// back: whether this user may write here, with nothing written.
+    pub async fn write_rolled_back(&self, statement: Statement) -> Result<(), BoltError> {
+        self.call(move |bolt| {
+            bolt.in_transaction_ending(Ending::RollBack, |tx| {
+                tx.query(&*statement.text)
+                    .with_parameters(&statement.params)
+                    .run()?
+                    .consume()
+                    .map(drop)
+            })
+        })
+        .await
+    }
+
     /// Runs one read statement and collects its rows.
     pub async fn read(&self, statement: Statement) -> Result<Vec<Row>, BoltError> {
         let kind = statement.kind.clone();
@@ -308,9 +373,20 @@ impl Bolt {
         })
     }
 
-    /// Runs `work` in a transaction routed to the writer, on this thread.
+    /// Runs `work` in a transaction routed to the writer, on this thread,
+    /// and commits it.
     fn in_transaction<T>(
         &self,
+        work: impl FnOnce(&neo4j::transaction::Transaction) -> Result<T, Neo4jError>,
+    ) -> Result<T, Neo4jError> {
+        self.in_transaction_ending(Ending::Commit, work)
+    }
+
+    /// Runs `work` in a transaction routed to the writer, on this thread,
+    /// and ends it as `ending` says.
+    fn in_transaction_ending<T>(
+        &self,
+        ending: Ending,
         work: impl FnOnce(&neo4j::transaction::Transaction) -> Result<T, Neo4jError>,
     ) -> Result<T, Neo4jError> {
         let mut session = self
@@ -322,7 +398,10 @@ impl Bolt {
         }
         builder.run(|tx| {
             let value = work(&tx)?;
-            tx.commit()?;
+            match ending {
+                Ending::Commit => tx.commit()?,
+                Ending::RollBack => tx.rollback()?,
+            }
             Ok(value)
         })
     }

@@ -61,16 +61,17 @@ pub const EXISTING_LEARNERS: &str = "UNWIND $keys AS k MATCH (l:Learner {hashedE
      RETURN l.hashedEmail AS k, l.sourceHash AS h, l.currentLearningState AS learning, \
      l.currentProfessionalStatus AS professional, l.missingSince IS NOT NULL AS missing";
 
-/// The keys of the learners the latest snapshot holds.
+/// The keys and fingerprints of the learners the latest snapshot holds.
 pub const PRESENT_LEARNER_KEYS: &str =
-    "MATCH (l:Learner) WHERE l.missingSince IS NULL RETURN l.hashedEmail AS k";
+    "MATCH (l:Learner) WHERE l.missingSince IS NULL RETURN l.hashedEmail AS k, l.sourceHash AS h";
 
 /// Marks learners absent from a snapshot (they are kept, not deleted).
 pub const MARK_MISSING: &str = "UNWIND $keys AS k MATCH (l:Learner {hashedEmail: k}) \
      WHERE l.missingSince IS NULL SET l.missingSince = $date";
 
-/// Records a loaded snapshot.
-pub const RECORD_SNAPSHOT: &str = "MERGE (s:Snapshot {date: $date}) SET s += $props";
+/// Records a loaded snapshot with what its first complete load did; later
+/// runs of the same snapshot keep their counts on their own `LoadRun`.
+pub const RECORD_SNAPSHOT: &str = "MERGE (s:Snapshot {date: $date}) ON CREATE SET s += $props";
 
 pub const DELETE_SNAPSHOTS: &str = "MATCH (s:Snapshot) DETACH DELETE s";
 
@@ -253,13 +254,20 @@ pub fn count_latest_relationships(rel: RelType) -> String {
 /// Verify's answers to the analysts' first questions (latest snapshot).
 pub const LEARNERS_PER_COUNTRY: &str = "MATCH (l:Learner) WHERE l.countryOfResidenceCode IS NOT NULL AND l.missingSince IS NULL \
      RETURN l.countryOfResidenceCode AS k, count(l) AS n ORDER BY n DESC, k LIMIT 10";
-pub const GRADUATES_PER_PROGRAM: &str = "MATCH (l:Learner)-[e:ENROLLED_IN]->(p:Program) WHERE e.enrollmentStatus = 'Graduated' \
+pub const GRADUATES_PER_PROGRAM: &str = "MATCH (l:Learner)-[e:ENROLLED_IN]->(p:Program) WHERE e.enrollmentStatus = 'Graduated' AND l.missingSince IS NULL \
      RETURN coalesce(p.name, p.id) AS k, count(l) AS n ORDER BY n DESC, k LIMIT 10";
-pub const GRADUATES_PLACED: &str = "MATCH (l:Learner) WHERE l.currentLearningState = 'Graduate' \
+pub const GRADUATES_PLACED: &str = "MATCH (l:Learner) WHERE l.currentLearningState = 'Graduate' AND l.missingSince IS NULL \
      RETURN count(l) AS n, sum(CASE WHEN l.isPlaced THEN 1 ELSE 0 END) AS placed";
 
 /// The connection check: who answers, and that the database is there.
 pub const PROBE: &str = "RETURN 1 AS one";
+
+/// `ping`'s write check, sent in a transaction that is rolled back.
+pub const WRITE_PROBE: &str = "CREATE (p:LearngraphPing) RETURN count(p) AS n";
+
+/// The unique constraints present, as (label, property).
+pub const KEY_CONSTRAINTS: &str = "SHOW CONSTRAINTS YIELD type, labelsOrTypes, properties \
+     WHERE type IN ['UNIQUENESS', 'NODE_KEY'] RETURN labelsOrTypes[0] AS label, properties[0] AS property";
 
 /// Every statement the loader can send, named, with every optional part
 /// switched on: what the Cypher lint test feeds to Neo4j's front end.
@@ -313,6 +321,8 @@ pub fn catalogue() -> Vec<(String, String)> {
         ("verify learners per country", LEARNERS_PER_COUNTRY),
         ("verify graduates per program", GRADUATES_PER_PROGRAM),
         ("verify graduates placed", GRADUATES_PLACED),
+        ("ping write check", WRITE_PROBE),
+        ("ping constraints", KEY_CONSTRAINTS),
     ] {
         out.push((name.to_string(), text.to_string()));
     }

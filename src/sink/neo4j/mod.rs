@@ -61,6 +61,24 @@ impl SinkError {
     }
 }
 
+/// Whether the user may write (`ping`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WriteAccess {
+    Granted,
+    /// Refused, with the server's reason.
+    Refused(String),
+}
+
+/// Server codes that mean "you may not write here": missing privileges, a
+/// read-only member of a cluster, a read-only access mode.
+fn is_write_refusal(code: Option<&str>) -> bool {
+    code.is_some_and(|code| {
+        code.starts_with("Neo.ClientError.Security.")
+            || code == "Neo.ClientError.Cluster.NotALeader"
+            || code == "Neo.ClientError.Statement.AccessMode"
+    })
+}
+
 /// The shared driver and its counters.
 #[derive(Clone)]
 pub struct Neo4jSink {
@@ -492,10 +510,38 @@ impl Neo4jSink {
         .await
     }
 
-    /// Keys of the learners the latest snapshot holds (not marked missing).
-    pub async fn present_learner_keys(&self) -> Result<Vec<String>, SinkError> {
-        let rows = self.read(cypher::PRESENT_LEARNER_KEYS, Vec::new()).await?;
-        Ok(rows.iter().filter_map(|r| r.str("k")).collect())
+    /// Calls `each` with the key and the `sourceHash` (if it has one) of
+    /// every learner the latest snapshot holds (not marked missing),
+    /// streamed: they are never all in memory. Returns how many. One
+    /// attempt: a failure is an error before anything is written.
+    pub async fn for_each_present_learner(
+        &self,
+        mut each: impl FnMut(String, Option<i64>),
+    ) -> Result<u64, SinkError> {
+        let what = "reading the present learners' keys";
+        let (sender, mut batches) = tokio::sync::mpsc::channel(4);
+        let bolt = self.bolt().await;
+        let reading = bolt.read_in_batches(
+            Statement::new(what, cypher::PRESENT_LEARNER_KEYS),
+            10_000,
+            |row| Some((row.str("k")?, row.int("h"))),
+            sender,
+        );
+        let mut learners = 0u64;
+        let consuming = async {
+            while let Some(batch) = batches.recv().await {
+                learners += batch.len() as u64;
+                for (key, hash) in batch {
+                    each(key, hash);
+                }
+            }
+        };
+        let (read, ()) = tokio::join!(reading, consuming);
+        read.map_err(|source| SinkError::Query {
+            what: what.to_string(),
+            source,
+        })?;
+        Ok(learners)
     }
 
     /// Marks learners as missing from the snapshot of `date`, in batches.
@@ -592,6 +638,33 @@ impl Neo4jSink {
             .read(cypher::LOAD_RUN_EXISTS, vec![("id", params::string(id))])
             .await?;
         Ok(rows.first().and_then(|r| r.int("n")).unwrap_or(0) > 0)
+    }
+
+    /// Whether this user may write to the database: one write in a
+    /// transaction that is rolled back, so nothing stays. A refusal (a
+    /// read-only user, a read replica) is an answer; other errors are errors.
+    pub async fn write_access(&self) -> Result<WriteAccess, SinkError> {
+        let bolt = self.bolt().await;
+        match bolt
+            .write_rolled_back(Statement::new("checking write access", cypher::WRITE_PROBE))
+            .await
+        {
+            Ok(()) => Ok(WriteAccess::Granted),
+            Err(e) if is_write_refusal(e.server_code()) => Ok(WriteAccess::Refused(failure::describe(&e))),
+            Err(source) => Err(SinkError::Query {
+                what: "checking write access".to_string(),
+                source,
+            }),
+        }
+    }
+
+    /// The unique constraints present, as (label, property).
+    pub async fn key_constraints(&self) -> Result<Vec<(String, String)>, SinkError> {
+        let rows = self.read(cypher::KEY_CONSTRAINTS, Vec::new()).await?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| Some((row.str("label")?, row.str("property")?)))
+            .collect())
     }
 
     /// Deletes the snapshot and load records; returns how many snapshots.
@@ -845,5 +918,29 @@ impl SnapshotChanges {
         tally.add(&changed);
         self.relationships += tally.relationships();
         self.records.push(changed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_to_write_are_told_from_other_errors() {
+        for code in [
+            "Neo.ClientError.Security.Forbidden",
+            "Neo.ClientError.Security.AuthorizationExpired",
+            "Neo.ClientError.Cluster.NotALeader",
+            "Neo.ClientError.Statement.AccessMode",
+        ] {
+            assert!(is_write_refusal(Some(code)), "{code}");
+        }
+        for code in [
+            Some("Neo.TransientError.Transaction.DeadlockDetected"),
+            Some("Neo.ClientError.Statement.SyntaxError"),
+            None,
+        ] {
+            assert!(!is_write_refusal(code), "{code:?}");
+        }
     }
 }
