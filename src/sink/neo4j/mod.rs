@@ -527,20 +527,40 @@ impl Neo4jSink {
             |row| Some((row.str("k")?, row.int("h"))),
             sender,
         );
+        tokio::pin!(reading);
+        let mut read_done = false;
         let mut learners = 0u64;
-        let consuming = async {
-            while let Some(batch) = batches.recv().await {
-                learners += batch.len() as u64;
-                for (key, hash) in batch {
-                    each(key, hash);
+        loop {
+            tokio::select! {
+                batch = batches.recv() => match batch {
+                    Some(batch) => {
+                        learners += batch.len() as u64;
+                        for (key, hash) in batch {
+                            each(key, hash);
+                        }
+                    }
+                    // The reading thread is done and every batch is in.
+                    None => break,
+                },
+                read = &mut reading, if !read_done => {
+                    read_done = true;
+                    // A failed or timed-out read stops here: dropping the
+                    // receiver stops a reading thread that still runs.
+                    read.map_err(|source| SinkError::Query {
+                        what: what.to_string(),
+                        source,
+                    })?;
                 }
             }
-        };
-        let (read, ()) = tokio::join!(reading, consuming);
-        read.map_err(|source| SinkError::Query {
-            what: what.to_string(),
-            source,
-        })?;
+        }
+        if !read_done {
+            // Every batch is in; the read's own answer says whether that
+            // was all of them.
+            reading.await.map_err(|source| SinkError::Query {
+                what: what.to_string(),
+                source,
+            })?;
+        }
         Ok(learners)
     }
 
