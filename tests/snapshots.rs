@@ -268,3 +268,54 @@ async fn a_follow_up_snapshot_adds_history_and_loading_it_twice_changes_nothing(
     let after_older = totals(&graph).await;
     assert_eq!(after_older, before, "a refused snapshot writes nothing");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trial_load_writes_only_the_first_rows_and_says_so() {
+    let _db = common::db_lock();
+    let dir = common::temp_dir();
+    common::run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
+    let input = common::generate(dir.path(), "trial.csv", 1_000, 21, 0.0);
+    let path = input.to_str().expect("utf-8");
+    let graph = common::test_graph().await;
+
+    let trial = common::json(&common::run_db_ok(
+        dir.path(),
+        &["load", path, "--max-rows", "250", "--json"],
+    ));
+    assert_eq!(trial["trial_max_rows"], 250);
+    assert_eq!(trial["rows_read"], 250, "{trial}");
+    let trial_learners = trial["rows_accepted"].as_u64().expect("rows");
+    assert_eq!(trial["learners_written"].as_u64(), Some(trial_learners));
+    assert_eq!(
+        common::count(&graph, "MATCH (l:Learner) RETURN count(l) AS n").await as u64,
+        trial_learners
+    );
+    assert_eq!(
+        common::count(&graph, "MATCH (s:Snapshot) RETURN count(s) AS n").await,
+        0,
+        "a trial records no snapshot"
+    );
+    let text = common::run_db_ok(dir.path(), &["load", path, "--max-rows", "250"]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        stdout.starts_with("TRIAL LOAD: only the first 250 rows"),
+        "{stdout}"
+    );
+
+    // The whole file afterwards: the trial's learners are unchanged, the
+    // rest created, nobody marked missing, and the graph is the file's.
+    let full = common::json(&common::run_db_ok(dir.path(), &["load", path, "--json"]));
+    assert_eq!(full["trial_max_rows"], Json::Null);
+    assert_eq!(full["learners_marked_missing"], 0);
+    assert_eq!(
+        full["learners_unchanged"].as_u64(),
+        Some(trial_learners),
+        "{full}"
+    );
+    assert_eq!(
+        full["learners_written"].as_u64(),
+        Some(full["rows_accepted"].as_u64().expect("rows") - trial_learners)
+    );
+    let verify = common::json(&common::run_db_ok(dir.path(), &["verify", path, "--json"]));
+    assert_eq!(verify["differences"], Json::Array(Vec::new()), "{verify}");
+}

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::commands::{ConfigArgs, DatabaseArgs, LogFormat, Outcome, announce, resolve_input};
+use crate::config::FlagOverrides;
 use crate::pipeline::input::Passes;
 use crate::pipeline::load::{LoadError, LoadOptions, load, plan_load};
 
@@ -29,6 +30,10 @@ pub struct LoadArgs {
     /// relationships), writing nothing to the database.
     #[arg(long, conflicts_with = "resume")]
     pub dry_run: bool,
+    /// A trial load of the file's first N rows (said plainly in the
+    /// summary): no learner is marked missing and no Snapshot recorded.
+    #[arg(long, value_name = "N")]
+    pub max_rows: Option<u64>,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]
@@ -36,9 +41,10 @@ pub struct LoadArgs {
 }
 
 pub async fn run(args: &LoadArgs, log_format: LogFormat) -> anyhow::Result<Outcome> {
-    let config = args
-        .config
-        .load_with(args.database.overrides(args.config.overrides())?)?;
+    let config = args.config.load_with(FlagOverrides {
+        max_rows: args.max_rows,
+        ..args.database.overrides(args.config.overrides())?
+    })?;
     announce(&config, log_format);
     let options = LoadOptions {
         resume: args.resume,

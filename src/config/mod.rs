@@ -150,6 +150,8 @@ pub struct FlagOverrides {
     pub snapshot_date: Option<String>,
     pub rejects_path: Option<PathBuf>,
     pub max_error_rate: Option<f64>,
+    /// `load --max-rows N`: a trial load of the first N rows.
+    pub max_rows: Option<u64>,
     /// `--source mysql://...`.
     pub source: Option<String>,
     pub source_password_file: Option<PathBuf>,
@@ -211,6 +213,8 @@ pub struct EtlConfig {
     pub snapshot_date: Option<NaiveDate>,
     pub rejects_path: Option<PathBuf>,
     pub max_missing_share: f64,
+    /// A trial load reads only the first this many rows (`load --max-rows`).
+    pub max_rows: Option<u64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -528,6 +532,9 @@ impl Config {
                 "0.0 to 1.0",
             ));
         }
+        if flags.max_rows == Some(0) {
+            return Err(invalid("--max-rows", "0".to_string(), "1 or more"));
+        }
         let max_missing_share = raw.etl.max_missing_share.unwrap_or(DEFAULT_MAX_MISSING_SHARE);
         if !(0.0..=1.0).contains(&max_missing_share) {
             return Err(invalid(
@@ -600,6 +607,7 @@ impl Config {
                 snapshot_date,
                 rejects_path: flags.rejects_path.clone().or(raw.etl.rejects_path),
                 max_missing_share,
+                max_rows: flags.max_rows,
             },
             validation: ValidationConfig { max_error_rate },
             graph: GraphOptions {
@@ -649,6 +657,9 @@ impl fmt::Display for Config {
         writeln!(f, "etl.checkpoint_interval = {}", e.checkpoint_interval)?;
         writeln!(f, "etl.transform_threads = {}", e.transform_threads)?;
         writeln!(f, "etl.max_missing_share = {}", e.max_missing_share)?;
+        if let Some(rows) = e.max_rows {
+            writeln!(f, "etl.max_rows = {rows} (a trial load: --max-rows)")?;
+        }
         match e.snapshot_date {
             Some(d) => writeln!(f, "etl.snapshot_date = {d}")?,
             None => writeln!(f, "etl.snapshot_date = (from snapshot_id)")?,

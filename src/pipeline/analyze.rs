@@ -313,6 +313,7 @@ pub fn analyze_with<X: Send>(
         input,
         config.etl.transform_threads,
         config.etl.chunk_size,
+        config.etl.max_rows,
         None,
         |chunk| {
             let transformed = transform_chunk(chunk, &transformer);

@@ -103,6 +103,10 @@ pub fn config_fingerprint(config: &Config) -> String {
     parts.insert("database", config.neo4j.database.clone());
     parts.insert("snapshot_date", format!("{:?}", config.etl.snapshot_date));
     parts.insert("graph", format!("{:?}", config.graph));
+    // Only when set, so that checkpoints of earlier versions still match.
+    if let Some(rows) = config.etl.max_rows {
+        parts.insert("max_rows", rows.to_string());
+    }
     let text = format!("{parts:?}");
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(text.as_bytes()))
 }

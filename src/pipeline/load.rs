@@ -168,6 +168,9 @@ pub struct LoadSummary {
     pub snapshot_date: Option<chrono::NaiveDate>,
     /// Accepted rows whose snapshot_id is not the load's snapshot date.
     pub rows_off_snapshot: u64,
+    /// A trial load (`--max-rows`) read only this many rows: learners
+    /// beyond them were neither compared nor marked missing.
+    pub trial_max_rows: Option<u64>,
     /// The id of this load's first `LoadRun` record in the graph (a resume
     /// keeps the interrupted load's: the checkpoint is bound to it).
     pub load_id: String,
@@ -193,8 +196,14 @@ pub struct LoadSummary {
 
 impl LoadSummary {
     pub fn to_text(&self) -> String {
-        use std::fmt::Write as _;
         let mut out = String::new();
+        if let Some(rows) = self.trial_max_rows {
+            let _ = writeln!(
+                out,
+                "TRIAL LOAD: only the first {rows} rows of the file were read (--max-rows); learners beyond them \
+                 were neither compared nor marked missing, and no Snapshot record was written"
+            );
+        }
         let _ = writeln!(
             out,
             "Load of {} finished in {:.1} s",
@@ -522,8 +531,11 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
     props.int("learnersUnchanged", Some(learners_unchanged as i64));
     props.int("learnersMissing", Some(marked_missing as i64));
     props.int("learnersKeptRowRejected", Some(missing.kept_row_rejected as i64));
-    if let Some(date) = snapshot_date {
-        sink.record_snapshot(date, &props).await?;
+    match (snapshot_date, config.etl.max_rows) {
+        // A trial is no record of what the snapshot did.
+        (Some(_), Some(rows)) => props.int("trialMaxRows", Some(rows as i64)),
+        (Some(date), None) => sink.record_snapshot(date, &props).await?,
+        (None, _) => {}
     }
     props.bool("complete", Some(true));
     sink.record_load_run(&run_id, &props).await?;
@@ -547,6 +559,7 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
         professional_transitions,
         snapshot_date,
         rows_off_snapshot: analysis.rows_off_snapshot(),
+        trial_max_rows: config.etl.max_rows,
         resumed_after_record: resume_after,
         load_id,
         run_id,
@@ -905,6 +918,13 @@ async fn plan_missing(
             }
         })
         .await?;
+    if let Some(rows) = config.etl.max_rows {
+        tracing::warn!(
+            rows,
+            "A trial load reads only the first rows: no learner is marked missing"
+        );
+        plan.missing.clear();
+    }
     if plan.kept_row_rejected > 0 {
         tracing::warn!(
             learners = plan.kept_row_rejected,
@@ -1193,6 +1213,7 @@ fn read_for_writing(
         input,
         config.etl.transform_threads,
         config.etl.chunk_size,
+        config.etl.max_rows,
         Some(plan.expected),
         |chunk| {
             transform_chunk(chunk, &transformer)

@@ -21,6 +21,7 @@ pub fn scan<T, E>(
     path: &Path,
     threads: usize,
     records_per_chunk: u64,
+    record_limit: Option<u64>,
     expected: Option<&StreamFingerprint>,
     work: impl Fn(Chunk) -> T + Sync,
     mut consume: impl FnMut(T) -> Result<(), E>,
@@ -28,7 +29,9 @@ pub fn scan<T, E>(
 where
     T: Send,
 {
-    let mut reader = ChunkReader::open(path, records_per_chunk).map_err(ScanError::Source)?;
+    let mut reader = ChunkReader::open(path, records_per_chunk)
+        .map_err(ScanError::Source)?
+        .with_record_limit(record_limit);
     if let Some(expected) = expected {
         reader = reader.expecting(expected.clone());
     }

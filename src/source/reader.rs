@@ -172,6 +172,9 @@ pub struct ChunkReader {
     /// Set when this process is still writing the file: its end is not the
     /// end until the writer says so.
     growing: Option<Arc<Growing>>,
+    /// Records still to hand out when only the first ones are read (a
+    /// trial load); `None` reads to the end.
+    records_left: Option<u64>,
 }
 
 /// Opens `path`, or `writing` when this process is still writing it.
@@ -227,6 +230,7 @@ impl ChunkReader {
             fingerprint: StreamFingerprint::default(),
             expected: None,
             growing,
+            records_left: None,
         })
     }
 
@@ -523,11 +527,26 @@ impl ChunkReader {
         csv::StringRecord::from_byte_record(header).map_err(|e| bad(format!("not UTF-8: {e}")))
     }
 
-    /// The next chunk, or `None` at the end of the file.
+    /// Reads only the first `records` records after the header (all when
+    /// `None`): chunks are cut so that the last one ends at that record.
+    pub fn with_record_limit(mut self, records: Option<u64>) -> Self {
+        self.records_left = records;
+        self
+    }
+
+    /// The next chunk, or `None` at the end of the file (or of the records
+    /// a limit lets through).
     pub fn next_chunk(&mut self) -> Result<Option<Chunk>, SourceError> {
-        let target = self.records_per_chunk;
+        let target = match self.records_left {
+            Some(0) => return Ok(None),
+            Some(left) => left.min(self.records_per_chunk),
+            None => self.records_per_chunk,
+        };
         let line_end = self.line_end();
         Ok(self.next_records(target)?.map(|taken| {
+            if let Some(left) = &mut self.records_left {
+                *left = left.saturating_sub(taken.records as u64);
+            }
             let index = self.next_index;
             self.next_index += 1;
             Chunk {
