@@ -262,14 +262,7 @@ fn json_log_lines(stderr: &[u8]) -> Vec<Value> {
 fn with_json_logs_stderr_is_json_lines_and_the_configuration_is_one_of_them() {
     let dir = common::temp_dir();
     let input = common::generate(dir.path(), "clean.csv", 300, 3, 0.0);
-    let password = dir.path().join("secret");
-    std::fs::write(&password, "hunter2-not-shown\n").expect("write password");
-    let toml = dir.path().join("learngraph.toml");
-    std::fs::write(
-        &toml,
-        format!("[neo4j]\npassword_file = {:?}\n", password.display().to_string()),
-    )
-    .expect("write config");
+    let toml = common::toml_with_password_file(dir.path(), "hunter2-not-shown");
     let output = common::run_ok(
         dir.path(),
         &[

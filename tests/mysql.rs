@@ -20,6 +20,14 @@ use common::{
 };
 use neo4rs::{BoltType, query};
 
+/// A generated file (see [`generate`]), also imported into the local MySQL
+/// table.
+fn generate_imported(dir: &Path, name: &str, rows: u64, seed: u64, dirty: f64) -> PathBuf {
+    let input = generate(dir, name, rows, seed, dirty);
+    script(&["import", input.to_str().unwrap()], None);
+    input
+}
+
 fn script(args: &[&str], stdin: Option<&str>) -> Output {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut command = Command::new("bash");
@@ -172,8 +180,7 @@ fn properties_of<E: std::fmt::Debug>(keys: &[&str], get: impl Fn(&str) -> Result
 async fn the_same_rows_from_the_file_and_from_the_table_give_the_same_graph() {
     let _db = db_lock();
     let dir = temp_dir();
-    let input = generate(dir.path(), "same.csv", 2_500, 81, 0.0);
-    script(&["import", input.to_str().unwrap()], None);
+    let input = generate_imported(dir.path(), "same.csv", 2_500, 81, 0.0);
 
     run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
     let file_load = run_db_ok(dir.path(), &["load", input.to_str().unwrap(), "--json"]);
@@ -225,8 +232,7 @@ fn table_representable_rejects(path: &Path) -> Vec<(String, String, String)> {
 fn a_dirty_file_in_the_table_yields_the_same_rejects() {
     let _db = db_lock();
     let dir = temp_dir();
-    let input = generate(dir.path(), "dirty.csv", 3_000, 82, 0.05);
-    script(&["import", input.to_str().unwrap()], None);
+    let input = generate_imported(dir.path(), "dirty.csv", 3_000, 82, 0.05);
     let from_file = check_json(dir.path(), &input, &[]);
     let from_table = check_table(dir.path(), None);
     assert_eq!(from_file["rows_read"], from_table["rows_read"]);
@@ -258,8 +264,7 @@ fn a_dirty_file_in_the_table_yields_the_same_rejects() {
 fn the_servers_own_column_types_read_as_the_files_text_in_any_column_order() {
     let _db = db_lock();
     let dir = temp_dir();
-    let input = generate(dir.path(), "typed.csv", 800, 83, 0.0);
-    script(&["import", input.to_str().unwrap()], None);
+    let input = generate_imported(dir.path(), "typed.csv", 800, 83, 0.0);
     // A table as production has it: flags TINYINT, numbers INT and DOUBLE,
     // JSON columns JSON, columns in another order, NULL for missing values.
     script(
@@ -310,8 +315,7 @@ fn the_servers_own_column_types_read_as_the_files_text_in_any_column_order() {
 fn a_killed_load_from_the_table_resumes_from_its_spool_and_ignores_later_table_writes() {
     let _db = db_lock();
     let dir = temp_dir();
-    let input = generate(dir.path(), "resume.csv", 12_000, 84, 0.0);
-    script(&["import", input.to_str().unwrap()], None);
+    let input = generate_imported(dir.path(), "resume.csv", 12_000, 84, 0.0);
     run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
     let args = [
         "load",
@@ -362,8 +366,7 @@ fn a_killed_load_from_the_table_resumes_from_its_spool_and_ignores_later_table_w
 fn each_connection_failure_has_its_own_exit_code_and_no_password_is_shown() {
     let _db = db_lock();
     let dir = temp_dir();
-    let input = generate(dir.path(), "errors.csv", 50, 85, 0.0);
-    script(&["import", input.to_str().unwrap()], None);
+    generate_imported(dir.path(), "errors.csv", 50, 85, 0.0);
     let uri = source(None);
     let base = uri.split('?').next().unwrap().to_string();
     let port = base

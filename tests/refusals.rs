@@ -327,14 +327,7 @@ fn credentials_in_the_uri_are_used_and_never_shown() {
     }
 
     // A password file named in the TOML file yields to NEO4J_PASSWORD.
-    let wrong = dir.path().join("stale-password.txt");
-    std::fs::write(&wrong, "not-the-password\n").expect("writes");
-    let toml = dir.path().join("learngraph.toml");
-    std::fs::write(
-        &toml,
-        format!("[neo4j]\npassword_file = {:?}\n", wrong.display().to_string()),
-    )
-    .expect("writes");
+    let toml = common::toml_with_password_file(dir.path(), "not-the-password");
     let args = [
         "load",
         input.to_str().expect("utf-8"),

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::commands::{ConfigArgs, LogFormat, Outcome, announce};
+use crate::commands::{ConfigArgs, LogFormat, Outcome, announce, print_report};
 use crate::pipeline::analyze::analyze;
 use crate::pipeline::input::{Passes, input_file};
 use crate::pipeline::report::CheckReport;
@@ -24,17 +24,11 @@ pub struct CheckArgs {
 
 pub fn run(args: &CheckArgs, log_format: LogFormat) -> anyhow::Result<Outcome> {
     let config = args.config.load()?;
-    if !args.json || log_format == LogFormat::Json {
-        announce(&config, log_format);
-    }
+    announce(&config, log_format, args.json);
     let input = input_file(args.input.as_deref(), &config, Passes::One)?;
     let analysis = analyze(&input, &config, |_| {})?;
     let report = CheckReport::new(&analysis, config.validation.max_error_rate);
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print!("{}", report.to_text());
-    }
+    print_report(args.json, &report, || report.to_text())?;
     Ok(if report.within_threshold {
         Outcome::Success
     } else {

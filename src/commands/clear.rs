@@ -27,9 +27,7 @@ pub async fn run(args: &ClearArgs) -> anyhow::Result<Outcome> {
     if !args.yes {
         anyhow::bail!("clear deletes data from the database; add --yes to confirm");
     }
-    let config = args
-        .config
-        .load_with(args.database.overrides(args.config.overrides())?)?;
+    let config = args.config.load_with_database(&args.database)?;
     let sink = Neo4jSink::connect(&config).await?;
     let labels: Option<&[Label]> = if args.all { None } else { Some(&[Label::Learner]) };
     let mut deleted = sink.delete_nodes(labels, config.neo4j.batch_size).await?;

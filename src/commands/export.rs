@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::commands::{ConfigArgs, LogFormat, Outcome, announce};
+use crate::commands::{ConfigArgs, LogFormat, Outcome, announce, print_report};
 use crate::pipeline::export::export;
 use crate::pipeline::input::{Passes, input_file};
 
@@ -29,22 +29,26 @@ pub struct ExportArgs {
 
 pub fn run(args: &ExportArgs, log_format: LogFormat) -> anyhow::Result<Outcome> {
     let config = args.config.load()?;
-    if !args.json || log_format == LogFormat::Json {
-        announce(&config, log_format);
-    }
+    announce(&config, log_format, args.json);
     let input = input_file(args.input.as_deref(), &config, Passes::One)?;
     let outcome = export(&input, &args.out, args.gzip, &config)?;
     let report = &outcome.report;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print!("{}", report.to_text());
-        println!("Wrote {} files into {}:", outcome.files.len(), args.out.display());
+    print_report(args.json, report, || {
+        let mut text = report.to_text();
+        text.push_str(&format!(
+            "Wrote {} files into {}:\n",
+            outcome.files.len(),
+            args.out.display()
+        ));
         for file in &outcome.files {
-            println!("  {}", file.display());
+            text.push_str(&format!("  {}\n", file.display()));
         }
-        println!("Import with: {}", args.out.join("import.sh").display());
-    }
+        text.push_str(&format!(
+            "Import with: {}\n",
+            args.out.join("import.sh").display()
+        ));
+        text
+    })?;
     Ok(if report.within_threshold {
         Outcome::Success
     } else {

@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use crate::commands::{ConfigArgs, DatabaseArgs, LogFormat, Outcome, announce, resolve_input};
+use crate::commands::{ConfigArgs, DatabaseArgs, LogFormat, Outcome, announce, print_report, resolve_input};
 use crate::config::FlagOverrides;
 use crate::pipeline::input::Passes;
-use crate::pipeline::load::{LoadError, LoadOptions, load, plan_load};
+use crate::pipeline::load::{LoadOptions, load, plan_load};
 
 /// Load an export: schema, shared entities, then learners with all their
 /// relationships, in parallel batches. Loading the same file again changes
@@ -45,24 +45,18 @@ pub async fn run(args: &LoadArgs, log_format: LogFormat) -> anyhow::Result<Outco
         max_rows: args.max_rows,
         ..args.database.overrides(args.config.overrides())?
     })?;
-    announce(&config, log_format);
+    // A load shows its configuration even with --json: its summary on
+    // stdout stays apart, and the settings of a long run matter.
+    announce(&config, log_format, false);
     let options = LoadOptions {
         resume: args.resume,
         allow_missing: args.allow_missing,
     };
     if args.dry_run {
         let input = resolve_input(args.input.clone(), &config, Passes::One).await?;
-        return match plan_load(&input, &config, options).await {
-            Ok(plan) => {
-                if args.json {
-                    println!("{}", serde_json::to_string_pretty(&plan)?);
-                } else {
-                    print!("{}", plan.to_text());
-                }
-                Ok(Outcome::Success)
-            }
-            Err(error) => refused(error, log_format),
-        };
+        let plan = plan_load(&input, &config, options).await?;
+        print_report(args.json, &plan, || plan.to_text())?;
+        return Ok(Outcome::Success);
     }
     let input = resolve_input(
         args.input.clone(),
@@ -70,30 +64,7 @@ pub async fn run(args: &LoadArgs, log_format: LogFormat) -> anyhow::Result<Outco
         Passes::Spooled { resume: args.resume },
     )
     .await?;
-    match load(&input, &config, options).await {
-        Ok(summary) => {
-            if args.json {
-                println!("{}", serde_json::to_string_pretty(&summary)?);
-            } else {
-                print!("{}", summary.to_text());
-            }
-            Ok(Outcome::Success)
-        }
-        Err(error) => refused(error, log_format),
-    }
-}
-
-/// Too many rejects is an outcome with its own exit code; every other
-/// error goes to the binary's edge.
-fn refused(error: LoadError, log_format: LogFormat) -> anyhow::Result<Outcome> {
-    match error {
-        error @ LoadError::TooManyRejects { .. } => {
-            match log_format {
-                LogFormat::Text => eprintln!("error: {error}"),
-                LogFormat::Json => tracing::error!(error = %error, "Stopped"),
-            }
-            Ok(Outcome::TooManyRejects)
-        }
-        other => Err(other.into()),
-    }
+    let summary = load(&input, &config, options).await?;
+    print_report(args.json, &summary, || summary.to_text())?;
+    Ok(Outcome::Success)
 }

@@ -36,9 +36,11 @@ pub enum LogFormat {
 /// command: a block of `key = value` lines for a reader, or with
 /// `--log-format json` one log event whose `configuration` field holds
 /// the same keys as a JSON object, so that stderr stays one JSON object per
-/// line.
-pub fn announce(config: &Config, format: LogFormat) {
+/// line. With text logs, a command whose report goes to stdout as JSON
+/// (`json_report`) leaves the block out.
+pub fn announce(config: &Config, format: LogFormat, json_report: bool) {
     match format {
+        LogFormat::Text if json_report => {}
         LogFormat::Text => eprintln!("Configuration:\n{config}\n"),
         LogFormat::Json => {
             let settings: serde_json::Map<String, serde_json::Value> = config
@@ -50,6 +52,21 @@ pub fn announce(config: &Config, format: LogFormat) {
             tracing::info!(configuration = %serde_json::Value::Object(settings), "Configuration");
         }
     }
+}
+
+/// Prints a command's report on stdout: one JSON document with `--json`,
+/// else its text.
+pub fn print_report(
+    json: bool,
+    report: &impl serde::Serialize,
+    text: impl FnOnce() -> String,
+) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+    } else {
+        print!("{}", text());
+    }
+    Ok(())
 }
 
 /// How a command ended when it did not fail outright.
@@ -195,6 +212,12 @@ impl ConfigArgs {
     /// Loads file, environment and flags into one validated configuration.
     pub fn load(&self) -> anyhow::Result<Config> {
         self.load_with(self.overrides())
+    }
+
+    /// [`load`](Self::load) for a command that connects: with the database
+    /// flags too.
+    pub fn load_with_database(&self, database: &DatabaseArgs) -> anyhow::Result<Config> {
+        self.load_with(database.overrides(self.overrides())?)
     }
 
     pub fn load_with(&self, flags: FlagOverrides) -> anyhow::Result<Config> {

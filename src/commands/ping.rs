@@ -1,7 +1,7 @@
 //! `learngraph ping`: check the connection, the user's rights and the
 //! schema before a real load.
 
-use crate::commands::{ConfigArgs, DatabaseArgs, LogFormat, Outcome, announce};
+use crate::commands::{ConfigArgs, DatabaseArgs, LogFormat, Outcome, announce, print_report};
 use crate::pipeline::ping::ping;
 
 /// Connect and report the server (agent, Bolt version, address), the
@@ -20,18 +20,10 @@ pub struct PingArgs {
 }
 
 pub async fn run(args: &PingArgs, log_format: LogFormat) -> anyhow::Result<Outcome> {
-    let config = args
-        .config
-        .load_with(args.database.overrides(args.config.overrides())?)?;
-    if !args.json || log_format == LogFormat::Json {
-        announce(&config, log_format);
-    }
+    let config = args.config.load_with_database(&args.database)?;
+    announce(&config, log_format, args.json);
     let report = ping(&config).await?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print!("{}", report.to_text());
-    }
+    print_report(args.json, &report, || report.to_text())?;
     Ok(if report.write_access {
         Outcome::Success
     } else {

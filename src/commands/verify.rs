@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::commands::{ConfigArgs, DatabaseArgs, LogFormat, Outcome, announce, resolve_input};
+use crate::commands::{ConfigArgs, DatabaseArgs, LogFormat, Outcome, announce, print_report, resolve_input};
 use crate::pipeline::input::Passes;
 use crate::pipeline::verify::verify;
 
@@ -24,19 +24,11 @@ pub struct VerifyArgs {
 }
 
 pub async fn run(args: &VerifyArgs, log_format: LogFormat) -> anyhow::Result<Outcome> {
-    let config = args
-        .config
-        .load_with(args.database.overrides(args.config.overrides())?)?;
-    if !args.json || log_format == LogFormat::Json {
-        announce(&config, log_format);
-    }
+    let config = args.config.load_with_database(&args.database)?;
+    announce(&config, log_format, args.json);
     let input = resolve_input(args.input.clone(), &config, Passes::One).await?;
     let report = verify(&input, &config).await?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print!("{}", report.to_text());
-    }
+    print_report(args.json, &report, || report.to_text())?;
     Ok(if report.passed() {
         Outcome::Success
     } else {

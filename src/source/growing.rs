@@ -26,13 +26,17 @@ pub enum Written {
 /// One file being written.
 #[derive(Debug)]
 pub struct Growing {
-    /// The path the writer writes (renamed to the final one when complete).
-    pub writing: PathBuf,
-    /// For a stream: the pipe's reading end, until its reader takes it.
-    stream: Mutex<Option<std::io::PipeReader>>,
-    /// Whether this is a stream (read once, through the pipe).
-    pub is_stream: bool,
+    pub form: Form,
     state: Mutex<Written>,
+}
+
+/// Where the bytes being written go.
+#[derive(Debug)]
+pub enum Form {
+    /// A file, at this path until it is complete (then renamed to the final one).
+    File(PathBuf),
+    /// A pipe, read once: its reading end until the reader takes it.
+    Stream(Mutex<Option<std::io::PipeReader>>),
 }
 
 impl Growing {
@@ -40,9 +44,8 @@ impl Growing {
         self.state.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// A stream's reading end; `None` once taken (a stream is read once).
-    pub fn take_stream(&self) -> Option<std::io::PipeReader> {
-        self.stream.lock().unwrap_or_else(|p| p.into_inner()).take()
+    pub fn is_stream(&self) -> bool {
+        matches!(self.form, Form::Stream(_))
     }
 }
 
@@ -58,9 +61,7 @@ pub fn register(path: &Path, writing: &Path) -> Arc<Growing> {
     add(
         path,
         Growing {
-            writing: writing.to_path_buf(),
-            stream: Mutex::new(None),
-            is_stream: false,
+            form: Form::File(writing.to_path_buf()),
             state: Mutex::new(Written::InProgress),
         },
     )
@@ -74,9 +75,7 @@ pub fn register_stream(path: &Path) -> std::io::Result<(Arc<Growing>, std::io::P
     let growing = add(
         path,
         Growing {
-            writing: path.to_path_buf(),
-            stream: Mutex::new(Some(reader)),
-            is_stream: true,
+            form: Form::Stream(Mutex::new(Some(reader))),
             state: Mutex::new(Written::InProgress),
         },
     );
@@ -101,7 +100,7 @@ pub fn lookup(path: &Path) -> Option<Arc<Growing>> {
 /// A stream stays registered: its reader may not have opened it yet.
 pub fn finish(path: &Path, growing: &Growing, how: Written) {
     *growing.state.lock().unwrap_or_else(|p| p.into_inner()) = how;
-    if !growing.is_stream {
+    if !growing.is_stream() {
         let mut files = registry().lock().unwrap_or_else(|p| p.into_inner());
         files.retain(|(p, _)| p != path);
     }

@@ -23,7 +23,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::growing::{self, Growing, Written};
+use super::growing::{self, Form, Growing, Written};
 
 /// A run of whole records from the file.
 #[derive(Debug)]
@@ -177,9 +177,10 @@ pub struct ChunkReader {
     records_left: Option<u64>,
 }
 
-/// Opens `path`, or `writing` when this process is still writing it.
-fn open_file(path: &Path, writing: Option<&Path>) -> Result<File, SourceError> {
-    let file = File::open(writing.unwrap_or(path)).map_err(|source| SourceError::Open {
+/// Opens `opened`: the file `path` names, or the one this process is still
+/// writing for it. Errors name `path`.
+fn open_file(opened: &Path, path: &Path) -> Result<File, SourceError> {
+    let file = File::open(opened).map_err(|source| SourceError::Open {
         path: path.to_path_buf(),
         source,
     })?;
@@ -195,8 +196,8 @@ fn open_file(path: &Path, writing: Option<&Path>) -> Result<File, SourceError> {
 impl ChunkReader {
     pub fn open(path: &Path, records_per_chunk: u64) -> Result<Self, SourceError> {
         let growing = growing::lookup(path);
-        let file = match &growing {
-            Some(stream) if stream.is_stream => match stream.take_stream() {
+        let file = match growing.as_ref().map(|g| &g.form) {
+            Some(Form::Stream(pipe)) => match pipe.lock().unwrap_or_else(|p| p.into_inner()).take() {
                 Some(pipe) => Input::Stream(pipe),
                 None => {
                     return Err(SourceError::Open {
@@ -207,7 +208,8 @@ impl ChunkReader {
                     });
                 }
             },
-            _ => Input::File(open_file(path, growing.as_ref().map(|g| g.writing.as_path()))?),
+            Some(Form::File(writing)) => Input::File(open_file(writing, path)?),
+            None => Input::File(open_file(path, path)?),
         };
         Ok(ChunkReader {
             path: path.to_path_buf(),
@@ -377,7 +379,7 @@ impl ChunkReader {
             match growing.state() {
                 // A pipe at its end has no writer left: one that stops
                 // without a last word was cut short.
-                Written::InProgress if growing.is_stream => {
+                Written::InProgress if growing.is_stream() => {
                     return Err(SourceError::Read {
                         path: self.path.clone(),
                         source: std::io::Error::other("the table's reader stopped before the last row"),

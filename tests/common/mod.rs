@@ -107,6 +107,23 @@ pub async fn count(graph: &neo4rs::Graph, statement: &str) -> i64 {
     row.get::<i64>("n").expect("n")
 }
 
+/// A TOML configuration in `dir` whose `neo4j.password_file` holds
+/// `password`; returns the TOML file.
+pub fn toml_with_password_file(dir: &Path, password: &str) -> PathBuf {
+    let password_file = dir.join("password-from-toml.txt");
+    std::fs::write(&password_file, format!("{password}\n")).expect("write the password file");
+    let toml = dir.join("learngraph.toml");
+    std::fs::write(
+        &toml,
+        format!(
+            "[neo4j]\npassword_file = {:?}\n",
+            password_file.display().to_string()
+        ),
+    )
+    .expect("write the configuration");
+    toml
+}
+
 /// A fresh temporary folder, removed when dropped.
 pub fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("a temporary folder")

@@ -283,36 +283,24 @@ impl Bolt {
         convert: impl Fn(&Row) -> Option<T> + Send + 'static,
         batches: tokio::sync::mpsc::Sender<Vec<T>>,
     ) -> Result<(), BoltError> {
-        let kind = statement.kind.clone();
-        let summary = self
-            .call(move |bolt| {
-                bolt.in_transaction(|tx| {
-                    let mut stream = tx
-                        .query(&*statement.text)
-                        .with_parameters(&statement.params)
-                        .run()?;
-                    let mut values = Vec::with_capacity(batch);
-                    for record in stream.by_ref() {
-                        values.extend(convert(&Row(record?)));
-                        if values.len() == batch {
-                            let full = std::mem::replace(&mut values, Vec::with_capacity(batch));
-                            if batches.blocking_send(full).is_err() {
-                                // The receiver stopped listening: it failed.
-                                break;
-                            }
-                        }
+        self.read_rows(statement, move |rows| {
+            let mut values = Vec::with_capacity(batch);
+            for row in rows {
+                values.extend(convert(&row?));
+                if values.len() == batch {
+                    let full = std::mem::replace(&mut values, Vec::with_capacity(batch));
+                    if batches.blocking_send(full).is_err() {
+                        // The receiver stopped listening: it failed.
+                        return Ok(());
                     }
-                    if !values.is_empty() {
-                        let _ = batches.blocking_send(values);
-                    }
-                    stream.consume()
-                })
-            })
-            .await?;
-        if let Some(summary) = &summary {
-            self.log_notifications(&kind, summary);
-        }
-        Ok(())
+                }
+            }
+            if !values.is_empty() {
+                let _ = batches.blocking_send(values);
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Runs one write statement in a write transaction that is then rolled
@@ -332,26 +320,35 @@ impl Bolt {
 
     /// Runs one read statement and collects its rows.
     pub async fn read(&self, statement: Statement) -> Result<Vec<Row>, BoltError> {
+        self.read_rows(statement, |rows| rows.collect()).await
+    }
+
+    /// Runs one read statement, hands its rows to `take` as they arrive,
+    /// and logs the server's notifications: the one read path.
+    async fn read_rows<T: Send + 'static>(
+        &self,
+        statement: Statement,
+        take: impl FnOnce(&mut dyn Iterator<Item = Result<Row, Neo4jError>>) -> Result<T, Neo4jError>
+        + Send
+        + 'static,
+    ) -> Result<T, BoltError> {
         let kind = statement.kind.clone();
-        let (rows, summary) = self
+        let (taken, summary) = self
             .call(move |bolt| {
                 bolt.in_transaction(|tx| {
                     let mut stream = tx
                         .query(&*statement.text)
                         .with_parameters(&statement.params)
                         .run()?;
-                    let rows = stream
-                        .by_ref()
-                        .map(|r| r.map(Row))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    Ok((rows, stream.consume()?))
+                    let taken = take(&mut stream.by_ref().map(|record| record.map(Row)))?;
+                    Ok((taken, stream.consume()?))
                 })
             })
             .await?;
         if let Some(summary) = &summary {
             self.log_notifications(&kind, summary);
         }
-        Ok(rows)
+        Ok(taken)
     }
 
     /// Who answers a trivial query sent the way writes are sent.
