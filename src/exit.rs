@@ -2,7 +2,9 @@
 //! scripts can react (retry later, fix the password, fix the file).
 
 use crate::config::ConfigError;
+use crate::graph::questions::QuestionError;
 use crate::pipeline::analyze::AnalyzeError;
+use crate::pipeline::ask::AskError;
 use crate::pipeline::input::InputError;
 use crate::pipeline::load::LoadError;
 use crate::pipeline::outputs::OutputError;
@@ -138,6 +140,15 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
         }
         if let Some(e) = cause.downcast_ref::<MysqlError>() {
             return mysql_code(e);
+        }
+        if cause.downcast_ref::<QuestionError>().is_some() {
+            return USAGE;
+        }
+        if let Some(e) = cause.downcast_ref::<AskError>() {
+            return match e {
+                AskError::Question(_) => USAGE,
+                AskError::Sink(e) => sink_code(e),
+            };
         }
         if cause.downcast_ref::<ConfigError>().is_some() {
             return CONFIG_INVALID;

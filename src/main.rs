@@ -34,6 +34,7 @@ enum Command {
     Load(commands::load::LoadArgs),
     Verify(commands::verify::VerifyArgs),
     Ping(commands::ping::PingArgs),
+    Ask(commands::ask::AskArgs),
     Clear(commands::clear::ClearArgs),
 }
 
@@ -71,6 +72,7 @@ fn main() -> std::process::ExitCode {
         Command::Ping(args) => {
             runtime().and_then(|rt| rt.block_on(commands::ping::run(args, cli.log_format)))
         }
+        Command::Ask(args) => runtime().and_then(|rt| rt.block_on(commands::ask::run(args, cli.log_format))),
         Command::Clear(args) => runtime().and_then(|rt| rt.block_on(commands::clear::run(args))),
     };
     match result {

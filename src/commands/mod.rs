@@ -1,6 +1,7 @@
 //! One module per subcommand, each with its arguments and a `run`, plus the
 //! configuration flags they share.
 
+pub mod ask;
 pub mod check;
 pub mod clear;
 pub mod export;

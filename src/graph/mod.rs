@@ -5,4 +5,5 @@
 pub mod counts;
 pub mod model;
 pub mod properties;
+pub mod questions;
 pub mod records;

@@ -4,6 +4,7 @@
 //! from; [`rejects`] writes the quarantined rows; [`report`] renders results.
 
 pub mod analyze;
+pub mod ask;
 pub mod checkpoint;
 pub mod export;
 pub mod input;

@@ -2,6 +2,7 @@
 //! temporary folder and generating input files with it.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -200,10 +201,17 @@ pub fn db_lock() -> std::sync::MutexGuard<'static, ()> {
 
 /// Every accepted record of a file, transformed by the library.
 pub fn records(path: &Path) -> Vec<LearnerRecord> {
+    records_and_programs(path).0
+}
+
+/// Every accepted record of a file, and the programs the file names
+/// (cohort code -> program name).
+pub fn records_and_programs(path: &Path) -> (Vec<LearnerRecord>, HashMap<String, Option<String>>) {
     let transformer = Transformer::new(TransformOptions::default());
     let mut reader = ChunkReader::open(path, 1_000).expect("opens");
     reader.header().expect("header");
     let mut out = Vec::new();
+    let mut programs = HashMap::new();
     while let Some(chunk) = reader.next_chunk().expect("reads") {
         for_each_record(&chunk, |raw, _| {
             let mut findings = Findings::default();
@@ -212,10 +220,13 @@ pub fn records(path: &Path) -> Vec<LearnerRecord> {
                 && let Ok(record) = transformer.transform(&fields, &mut findings, &mut entities)
             {
                 out.push(record);
+                for (cohort, name) in entities.programs {
+                    programs.entry(cohort).or_insert(name);
+                }
             }
         });
     }
-    out
+    (out, programs)
 }
 
 /// `check --json` of `input` with `extra` flags; fails the test unless it succeeds.

@@ -114,6 +114,29 @@ impl Row {
     }
 }
 
+/// A value as JSON: dates as `yyyy-mm-dd`, nodes and relationships as
+/// their properties, other temporal and spatial values as their text.
+fn json_value(value: &ValueReceive) -> serde_json::Value {
+    use serde_json::Value as Json;
+    match value {
+        ValueReceive::Null => Json::Null,
+        ValueReceive::Boolean(b) => Json::Bool(*b),
+        ValueReceive::Integer(n) => Json::from(*n),
+        ValueReceive::Float(n) => serde_json::Number::from_f64(*n).map_or(Json::Null, Json::Number),
+        ValueReceive::String(s) => Json::String(s.clone()),
+        ValueReceive::Date(d) => Json::String(d.format("%Y-%m-%d").to_string()),
+        ValueReceive::List(items) => Json::Array(items.iter().map(json_value).collect()),
+        ValueReceive::Map(map) => map_value(map),
+        ValueReceive::Node(node) => map_value(&node.properties),
+        ValueReceive::Relationship(rel) => map_value(&rel.properties),
+        other => Json::String(format!("{other:?}")),
+    }
+}
+
+fn map_value(map: &HashMap<String, ValueReceive>) -> serde_json::Value {
+    serde_json::Value::Object(map.iter().map(|(k, v)| (k.clone(), json_value(v))).collect())
+}
+
 /// How a transaction ends once its work is done.
 #[derive(Clone, Copy)]
 enum Ending {
@@ -313,6 +336,31 @@ impl Bolt {
                     .run()?
                     .consume()
                     .map(drop)
+            })
+        })
+        .await
+    }
+
+    /// Runs one statement in a transaction that is then rolled back, and
+    /// returns its columns and rows as JSON values: an analyst's question,
+    /// which can change nothing whatever its text says.
+    pub async fn answer(
+        &self,
+        statement: Statement,
+    ) -> Result<(Vec<String>, Vec<Vec<serde_json::Value>>), BoltError> {
+        self.call(move |bolt| {
+            bolt.in_transaction_ending(Ending::RollBack, |tx| {
+                let mut stream = tx
+                    .query(&*statement.text)
+                    .with_parameters(&statement.params)
+                    .run()?;
+                let columns = stream.keys().iter().map(|k| k.to_string()).collect();
+                let rows = stream
+                    .by_ref()
+                    .map(|record| Ok(record?.values().map(json_value).collect()))
+                    .collect::<Result<_, Neo4jError>>()?;
+                stream.consume()?;
+                Ok((columns, rows))
             })
         })
         .await

@@ -326,6 +326,9 @@ pub fn catalogue() -> Vec<(String, String)> {
     ] {
         out.push((name.to_string(), text.to_string()));
     }
+    for question in crate::graph::questions::catalogue() {
+        out.push((format!("question {}", question.name), question.cypher.clone()));
+    }
     out
 }
 

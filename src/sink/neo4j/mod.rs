@@ -22,6 +22,7 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::graph::counts::GraphOptions;
 use crate::graph::model::{LEARNING_STATES, Label, PROFESSIONAL_STATUSES, RelType};
+use crate::graph::questions::{Answer, Arg, Question};
 use crate::graph::records::{Entities, LearnerRecord, Props};
 use bolt::{Bolt, BoltError, ConnectOptions, Param, Row, ServerInfo, Statement};
 use retry::{RetryPolicy, with_retry};
@@ -269,6 +270,22 @@ impl Neo4jSink {
             async move { bolt.read(q).await }
         })
         .await
+    }
+
+    /// Answers one question of the catalogue with its bound arguments, in
+    /// a transaction that is rolled back, with retries.
+    pub async fn ask(&self, question: &Question, args: &[(String, Arg)]) -> Result<Answer, SinkError> {
+        let statement = Statement::new(question.name, &question.cypher).params(
+            args.iter()
+                .map(|(name, value)| (name.clone(), params::arg(value))),
+        );
+        let (columns, rows) = self
+            .retrying(question.name, |bolt| {
+                let statement = statement.clone();
+                async move { bolt.answer(statement).await }
+            })
+            .await?;
+        Ok(Answer { columns, rows })
     }
 
     /// Phase 0: constraints and indexes, idempotently.

@@ -9,6 +9,7 @@ use rustc_hash::FxHashMap;
 use super::bolt::Param;
 use super::cypher::BATCH_RELATIONSHIPS;
 use crate::graph::model::RelType;
+use crate::graph::questions::Arg;
 use crate::graph::records::{LearnerRecord, Props, Value};
 
 /// A parameter map: `{name: value}`.
@@ -30,6 +31,18 @@ pub fn props(props: &Props) -> Map {
         map.insert(key.to_string(), value(v));
     }
     map
+}
+
+/// A question's argument.
+pub fn arg(arg: &Arg) -> Param {
+    match arg {
+        Arg::Null => Param::Null,
+        Arg::Integer(n) => Param::Integer(*n),
+        Arg::Float(n) => Param::Float(*n),
+        Arg::String(s) => Param::String(s.clone()),
+        Arg::Date(d) => date(*d),
+        Arg::Boolean(b) => Param::Boolean(*b),
+    }
 }
 
 pub fn date(d: NaiveDate) -> Param {

@@ -1,0 +1,186 @@
+//! `learngraph ask`: the analysts' catalogue of questions, answered by the
+//! database as a table, JSON or CSV.
+
+use anyhow::Context;
+
+use crate::commands::{ConfigArgs, DatabaseArgs, LogFormat, Outcome, announce};
+use crate::graph::questions::{self, Question};
+use crate::pipeline::ask::{Answered, ask};
+
+/// Answer one of the analysts' questions (each a Cypher file in the
+/// repository's `questions/` folder), or list them when no name is given.
+/// Read-only: each question runs in a transaction that is rolled back.
+/// Learners marked missing by a later snapshot are left out unless
+/// `--include-missing`.
+#[derive(Debug, clap::Args)]
+pub struct AskArgs {
+    /// The question; leave it out to list the catalogue.
+    pub question: Option<String>,
+    /// A parameter of the question, NAME=VALUE (repeat for several).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Count learners that a later snapshot no longer holds.
+    #[arg(long)]
+    pub include_missing: bool,
+    /// Print the answer as one JSON document.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print the answer as CSV, a header line first.
+    #[arg(long)]
+    pub csv: bool,
+    /// Print the question's Cypher file instead of answering it.
+    #[arg(long, conflicts_with_all = ["json", "csv"])]
+    pub cypher: bool,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+pub async fn run(args: &AskArgs, log_format: LogFormat) -> anyhow::Result<Outcome> {
+    let Some(name) = &args.question else {
+        print_catalogue(args.json)?;
+        return Ok(Outcome::Success);
+    };
+    let question = questions::find(name)?;
+    if args.cypher {
+        print!("{}", question.file);
+        return Ok(Outcome::Success);
+    }
+    let bound = question.bind(&args.params, args.include_missing)?;
+    let config = args.config.load_with_database(&args.database)?;
+    announce(&config, log_format, args.json || args.csv);
+    let answered = ask(&config, question, bound).await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&answered)?);
+    } else if args.csv {
+        write_csv(&answered, std::io::stdout().lock())?;
+    } else {
+        print!("{}", to_text(&answered));
+    }
+    Ok(Outcome::Success)
+}
+
+fn print_catalogue(json: bool) -> anyhow::Result<()> {
+    let catalogue = questions::catalogue();
+    if json {
+        println!("{}", serde_json::to_string_pretty(catalogue)?);
+        return Ok(());
+    }
+    let mut out = String::from("Questions (learngraph ask NAME [--param NAME=VALUE]...):\n");
+    for question in catalogue {
+        out.push_str(&format!("\n  {:<31} {}\n", question.name, question.title));
+        out.push_str(&parameters_text(question));
+    }
+    out.push_str("\nEach is a Cypher file in questions/; `learngraph ask NAME --cypher` prints it.\n");
+    print!("{out}");
+    Ok(())
+}
+
+fn parameters_text(question: &Question) -> String {
+    question
+        .parameters
+        .iter()
+        .map(|p| {
+            let default = match &p.default {
+                None => "required".to_string(),
+                Some(value) => format!("default {}", serde_json::to_string(value).unwrap_or_default()),
+            };
+            format!("  {:<31}   --param {}=...  {} ({default})\n", "", p.name, p.help)
+        })
+        .collect()
+}
+
+/// A JSON value as a table cell or CSV field: text without quotes, null as
+/// nothing.
+fn cell(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn to_text(answered: &Answered) -> String {
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_header(answered.columns.iter());
+    for row in &answered.rows {
+        table.add_row(row.iter().map(|value| {
+            let cell = comfy_table::Cell::new(cell(value));
+            if value.is_number() {
+                cell.set_alignment(comfy_table::CellAlignment::Right)
+            } else {
+                cell
+            }
+        }));
+    }
+    let parameters: Vec<String> = answered
+        .parameters
+        .iter()
+        .map(|(name, value)| format!("{name}={}", cell(value)))
+        .collect();
+    format!(
+        "{}  ({})\n{table}\n{} rows in {:.2} s\n",
+        answered.title,
+        parameters.join(", "),
+        answered.rows.len(),
+        answered.seconds
+    )
+}
+
+fn write_csv(answered: &Answered, out: impl std::io::Write) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(&answered.columns)?;
+    for row in &answered.rows {
+        writer.write_record(row.iter().map(cell))?;
+    }
+    writer.flush().context("writing the answer to stdout")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answered() -> Answered {
+        Answered {
+            question: "top-skills",
+            title: "Top skills".into(),
+            parameters: serde_json::Map::from_iter([("limit".to_string(), serde_json::json!(2))]),
+            columns: vec!["skill".into(), "learners".into(), "since".into()],
+            rows: vec![
+                vec![
+                    serde_json::json!("python, \"3\""),
+                    serde_json::json!(12),
+                    serde_json::Value::Null,
+                ],
+                vec![
+                    serde_json::json!("sql"),
+                    serde_json::json!(1.5),
+                    serde_json::json!("2025-09-30"),
+                ],
+            ],
+            seconds: 0.0,
+        }
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_it_and_leaves_nulls_empty() {
+        let mut out = Vec::new();
+        write_csv(&answered(), &mut out).expect("writes");
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "skill,learners,since\n\"python, \"\"3\"\"\",12,\n sql,1.5,2025-09-30\n".replace("\n ", "\n")
+        );
+    }
+
+    #[test]
+    fn the_table_shows_every_value_and_the_parameters() {
+        let text = to_text(&answered());
+        assert!(text.starts_with("Top skills  (limit=2)\n"), "{text}");
+        for value in ["python, \"3\"", "12", "sql", "1.5", "2025-09-30", "2 rows"] {
+            assert!(text.contains(value), "{value} in {text}");
+        }
+    }
+}
