@@ -35,6 +35,7 @@ enum Command {
     Verify(commands::verify::VerifyArgs),
     Ping(commands::ping::PingArgs),
     Ask(commands::ask::AskArgs),
+    Report(commands::report::ReportArgs),
     Clear(commands::clear::ClearArgs),
 }
 
@@ -73,6 +74,9 @@ fn main() -> std::process::ExitCode {
             runtime().and_then(|rt| rt.block_on(commands::ping::run(args, cli.log_format)))
         }
         Command::Ask(args) => runtime().and_then(|rt| rt.block_on(commands::ask::run(args, cli.log_format))),
+        Command::Report(args) => {
+            runtime().and_then(|rt| rt.block_on(commands::report::run(args, cli.log_format)))
+        }
         Command::Clear(args) => runtime().and_then(|rt| rt.block_on(commands::clear::run(args))),
     };
     match result {

@@ -4,8 +4,9 @@
 use anyhow::Context;
 
 use crate::commands::{ConfigArgs, DatabaseArgs, LogFormat, Outcome, announce};
+use crate::graph::questions::Answered;
 use crate::graph::questions::{self, Question};
-use crate::pipeline::ask::{Answered, ask};
+use crate::pipeline::ask::ask;
 
 /// Answer one of the analysts' questions (each a Cypher file in the
 /// repository's `questions/` folder), or list them when no name is given.

@@ -8,6 +8,7 @@ pub mod export;
 pub mod generate;
 pub mod load;
 pub mod ping;
+pub mod report;
 pub mod verify;
 
 use std::path::PathBuf;

@@ -154,6 +154,29 @@ impl Answer {
     }
 }
 
+/// One question answered: what was asked, with which values, and the answer.
+#[derive(Debug, Serialize)]
+pub struct Answered {
+    pub question: &'static str,
+    pub title: String,
+    pub parameters: serde_json::Map<String, serde_json::Value>,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<serde_json::Value>>,
+    pub seconds: f64,
+}
+
+impl Answered {
+    /// The value in `column` of `row`; null where there is none.
+    pub fn value<'a>(&self, row: &'a [serde_json::Value], column: &str) -> &'a serde_json::Value {
+        static NULL: serde_json::Value = serde_json::Value::Null;
+        self.columns
+            .iter()
+            .position(|c| c == column)
+            .and_then(|i| row.get(i))
+            .unwrap_or(&NULL)
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum QuestionError {
     #[error("there is no question named {name:?}; the catalogue has: {known}")]

@@ -3,10 +3,8 @@
 
 use std::time::Instant;
 
-use serde::Serialize;
-
 use crate::config::Config;
-use crate::graph::questions::{self, Answer, Arg, Question, QuestionError};
+use crate::graph::questions::{self, Answer, Answered, Arg, Question, QuestionError};
 use crate::sink::neo4j::{Neo4jSink, SinkError};
 
 #[derive(Debug, thiserror::Error)]
@@ -15,26 +13,6 @@ pub enum AskError {
     Question(#[from] QuestionError),
     #[error(transparent)]
     Sink(#[from] SinkError),
-}
-
-/// One question answered: what was asked, with which values, and the answer.
-#[derive(Debug, Serialize)]
-pub struct Answered {
-    pub question: &'static str,
-    pub title: String,
-    pub parameters: serde_json::Map<String, serde_json::Value>,
-    pub columns: Vec<String>,
-    pub rows: Vec<Vec<serde_json::Value>>,
-    pub seconds: f64,
-}
-
-impl Answered {
-    pub fn answer(&self) -> Answer {
-        Answer {
-            columns: self.columns.clone(),
-            rows: self.rows.clone(),
-        }
-    }
 }
 
 /// Answers `question` with its bound arguments ([`Question::bind`]).

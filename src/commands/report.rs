@@ -1,0 +1,75 @@
+//! `learngraph report`: the catalogue's answers and a check's data-quality
+//! findings as one self-contained HTML page.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use crate::commands::{ConfigArgs, DatabaseArgs, LogFormat, Outcome, announce};
+use crate::pipeline::ask::ask_all;
+use crate::sink::report::{Page, render};
+
+/// Write the analysts' report: every question of `learngraph ask` that
+/// needs no parameter, answered by the database with charts, plus the
+/// data-quality findings of a check. One HTML file with everything inline:
+/// it opens offline and can be mailed as it is.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The HTML file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// A check report (`learngraph check FILE --json > check.json`) whose
+    /// data-quality findings the page shows.
+    #[arg(long, value_name = "CHECK_JSON")]
+    pub check: Option<PathBuf>,
+    /// Count learners that a later snapshot no longer holds.
+    #[arg(long)]
+    pub include_missing: bool,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+pub async fn run(args: &ReportArgs, log_format: LogFormat) -> anyhow::Result<Outcome> {
+    // The check report is read first: a wrong path fails before the queries.
+    let check: Option<serde_json::Value> = match &args.check {
+        None => None,
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("reading the check report {}", path.display()))?;
+            Some(serde_json::from_slice(&bytes).with_context(|| {
+                format!(
+                    "{} is not a check report: write one with `learngraph check FILE --json > {}`",
+                    path.display(),
+                    path.display()
+                )
+            })?)
+        }
+    };
+    let config = args.config.load_with_database(&args.database)?;
+    announce(&config, log_format, false);
+    let answers = ask_all(&config, args.include_missing).await?;
+    let generated = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+        .format("%Y-%m-%d %H:%M UTC")
+        .to_string();
+    let html = render(&Page {
+        database: &config.neo4j.uri,
+        generated: &generated,
+        include_missing: args.include_missing,
+        answers: &answers,
+        check: check.as_ref(),
+    });
+    std::fs::write(&args.out, html).with_context(|| format!("writing the report {}", args.out.display()))?;
+    eprintln!(
+        "Wrote {} ({} questions answered{})",
+        args.out.display(),
+        answers.len(),
+        if check.is_some() {
+            ", with the check's data quality"
+        } else {
+            ""
+        }
+    );
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,112 @@
+//! End-to-end: `learngraph report` of a loaded graph, rendered by a real
+//! headless browser (Debian's chromium): the page is self-contained, and
+//! its charts are drawn (their colours are on the screenshot).
+// The database lock serializes whole tests.
+#![allow(clippy::await_holding_lock)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use learngraph::graph::questions;
+use learngraph::sink::report::chart::PALETTE;
+
+/// Pixels of the screenshot in `rgb` (exactly).
+fn pixels_of(png_path: &Path, rgb: [u8; 3]) -> usize {
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(png_path).expect("the screenshot"),
+    ));
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut buffer = vec![0; reader.output_buffer_size().expect("a size")];
+    let info = reader.next_frame(&mut buffer).expect("a frame");
+    let step = info.color_type.samples();
+    buffer[..info.buffer_size()]
+        .chunks(step)
+        .filter(|pixel| pixel[..3] == rgb)
+        .count()
+}
+
+fn rgb(hex: &str) -> [u8; 3] {
+    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).expect("a hex colour");
+    [byte(1), byte(3), byte(5)]
+}
+
+#[test]
+fn the_report_is_one_self_contained_page_whose_charts_a_browser_draws() {
+    let _db = common::db_lock();
+    let dir = common::temp_dir();
+    common::run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
+    let input = common::generate(dir.path(), "sample.csv", 2_000, 31, 0.02);
+    let check = common::run_db(dir.path(), &["check", input.to_str().expect("utf-8"), "--json"]);
+    let check_file = dir.path().join("check.json");
+    std::fs::write(&check_file, &check.stdout).expect("writes the check report");
+    let check: serde_json::Value = serde_json::from_slice(&check.stdout).expect("a check report");
+    assert!(
+        check["rows_rejected"].as_u64().expect("n") > 0,
+        "the dirty sample has rejects"
+    );
+    common::run_db_ok(dir.path(), &["load", input.to_str().expect("utf-8")]);
+
+    let page = dir.path().join("report.html");
+    common::run_db_ok(
+        dir.path(),
+        &[
+            "report",
+            "--out",
+            page.to_str().expect("utf-8"),
+            "--check",
+            check_file.to_str().expect("utf-8"),
+        ],
+    );
+    let html = std::fs::read_to_string(&page).expect("the report is written");
+    for question in questions::catalogue().iter().filter(|q| q.needs_nothing()) {
+        assert!(
+            html.contains(&format!("<section id=\"{}\">", question.name)),
+            "{} is answered in the report",
+            question.name
+        );
+    }
+    assert!(
+        html.contains(&format!("<b>{}</b>rows loaded", check["rows_loaded"])),
+        "the check's figures"
+    );
+    assert!(html.contains("Rejected rows by reason"));
+    // One snapshot: the transitions have nothing to compare, and say so.
+    assert!(html.contains("load a later one"));
+    let charts = html.matches("<svg class=\"chart\"").count();
+    assert!(charts >= 8, "{charts} charts");
+    for outside in ["src=", "href=", "@import", "url(", "<script"] {
+        assert!(
+            !html.contains(outside),
+            "the page fetches nothing and runs nothing: {outside}"
+        );
+    }
+
+    let browser = std::env::var("LEARNGRAPH_CHROMIUM").unwrap_or_else(|_| "chromium".to_string());
+    let screenshot = dir.path().join("report.png");
+    let output = Command::new(&browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1100,9000",
+        ])
+        .arg(format!("--screenshot={}", screenshot.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap_or_else(|e| panic!("{browser} runs ({e}): scripts/test installs Debian's chromium"));
+    assert!(
+        output.status.success() && screenshot.exists(),
+        "{browser} renders the page: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Bars are drawn in the palette's exact colours, which nothing else on
+    // the page uses: the first series in every chart, the second in the
+    // stacked and range charts.
+    let first = pixels_of(&screenshot, rgb(PALETTE[0]));
+    let second = pixels_of(&screenshot, rgb(PALETTE[1]));
+    assert!(first > 20_000, "{first} pixels of the first series' colour");
+    assert!(second > 2_000, "{second} pixels of the second series' colour");
+}
