@@ -78,11 +78,11 @@ fn section(answered: &Answered) -> String {
         return out;
     }
     out.push_str(&chart);
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<details{}><summary>Table ({} rows)</summary>{}</details></section>\n",
+        "<details{}><summary>Table ({})</summary>{}</details></section>",
         if chart.is_empty() { " open" } else { "" },
-        answered.rows.len(),
+        rows_text(answered.rows.len()),
         table(&answered.columns, &answered.rows)
     );
     out
@@ -199,10 +199,10 @@ fn quality(check: Option<&Json>) -> String {
         other => other.to_string(),
     };
     let share = check["rejected_share"].as_f64().unwrap_or(0.0) * 100.0;
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<p class=\"note\">{} (snapshot {})</p><div class=\"figures\"><div><b>{}</b>rows read</div><div><b>{}</b>rows loaded</div>\
-         <div><b>{}</b>rows rejected ({share:.2}%)</div></div>\n",
+         <div><b>{}</b>rows rejected ({share:.2}%)</div></div>",
         escape(&field("input")),
         escape(&field("snapshot_date")),
         escape(&field("rows_read")),
@@ -232,16 +232,24 @@ fn quality(check: Option<&Json>) -> String {
             .iter()
             .map(|(k, n)| vec![Json::from(k.as_str()), Json::from(*n)])
             .collect();
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<h3>{title}</h3>{}<details><summary>Table ({} rows)</summary>{}</details>\n",
+            "<h3>{title}</h3>{}<details><summary>Table ({})</summary>{}</details>",
             chart::bars(key, &[series], &bars, ""),
-            rows.len(),
+            rows_text(rows.len()),
             table(&["what".to_string(), series.to_string()], &rows)
         );
     }
     out.push_str("</section>\n");
     out
+}
+
+fn rows_text(n: usize) -> String {
+    if n == 1 {
+        "1 row".to_string()
+    } else {
+        format!("{n} rows")
+    }
 }
 
 fn table(columns: &[String], rows: &[Vec<Json>]) -> String {
