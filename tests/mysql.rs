@@ -110,6 +110,13 @@ fn check_table(dir: &Path, table: Option<&str>) -> serde_json::Value {
         .map(|entry| entry.file_name())
         .collect();
     assert!(spooled.is_empty(), "check wrote a spool: {spooled:?}");
+    // The report names the table it read, not a file that does not exist.
+    let input = report["input"].as_str().expect("the input");
+    assert!(
+        input.starts_with("mysql://")
+            && input.ends_with(&format!("table={}", table.unwrap_or("impact_learners_profile"))),
+        "{input}"
+    );
     report
 }
 

@@ -27,7 +27,7 @@ pub fn run(args: &CheckArgs, log_format: LogFormat) -> anyhow::Result<Outcome> {
     announce(&config, log_format, args.json);
     let input = input_file(args.input.as_deref(), &config, Passes::One)?;
     let analysis = analyze(&input, &config, |_| {})?;
-    let report = CheckReport::new(&analysis, config.validation.max_error_rate);
+    let report = CheckReport::new(&analysis, &config);
     print_report(args.json, &report, || report.to_text())?;
     Ok(if report.within_threshold {
         Outcome::Success

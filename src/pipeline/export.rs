@@ -39,7 +39,7 @@ pub fn export(
         |formatted, accepted| writer.write_chunk(formatted, accepted),
     )?;
     let mut files = writer.finish(&analysis.entities)?;
-    let report = CheckReport::new(&analysis, config.validation.max_error_rate);
+    let report = CheckReport::new(&analysis, config);
     let report_path = staged.staging.join("report.json");
     let text = serde_json::to_string_pretty(&report).map_err(|e| AnalyzeError::Output {
         path: report_path.clone(),

@@ -7,12 +7,14 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::config::Config;
 use crate::pipeline::analyze::Analysis;
 use crate::transform::quality::Finding;
 
 #[derive(Debug, Serialize)]
 pub struct CheckReport {
-    pub input: PathBuf,
+    /// The file read, or the `mysql://` source its rows came from.
+    pub input: String,
     pub rows_read: u64,
     pub rows_loaded: u64,
     pub rows_rejected: u64,
@@ -39,9 +41,15 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
-    pub fn new(analysis: &Analysis, max_error_rate: f64) -> Self {
+    pub fn new(analysis: &Analysis, config: &Config) -> Self {
+        let max_error_rate = config.validation.max_error_rate;
         CheckReport {
-            input: analysis.input.clone(),
+            // A table's rows stream through a pipe or a spool file named
+            // after it: the user named the table, so the report does too.
+            input: match &config.source {
+                Some(source) => source.table.to_string(),
+                None => analysis.input.display().to_string(),
+            },
             rows_read: analysis.rows_read,
             rows_loaded: analysis.rows_loaded,
             rows_rejected: analysis.rows_rejected(),
@@ -69,7 +77,7 @@ impl CheckReport {
 
     pub fn to_text(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "Input: {}", self.input.display());
+        let _ = writeln!(out, "Input: {}", self.input);
         let _ = writeln!(
             out,
             "Rows: {} read, {} loaded, {} rejected ({:.3}%; threshold {:.3}%) in {:.1} s ({:.0} rows/s)",
