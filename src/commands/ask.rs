@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 
-use crate::commands::{ConfigArgs, DatabaseArgs, LogFormat, Outcome, announce};
+use crate::commands::{ConfigArgs, DatabaseArgs, LogFormat, Outcome, announce, print_report};
 use crate::graph::questions::Answered;
 use crate::graph::questions::{self, Question};
 use crate::pipeline::ask::ask;
@@ -64,18 +64,15 @@ pub async fn run(args: &AskArgs, log_format: LogFormat) -> anyhow::Result<Outcom
 
 fn print_catalogue(json: bool) -> anyhow::Result<()> {
     let catalogue = questions::catalogue();
-    if json {
-        println!("{}", serde_json::to_string_pretty(catalogue)?);
-        return Ok(());
-    }
-    let mut out = String::from("Questions (learngraph ask NAME [--param NAME=VALUE]...):\n");
-    for question in catalogue {
-        out.push_str(&format!("\n  {:<31} {}\n", question.name, question.title));
-        out.push_str(&parameters_text(question));
-    }
-    out.push_str("\nEach is a Cypher file in questions/; `learngraph ask NAME --cypher` prints it.\n");
-    print!("{out}");
-    Ok(())
+    print_report(json, &catalogue, || {
+        let mut out = String::from("Questions (learngraph ask NAME [--param NAME=VALUE]...):\n");
+        for question in catalogue {
+            out.push_str(&format!("\n  {:<31} {}\n", question.name, question.title));
+            out.push_str(&parameters_text(question));
+        }
+        out.push_str("\nEach is a Cypher file in questions/; `learngraph ask NAME --cypher` prints it.\n");
+        out
+    })
 }
 
 fn parameters_text(question: &Question) -> String {

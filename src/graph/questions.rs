@@ -144,16 +144,6 @@ pub struct Answer {
     pub rows: Vec<Vec<serde_json::Value>>,
 }
 
-impl Answer {
-    /// The values of one column, in row order.
-    pub fn column(&self, name: &str) -> Vec<&serde_json::Value> {
-        match self.columns.iter().position(|c| c == name) {
-            Some(i) => self.rows.iter().filter_map(|row| row.get(i)).collect(),
-            None => Vec::new(),
-        }
-    }
-}
-
 /// One question answered: what was asked, with which values, and the answer.
 #[derive(Debug, Serialize)]
 pub struct Answered {

@@ -106,6 +106,11 @@ impl Row {
         }
     }
 
+    /// Every value, in column order, as JSON ([`json_value`]).
+    pub fn to_json(&self) -> Vec<serde_json::Value> {
+        self.0.values().map(json_value).collect()
+    }
+
     pub fn date(&self, column: &str) -> Option<NaiveDate> {
         match self.0.value(column)? {
             ValueReceive::Date(d) => Some(*d),
@@ -306,7 +311,7 @@ impl Bolt {
         convert: impl Fn(&Row) -> Option<T> + Send + 'static,
         batches: tokio::sync::mpsc::Sender<Vec<T>>,
     ) -> Result<(), BoltError> {
-        self.read_rows(statement, move |rows| {
+        self.read_rows(statement, Ending::Commit, move |_, rows| {
             let mut values = Vec::with_capacity(batch);
             for row in rows {
                 values.extend(convert(&row?));
@@ -348,47 +353,42 @@ impl Bolt {
         &self,
         statement: Statement,
     ) -> Result<(Vec<String>, Vec<Vec<serde_json::Value>>), BoltError> {
-        self.call(move |bolt| {
-            bolt.in_transaction_ending(Ending::RollBack, |tx| {
-                let mut stream = tx
-                    .query(&*statement.text)
-                    .with_parameters(&statement.params)
-                    .run()?;
-                let columns = stream.keys().iter().map(|k| k.to_string()).collect();
-                let rows = stream
-                    .by_ref()
-                    .map(|record| Ok(record?.values().map(json_value).collect()))
-                    .collect::<Result<_, Neo4jError>>()?;
-                stream.consume()?;
-                Ok((columns, rows))
-            })
+        self.read_rows(statement, Ending::RollBack, |columns, rows| {
+            let rows = rows
+                .map(|row| row.map(|row| row.to_json()))
+                .collect::<Result<_, Neo4jError>>()?;
+            Ok((columns, rows))
         })
         .await
     }
 
     /// Runs one read statement and collects its rows.
     pub async fn read(&self, statement: Statement) -> Result<Vec<Row>, BoltError> {
-        self.read_rows(statement, |rows| rows.collect()).await
+        self.read_rows(statement, Ending::Commit, |_, rows| rows.collect())
+            .await
     }
 
-    /// Runs one read statement, hands its rows to `take` as they arrive,
-    /// and logs the server's notifications: the one read path.
+    /// Runs one read statement in a transaction that ends as `ending`
+    /// says, hands its columns and its rows to `take` as they arrive, and
+    /// logs the server's notifications: the one read path.
     async fn read_rows<T: Send + 'static>(
         &self,
         statement: Statement,
-        take: impl FnOnce(&mut dyn Iterator<Item = Result<Row, Neo4jError>>) -> Result<T, Neo4jError>
+        ending: Ending,
+        take: impl FnOnce(Vec<String>, &mut dyn Iterator<Item = Result<Row, Neo4jError>>) -> Result<T, Neo4jError>
         + Send
         + 'static,
     ) -> Result<T, BoltError> {
         let kind = statement.kind.clone();
         let (taken, summary) = self
             .call(move |bolt| {
-                bolt.in_transaction(|tx| {
+                bolt.in_transaction_ending(ending, |tx| {
                     let mut stream = tx
                         .query(&*statement.text)
                         .with_parameters(&statement.params)
                         .run()?;
-                    let taken = take(&mut stream.by_ref().map(|record| record.map(Row)))?;
+                    let columns = stream.keys().iter().map(|k| k.to_string()).collect();
+                    let taken = take(columns, &mut stream.by_ref().map(|record| record.map(Row)))?;
                     Ok((taken, stream.consume()?))
                 })
             })

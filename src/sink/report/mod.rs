@@ -91,11 +91,7 @@ fn section(answered: &Answered) -> String {
 /// The chart that suits each question; none for a question without one.
 fn chart_of(a: &Answered) -> String {
     let number = |row: &[Json], column: &str| a.value(row, column).as_f64().unwrap_or(0.0);
-    let text = |row: &[Json], column: &str| match a.value(row, column) {
-        Json::String(s) => s.clone(),
-        Json::Null => "(none)".to_string(),
-        other => other.to_string(),
-    };
+    let text = |row: &[Json], column: &str| shown(a.value(row, column), "(none)");
     let top = a.rows.iter().take(TOP);
     match a.question {
         "learners-per-country" => {
@@ -192,12 +188,7 @@ fn quality(check: Option<&Json>) -> String {
         );
         return out;
     };
-    let field = |name: &str| match &check[name] {
-        Json::Null => "–".to_string(),
-        Json::String(s) => s.clone(),
-        Json::Number(n) => n.as_f64().map(chart::number).unwrap_or_else(|| n.to_string()),
-        other => other.to_string(),
-    };
+    let field = |name: &str| shown(&check[name], "–");
     let share = check["rejected_share"].as_f64().unwrap_or(0.0) * 100.0;
     let _ = writeln!(
         out,
@@ -261,24 +252,24 @@ fn table(columns: &[String], rows: &[Vec<Json>]) -> String {
     for row in rows {
         out.push_str("<tr>");
         for value in row {
-            match value {
-                Json::Number(n) => {
-                    let shown = n.as_f64().map(chart::number).unwrap_or_else(|| n.to_string());
-                    let _ = write!(out, "<td class=\"n\">{shown}</td>");
-                }
-                Json::Null => out.push_str("<td></td>"),
-                Json::String(s) => {
-                    let _ = write!(out, "<td>{}</td>", escape(s));
-                }
-                other => {
-                    let _ = write!(out, "<td>{}</td>", escape(&other.to_string()));
-                }
-            }
+            let class = if value.is_number() { " class=\"n\"" } else { "" };
+            let _ = write!(out, "<td{class}>{}</td>", escape(&shown(value, "")));
         }
         out.push_str("</tr>");
     }
     out.push_str("</tbody></table>");
     out
+}
+
+/// A value as the page shows it: text as it is, numbers as a reader wants
+/// them ([`chart::number`]), null as `null`.
+fn shown(value: &Json, null: &str) -> String {
+    match value {
+        Json::Null => null.to_string(),
+        Json::String(s) => s.clone(),
+        Json::Number(n) => n.as_f64().map(chart::number).unwrap_or_else(|| n.to_string()),
+        other => other.to_string(),
+    }
 }
 
 /// Text as HTML: every value on the page is data and goes through here.
