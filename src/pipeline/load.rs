@@ -35,7 +35,9 @@ use crate::pipeline::analyze::{
 use crate::pipeline::checkpoint::{self, CheckpointError, CheckpointV1, CommitTracker};
 use crate::pipeline::progress::PhaseProgress;
 use crate::pipeline::scan::{ScanError, scan};
-use crate::sink::neo4j::{BatchWritten, LearnerBatch, Neo4jSink, PreparedLearners, SinkError};
+use crate::sink::neo4j::{
+    BatchWritten, EntitiesWritten, LearnerBatch, Neo4jSink, PreparedLearners, SinkError,
+};
 use crate::source::reader::{SourceError, StreamFingerprint};
 use crate::transform::Transformer;
 
@@ -179,7 +181,10 @@ pub struct LoadSummary {
     pub run_id: String,
     /// A resumed load skipped the rows up to this record.
     pub resumed_after_record: u64,
+    /// Shared nodes written: new, or changed since the graph's snapshot.
     pub entity_nodes_merged: u64,
+    /// Shared nodes the graph already held exactly as the file has them.
+    pub entity_nodes_unchanged: u64,
     pub relationships_written: u64,
     pub retries: u64,
     /// Phase 2 batches sent to the writers, the largest one's row count, the
@@ -233,9 +238,11 @@ impl LoadSummary {
         }
         let _ = writeln!(
             out,
-            "Written: {} new learners, {} shared nodes merged, {} relationships; {} retries; {:.0} rows/s",
+            "Written: {} new learners, {} shared nodes merged ({} already in the graph as they are), {} relationships; \
+             {} retries; {:.0} rows/s",
             self.learners_written,
             self.entity_nodes_merged,
+            self.entity_nodes_unchanged,
             self.relationships_written,
             self.retries,
             self.rows_per_second
@@ -453,7 +460,7 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
         }
     };
 
-    let mut merged = 0;
+    let mut merged = EntitiesWritten::default();
     if checkpoint.entities_done {
         tracing::info!("Phase 1 was done by the interrupted load; skipping it");
     } else {
@@ -563,7 +570,8 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
         resumed_after_record: resume_after,
         load_id,
         run_id,
-        entity_nodes_merged: merged,
+        entity_nodes_merged: merged.written,
+        entity_nodes_unchanged: merged.unchanged,
         relationships_written: phase2.relationships.load(Ordering::Relaxed),
         retries: sink.retries(),
         batches: phase2.batches.load(Ordering::Relaxed),
@@ -981,7 +989,7 @@ async fn write_entities(
     analysis: &Analysis,
     config: &Config,
     phases: &mut Vec<PhaseSummary>,
-) -> Result<u64, LoadError> {
+) -> Result<EntitiesWritten, LoadError> {
     let entity_count: u64 = analysis
         .counts
         .nodes
@@ -998,11 +1006,16 @@ async fn write_entities(
             config.etl.num_workers,
         )
         .await?;
-    progress.add(merged);
+    progress.add(merged.written + merged.unchanged);
+    tracing::info!(
+        written = merged.written,
+        unchanged = merged.unchanged,
+        "Phase 1: shared nodes the graph did not hold as they are were written"
+    );
     phases.push(PhaseSummary {
         name: "phase 1 shared nodes",
         seconds: progress.finish(),
-        items: merged,
+        items: merged.written,
     });
     Ok(merged)
 }

@@ -35,6 +35,8 @@ use neo4j::summary::{Notification, Severity, Summary};
 use neo4j::transaction::TransactionTimeout;
 use neo4j::{Neo4jError, ValueReceive};
 
+use crate::graph::records::Value;
+
 pub use neo4j::ValueSend as Param;
 
 /// What a driver needs to connect: the validated `neo4j.*` settings.
@@ -106,6 +108,26 @@ impl Row {
         }
     }
 
+    /// A column as a loader value; `None` when it is null or of a kind the
+    /// loader never writes.
+    pub fn value(&self, column: &str) -> Option<Value> {
+        loader_value(self.0.value(column)?)
+    }
+
+    /// A map column's entries as loader values, sorted by name; nulls and
+    /// values of other kinds are left out.
+    pub fn map(&self, column: &str) -> Option<Vec<(String, Value)>> {
+        let ValueReceive::Map(map) = self.0.value(column)? else {
+            return None;
+        };
+        let mut entries: Vec<(String, Value)> = map
+            .iter()
+            .filter_map(|(name, value)| Some((name.clone(), loader_value(value)?)))
+            .collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        Some(entries)
+    }
+
     /// Every value, in column order, as JSON ([`json_value`]).
     pub fn to_json(&self) -> Vec<serde_json::Value> {
         self.0.values().map(json_value).collect()
@@ -117,6 +139,19 @@ impl Row {
             _ => None,
         }
     }
+}
+
+/// A value as the loader writes it; `None` for a null or a kind it never
+/// writes.
+fn loader_value(value: &ValueReceive) -> Option<Value> {
+    Some(match value {
+        ValueReceive::String(s) => Value::Str(s.clone()),
+        ValueReceive::Integer(n) => Value::Int(*n),
+        ValueReceive::Float(n) => Value::Float(*n),
+        ValueReceive::Boolean(b) => Value::Bool(*b),
+        ValueReceive::Date(d) => Value::Date(*d),
+        _ => return None,
+    })
 }
 
 /// A value as JSON: dates as `yyyy-mm-dd`, nodes and relationships as

@@ -11,7 +11,7 @@
 
 use crate::graph::counts::GraphOptions;
 use crate::graph::model::{Label, RANGE_INDEXES, RelType};
-use crate::graph::properties::relationship_properties;
+use crate::graph::properties::{node_properties, relationship_properties};
 
 /// `CREATE CONSTRAINT ... IF NOT EXISTS` for a label's key.
 pub fn unique_constraint(label: Label) -> String {
@@ -48,6 +48,24 @@ pub fn merge_nodes(label: Label) -> String {
         label.key()
     )
 }
+
+/// The key and the properties phase 1 writes of every node of a shared
+/// label, one column each (`k` for the key): what a later snapshot's
+/// shared nodes are compared with, so that only new or changed ones are
+/// written again.
+pub fn shared_node_values(label: Label) -> String {
+    let mut columns = vec![format!("n.{} AS k", label.key())];
+    columns.extend(
+        node_properties(label)
+            .iter()
+            .map(|(name, _)| format!("n.{name} AS {name}")),
+    );
+    format!("MATCH (n:{}) RETURN {}", label.name(), columns.join(", "))
+}
+
+/// Every City's Country, as phase 1 compares them with a snapshot's.
+pub const CITY_COUNTRIES: &str =
+    "MATCH (c:City)-[:IN_COUNTRY]->(k:Country) RETURN c.id AS k, k.code AS country";
 
 /// City -> Country, rows `{key: city id, country: code}`.
 pub const MERGE_IN_COUNTRY: &str = "UNWIND $rows AS r MATCH (c:City {id: r.key}) MATCH (k:Country {code: r.country}) MERGE (c)-[:IN_COUNTRY]->(k)";
@@ -174,30 +192,60 @@ pub fn create_learners(options: GraphOptions) -> String {
     parts.join(" ")
 }
 
+/// The relationship kinds a later snapshot replaces when they changed (all
+/// but the states, whose history is kept), as (parameter name, type,
+/// whether its relationships have properties).
+pub fn replaced_relationships(options: GraphOptions) -> impl Iterator<Item = (&'static str, RelType, bool)> {
+    BATCH_RELATIONSHIPS
+        .into_iter()
+        .filter(move |(_, rel, _)| wanted(*rel, options) && !rel.is_state())
+}
+
+/// The relationships of the given learners that a later snapshot may
+/// replace, each with its target's key and its properties: a changed
+/// learner's relationships are compared kind by kind with the snapshot's,
+/// and only the kinds that differ are rewritten.
+pub fn replaceable_relationships(options: GraphOptions) -> String {
+    let kinds: Vec<RelType> = replaced_relationships(options).map(|(_, rel, _)| rel).collect();
+    let types: Vec<&str> = kinds.iter().map(|rel| rel.name()).collect();
+    let targets: Vec<String> = kinds
+        .iter()
+        .map(|rel| format!("WHEN '{}' THEN t.{}", rel.name(), rel.ends().1.key()))
+        .collect();
+    format!(
+        "UNWIND $keys AS k MATCH (l:Learner {{hashedEmail: k}})-[r:{}]->(t) \
+         RETURN k, type(r) AS type, CASE type(r) {} END AS target, properties(r) AS props",
+        types.join("|"),
+        targets.join(" ")
+    )
+}
+
 /// A later snapshot's changed learners, one statement per batch: the
-/// properties are replaced (which also clears `missingSince`); the
-/// profile's relationships (skills, enrollments, jobs, ventures, studies)
-/// are replaced by the snapshot's; where a state changed, the current
-/// relationship is closed (`$closeLearning` / `$closeProfessional`:
-/// `{l: learner index, d: snapshot date}`) and the batch's `learning` /
-/// `professional` lists open the new current one. State history is never
-/// deleted. A learner that vanished meanwhile stays a `null` in its slot.
-/// Old relationships are collected before they are deleted: deleting while
-/// matching skipped some on ArcadeDB.
+/// properties are replaced (which also clears `missingSince`); each kind of
+/// profile relationship (skills, enrollments, jobs, ventures, studies,
+/// places) that changed is replaced by the snapshot's: `$<kind>Replace`
+/// lists the learners (by index) whose old ones go, and `$<kind>` brings
+/// only their new ones, so a kind that did not change is not touched (on
+/// ArcadeDB, deleting a relationship scans its target's list, and skills,
+/// cities and countries are linked to by most learners). Where a state
+/// changed, the current relationship is closed (`$closeLearning` /
+/// `$closeProfessional`: `{l: learner index, d: snapshot date}`) and the
+/// batch's `learning` / `professional` lists open the new current one.
+/// State history is never deleted. A learner that vanished meanwhile stays
+/// a `null` in its slot. Old relationships are collected before they are
+/// deleted: deleting while matching skipped some on ArcadeDB.
 pub fn update_learners(options: GraphOptions) -> String {
     let mut parts = vec![
         "UNWIND $learners AS p OPTIONAL MATCH (l:Learner {hashedEmail: p.hashedEmail}) SET l = p \
          WITH collect([l]) AS ls"
             .to_string(),
     ];
-    for (_, rel, _) in BATCH_RELATIONSHIPS {
-        if wanted(rel, options) && !rel.is_state() {
-            parts.push(format!(
-                "CALL (ls) {{ UNWIND ls AS one WITH one[0] AS l MATCH (l)-[r:{}]->() \
-                 WITH collect(r) AS old UNWIND old AS r DELETE r }}",
-                rel.name()
-            ));
-        }
+    for (list, rel, _) in replaced_relationships(options) {
+        parts.push(format!(
+            "CALL (ls) {{ UNWIND ${list}Replace AS i WITH ls[i][0] AS l MATCH (l)-[r:{}]->() \
+             WITH collect(r) AS old UNWIND old AS r DELETE r }}",
+            rel.name()
+        ));
     }
     for (list, rel) in [
         ("closeLearning", RelType::HasLearningState),
@@ -280,6 +328,10 @@ pub fn catalogue() -> Vec<(String, String)> {
     for label in Label::ALL {
         out.push((format!("constraint {}", label.name()), unique_constraint(label)));
         out.push((format!("phase 1 {}", label.name()), merge_nodes(label)));
+        out.push((
+            format!("phase 1 compare {}", label.name()),
+            shared_node_values(label),
+        ));
         out.push((format!("clear {}", label.name()), delete_batch(Some(label))));
         out.push((format!("count {}", label.name()), count_nodes(label)));
     }
@@ -298,12 +350,21 @@ pub fn catalogue() -> Vec<(String, String)> {
     ));
     out.push(("phase 2 update".into(), update_learners(all_on)));
     out.push((
+        "phase 2 replaceable relationships".into(),
+        replaceable_relationships(all_on),
+    ));
+    out.push((
+        "phase 2 replaceable relationships (default graph)".into(),
+        replaceable_relationships(GraphOptions::default()),
+    ));
+    out.push((
         "phase 2 update (default graph)".into(),
         update_learners(GraphOptions::default()),
     ));
     out.push(("clear all".into(), delete_batch(None)));
     for (name, text) in [
         ("phase 1 IN_COUNTRY", MERGE_IN_COUNTRY),
+        ("phase 1 compare IN_COUNTRY", CITY_COUNTRIES),
         ("any learner", ANY_LEARNER),
         ("existing learners", EXISTING_LEARNERS),
         ("present learner keys", PRESENT_LEARNER_KEYS),

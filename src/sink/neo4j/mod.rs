@@ -22,8 +22,9 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::graph::counts::GraphOptions;
 use crate::graph::model::{LEARNING_STATES, Label, PROFESSIONAL_STATUSES, RelType};
+use crate::graph::properties::{Kind, node_properties, relationship_properties};
 use crate::graph::questions::{Answer, Arg, Question};
-use crate::graph::records::{Entities, LearnerRecord, Props};
+use crate::graph::records::{Entities, LearnerRecord, Props, Value};
 use bolt::{Bolt, BoltError, ConnectOptions, Param, Row, ServerInfo, Statement};
 use retry::{RetryPolicy, with_retry};
 
@@ -68,6 +69,85 @@ pub enum WriteAccess {
     Granted,
     /// Refused, with the server's reason.
     Refused(String),
+}
+
+/// What phase 1 did: shared nodes written, and those the graph already
+/// held exactly as the snapshot has them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EntitiesWritten {
+    pub written: u64,
+    pub unchanged: u64,
+}
+
+/// Every shared node of the snapshot by label, as (key, properties), in the
+/// order phase 1 writes them (countries before the cities that link to
+/// them).
+fn shared_nodes(entities: &Entities) -> Vec<(Label, Vec<(String, Props)>)> {
+    fn named<'a>(map: impl IntoIterator<Item = (&'a String, &'a String)>) -> Vec<(String, Props)> {
+        map.into_iter()
+            .map(|(id, name)| {
+                let mut props = Props::default();
+                props.str("name", Some(name.clone()));
+                (id.clone(), props)
+            })
+            .collect()
+    }
+    let countries = entities
+        .countries
+        .iter()
+        .map(|(code, c)| {
+            let mut props = Props::default();
+            props.str("name", Some(c.name.clone()));
+            props.float("latitude", c.latitude);
+            props.float("longitude", c.longitude);
+            (code.clone(), props)
+        })
+        .collect();
+    let cities = entities
+        .cities
+        .iter()
+        .map(|(id, c)| {
+            let mut props = Props::default();
+            props.str("name", Some(c.name.clone()));
+            props.str("countryCode", Some(c.country_code.clone()));
+            props.float("latitude", c.latitude);
+            props.float("longitude", c.longitude);
+            (id.clone(), props)
+        })
+        .collect();
+    let programs = entities
+        .programs
+        .iter()
+        .map(|(code, name)| {
+            let mut props = Props::default();
+            props.str("name", name.clone());
+            props.str("cohortCode", Some(code.clone()));
+            (code.clone(), props)
+        })
+        .collect();
+    let states = |names: &[&str]| -> Vec<(String, Props)> {
+        names.iter().map(|s| (s.to_string(), Props::default())).collect()
+    };
+    vec![
+        (Label::Country, countries),
+        (Label::City, cities),
+        (Label::Skill, named(&entities.skills)),
+        (Label::Company, named(&entities.companies)),
+        (Label::Institution, named(&entities.institutions)),
+        (Label::Program, programs),
+        (Label::LearningState, states(&LEARNING_STATES)),
+        (Label::ProfessionalStatus, states(&PROFESSIONAL_STATUSES)),
+    ]
+}
+
+/// Whether a node's `values` as read (one per property of `names`, in
+/// that order) already equal every property of `props`: then writing
+/// `props` onto it (`SET n += props`) would change nothing.
+fn graph_holds(props: &Props, names: &[(&str, Kind)], values: &[Option<Value>]) -> bool {
+    props.0.iter().all(|(name, value)| {
+        let column = names.iter().position(|(n, _)| n == name);
+        column.and_then(|c| values.get(c)?.as_ref()) == Some(value)
+    })
 }
 
 /// Server codes that mean "you may not write here": missing privileges, a
@@ -302,93 +382,26 @@ impl Neo4jSink {
     }
 
     /// Phase 1: the shared entities, each label in batches of `batch_size`
-    /// on up to `workers` concurrent transactions. Returns nodes written.
+    /// on up to `workers` concurrent transactions. A node the graph already
+    /// holds with the same properties (a later snapshot's, mostly) is not
+    /// written again: each label's nodes are read once, streamed, and
+    /// compared first, so phase 1 costs what changed, not the snapshot.
     pub async fn write_entities(
         &self,
         entities: &Entities,
         batch_size: usize,
         workers: usize,
-    ) -> Result<u64, SinkError> {
-        let mut jobs: Vec<(Label, Vec<Param>)> = Vec::new();
-        let node = |pairs: &[(&'static str, crate::graph::records::Value)]| {
-            let mut props = Props::default();
-            props.0.extend(pairs.iter().cloned());
-            params::props(&props)
-        };
-        use crate::graph::records::Value;
-        let mut push = |label: Label, rows: Vec<Param>| jobs.push((label, rows));
-        push(
-            Label::Country,
-            entities
-                .countries
+    ) -> Result<EntitiesWritten, SinkError> {
+        let mut result = EntitiesWritten::default();
+        for (label, nodes) in shared_nodes(entities) {
+            let total = nodes.len() as u64;
+            let nodes = self.changed_nodes(label, nodes).await?;
+            result.written += nodes.len() as u64;
+            result.unchanged += total - nodes.len() as u64;
+            let rows = nodes
                 .iter()
-                .map(|(code, c)| {
-                    let mut props = Props::default();
-                    props.str("name", Some(c.name.clone()));
-                    props.float("latitude", c.latitude);
-                    props.float("longitude", c.longitude);
-                    params::entity(code, params::props(&props))
-                })
-                .collect(),
-        );
-        push(
-            Label::City,
-            entities
-                .cities
-                .iter()
-                .map(|(id, c)| {
-                    let mut props = Props::default();
-                    props.str("name", Some(c.name.clone()));
-                    props.str("countryCode", Some(c.country_code.clone()));
-                    props.float("latitude", c.latitude);
-                    props.float("longitude", c.longitude);
-                    params::entity(id, params::props(&props))
-                })
-                .collect(),
-        );
-        for (label, map) in [
-            (Label::Skill, &entities.skills),
-            (Label::Company, &entities.companies),
-            (Label::Institution, &entities.institutions),
-        ] {
-            push(
-                label,
-                map.iter()
-                    .map(|(id, name)| params::entity(id, node(&[("name", Value::Str(name.clone()))])))
-                    .collect(),
-            );
-        }
-        push(
-            Label::Program,
-            entities
-                .programs
-                .iter()
-                .map(|(code, name)| {
-                    let mut props = Props::default();
-                    props.str("name", name.clone());
-                    props.str("cohortCode", Some(code.clone()));
-                    params::entity(code, params::props(&props))
-                })
-                .collect(),
-        );
-        push(
-            Label::LearningState,
-            LEARNING_STATES
-                .iter()
-                .map(|s| params::entity(s, params::Map::new()))
-                .collect(),
-        );
-        push(
-            Label::ProfessionalStatus,
-            PROFESSIONAL_STATUSES
-                .iter()
-                .map(|s| params::entity(s, params::Map::new()))
-                .collect(),
-        );
-
-        let mut written = 0u64;
-        for (label, rows) in jobs {
-            written += rows.len() as u64;
+                .map(|(key, props)| params::entity(key, params::props(props)))
+                .collect();
             self.write_batches(
                 &format!("phase 1 {}", label.name()),
                 &cypher::merge_nodes(label),
@@ -398,13 +411,14 @@ impl Neo4jSink {
             )
             .await?;
         }
-        let in_country: Vec<Param> = entities
-            .cities
-            .iter()
-            .map(|(id, c)| {
+        let in_country = self
+            .changed_city_links(entities)
+            .await?
+            .into_iter()
+            .map(|(city, country)| {
                 params::map([
-                    ("key", params::string(id)),
-                    ("country", params::string(&c.country_code)),
+                    ("key", params::string(city)),
+                    ("country", params::string(country)),
                 ])
             })
             .collect();
@@ -416,7 +430,68 @@ impl Neo4jSink {
             workers,
         )
         .await?;
-        Ok(written)
+        Ok(result)
+    }
+
+    /// `nodes` without those the graph already holds with every one of
+    /// their properties equal (a property the snapshot lacks is never
+    /// removed, so it does not count).
+    async fn changed_nodes(
+        &self,
+        label: Label,
+        nodes: Vec<(String, Props)>,
+    ) -> Result<Vec<(String, Props)>, SinkError> {
+        let names = node_properties(label);
+        let mut same = vec![false; nodes.len()];
+        {
+            let slots: rustc_hash::FxHashMap<&str, usize> = nodes
+                .iter()
+                .enumerate()
+                .map(|(slot, (key, _))| (key.as_str(), slot))
+                .collect();
+            let what = format!("reading the graph's {} nodes", label.name());
+            let statement = Statement::new(&what, &cypher::shared_node_values(label));
+            let read_values = move |row: &Row| {
+                let values: Vec<Option<Value>> = names.iter().map(|(name, _)| row.value(name)).collect();
+                Some((row.str("k")?, values))
+            };
+            self.stream_rows(&what, statement, read_values, |(key, values)| {
+                if let Some(&slot) = slots.get(key.as_str()) {
+                    same[slot] = graph_holds(&nodes[slot].1, names, &values);
+                }
+            })
+            .await?;
+        }
+        Ok(nodes
+            .into_iter()
+            .zip(same)
+            .filter_map(|(node, same)| (!same).then_some(node))
+            .collect())
+    }
+
+    /// Each City's `IN_COUNTRY` link, as (city id, country code), unless
+    /// the graph already has that very link.
+    async fn changed_city_links<'a>(
+        &self,
+        entities: &'a Entities,
+    ) -> Result<Vec<(&'a str, &'a str)>, SinkError> {
+        let mut linked: std::collections::HashSet<(String, String)> = Default::default();
+        let what = "reading the graph's IN_COUNTRY links";
+        self.stream_rows(
+            what,
+            Statement::new(what, cypher::CITY_COUNTRIES),
+            |row| Some((row.str("k")?, row.str("country")?)),
+            |link| {
+                linked.insert(link);
+            },
+        )
+        .await?;
+        Ok(entities
+            .cities
+            .iter()
+            .filter(|(id, city)| !linked.contains(&((*id).clone(), city.country_code.clone())))
+            .map(|(id, city)| (id.as_str(), city.country_code.as_str()))
+            .collect())
     }
 
     /// Writes `rows` in batches, `workers` at a time.
@@ -475,6 +550,7 @@ impl Neo4jSink {
         let create = cypher::create_learners(self.options);
         let update = cypher::update_learners(self.options);
         let prepared = std::sync::Mutex::new(learners.prepared);
+        let options = self.options;
         self.retrying("phase 2 learners", |bolt| {
             let ahead = prepared.lock().unwrap_or_else(|p| p.into_inner()).take();
             let (create, update, records) = (&create, &update, learners.records);
@@ -491,13 +567,22 @@ impl Neo4jSink {
                 let existing = read_existing(&bolt, records).await?;
                 let mut written = BatchWritten::default();
                 let mut new = Vec::new();
-                let mut changes = SnapshotChanges::default();
+                let mut changed = Vec::new();
                 for (record, rels) in records {
                     match existing.get(&record.key) {
                         None => new.push((*record, *rels)),
                         Some(before) if before.same_as(record) => written.unchanged += 1,
-                        Some(before) => changes.add(record, before, learners.fallback_date),
+                        Some(before) => changed.push((*record, before)),
                     }
+                }
+                let held = if changed.is_empty() {
+                    HashMap::new()
+                } else {
+                    read_replaceable(&bolt, options, changed.iter().map(|(r, _)| r.key.as_str())).await?
+                };
+                let mut changes = SnapshotChanges::new(options);
+                for (record, before) in changed {
+                    changes.add(record, before, held.get(&record.key), learners.fallback_date);
                 }
                 let mut statements = Vec::new();
                 if !new.is_empty() {
@@ -508,9 +593,21 @@ impl Neo4jSink {
                 }
                 if !changes.records.is_empty() {
                     let refs: Vec<&LearnerRecord> = changes.records.iter().collect();
+                    for (list, learners) in &changes.replace {
+                        tracing::debug!(
+                            kind = list,
+                            learners = learners.len(),
+                            "phase 2: relationships replaced"
+                        );
+                    }
+                    let replace = changes
+                        .replace
+                        .into_iter()
+                        .map(|(list, learners)| (format!("{list}Replace"), params::list(learners)));
                     statements.push(
                         Statement::new(UPDATE, update)
                             .params(params::learner_batch(&refs))
+                            .params(replace)
                             .param("closeLearning", params::list(changes.close_learning))
                             .param("closeProfessional", params::list(changes.close_professional)),
                     );
@@ -529,32 +626,45 @@ impl Neo4jSink {
 
     /// Calls `each` with the key and the `sourceHash` (if it has one) of
     /// every learner the latest snapshot holds (not marked missing),
-    /// streamed: they are never all in memory. Returns how many. One
-    /// attempt: a failure is an error before anything is written.
+    /// streamed: they are never all in memory. Returns how many.
     pub async fn for_each_present_learner(
         &self,
         mut each: impl FnMut(String, Option<i64>),
     ) -> Result<u64, SinkError> {
         let what = "reading the present learners' keys";
+        self.stream_rows(
+            what,
+            Statement::new(what, cypher::PRESENT_LEARNER_KEYS),
+            |row| Some((row.str("k")?, row.int("h"))),
+            |(key, hash)| each(key, hash),
+        )
+        .await
+    }
+
+    /// Runs a read and calls `each` with every row `convert` keeps, in
+    /// batches of 10,000 handed over from the driver's thread as they
+    /// arrive: the answer is never all in memory. Returns how many rows
+    /// were kept. One attempt: a failure is an error before anything is
+    /// written.
+    async fn stream_rows<T: Send + 'static>(
+        &self,
+        what: &str,
+        statement: Statement,
+        convert: impl Fn(&Row) -> Option<T> + Send + 'static,
+        mut each: impl FnMut(T),
+    ) -> Result<u64, SinkError> {
         let (sender, mut batches) = tokio::sync::mpsc::channel(4);
         let bolt = self.bolt().await;
-        let reading = bolt.read_in_batches(
-            Statement::new(what, cypher::PRESENT_LEARNER_KEYS),
-            10_000,
-            |row| Some((row.str("k")?, row.int("h"))),
-            sender,
-        );
+        let reading = bolt.read_in_batches(statement, 10_000, convert, sender);
         tokio::pin!(reading);
         let mut read_done = false;
-        let mut learners = 0u64;
+        let mut kept = 0u64;
         loop {
             tokio::select! {
                 batch = batches.recv() => match batch {
                     Some(batch) => {
-                        learners += batch.len() as u64;
-                        for (key, hash) in batch {
-                            each(key, hash);
-                        }
+                        kept += batch.len() as u64;
+                        batch.into_iter().for_each(&mut each);
                     }
                     // The reading thread is done and every batch is in.
                     None => break,
@@ -578,7 +688,7 @@ impl Neo4jSink {
                 source,
             })?;
         }
-        Ok(learners)
+        Ok(kept)
     }
 
     /// Marks learners as missing from the snapshot of `date`, in batches.
@@ -892,11 +1002,104 @@ async fn read_existing(
         .collect())
 }
 
+/// A changed learner's relationships of the kinds a snapshot replaces, as
+/// the graph holds them: per type, (target key, properties), sorted.
+type Held = HashMap<RelType, Vec<(String, Vec<(String, Value)>)>>;
+
+/// The replaceable relationships of the given learners, by learner key. A
+/// learner with none is absent.
+async fn read_replaceable(
+    bolt: &Bolt,
+    options: GraphOptions,
+    keys: impl Iterator<Item = &str>,
+) -> Result<HashMap<String, Held>, BoltError> {
+    let keys = params::list(keys.map(params::string).collect());
+    let statement = Statement::new(
+        "phase 2 relationships of changed learners",
+        &cypher::replaceable_relationships(options),
+    )
+    .param("keys", keys);
+    let mut held: HashMap<String, Held> = HashMap::new();
+    for row in bolt.read(statement).await? {
+        let (Some(key), Some(name), Some(target)) = (row.str("k"), row.str("type"), row.str("target")) else {
+            continue;
+        };
+        let Some(rel) = RelType::ALL.into_iter().find(|rel| rel.name() == name) else {
+            continue;
+        };
+        let props = row
+            .map("props")
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(name, _)| written_property(rel, name))
+            .collect();
+        held.entry(key)
+            .or_default()
+            .entry(rel)
+            .or_default()
+            .push((target, props));
+    }
+    for rels in held.values_mut().flat_map(|kinds| kinds.values_mut()) {
+        rels.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| format!("{:?}", a.1).cmp(&format!("{:?}", b.1)))
+        });
+    }
+    Ok(held)
+}
+
+/// Whether phase 2 writes this property on relationships of type `rel`
+/// (skills carry a constant `source`, which a comparison leaves out).
+fn written_property(rel: RelType, name: &str) -> bool {
+    rel != RelType::HasSkill && relationship_properties(rel).iter().any(|(n, _)| *n == name)
+}
+
+/// A record's relationships of type `rel` in the form of [`Held`].
+fn snapshot_relationships(record: &LearnerRecord, rel: RelType) -> Vec<(String, Vec<(String, Value)>)> {
+    let mut rels = Vec::new();
+    params::for_each_target(record, rel, |target, props| {
+        let mut props: Vec<(String, Value)> = props
+            .map(|p| p.0.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter(|(name, _)| written_property(rel, name))
+            .map(|(name, value)| (name.to_string(), value.clone()))
+            .collect();
+        props.sort_by(|a, b| a.0.cmp(&b.0));
+        rels.push((target.to_string(), props));
+    });
+    rels.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| format!("{:?}", a.1).cmp(&format!("{:?}", b.1)))
+    });
+    rels
+}
+
+/// Leaves a record without its relationships of type `rel`.
+fn drop_relationships(record: &mut LearnerRecord, rel: RelType) {
+    match rel {
+        RelType::HasSkill => record.skills.clear(),
+        RelType::EnrolledIn => record.enrollments.clear(),
+        RelType::WorksFor => record.works_for.clear(),
+        RelType::RunsVenture => record.runs_venture.clear(),
+        RelType::StudiedAt => record.studied_at.clear(),
+        RelType::ResidesIn => record.city_id = None,
+        RelType::FromCountry => record.origin_code = None,
+        RelType::HasLearningState => record.learning_states.clear(),
+        RelType::HasProfessionalStatus => record.professional_states.clear(),
+        RelType::InCountry => {}
+    }
+}
+
 /// The changed learners of a batch, as the update statement takes them.
-#[derive(Default)]
 struct SnapshotChanges {
-    /// The new rows, their state lists holding only the states opened.
+    options: GraphOptions,
+    /// The new rows, holding only the relationships written: the states
+    /// opened and the kinds that changed.
     records: Vec<LearnerRecord>,
+    /// Per replaceable kind (by its parameter name), the learners (by
+    /// index) whose relationships of that kind are replaced.
+    replace: Vec<(&'static str, Vec<Param>)>,
     close_learning: Vec<Param>,
     close_professional: Vec<Param>,
     relationships: u64,
@@ -904,7 +1107,29 @@ struct SnapshotChanges {
 }
 
 impl SnapshotChanges {
-    fn add(&mut self, record: &LearnerRecord, before: &Existing, fallback_date: NaiveDate) {
+    fn new(options: GraphOptions) -> Self {
+        SnapshotChanges {
+            options,
+            records: Vec::new(),
+            replace: cypher::replaced_relationships(options)
+                .map(|(list, _, _)| (list, Vec::new()))
+                .collect(),
+            close_learning: Vec::new(),
+            close_professional: Vec::new(),
+            relationships: 0,
+            transitions: Vec::new(),
+        }
+    }
+
+    /// Adds a changed learner: `held` is what the graph holds of its
+    /// replaceable relationships (`None`: none at all).
+    fn add(
+        &mut self,
+        record: &LearnerRecord,
+        before: &Existing,
+        held: Option<&Held>,
+        fallback_date: NaiveDate,
+    ) {
         let index = self.records.len() as i64;
         let date = record.snapshot.unwrap_or(fallback_date);
         let mut changed = LearnerRecord {
@@ -912,6 +1137,18 @@ impl SnapshotChanges {
             professional_states: Vec::new(),
             ..record.clone()
         };
+        for ((_, rel, _), (_, learners)) in
+            cypher::replaced_relationships(self.options).zip(&mut self.replace)
+        {
+            let in_graph = held
+                .and_then(|kinds| kinds.get(&rel))
+                .map_or(&[][..], Vec::as_slice);
+            if snapshot_relationships(record, rel) == in_graph {
+                drop_relationships(&mut changed, rel);
+            } else {
+                learners.push(params::int(index));
+            }
+        }
         for (kind, property, old, opened, close) in [
             (
                 "learning",
@@ -961,6 +1198,100 @@ impl SnapshotChanges {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shared_node_is_written_again_only_when_a_property_differs() {
+        let names = node_properties(Label::City);
+        let mut props = Props::default();
+        props.str("name", Some("Nairobi".into()));
+        props.str("countryCode", Some("KE".into()));
+        props.float("latitude", Some(-1.29));
+        let graph = |name: &str, lat: Option<f64>| {
+            vec![
+                Some(Value::Str(name.into())),
+                Some(Value::Str("KE".into())),
+                lat.map(Value::Float),
+                Some(Value::Float(36.8)),
+            ]
+        };
+        // The graph's extra longitude is kept by `SET +=`: still the same.
+        assert!(graph_holds(&props, names, &graph("Nairobi", Some(-1.29))));
+        assert!(!graph_holds(&props, names, &graph("Nairobi City", Some(-1.29))));
+        assert!(!graph_holds(&props, names, &graph("Nairobi", None)));
+        assert!(!graph_holds(&props, names, &graph("Nairobi", Some(-1.3))));
+        // A node with no properties to write is the same once it exists.
+        assert!(graph_holds(
+            &Props::default(),
+            node_properties(Label::LearningState),
+            &[]
+        ));
+    }
+
+    #[test]
+    fn a_changed_learner_rewrites_only_the_relationship_kinds_that_differ() {
+        use crate::graph::records::Rel;
+        let mut enrollment = Props::default();
+        enrollment.str("enrollmentStatus", Some("Graduated".into()));
+        enrollment.date("startDate", NaiveDate::from_ymd_opt(2024, 1, 8));
+        let record = LearnerRecord {
+            key: "k1".into(),
+            skills: vec!["python".into(), "sql".into()],
+            enrollments: vec![Rel {
+                target: "SE-C1".into(),
+                props: enrollment.clone(),
+            }],
+            city_id: Some("ke_nairobi".into()),
+            ..LearnerRecord::default()
+        };
+        let options = GraphOptions {
+            resides_in: true,
+            from_country: false,
+        };
+        let mut held = Held::new();
+        // The same skills (their constant `source` is not compared):
+        // unchanged.
+        assert!(!written_property(RelType::HasSkill, "source"));
+        held.insert(
+            RelType::HasSkill,
+            vec![("python".into(), Vec::new()), ("sql".into(), Vec::new())],
+        );
+        // The enrollment was still active: changed.
+        let mut active: Vec<(String, Value)> = snapshot_relationships(&record, RelType::EnrolledIn)[0].1.clone();
+        active[0].1 = Value::Str("Active".into());
+        held.insert(RelType::EnrolledIn, vec![("SE-C1".into(), active)]);
+        // No RESIDES_IN in the graph yet: changed.
+        let before = Existing {
+            hash: Some(1),
+            learning: None,
+            professional: None,
+            missing: false,
+        };
+        let date = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
+        let mut changes = SnapshotChanges::new(options);
+        changes.add(&record, &before, Some(&held), date);
+        let replaced: Vec<(&str, usize)> = changes.replace.iter().map(|(list, l)| (*list, l.len())).collect();
+        assert_eq!(
+            replaced,
+            [
+                ("skills", 0),
+                ("enrolled", 1),
+                ("works", 0),
+                ("ventures", 0),
+                ("studies", 0),
+                ("city", 1)
+            ]
+        );
+        let written = &changes.records[0];
+        assert!(written.skills.is_empty(), "unchanged skills are not written again");
+        assert_eq!(written.enrollments, record.enrollments);
+        assert_eq!(written.city_id, record.city_id);
+        // A learner the graph holds no relationship of: every kind it has
+        // is written.
+        let mut changes = SnapshotChanges::new(options);
+        changes.add(&record, &before, None, date);
+        assert_eq!(changes.replace[0].1.len(), 1);
+        assert_eq!(changes.records[0].skills, record.skills);
+    }
 
     #[test]
     fn refusals_to_write_are_told_from_other_errors() {

@@ -116,7 +116,7 @@ pub fn learner_batch(records: &[&LearnerRecord]) -> Vec<(String, Param)> {
 
 /// Calls `f` with the target key and properties of each relationship of
 /// type `rel` the record brings.
-fn for_each_target<'a>(
+pub fn for_each_target<'a>(
     record: &'a LearnerRecord,
     rel: RelType,
     mut f: impl FnMut(&'a str, Option<&'a Props>),
