@@ -1256,7 +1256,8 @@ mod tests {
             vec![("python".into(), Vec::new()), ("sql".into(), Vec::new())],
         );
         // The enrollment was still active: changed.
-        let mut active: Vec<(String, Value)> = snapshot_relationships(&record, RelType::EnrolledIn)[0].1.clone();
+        let mut active: Vec<(String, Value)> =
+            snapshot_relationships(&record, RelType::EnrolledIn)[0].1.clone();
         active[0].1 = Value::Str("Active".into());
         held.insert(RelType::EnrolledIn, vec![("SE-C1".into(), active)]);
         // No RESIDES_IN in the graph yet: changed.
@@ -1282,7 +1283,10 @@ mod tests {
             ]
         );
         let written = &changes.records[0];
-        assert!(written.skills.is_empty(), "unchanged skills are not written again");
+        assert!(
+            written.skills.is_empty(),
+            "unchanged skills are not written again"
+        );
         assert_eq!(written.enrollments, record.enrollments);
         assert_eq!(written.city_id, record.city_id);
         // A learner the graph holds no relationship of: every kind it has
