@@ -295,12 +295,17 @@ impl Question {
                     known: self.parameter_names(),
                 });
             };
-            let kind = self.parameters[declared].kind;
-            let value = Arg::parse(kind, text).ok_or_else(|| QuestionError::BadValue {
-                name: name.to_string(),
-                value: text.to_string(),
-                expected: kind.name(),
-            })?;
+            let parameter = &self.parameters[declared];
+            // `null` is a value only where the question says it may be one
+            // (an optional date): elsewhere the server would fail on it.
+            let may_be_null = parameter.default == Some(Arg::Null);
+            let value = Arg::parse(parameter.kind, text)
+                .filter(|value| *value != Arg::Null || may_be_null)
+                .ok_or_else(|| QuestionError::BadValue {
+                    name: name.to_string(),
+                    value: text.to_string(),
+                    expected: parameter.kind.name(),
+                })?;
             values[declared].1 = Some(value);
         }
         let mut bound = Vec::with_capacity(values.len() + 1);
@@ -394,6 +399,13 @@ mod tests {
             top.bind(&["limit=five".to_string()], false),
             Err(QuestionError::BadValue { .. })
         ));
+        assert!(
+            matches!(
+                top.bind(&["limit=null".to_string()], false),
+                Err(QuestionError::BadValue { .. })
+            ),
+            "a limit is never null"
+        );
         assert!(matches!(
             top.bind(&["top=5".to_string()], false),
             Err(QuestionError::UnknownParameter { .. })
@@ -414,6 +426,13 @@ mod tests {
                 .expect("a date")[0]
                 .1,
             Arg::Date(NaiveDate::from_ymd_opt(2025, 9, 30).expect("a date"))
+        );
+        assert_eq!(
+            transitions
+                .bind(&["from=null".to_string()], false)
+                .expect("an optional date may be null")[0]
+                .1,
+            Arg::Null
         );
         assert!(find("no-such-question").is_err());
     }
