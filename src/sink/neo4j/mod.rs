@@ -4,9 +4,11 @@
 //! One [`Neo4jSink`] holds the driver (its pool sized by
 //! `neo4j.max_connection_pool_size`) and is shared by every writer task.
 //! Each batch is one explicit transaction, retried as a whole on transient
-//! errors only ([`retry`]). [`bolt`] is the one place that knows the driver.
+//! errors only ([`retry`]). [`bolt`] is the one place that knows the driver;
+//! `changes` compares a later snapshot's learners with what the graph holds.
 
 pub mod bolt;
+mod changes;
 pub mod cypher;
 pub mod failure;
 pub mod params;
@@ -22,10 +24,11 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::graph::counts::GraphOptions;
 use crate::graph::model::{LEARNING_STATES, Label, PROFESSIONAL_STATUSES, RelType};
-use crate::graph::properties::{Kind, node_properties, relationship_properties};
+use crate::graph::properties::{Kind, node_properties};
 use crate::graph::questions::{Answer, Arg, Question};
 use crate::graph::records::{Entities, LearnerRecord, Props, Value};
 use bolt::{Bolt, BoltError, ConnectOptions, Param, Row, ServerInfo, Statement};
+use changes::{SnapshotChanges, read_existing, read_replaceable};
 use retry::{RetryPolicy, with_retry};
 
 #[derive(Debug, thiserror::Error)]
@@ -962,239 +965,6 @@ pub struct BatchWritten {
 const CREATE: &str = "phase 2 create";
 const UPDATE: &str = "phase 2 update";
 
-/// A learner as the graph holds it, for comparison with a new snapshot.
-struct Existing {
-    hash: Option<i64>,
-    learning: Option<String>,
-    professional: Option<String>,
-    missing: bool,
-}
-
-impl Existing {
-    /// The graph holds this learner as `record` has it.
-    fn same_as(&self, record: &LearnerRecord) -> bool {
-        !self.missing && self.hash.is_some() && self.hash == record.source_hash()
-    }
-}
-
-/// The batch's learners the graph already holds, by key.
-async fn read_existing(
-    bolt: &Bolt,
-    records: &[(&LearnerRecord, u64)],
-) -> Result<HashMap<String, Existing>, BoltError> {
-    let keys = params::list(records.iter().map(|(r, _)| params::string(&r.key)).collect());
-    let rows = bolt
-        .read(Statement::new("phase 2 existing learners", cypher::EXISTING_LEARNERS).param("keys", keys))
-        .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|row| {
-            Some((
-                row.str("k")?,
-                Existing {
-                    hash: row.int("h"),
-                    learning: row.str("learning"),
-                    professional: row.str("professional"),
-                    missing: row.bool("missing").unwrap_or(false),
-                },
-            ))
-        })
-        .collect())
-}
-
-/// A changed learner's relationships of the kinds a snapshot replaces, as
-/// the graph holds them: per type, (target key, properties), sorted.
-type Held = HashMap<RelType, Vec<(String, Vec<(String, Value)>)>>;
-
-/// The replaceable relationships of the given learners, by learner key. A
-/// learner with none is absent.
-async fn read_replaceable(
-    bolt: &Bolt,
-    options: GraphOptions,
-    keys: impl Iterator<Item = &str>,
-) -> Result<HashMap<String, Held>, BoltError> {
-    let keys = params::list(keys.map(params::string).collect());
-    let statement = Statement::new(
-        "phase 2 relationships of changed learners",
-        &cypher::replaceable_relationships(options),
-    )
-    .param("keys", keys);
-    let mut held: HashMap<String, Held> = HashMap::new();
-    for row in bolt.read(statement).await? {
-        let (Some(key), Some(name), Some(target)) = (row.str("k"), row.str("type"), row.str("target")) else {
-            continue;
-        };
-        let Some(rel) = RelType::ALL.into_iter().find(|rel| rel.name() == name) else {
-            continue;
-        };
-        let props = row
-            .map("props")
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(name, _)| written_property(rel, name))
-            .collect();
-        held.entry(key)
-            .or_default()
-            .entry(rel)
-            .or_default()
-            .push((target, props));
-    }
-    for rels in held.values_mut().flat_map(|kinds| kinds.values_mut()) {
-        rels.sort_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| format!("{:?}", a.1).cmp(&format!("{:?}", b.1)))
-        });
-    }
-    Ok(held)
-}
-
-/// Whether phase 2 writes this property on relationships of type `rel`
-/// (skills carry a constant `source`, which a comparison leaves out).
-fn written_property(rel: RelType, name: &str) -> bool {
-    rel != RelType::HasSkill && relationship_properties(rel).iter().any(|(n, _)| *n == name)
-}
-
-/// A record's relationships of type `rel` in the form of [`Held`].
-fn snapshot_relationships(record: &LearnerRecord, rel: RelType) -> Vec<(String, Vec<(String, Value)>)> {
-    let mut rels = Vec::new();
-    params::for_each_target(record, rel, |target, props| {
-        let mut props: Vec<(String, Value)> = props
-            .map(|p| p.0.as_slice())
-            .unwrap_or_default()
-            .iter()
-            .filter(|(name, _)| written_property(rel, name))
-            .map(|(name, value)| (name.to_string(), value.clone()))
-            .collect();
-        props.sort_by(|a, b| a.0.cmp(&b.0));
-        rels.push((target.to_string(), props));
-    });
-    rels.sort_by(|a, b| {
-        a.0.cmp(&b.0)
-            .then_with(|| format!("{:?}", a.1).cmp(&format!("{:?}", b.1)))
-    });
-    rels
-}
-
-/// Leaves a record without its relationships of type `rel`.
-fn drop_relationships(record: &mut LearnerRecord, rel: RelType) {
-    match rel {
-        RelType::HasSkill => record.skills.clear(),
-        RelType::EnrolledIn => record.enrollments.clear(),
-        RelType::WorksFor => record.works_for.clear(),
-        RelType::RunsVenture => record.runs_venture.clear(),
-        RelType::StudiedAt => record.studied_at.clear(),
-        RelType::ResidesIn => record.city_id = None,
-        RelType::FromCountry => record.origin_code = None,
-        RelType::HasLearningState => record.learning_states.clear(),
-        RelType::HasProfessionalStatus => record.professional_states.clear(),
-        RelType::InCountry => {}
-    }
-}
-
-/// The changed learners of a batch, as the update statement takes them.
-struct SnapshotChanges {
-    options: GraphOptions,
-    /// The new rows, holding only the relationships written: the states
-    /// opened and the kinds that changed.
-    records: Vec<LearnerRecord>,
-    /// Per replaceable kind (by its parameter name), the learners (by
-    /// index) whose relationships of that kind are replaced.
-    replace: Vec<(&'static str, Vec<Param>)>,
-    close_learning: Vec<Param>,
-    close_professional: Vec<Param>,
-    relationships: u64,
-    transitions: Vec<(&'static str, String)>,
-}
-
-impl SnapshotChanges {
-    fn new(options: GraphOptions) -> Self {
-        SnapshotChanges {
-            options,
-            records: Vec::new(),
-            replace: cypher::replaced_relationships(options)
-                .map(|(list, _, _)| (list, Vec::new()))
-                .collect(),
-            close_learning: Vec::new(),
-            close_professional: Vec::new(),
-            relationships: 0,
-            transitions: Vec::new(),
-        }
-    }
-
-    /// Adds a changed learner: `held` is what the graph holds of its
-    /// replaceable relationships (`None`: none at all).
-    fn add(
-        &mut self,
-        record: &LearnerRecord,
-        before: &Existing,
-        held: Option<&Held>,
-        fallback_date: NaiveDate,
-    ) {
-        let index = self.records.len() as i64;
-        let date = record.snapshot.unwrap_or(fallback_date);
-        let mut changed = LearnerRecord {
-            learning_states: Vec::new(),
-            professional_states: Vec::new(),
-            ..record.clone()
-        };
-        for ((_, rel, _), (_, learners)) in
-            cypher::replaced_relationships(self.options).zip(&mut self.replace)
-        {
-            let in_graph = held
-                .and_then(|kinds| kinds.get(&rel))
-                .map_or(&[][..], Vec::as_slice);
-            if snapshot_relationships(record, rel) == in_graph {
-                drop_relationships(&mut changed, rel);
-            } else {
-                learners.push(params::int(index));
-            }
-        }
-        for (kind, property, old, opened, close) in [
-            (
-                "learning",
-                "currentLearningState",
-                &before.learning,
-                &mut changed.learning_states,
-                &mut self.close_learning,
-            ),
-            (
-                "professional",
-                "currentProfessionalStatus",
-                &before.professional,
-                &mut changed.professional_states,
-                &mut self.close_professional,
-            ),
-        ] {
-            let Some(new) = record.text(property) else {
-                continue;
-            };
-            if old.as_deref() == Some(new) {
-                continue;
-            }
-            let mut props = Props::default();
-            props.date("validFrom", Some(date));
-            props.bool("isCurrent", Some(true));
-            props.bool("dateUnknown", Some(false));
-            props.bool("openedBySnapshot", Some(true));
-            opened.push(crate::graph::records::Rel {
-                target: new.to_string(),
-                props,
-            });
-            if let Some(old) = old {
-                close.push(params::map([
-                    ("l", params::int(index)),
-                    ("d", params::date(date)),
-                ]));
-                self.transitions.push((kind, format!("{old} -> {new}")));
-            }
-        }
-        let mut tally = crate::graph::counts::RelTally::default();
-        tally.add(&changed);
-        self.relationships += tally.relationships();
-        self.records.push(changed);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1225,76 +995,6 @@ mod tests {
             node_properties(Label::LearningState),
             &[]
         ));
-    }
-
-    #[test]
-    fn a_changed_learner_rewrites_only_the_relationship_kinds_that_differ() {
-        use crate::graph::records::Rel;
-        let mut enrollment = Props::default();
-        enrollment.str("enrollmentStatus", Some("Graduated".into()));
-        enrollment.date("startDate", NaiveDate::from_ymd_opt(2024, 1, 8));
-        let record = LearnerRecord {
-            key: "k1".into(),
-            skills: vec!["python".into(), "sql".into()],
-            enrollments: vec![Rel {
-                target: "SE-C1".into(),
-                props: enrollment.clone(),
-            }],
-            city_id: Some("ke_nairobi".into()),
-            ..LearnerRecord::default()
-        };
-        let options = GraphOptions {
-            resides_in: true,
-            from_country: false,
-        };
-        let mut held = Held::new();
-        // The same skills (their constant `source` is not compared):
-        // unchanged.
-        assert!(!written_property(RelType::HasSkill, "source"));
-        held.insert(
-            RelType::HasSkill,
-            vec![("python".into(), Vec::new()), ("sql".into(), Vec::new())],
-        );
-        // The enrollment was still active: changed.
-        let mut active: Vec<(String, Value)> =
-            snapshot_relationships(&record, RelType::EnrolledIn)[0].1.clone();
-        active[0].1 = Value::Str("Active".into());
-        held.insert(RelType::EnrolledIn, vec![("SE-C1".into(), active)]);
-        // No RESIDES_IN in the graph yet: changed.
-        let before = Existing {
-            hash: Some(1),
-            learning: None,
-            professional: None,
-            missing: false,
-        };
-        let date = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
-        let mut changes = SnapshotChanges::new(options);
-        changes.add(&record, &before, Some(&held), date);
-        let replaced: Vec<(&str, usize)> = changes.replace.iter().map(|(list, l)| (*list, l.len())).collect();
-        assert_eq!(
-            replaced,
-            [
-                ("skills", 0),
-                ("enrolled", 1),
-                ("works", 0),
-                ("ventures", 0),
-                ("studies", 0),
-                ("city", 1)
-            ]
-        );
-        let written = &changes.records[0];
-        assert!(
-            written.skills.is_empty(),
-            "unchanged skills are not written again"
-        );
-        assert_eq!(written.enrollments, record.enrollments);
-        assert_eq!(written.city_id, record.city_id);
-        // A learner the graph holds no relationship of: every kind it has
-        // is written.
-        let mut changes = SnapshotChanges::new(options);
-        changes.add(&record, &before, None, date);
-        assert_eq!(changes.replace[0].1.len(), 1);
-        assert_eq!(changes.records[0].skills, record.skills);
     }
 
     #[test]
