@@ -98,6 +98,11 @@ impl RelType {
         }
     }
 
+    /// The type a graph calls `name`, as `type(r)` returns it.
+    pub fn from_name(name: &str) -> Option<RelType> {
+        RelType::ALL.into_iter().find(|rel| rel.name() == name)
+    }
+
     /// A state relationship: its history is kept across snapshots.
     pub fn is_state(self) -> bool {
         matches!(self, RelType::HasLearningState | RelType::HasProfessionalStatus)

@@ -76,7 +76,7 @@ pub(super) async fn read_replaceable(
         let (Some(key), Some(name), Some(target)) = (row.str("k"), row.str("type"), row.str("target")) else {
             continue;
         };
-        let Some(rel) = RelType::ALL.into_iter().find(|rel| rel.name() == name) else {
+        let Some(rel) = RelType::from_name(&name) else {
             continue;
         };
         let props = row
@@ -92,10 +92,7 @@ pub(super) async fn read_replaceable(
             .push((target, props));
     }
     for rels in held.values_mut().flat_map(|kinds| kinds.values_mut()) {
-        rels.sort_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| format!("{:?}", a.1).cmp(&format!("{:?}", b.1)))
-        });
+        sort_relationships(rels);
     }
     Ok(held)
 }
@@ -120,11 +117,18 @@ fn snapshot_relationships(record: &LearnerRecord, rel: RelType) -> Vec<(String, 
         props.sort_by(|a, b| a.0.cmp(&b.0));
         rels.push((target.to_string(), props));
     });
+    sort_relationships(&mut rels);
+    rels
+}
+
+/// The order [`Held`] keeps a kind's relationships in, so that the graph's
+/// and a snapshot's compare equal whatever order they came in: by target,
+/// then by properties.
+fn sort_relationships(rels: &mut [(String, Vec<(String, Value)>)]) {
     rels.sort_by(|a, b| {
         a.0.cmp(&b.0)
             .then_with(|| format!("{:?}", a.1).cmp(&format!("{:?}", b.1)))
     });
-    rels
 }
 
 /// Leaves a record without its relationships of type `rel`.

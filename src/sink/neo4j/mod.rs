@@ -478,21 +478,24 @@ impl Neo4jSink {
         &self,
         entities: &'a Entities,
     ) -> Result<Vec<(&'a str, &'a str)>, SinkError> {
-        let mut linked: std::collections::HashSet<(String, String)> = Default::default();
+        // City id -> the countries the graph links it to.
+        let mut linked: HashMap<String, Vec<String>> = HashMap::new();
         let what = "reading the graph's IN_COUNTRY links";
         self.stream_rows(
             what,
             Statement::new(what, cypher::CITY_COUNTRIES),
             |row| Some((row.str("k")?, row.str("country")?)),
-            |link| {
-                linked.insert(link);
-            },
+            |(city, country)| linked.entry(city).or_default().push(country),
         )
         .await?;
         Ok(entities
             .cities
             .iter()
-            .filter(|(id, city)| !linked.contains(&((*id).clone(), city.country_code.clone())))
+            .filter(|(id, city)| {
+                !linked
+                    .get(id.as_str())
+                    .is_some_and(|countries| countries.contains(&city.country_code))
+            })
             .map(|(id, city)| (id.as_str(), city.country_code.as_str()))
             .collect())
     }
@@ -764,7 +767,7 @@ impl Neo4jSink {
             let (Some(name), Some(n)) = (row.str("t"), row.int("n")) else {
                 continue;
             };
-            let Some(rel) = RelType::ALL.into_iter().find(|r| r.name() == name) else {
+            let Some(rel) = RelType::from_name(&name) else {
                 continue;
             };
             let key = match rel {
