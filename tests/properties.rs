@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use learngraph::graph::records::{Entities, Value};
+use learngraph::graph::records::{EntityCollector, Value};
 use learngraph::source::columns::COLUMNS;
 use learngraph::source::reader::{ChunkReader, for_each_record};
 use learngraph::transform::quality::Findings;
@@ -89,7 +89,7 @@ proptest! {
         let raw = csv::ByteRecord::from(values.iter().map(String::as_str).collect::<Vec<_>>());
         let Ok(fields) = decode(&raw) else { return Ok(()); };
         let mut findings = Findings::default();
-        let mut entities = Entities::default();
+        let mut entities = EntityCollector::default();
         if let Ok(learner) = transformer.transform(&fields, &mut findings, &mut entities) {
             prop_assert!(!learner.key.is_empty());
             let all_props = std::iter::once(&learner.props)
@@ -121,10 +121,11 @@ proptest! {
         let counting = Transformer::new(TransformOptions { counts_only: true, ..TransformOptions::default() });
         let raw = csv::ByteRecord::from(values.iter().map(String::as_str).collect::<Vec<_>>());
         let Ok(fields) = decode(&raw) else { return Ok(()); };
-        let (mut full_findings, mut full_entities) = (Findings::default(), Entities::default());
-        let (mut counted_findings, mut counted_entities) = (Findings::default(), Entities::default());
+        let (mut full_findings, mut full_entities) = (Findings::default(), EntityCollector::default());
+        let (mut counted_findings, mut counted_entities) = (Findings::default(), EntityCollector::default());
         let full_result = full.transform(&fields, &mut full_findings, &mut full_entities);
         let counted_result = counting.transform(&fields, &mut counted_findings, &mut counted_entities);
+        let (full_entities, counted_entities) = (full_entities.take(), counted_entities.take());
         prop_assert_eq!(
             serde_json::to_value(&full_findings).unwrap(),
             serde_json::to_value(&counted_findings).unwrap()

@@ -3,7 +3,7 @@
 //! panic and must account for every record.
 #![no_main]
 
-use learngraph::graph::records::Entities;
+use learngraph::graph::records::EntityCollector;
 use learngraph::source::reader::{Chunk, for_each_record};
 use learngraph::transform::quality::Findings;
 use learngraph::transform::{TransformOptions, Transformer, decode};
@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
     };
     TRANSFORMER.with(|transformer| {
         let mut findings = Findings::default();
-        let mut entities = Entities::default();
+        let mut entities = EntityCollector::default();
         let mut last_line = 0;
         for_each_record(&chunk, |record, raw| {
             assert!(raw.line >= last_line, "lines never go back");

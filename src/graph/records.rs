@@ -198,29 +198,178 @@ pub enum NameKind {
     City,
 }
 
-/// Remembers that `name` was seen as a display form of `id`.
-pub fn note_form(forms: &mut HashSet<u64>, kind: NameKind, id: &str, name: &str) {
+/// Which kind of shared entity a key names, for [`EntityCollector`]'s
+/// fingerprints (a city and a company may share an id).
+#[derive(Clone, Copy)]
+enum EntityKind {
+    Named(NameKind),
+    Country,
+    Program,
+}
+
+impl EntityKind {
+    fn seed(self) -> u64 {
+        match self {
+            EntityKind::Named(kind) => kind as u64,
+            EntityKind::Country => 8,
+            EntityKind::Program => 9,
+        }
+    }
+}
+
+/// The optional values an entity's occurrence lacks, as bits: a later
+/// occurrence that has one of them still adds to the entity.
+const NO_LATITUDE: u8 = 1;
+const NO_LONGITUDE: u8 = 2;
+const NO_NAME: u8 = 4;
+
+fn lacking(latitude: Option<f64>, longitude: Option<f64>) -> u8 {
+    (if latitude.is_none() { NO_LATITUDE } else { 0 }) | (if longitude.is_none() { NO_LONGITUDE } else { 0 })
+}
+
+/// The fingerprint of a display form of an id.
+fn form_fingerprint(kind: NameKind, id: &str, name: &str) -> u64 {
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     hasher.update(&[kind as u8]);
     hasher.update(id.as_bytes());
     hasher.update(&[0xFF]);
     hasher.update(name.as_bytes());
-    forms.insert(hasher.digest());
+    hasher.digest()
 }
 
-/// Inserts `name` under `id` unless the id is known (the first display form
-/// wins) and notes the form.
-pub fn first_name_wins(
-    map: &mut HashMap<String, String>,
-    forms: &mut HashSet<u64>,
-    kind: NameKind,
-    id: &str,
-    name: &str,
-) {
-    if !map.contains_key(id) {
-        map.insert(id.to_string(), name.to_string());
+/// The shared entities one transform thread meets, chunk after chunk.
+///
+/// Each chunk's entities are merged into the file's in file order
+/// ([`Entities::absorb`]), where a repeat of an entity changes nothing: the
+/// first name wins, and coordinates or a program name only fill what is
+/// still missing. So the collector hands on, per chunk, only what its own
+/// earlier chunks did not (a thread takes chunks in file order): the merge
+/// then sees each entity about once per thread instead of once per chunk,
+/// with the same result (see `handing_on_less_merges_the_same`).
+#[derive(Default)]
+pub struct EntityCollector {
+    /// The current chunk's entities, to hand on.
+    pending: Entities,
+    /// What was handed on, by fingerprint of (kind, key), with the
+    /// optional values it still lacked.
+    handed_on: HashMap<u128, u8>,
+    forms_handed_on: HashSet<u64>,
+}
+
+impl EntityCollector {
+    /// The entities met since the last call, for the chunk just transformed.
+    pub fn take(&mut self) -> Entities {
+        std::mem::take(&mut self.pending)
     }
-    note_form(forms, kind, id, name);
+
+    /// Whether an occurrence of `key` that lacks `lacks` adds anything to
+    /// what was handed on; notes it as handed on when it does.
+    fn adds(&mut self, kind: EntityKind, key: &str, lacks: u8) -> bool {
+        let fingerprint = xxhash_rust::xxh3::xxh3_128_with_seed(key.as_bytes(), kind.seed());
+        match self.handed_on.entry(fingerprint) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(lacks);
+                true
+            }
+            std::collections::hash_map::Entry::Occupied(mut slot) => {
+                let still_lacking = *slot.get();
+                if still_lacking & !lacks == 0 {
+                    return false;
+                }
+                slot.insert(still_lacking & lacks);
+                true
+            }
+        }
+    }
+
+    /// Remembers that `name` was seen as a display form of `id`.
+    fn note_form(&mut self, kind: NameKind, id: &str, name: &str) {
+        let form = form_fingerprint(kind, id, name);
+        if self.forms_handed_on.insert(form) {
+            self.pending.name_forms.insert(form);
+        }
+    }
+
+    /// A skill, company or institution: the first display form of its id wins.
+    pub fn named(&mut self, kind: NameKind, id: &str, name: &str) {
+        self.note_form(kind, id, name);
+        if !self.adds(EntityKind::Named(kind), id, 0) {
+            return;
+        }
+        let map = match kind {
+            NameKind::Skill => &mut self.pending.skills,
+            NameKind::Company => &mut self.pending.companies,
+            NameKind::Institution => &mut self.pending.institutions,
+            NameKind::City => return,
+        };
+        map.entry(id.to_string()).or_insert_with(|| name.to_string());
+    }
+
+    /// A city: its first display form wins; the first known coordinates win.
+    pub fn city(
+        &mut self,
+        id: &str,
+        name: &str,
+        country_code: &str,
+        latitude: Option<f64>,
+        longitude: Option<f64>,
+    ) {
+        self.note_form(NameKind::City, id, name);
+        if !self.adds(
+            EntityKind::Named(NameKind::City),
+            id,
+            lacking(latitude, longitude),
+        ) {
+            return;
+        }
+        match self.pending.cities.get_mut(id) {
+            Some(node) => {
+                node.latitude = node.latitude.or(latitude);
+                node.longitude = node.longitude.or(longitude);
+            }
+            None => {
+                self.pending.cities.insert(
+                    id.to_string(),
+                    CityNode {
+                        name: name.to_string(),
+                        country_code: country_code.to_string(),
+                        latitude,
+                        longitude,
+                    },
+                );
+            }
+        }
+    }
+
+    /// A country by its code: the first known coordinates win.
+    pub fn country(&mut self, code: &str, name: &str, latitude: Option<f64>, longitude: Option<f64>) {
+        if !self.adds(EntityKind::Country, code, lacking(latitude, longitude)) {
+            return;
+        }
+        let node = self
+            .pending
+            .countries
+            .entry(code.to_string())
+            .or_insert_with(|| CountryNode {
+                name: name.to_string(),
+                latitude: None,
+                longitude: None,
+            });
+        node.latitude = node.latitude.or(latitude);
+        node.longitude = node.longitude.or(longitude);
+    }
+
+    /// A program by its cohort code: the first known name wins.
+    pub fn program(&mut self, cohort: &str, name: Option<&str>) {
+        let lacks = if name.is_none() { NO_NAME } else { 0 };
+        if !self.adds(EntityKind::Program, cohort, lacks) {
+            return;
+        }
+        let program = self.pending.programs.entry(cohort.to_string()).or_insert(None);
+        if program.is_none() {
+            *program = name.map(str::to_string);
+        }
+    }
 }
 
 impl Entities {
@@ -266,5 +415,100 @@ impl Entities {
                 *entry = name;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// One entity occurrence, as the transform reports it.
+    #[derive(Clone, Debug)]
+    enum Occurrence {
+        Named(u8, &'static str, &'static str),
+        City(&'static str, &'static str, Option<f64>, Option<f64>),
+        Country(&'static str, Option<f64>, Option<f64>),
+        Program(&'static str, Option<&'static str>),
+    }
+
+    fn occurrence() -> impl Strategy<Value = Occurrence> {
+        let id = prop::sample::select(vec!["a", "b", "c", "d"]);
+        let name = prop::sample::select(vec!["A", "a", "Á", "b"]);
+        let coordinate = prop::option::of(prop::sample::select(vec![1.0, 2.0]));
+        prop_oneof![
+            (0u8..3, id.clone(), name.clone()).prop_map(|(kind, id, name)| Occurrence::Named(kind, id, name)),
+            (id.clone(), name.clone(), coordinate.clone(), coordinate.clone())
+                .prop_map(|(id, name, lat, lng)| Occurrence::City(id, name, lat, lng)),
+            (id.clone(), coordinate.clone(), coordinate)
+                .prop_map(|(code, lat, lng)| Occurrence::Country(code, lat, lng)),
+            (id, prop::option::of(name)).prop_map(|(cohort, name)| Occurrence::Program(cohort, name)),
+        ]
+    }
+
+    fn collect(collector: &mut EntityCollector, occurrence: &Occurrence) {
+        match *occurrence {
+            Occurrence::Named(kind, id, name) => {
+                let kind = [NameKind::Skill, NameKind::Company, NameKind::Institution][usize::from(kind)];
+                collector.named(kind, id, name);
+            }
+            Occurrence::City(id, name, lat, lng) => collector.city(id, name, "NG", lat, lng),
+            Occurrence::Country(code, lat, lng) => collector.country(code, "Nigeria", lat, lng),
+            Occurrence::Program(cohort, name) => collector.program(cohort, name),
+        }
+    }
+
+    fn assert_same(a: &Entities, b: &Entities) {
+        assert_eq!(a.countries, b.countries);
+        assert_eq!(a.cities, b.cities);
+        assert_eq!(a.skills, b.skills);
+        assert_eq!(a.companies, b.companies);
+        assert_eq!(a.institutions, b.institutions);
+        assert_eq!(a.programs, b.programs);
+        assert_eq!(a.name_forms, b.name_forms);
+    }
+
+    proptest! {
+        /// Chunks shared out among threads in any way that keeps each
+        /// thread's chunks in file order, merged in file order, give the
+        /// entities of a merge of every chunk's full set.
+        #[test]
+        fn handing_on_less_merges_the_same(
+            chunks in prop::collection::vec((prop::collection::vec(occurrence(), 0..12), 0usize..3), 1..10),
+        ) {
+            let mut every_chunk_whole = Entities::default();
+            let mut handed_on = Entities::default();
+            let mut threads: [EntityCollector; 3] = Default::default();
+            for (occurrences, thread) in &chunks {
+                let mut fresh = EntityCollector::default();
+                for occurrence in occurrences {
+                    collect(&mut fresh, occurrence);
+                    collect(&mut threads[*thread], occurrence);
+                }
+                every_chunk_whole.absorb(fresh.take());
+                handed_on.absorb(threads[*thread].take());
+            }
+            assert_same(&every_chunk_whole, &handed_on);
+        }
+    }
+
+    #[test]
+    fn a_repeat_is_handed_on_only_when_it_fills_a_gap() {
+        let mut collector = EntityCollector::default();
+        collector.city("NG-lagos", "Lagos", "NG", None, Some(3.4));
+        collector.named(NameKind::Skill, "python", "Python");
+        let first = collector.take();
+        assert_eq!(first.cities["NG-lagos"].longitude, Some(3.4));
+        assert_eq!(first.skills["python"], "Python");
+
+        collector.city("NG-lagos", "LAGOS", "NG", None, Some(9.9));
+        collector.named(NameKind::Skill, "python", "Python");
+        let nothing_new = collector.take();
+        assert!(nothing_new.cities.is_empty() && nothing_new.skills.is_empty());
+        assert_eq!(nothing_new.name_forms.len(), 1, "only the new spelling LAGOS");
+
+        collector.city("NG-lagos", "Lagos", "NG", Some(6.5), None);
+        let latitude = collector.take();
+        assert_eq!(latitude.cities["NG-lagos"].latitude, Some(6.5));
     }
 }

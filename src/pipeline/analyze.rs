@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use crate::config::Config;
 use crate::graph::counts::{GraphCounts, RelTally, expected_counts};
-use crate::graph::records::{Entities, LearnerRecord};
+use crate::graph::records::{Entities, EntityCollector, LearnerRecord};
 use crate::pipeline::outputs::{OutputError, refuse_file_over_input};
 use crate::pipeline::rejects::{RejectsError, RejectsWriter};
 use crate::pipeline::scan::{ScanError, scan};
@@ -37,15 +37,19 @@ pub struct TransformedChunk {
     pub entities: Entities,
 }
 
-/// Decodes and transforms every record of a chunk.
-pub fn transform_chunk(chunk: Chunk, transformer: &Transformer) -> TransformedChunk {
+/// Decodes and transforms every record of a chunk; `entities` is the
+/// transform thread's collector, which keeps what its earlier chunks met.
+pub fn transform_chunk(
+    chunk: Chunk,
+    transformer: &Transformer,
+    entities: &mut EntityCollector,
+) -> TransformedChunk {
     let mut findings = Findings::default();
-    let mut entities = Entities::default();
     let mut rows = Vec::with_capacity(chunk.records);
     let mut last_fields = 0;
     for_each_record(&chunk, |record, raw| {
         let result =
-            decode(record).and_then(|fields| transformer.transform(&fields, &mut findings, &mut entities));
+            decode(record).and_then(|fields| transformer.transform(&fields, &mut findings, entities));
         let rejected_key = result.is_err().then(|| key_hint(record)).flatten();
         last_fields = record.len();
         rows.push(RowResult {
@@ -62,7 +66,7 @@ pub fn transform_chunk(chunk: Chunk, transformer: &Transformer) -> TransformedCh
         bytes: chunk.bytes,
         rows,
         findings,
-        entities,
+        entities: entities.take(),
     }
 }
 
@@ -315,8 +319,8 @@ pub fn analyze_with<X: Send>(
         config.etl.chunk_size,
         config.etl.max_rows,
         None,
-        |chunk| {
-            let transformed = transform_chunk(chunk, &transformer);
+        |entities: &mut EntityCollector, chunk| {
+            let transformed = transform_chunk(chunk, &transformer, entities);
             let extra = extra(&transformed);
             (summarize_chunk(transformed), extra)
         },

@@ -28,7 +28,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::graph::counts::RelTally;
-use crate::graph::records::{LearnerRecord, Props};
+use crate::graph::records::{EntityCollector, LearnerRecord, Props};
 use crate::pipeline::analyze::{
     Analysis, AnalyzeError, analyze, key_fingerprint, transform_chunk, transform_options,
 };
@@ -1228,8 +1228,8 @@ fn read_for_writing(
         config.etl.chunk_size,
         config.etl.max_rows,
         Some(plan.expected),
-        |chunk| {
-            transform_chunk(chunk, &transformer)
+        |entities: &mut EntityCollector, chunk| {
+            transform_chunk(chunk, &transformer, entities)
                 .rows
                 .into_iter()
                 .map(|row| {

@@ -17,16 +17,20 @@ use crate::source::reader::{Chunk, ChunkReader, SourceError, StreamFingerprint, 
 /// Splits `path`, runs `work` on every chunk on `threads` threads, and hands
 /// each result to `consume` in file order. Stops early, with the error,
 /// when `consume` fails, or when the bytes differ from `expected`.
-pub fn scan<T, E>(
+///
+/// Each thread keeps a state `S` across the chunks it works on; a thread
+/// takes its chunks in file order.
+pub fn scan<S, T, E>(
     path: &Path,
     threads: usize,
     records_per_chunk: u64,
     record_limit: Option<u64>,
     expected: Option<&StreamFingerprint>,
-    work: impl Fn(Chunk) -> T + Sync,
+    work: impl Fn(&mut S, Chunk) -> T + Sync,
     mut consume: impl FnMut(T) -> Result<(), E>,
 ) -> Result<StreamFingerprint, ScanError<E>>
 where
+    S: Default,
     T: Send,
 {
     let mut reader = ChunkReader::open(path, records_per_chunk)
@@ -56,9 +60,10 @@ where
             let result_tx = result_tx.clone();
             let work = &work;
             scope.spawn(move || {
+                let mut state = S::default();
                 for chunk in chunk_rx {
                     let index = chunk.index;
-                    if result_tx.send((index, work(chunk))).is_err() {
+                    if result_tx.send((index, work(&mut state, chunk))).is_err() {
                         break;
                     }
                 }

@@ -123,20 +123,11 @@ impl StreamFingerprint {
 
 /// Splits a file into chunks of whole records; the first record (the header)
 /// is returned apart by [`ChunkReader::header`].
-/// Where a reader's bytes come from: a file, or the pipe of a stream.
-enum Input {
-    File(File),
-    Stream(std::io::PipeReader),
-}
-
-impl Read for Input {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self {
-            Input::File(file) => file.read(buf),
-            Input::Stream(pipe) => pipe.read(buf),
-        }
-    }
-}
+/// Where a reader's bytes come from: a file, or the pipe of a stream. A
+/// trait object rather than an enum of the two: through it the standard
+/// library reads straight into the buffer's spare capacity, where a
+/// wrapper that only implements `read` made it zero every block first.
+type Input = Box<dyn Read + Send>;
 
 pub struct ChunkReader {
     path: PathBuf,
@@ -198,7 +189,7 @@ impl ChunkReader {
         let growing = growing::lookup(path);
         let file = match growing.as_ref().map(|g| &g.form) {
             Some(Form::Stream(pipe)) => match pipe.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                Some(pipe) => Input::Stream(pipe),
+                Some(pipe) => Box::new(pipe) as Input,
                 None => {
                     return Err(SourceError::Open {
                         path: path.to_path_buf(),
@@ -208,8 +199,8 @@ impl ChunkReader {
                     });
                 }
             },
-            Some(Form::File(writing)) => Input::File(open_file(writing, path)?),
-            None => Input::File(open_file(path, path)?),
+            Some(Form::File(writing)) => Box::new(open_file(writing, path)?),
+            None => Box::new(open_file(path, path)?),
         };
         Ok(ChunkReader {
             path: path.to_path_buf(),

@@ -175,7 +175,7 @@ pub struct EducationEntry<'a> {
 
 /// Parses a JSON array cell. An empty cell or `n/a` is an empty array.
 pub fn parse_array<'a, T: Deserialize<'a>>(cell: &'a str) -> Result<Vec<T>, serde_json::Error> {
-    let trimmed = cell.trim();
+    let trimmed = super::clean::trim(cell);
     if trimmed.is_empty() || trimmed.eq_ignore_ascii_case("n/a") || trimmed == "[]" {
         return Ok(Vec::new());
     }

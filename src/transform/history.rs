@@ -26,6 +26,18 @@ pub struct Span {
     pub date_unknown: bool,
 }
 
+/// The relationships of spans without their properties, for passes that
+/// only count them.
+pub fn to_targets(spans: Vec<Span>) -> Vec<Rel> {
+    spans
+        .into_iter()
+        .map(|span| Rel {
+            target: span.state.to_string(),
+            props: Props::default(),
+        })
+        .collect()
+}
+
 /// Turns spans in time order into relationships: each span ends where the
 /// next begins, the last is current. A current span with no date takes the
 /// snapshot date.

@@ -16,10 +16,7 @@ use std::borrow::Cow;
 
 use chrono::NaiveDate;
 
-use crate::graph::records::{
-    CityNode, CountryNode, Entities, LearnerRecord, NameKind, Props, Rel, SOURCE_HASH, first_name_wins,
-    note_form,
-};
+use crate::graph::records::{EntityCollector, LearnerRecord, NameKind, Props, Rel, SOURCE_HASH};
 use crate::source::columns::{COLUMNS, col};
 use clean::DateValue;
 use country::CountryResolver;
@@ -240,7 +237,7 @@ impl Transformer {
         &self,
         fields: &Fields<'_>,
         findings: &mut Findings,
-        entities: &mut Entities,
+        entities: &mut EntityCollector,
     ) -> Result<LearnerRecord, Reject> {
         let key = clean::text(fields.get(col::HASHED_EMAIL), findings).ok_or(Reject::MissingKey)?;
         // Parse every JSON cell first: a broken one rejects the row before
@@ -305,13 +302,7 @@ impl Transformer {
             if id.is_empty() || record.skills.contains(&id) {
                 continue;
             }
-            first_name_wins(
-                &mut entities.skills,
-                &mut entities.name_forms,
-                NameKind::Skill,
-                &id,
-                &name,
-            );
+            entities.named(NameKind::Skill, &id, &name);
             record.skills.push(id);
         }
 
@@ -338,7 +329,7 @@ impl Transformer {
         let periods = self.jobs(&employment, &mut record, findings, entities);
         let placement_start = self.placements(&placement, &mut record, findings, entities);
         let current = history::current_status(wage, freelancer, venture);
-        record.professional_states = history::to_rels(
+        record.professional_states = self.state_rels(
             history::professional_spans(periods, current, placement_start),
             snapshot,
         );
@@ -378,6 +369,16 @@ impl Transformer {
         Ok(record)
     }
 
+    /// A state history's relationships, with their properties unless the
+    /// pass only counts.
+    fn state_rels(&self, spans: Vec<history::Span>, snapshot: Option<NaiveDate>) -> Vec<Rel> {
+        if self.options.counts_only {
+            history::to_targets(spans)
+        } else {
+            history::to_rels(spans, snapshot)
+        }
+    }
+
     fn snapshot_date(&self, fields: &Fields<'_>, findings: &mut Findings) -> Option<NaiveDate> {
         if let Some(date) = self.options.snapshot_date {
             return Some(date);
@@ -398,7 +399,7 @@ impl Transformer {
         column: usize,
         lat_column: Option<usize>,
         findings: &mut Findings,
-        entities: &mut Entities,
+        entities: &mut EntityCollector,
     ) -> Option<&'static str> {
         let name = clean::text_ref(fields.get(column), findings)?;
         let Some(country) = self.countries.resolve(&name) else {
@@ -416,16 +417,7 @@ impl Transformer {
                 clean::number(fields.get(lat + 1), findings),
             ),
         };
-        let node = entities
-            .countries
-            .entry(country.code.to_string())
-            .or_insert_with(|| CountryNode {
-                name: country_name.to_string(),
-                latitude: None,
-                longitude: None,
-            });
-        node.latitude = node.latitude.or(latitude);
-        node.longitude = node.longitude.or(longitude);
+        entities.country(country.code, country_name, latitude, longitude);
         Some(country.code)
     }
 
@@ -434,7 +426,7 @@ impl Transformer {
         fields: &Fields<'_>,
         country: Option<&'static str>,
         findings: &mut Findings,
-        entities: &mut Entities,
+        entities: &mut EntityCollector,
     ) -> Option<String> {
         let name = display_text(fields.get(col::CITY_OF_RESIDENCE), findings)?;
         let Some(code) = country else {
@@ -448,24 +440,7 @@ impl Transformer {
         let id = format!("{code}-{slug}");
         let latitude = clean::number(fields.get(col::CITY_LAT), findings);
         let longitude = clean::number(fields.get(col::CITY_LNG), findings);
-        note_form(&mut entities.name_forms, NameKind::City, &id, &name);
-        match entities.cities.get_mut(&id) {
-            Some(node) => {
-                node.latitude = node.latitude.or(latitude);
-                node.longitude = node.longitude.or(longitude);
-            }
-            None => {
-                entities.cities.insert(
-                    id.clone(),
-                    CityNode {
-                        name: name.into_owned(),
-                        country_code: code.to_string(),
-                        latitude,
-                        longitude,
-                    },
-                );
-            }
-        }
+        entities.city(&id, &name, code, latitude, longitude);
         Some(id)
     }
 
@@ -476,7 +451,7 @@ impl Transformer {
         record: &mut LearnerRecord,
         snapshot: Option<NaiveDate>,
         findings: &mut Findings,
-        entities: &mut Entities,
+        entities: &mut EntityCollector,
     ) {
         if learning.is_empty() {
             findings.add(Finding::NoLearningEntry);
@@ -484,7 +459,7 @@ impl Transformer {
         // The learning state follows the most recent enrollment.
         let mut latest: Option<LatestEnrollment> = None;
         for entry in learning {
-            let status_text = entry.enrollment_status.as_str().trim();
+            let status_text = clean::trim(entry.enrollment_status.as_str());
             let status = match status_text.to_ascii_lowercase().as_str() {
                 "enrolled" => Status::Enrolled,
                 "graduated" => Status::Graduated,
@@ -534,11 +509,8 @@ impl Transformer {
             if record.enrollments.iter().any(|r| r.target == cohort) {
                 continue;
             }
-            let program_name = clean::text(entry.program_name.as_str(), findings);
-            let program = entities.programs.entry(cohort.clone()).or_insert(None);
-            if program.is_none() {
-                *program = program_name;
-            }
+            let program_name = clean::text_ref(entry.program_name.as_str(), findings);
+            entities.program(&cohort, program_name.as_deref());
             let mut props = self.props();
             props.str("cohortCode", Some(cohort.as_str()));
             props.str("enrollmentStatus", canonical);
@@ -633,7 +605,7 @@ impl Transformer {
             }
         }
         record.learning_states =
-            history::to_rels(history::learning_spans(status, start, end, graduation), snapshot);
+            self.state_rels(history::learning_spans(status, start, end, graduation), snapshot);
     }
 
     /// The name of an organisation or institution as (id, display name),
@@ -641,7 +613,7 @@ impl Transformer {
     fn organisation(
         raw: &str,
         kind: NameKind,
-        entities: &mut Entities,
+        entities: &mut EntityCollector,
         findings: &mut Findings,
     ) -> Option<String> {
         let name = display_text(raw, findings)?;
@@ -649,11 +621,7 @@ impl Transformer {
         if id.is_empty() {
             return None;
         }
-        let map = match kind {
-            NameKind::Institution => &mut entities.institutions,
-            _ => &mut entities.companies,
-        };
-        first_name_wins(map, &mut entities.name_forms, kind, &id, &name);
+        entities.named(kind, &id, &name);
         Some(id)
     }
 
@@ -662,7 +630,7 @@ impl Transformer {
         employment: &[EmploymentEntry<'_>],
         record: &mut LearnerRecord,
         findings: &mut Findings,
-        entities: &mut Entities,
+        entities: &mut EntityCollector,
     ) -> Vec<Period> {
         let mut periods = Vec::new();
         for job in employment {
@@ -716,7 +684,7 @@ impl Transformer {
         placement: &[PlacementEntry<'_>],
         record: &mut LearnerRecord,
         findings: &mut Findings,
-        entities: &mut Entities,
+        entities: &mut EntityCollector,
     ) -> Option<NaiveDate> {
         let mut latest_start = None;
         for entry in placement {
@@ -783,7 +751,7 @@ impl Transformer {
         education: &[EducationEntry<'_>],
         record: &mut LearnerRecord,
         findings: &mut Findings,
-        entities: &mut Entities,
+        entities: &mut EntityCollector,
     ) {
         for entry in education {
             let Some(institution) = Self::organisation(

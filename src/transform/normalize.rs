@@ -9,7 +9,13 @@ use std::borrow::Cow;
 /// The display form of a name: whitespace collapsed, ends trimmed, trailing
 /// dots and commas dropped.
 pub fn display_name(raw: &str) -> Cow<'_, str> {
-    let trimmed = raw.trim().trim_end_matches(['.', ',', ';']).trim_end();
+    let trimmed = super::clean::trim(raw);
+    // Only a name that ends in one of the dropped marks needs the char-wise pass.
+    let trimmed = if matches!(trimmed.as_bytes().last(), Some(b'.' | b',' | b';')) {
+        trimmed.trim_end_matches(['.', ',', ';']).trim_end()
+    } else {
+        trimmed
+    };
     let tidy = !trimmed.contains("  ") && !trimmed.contains(['\t', '\n', '\r']);
     if tidy {
         Cow::Borrowed(trimmed)

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use learngraph::generate::follow_up::{ChangeReport, report_path};
-use learngraph::graph::records::{Entities, LearnerRecord};
+use learngraph::graph::records::{EntityCollector, LearnerRecord};
 use learngraph::source::reader::{ChunkReader, for_each_record};
 use learngraph::transform::quality::Findings;
 use learngraph::transform::{TransformOptions, Transformer, decode};
@@ -215,12 +215,12 @@ pub fn records_and_programs(path: &Path) -> (Vec<LearnerRecord>, HashMap<String,
     while let Some(chunk) = reader.next_chunk().expect("reads") {
         for_each_record(&chunk, |raw, _| {
             let mut findings = Findings::default();
-            let mut entities = Entities::default();
+            let mut entities = EntityCollector::default();
             if let Ok(fields) = decode(raw)
                 && let Ok(record) = transformer.transform(&fields, &mut findings, &mut entities)
             {
                 out.push(record);
-                for (cohort, name) in entities.programs {
+                for (cohort, name) in entities.take().programs {
                     programs.entry(cohort).or_insert(name);
                 }
             }
