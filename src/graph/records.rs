@@ -198,21 +198,28 @@ pub enum NameKind {
     City,
 }
 
-/// Which kind of shared entity a key names, for [`EntityCollector`]'s
-/// fingerprints (a city and a company may share an id).
+/// Which kind of shared entity a key names. Each kind has its own map in
+/// [`EntityCollector`], so that the small, busy ones (skills, cities,
+/// countries) stay in the processor's cache while companies fill theirs.
 #[derive(Clone, Copy)]
 enum EntityKind {
-    Named(NameKind),
+    Skill,
+    Company,
+    Institution,
+    City,
     Country,
     Program,
 }
 
-impl EntityKind {
-    fn seed(self) -> u64 {
-        match self {
-            EntityKind::Named(kind) => kind as u64,
-            EntityKind::Country => 8,
-            EntityKind::Program => 9,
+const ENTITY_KINDS: usize = 6;
+
+impl From<NameKind> for EntityKind {
+    fn from(kind: NameKind) -> Self {
+        match kind {
+            NameKind::Skill => EntityKind::Skill,
+            NameKind::Company => EntityKind::Company,
+            NameKind::Institution => EntityKind::Institution,
+            NameKind::City => EntityKind::City,
         }
     }
 }
@@ -227,14 +234,39 @@ fn lacking(latitude: Option<f64>, longitude: Option<f64>) -> u8 {
     (if latitude.is_none() { NO_LATITUDE } else { 0 }) | (if longitude.is_none() { NO_LONGITUDE } else { 0 })
 }
 
-/// The fingerprint of a display form of an id.
-fn form_fingerprint(kind: NameKind, id: &str, name: &str) -> u64 {
-    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-    hasher.update(&[kind as u8]);
-    hasher.update(id.as_bytes());
-    hasher.update(&[0xFF]);
-    hasher.update(name.as_bytes());
-    hasher.digest()
+/// What a collector handed on for one key.
+#[derive(Clone, Copy)]
+struct HandedOn {
+    /// The optional values it still lacked.
+    lacks: u8,
+    /// The fingerprint of the first display form handed on: repeats of the
+    /// usual spelling need no look in the set of every form.
+    first_form: u64,
+}
+
+/// One occurrence of an entity, fingerprinted.
+struct Occurrence {
+    kind: EntityKind,
+    /// The key's fingerprint (kinds are kept apart by their maps).
+    key: u128,
+    /// The fingerprint of its display form, for kinds that have one.
+    form: Option<u64>,
+    /// The optional values it lacks.
+    lacks: u8,
+}
+
+impl Occurrence {
+    fn new(kind: EntityKind, key: &str, name: Option<&str>, lacks: u8) -> Self {
+        let key = xxhash_rust::xxh3::xxh3_128_with_seed(key.as_bytes(), kind as u64);
+        // Seeded with the key's fingerprint: a form is of one id of one kind.
+        let form = name.map(|name| xxhash_rust::xxh3::xxh3_64_with_seed(name.as_bytes(), key as u64));
+        Occurrence {
+            kind,
+            key,
+            form,
+            lacks,
+        }
+    }
 }
 
 /// The shared entities one transform thread meets, chunk after chunk.
@@ -250,10 +282,10 @@ fn form_fingerprint(kind: NameKind, id: &str, name: &str) -> u64 {
 pub struct EntityCollector {
     /// The current chunk's entities, to hand on.
     pending: Entities,
-    /// What was handed on, by fingerprint of (kind, key), with the
-    /// optional values it still lacked.
-    handed_on: HashMap<u128, u8>,
-    forms_handed_on: HashSet<u64>,
+    /// What was handed on, by kind and key fingerprint.
+    handed_on: [HashMap<u128, HandedOn>; ENTITY_KINDS],
+    /// The display forms handed on besides each key's first one.
+    other_forms: HashSet<u64>,
 }
 
 impl EntityCollector {
@@ -262,38 +294,39 @@ impl EntityCollector {
         std::mem::take(&mut self.pending)
     }
 
-    /// Whether an occurrence of `key` that lacks `lacks` adds anything to
-    /// what was handed on; notes it as handed on when it does.
-    fn adds(&mut self, kind: EntityKind, key: &str, lacks: u8) -> bool {
-        let fingerprint = xxhash_rust::xxh3::xxh3_128_with_seed(key.as_bytes(), kind.seed());
-        match self.handed_on.entry(fingerprint) {
+    /// Notes the occurrence's display form, and tells whether it adds
+    /// anything else to what was handed on (noting that as handed on).
+    fn adds(&mut self, occurrence: Occurrence) -> bool {
+        let forms = &mut self.pending.name_forms;
+        match self.handed_on[occurrence.kind as usize].entry(occurrence.key) {
             std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(lacks);
+                slot.insert(HandedOn {
+                    lacks: occurrence.lacks,
+                    first_form: occurrence.form.unwrap_or_default(),
+                });
+                forms.extend(occurrence.form);
                 true
             }
             std::collections::hash_map::Entry::Occupied(mut slot) => {
-                let still_lacking = *slot.get();
-                if still_lacking & !lacks == 0 {
+                let handed_on = slot.get_mut();
+                if let Some(form) = occurrence.form
+                    && form != handed_on.first_form
+                    && self.other_forms.insert(form)
+                {
+                    forms.insert(form);
+                }
+                if handed_on.lacks & !occurrence.lacks == 0 {
                     return false;
                 }
-                slot.insert(still_lacking & lacks);
+                handed_on.lacks &= occurrence.lacks;
                 true
             }
-        }
-    }
-
-    /// Remembers that `name` was seen as a display form of `id`.
-    fn note_form(&mut self, kind: NameKind, id: &str, name: &str) {
-        let form = form_fingerprint(kind, id, name);
-        if self.forms_handed_on.insert(form) {
-            self.pending.name_forms.insert(form);
         }
     }
 
     /// A skill, company or institution: the first display form of its id wins.
     pub fn named(&mut self, kind: NameKind, id: &str, name: &str) {
-        self.note_form(kind, id, name);
-        if !self.adds(EntityKind::Named(kind), id, 0) {
+        if !self.adds(Occurrence::new(kind.into(), id, Some(name), 0)) {
             return;
         }
         let map = match kind {
@@ -314,12 +347,12 @@ impl EntityCollector {
         latitude: Option<f64>,
         longitude: Option<f64>,
     ) {
-        self.note_form(NameKind::City, id, name);
-        if !self.adds(
-            EntityKind::Named(NameKind::City),
+        if !self.adds(Occurrence::new(
+            EntityKind::City,
             id,
+            Some(name),
             lacking(latitude, longitude),
-        ) {
+        )) {
             return;
         }
         match self.pending.cities.get_mut(id) {
@@ -343,7 +376,12 @@ impl EntityCollector {
 
     /// A country by its code: the first known coordinates win.
     pub fn country(&mut self, code: &str, name: &str, latitude: Option<f64>, longitude: Option<f64>) {
-        if !self.adds(EntityKind::Country, code, lacking(latitude, longitude)) {
+        if !self.adds(Occurrence::new(
+            EntityKind::Country,
+            code,
+            None,
+            lacking(latitude, longitude),
+        )) {
             return;
         }
         let node = self
@@ -362,7 +400,7 @@ impl EntityCollector {
     /// A program by its cohort code: the first known name wins.
     pub fn program(&mut self, cohort: &str, name: Option<&str>) {
         let lacks = if name.is_none() { NO_NAME } else { 0 };
-        if !self.adds(EntityKind::Program, cohort, lacks) {
+        if !self.adds(Occurrence::new(EntityKind::Program, cohort, None, lacks)) {
             return;
         }
         let program = self.pending.programs.entry(cohort.to_string()).or_insert(None);

@@ -457,6 +457,11 @@ impl ChunkReader {
     /// `None` at the end.
     fn next_records(&mut self, target_records: u64) -> Result<Option<Taken>, SourceError> {
         loop {
+            // The bytes left over from the last chunk first: reading a block
+            // before looking at them made `pending` grow by a block per
+            // chunk whenever a chunk is smaller than a block (then the whole
+            // file was held, and shifted, at `--chunk-size 100`).
+            self.scan(target_records);
             if let Some((end, lines)) = self.cut {
                 return Ok(Some(self.take(end, lines)));
             }
@@ -487,7 +492,6 @@ impl ChunkReader {
                 }
             }
             self.fill()?;
-            self.scan(target_records);
         }
     }
 
@@ -652,6 +656,30 @@ mod tests {
 
     /// Records with the line each starts on.
     type Lines = Vec<(u64, Vec<Vec<u8>>)>;
+
+    #[test]
+    fn chunks_smaller_than_a_block_keep_the_buffer_at_about_a_block() {
+        let mut content = b"a,b\n".to_vec();
+        let rows = 3 * READ_BYTES / 100;
+        for row in 0..rows {
+            content.extend_from_slice(format!("{row:0>48},{row:0>49}\n").as_bytes());
+        }
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        file.write_all(&content).expect("write");
+        let mut reader = ChunkReader::open(file.path(), 10).expect("opens");
+        reader.header().expect("header");
+        let mut records = 0;
+        while let Some(chunk) = reader.next_chunk().expect("reads") {
+            records += chunk.records;
+            assert!(
+                reader.pending.len() <= READ_BYTES + chunk.bytes.len(),
+                "{} bytes held after chunk {}",
+                reader.pending.len(),
+                chunk.index
+            );
+        }
+        assert_eq!(records, rows);
+    }
 
     fn chunks_of(content: &[u8]) -> (csv::StringRecord, Lines) {
         let mut file = tempfile::NamedTempFile::new().expect("temp file");
