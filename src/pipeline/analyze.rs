@@ -17,22 +17,23 @@ use crate::source::reader::{Chunk, SourceError, StreamFingerprint, Tail, for_eac
 use crate::transform::quality::{Finding, Findings};
 use crate::transform::{Reject, TransformOptions, Transformer, decode, key_hint};
 
-/// The result of one row, in file order.
-pub struct RowResult {
+/// The result of one row, in file order: the record it writes (or what a
+/// pass keeps of it), or why it is rejected.
+pub struct RowResult<R = LearnerRecord> {
     /// Physical line the row starts on.
     pub line: u64,
     /// The row's bytes within its chunk.
     pub raw: Range<usize>,
-    pub result: Result<LearnerRecord, Reject>,
+    pub result: Result<R, Reject>,
     /// For a rejected row, the learner key it names, if one can be read.
     pub rejected_key: Option<String>,
 }
 
 /// A transformed chunk: its bytes (for rejects), its rows in order, and the
 /// findings and entities its rows produced.
-pub struct TransformedChunk {
+pub struct TransformedChunk<R = LearnerRecord> {
     pub bytes: Vec<u8>,
-    pub rows: Vec<RowResult>,
+    pub rows: Vec<RowResult<R>>,
     pub findings: Findings,
     pub entities: Entities,
 }
@@ -44,12 +45,25 @@ pub fn transform_chunk(
     transformer: &Transformer,
     entities: &mut EntityCollector,
 ) -> TransformedChunk {
+    transform_chunk_into(chunk, transformer, entities, |record| record)
+}
+
+/// [`transform_chunk`], keeping of each accepted record what `keep` makes
+/// of it the moment it is built: a pass that needs only a summary frees
+/// each record while its memory is still in the processor's cache.
+fn transform_chunk_into<R>(
+    chunk: Chunk,
+    transformer: &Transformer,
+    entities: &mut EntityCollector,
+    mut keep: impl FnMut(LearnerRecord) -> R,
+) -> TransformedChunk<R> {
     let mut findings = Findings::default();
     let mut rows = Vec::with_capacity(chunk.records);
     let mut last_fields = 0;
     for_each_record(&chunk, |record, raw| {
-        let result =
-            decode(record).and_then(|fields| transformer.transform(&fields, &mut findings, entities));
+        let result = decode(record)
+            .and_then(|fields| transformer.transform(&fields, &mut findings, entities))
+            .map(&mut keep);
         let rejected_key = result.is_err().then(|| key_hint(record)).flatten();
         last_fields = record.len();
         rows.push(RowResult {
@@ -72,7 +86,7 @@ pub fn transform_chunk(
 
 /// The file's last record is cut short when the file ends inside a quoted
 /// field, or ends without a line end after a row with too few fields.
-fn mark_truncated(last: &mut RowResult, tail: Tail, fields: usize) {
+fn mark_truncated<R>(last: &mut RowResult<R>, tail: Tail, fields: usize) {
     let expected = crate::source::columns::COLUMNS.len();
     let cut = match tail {
         Tail::Terminated => false,
@@ -96,47 +110,34 @@ pub struct RowSummary {
     pub snapshot: Option<chrono::NaiveDate>,
 }
 
-/// A chunk as the analysis needs it: transformed, with each record reduced
-/// to its summary on the worker thread.
-pub struct SummarizedChunk {
-    pub bytes: Vec<u8>,
-    pub rows: Vec<SummarizedRow>,
-    pub findings: Findings,
-    pub entities: Entities,
+impl RowSummary {
+    fn of(record: &LearnerRecord) -> Self {
+        let mut tally = RelTally::default();
+        tally.add(record);
+        RowSummary {
+            key: key_fingerprint(&record.key),
+            tally,
+            snapshot: record.snapshot,
+        }
+    }
 }
 
-/// One row of a summarized chunk.
-pub struct SummarizedRow {
-    pub line: u64,
-    pub raw: Range<usize>,
-    pub result: Result<RowSummary, Reject>,
-    /// The fingerprint of the key a rejected row names, if it names one.
-    pub rejected_key: Option<u128>,
-}
+/// A chunk as the analysis needs it: each accepted record reduced to its
+/// summary on the transform thread.
+pub type SummarizedChunk = TransformedChunk<RowSummary>;
 
 fn summarize_chunk(transformed: TransformedChunk) -> SummarizedChunk {
     let rows = transformed
         .rows
         .into_iter()
-        .map(|row| {
-            let result = row.result.map(|record| {
-                let mut tally = RelTally::default();
-                tally.add(&record);
-                RowSummary {
-                    key: key_fingerprint(&record.key),
-                    tally,
-                    snapshot: record.snapshot,
-                }
-            });
-            SummarizedRow {
-                line: row.line,
-                raw: row.raw,
-                result,
-                rejected_key: row.rejected_key.as_deref().map(key_fingerprint),
-            }
+        .map(|row| RowResult {
+            line: row.line,
+            raw: row.raw,
+            result: row.result.map(|record| RowSummary::of(&record)),
+            rejected_key: row.rejected_key,
         })
         .collect();
-    SummarizedChunk {
+    TransformedChunk {
         bytes: transformed.bytes,
         rows,
         findings: transformed.findings,
@@ -275,7 +276,18 @@ pub fn analyze(input: &Path, config: &Config, progress: impl FnMut(u64)) -> Resu
         counts_only: true,
         ..transform_options(config)
     };
-    analyze_with(input, config, options, progress, |_| (), |(), _| Ok(()))
+    analyze_chunks(
+        input,
+        config,
+        options,
+        progress,
+        |entities, chunk, transformer| {
+            let summarized =
+                transform_chunk_into(chunk, transformer, entities, |record| RowSummary::of(&record));
+            (summarized, ())
+        },
+        |(), _| Ok(()),
+    )
 }
 
 /// The analysis pass, with more output: `extra` runs on the transform
@@ -286,8 +298,32 @@ pub fn analyze_with<X: Send>(
     input: &Path,
     config: &Config,
     options: TransformOptions,
-    mut progress: impl FnMut(u64),
+    progress: impl FnMut(u64),
     extra: impl Fn(&TransformedChunk) -> X + Sync,
+    accept: impl FnMut(X, &[bool]) -> Result<(), AnalyzeError>,
+) -> Result<Analysis, AnalyzeError> {
+    analyze_chunks(
+        input,
+        config,
+        options,
+        progress,
+        |entities, chunk, transformer| {
+            let transformed = transform_chunk(chunk, transformer, entities);
+            let extra = extra(&transformed);
+            (summarize_chunk(transformed), extra)
+        },
+        accept,
+    )
+}
+
+/// The analysis pass, with `work` turning each chunk into its summary (and
+/// any extra output) on the transform threads.
+fn analyze_chunks<X: Send>(
+    input: &Path,
+    config: &Config,
+    options: TransformOptions,
+    mut progress: impl FnMut(u64),
+    work: impl Fn(&mut EntityCollector, Chunk, &Transformer) -> (SummarizedChunk, X) + Sync,
     mut accept: impl FnMut(X, &[bool]) -> Result<(), AnalyzeError>,
 ) -> Result<Analysis, AnalyzeError> {
     let started = Instant::now();
@@ -319,11 +355,7 @@ pub fn analyze_with<X: Send>(
         config.etl.chunk_size,
         config.etl.max_rows,
         None,
-        |entities: &mut EntityCollector, chunk| {
-            let transformed = transform_chunk(chunk, &transformer, entities);
-            let extra = extra(&transformed);
-            (summarize_chunk(transformed), extra)
-        },
+        |entities: &mut EntityCollector, chunk| work(entities, chunk, &transformer),
         |(chunk, extra): (SummarizedChunk, X)| -> Result<(), AnalyzeError> {
             let mut accepted = Vec::with_capacity(chunk.rows.len());
             for row in chunk.rows {
@@ -346,7 +378,7 @@ pub fn analyze_with<X: Send>(
                         if matches!(reject, Reject::DuplicateKey { .. }) {
                             analysis.findings.add(Finding::DuplicateKey);
                         } else if let Some(key) = row.rejected_key {
-                            analysis.rejected_keys.insert(key);
+                            analysis.rejected_keys.insert(key_fingerprint(&key));
                         }
                         *analysis.rejected_by_reason.entry(reject.code()).or_default() += 1;
                         analysis.rejected_records.insert(record_number);

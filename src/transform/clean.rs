@@ -88,7 +88,7 @@ pub fn number(raw: &str, findings: &mut Findings) -> Option<f64> {
     if is_missing(value) {
         return None;
     }
-    match value.parse::<f64>() {
+    match plain_decimal(value).map_or_else(|| value.parse::<f64>(), Ok) {
         Ok(n) if (n + 99.0).abs() < f64::EPSILON => {
             findings.add(Finding::MinusNinetyNine);
             None
@@ -99,6 +99,39 @@ pub fn number(raw: &str, findings: &mut Findings) -> Option<f64> {
             None
         }
     }
+}
+
+/// Exact powers of ten up to 10^15.
+const POWERS_OF_TEN: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// A plain decimal (an optional `-`, at most 15 digits, at most one point)
+/// read without `str::parse`'s general machinery, to the same value: a
+/// mantissa below 2^53 divided by an exact power of ten is correctly rounded
+/// (Clinger's fast path). `None` for anything else, which `parse` reads.
+fn plain_decimal(value: &str) -> Option<f64> {
+    let (negative, digits) = match value.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        rest => (false, rest),
+    };
+    let (mut mantissa, mut count, mut decimals) = (0u64, 0usize, None::<usize>);
+    for &byte in digits {
+        match byte {
+            b'0'..=b'9' if count < 15 => {
+                mantissa = mantissa * 10 + u64::from(byte - b'0');
+                count += 1;
+                decimals = decimals.map(|d| d + 1);
+            }
+            b'.' if decimals.is_none() => decimals = Some(0),
+            _ => return None,
+        }
+    }
+    if count == 0 {
+        return None;
+    }
+    let magnitude = mantissa as f64 / POWERS_OF_TEN[decimals.unwrap_or(0)];
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 /// A whole number; decimals with no fraction (`3.0`) are accepted.
@@ -188,6 +221,14 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn plain_decimals_read_as_str_parse_reads_them(raw in "-?[0-9]{0,17}(\\.[0-9]{0,17})?") {
+            if let Some(fast) = plain_decimal(&raw) {
+                let parsed: f64 = raw.parse().expect("a plain decimal parses");
+                proptest::prop_assert_eq!(fast.to_bits(), parsed.to_bits(), "{}", raw);
+            }
+        }
+
         #[test]
         fn the_trim_shortcut_trims_as_str_trim_does(raw in "[ a-z\\t\\n\\r\u{a0}\u{3000}é.,0-9-]{0,6}") {
             proptest::prop_assert_eq!(trim(&raw), raw.trim());

@@ -16,7 +16,11 @@ pub fn display_name(raw: &str) -> Cow<'_, str> {
     } else {
         trimmed
     };
-    let tidy = !trimmed.contains("  ") && !trimmed.contains(['\t', '\n', '\r']);
+    // One pass over the bytes: a pattern of several chars is searched
+    // char by char, and this runs for every name of every row.
+    let bytes = trimmed.as_bytes();
+    let tidy = !bytes.iter().any(|b| matches!(b, b'\t' | b'\n' | b'\r'))
+        && !bytes.windows(2).any(|pair| pair == b"  ");
     if tidy {
         Cow::Borrowed(trimmed)
     } else {
@@ -31,7 +35,7 @@ pub fn display_name(raw: &str) -> Cow<'_, str> {
 pub fn slug(name: &str, separator: char) -> String {
     // Most names are plain ASCII without `+` or `#`: slug them as they are,
     // without the two copies and the transliteration (a tenth of `check`).
-    if name.is_ascii() && !name.contains(['+', '#']) {
+    if name.bytes().all(|b| b.is_ascii() && b != b'+' && b != b'#') {
         return slug_ascii(name, separator);
     }
     let folded = deunicode::deunicode(&name.replace('+', " plus ").replace('#', " sharp "));
@@ -42,13 +46,13 @@ pub fn slug(name: &str, separator: char) -> String {
 fn slug_ascii(folded: &str, separator: char) -> String {
     let mut out = String::with_capacity(folded.len());
     let mut pending_separator = false;
-    for c in folded.chars() {
-        if c.is_ascii_alphanumeric() {
+    for byte in folded.bytes() {
+        if byte.is_ascii_alphanumeric() {
             if pending_separator && !out.is_empty() {
                 out.push(separator);
             }
             pending_separator = false;
-            out.push(c.to_ascii_lowercase());
+            out.push(char::from(byte.to_ascii_lowercase()));
         } else {
             pending_separator = true;
         }
