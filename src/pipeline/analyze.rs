@@ -157,7 +157,22 @@ pub struct KeyRegistry {
     first_lines: rustc_hash::FxHashMap<u128, u64>,
 }
 
+/// The rows a file of `input_bytes` holds if all are like its first chunk's
+/// (capped, so that an odd first chunk cannot reserve much).
+fn estimated_rows(input_bytes: u64, first: &SummarizedChunk) -> usize {
+    const CAP: u64 = 50_000_000;
+    let bytes = (first.bytes.len() as u64).max(1);
+    (input_bytes.saturating_mul(first.rows.len() as u64) / bytes).min(CAP) as usize
+}
+
 impl KeyRegistry {
+    /// Makes room for `rows` more keys at once: growing a table of
+    /// millions step by step moved every key several times, on the thread
+    /// that takes the chunks in order.
+    pub fn reserve(&mut self, rows: usize) {
+        self.first_lines.reserve(rows);
+    }
+
     /// Whether an accepted row has the learner key `key`.
     pub fn contains(&self, key: &str) -> bool {
         self.first_lines.contains_key(&key_fingerprint(key))
@@ -332,6 +347,8 @@ fn analyze_chunks<X: Send>(
     refuse_file_over_input(&rejects_file, input)?;
     let mut rejects = RejectsWriter::create(&rejects_file)?;
     let mut keys = KeyRegistry::default();
+    // A table or a file still being written has no final size yet: 0.
+    let input_bytes = std::fs::metadata(input).map(|m| m.len()).unwrap_or(0);
     let mut analysis = Analysis {
         input: input.to_path_buf(),
         rows_read: 0,
@@ -357,6 +374,11 @@ fn analyze_chunks<X: Send>(
         None,
         |entities: &mut EntityCollector, chunk| work(entities, chunk, &transformer),
         |(chunk, extra): (SummarizedChunk, X)| -> Result<(), AnalyzeError> {
+            if analysis.rows_read == 0 {
+                let rows =
+                    estimated_rows(input_bytes, &chunk).min(config.etl.max_rows.unwrap_or(u64::MAX) as usize);
+                keys.reserve(rows);
+            }
             let mut accepted = Vec::with_capacity(chunk.rows.len());
             for row in chunk.rows {
                 let (line, raw) = (row.line, row.raw);
@@ -408,4 +430,37 @@ fn analyze_chunks<X: Send>(
     analysis.learner_keys = keys;
     analysis.seconds = started.elapsed().as_secs_f64();
     Ok(analysis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk_of(rows: usize, bytes: usize) -> SummarizedChunk {
+        TransformedChunk {
+            bytes: vec![b'x'; bytes],
+            rows: (0..rows)
+                .map(|row| RowResult {
+                    line: row as u64 + 2,
+                    raw: 0..0,
+                    result: Err(Reject::MissingKey),
+                    rejected_key: None,
+                })
+                .collect(),
+            findings: Findings::default(),
+            entities: Entities::default(),
+        }
+    }
+
+    #[test]
+    fn the_key_table_is_sized_from_the_first_chunk() {
+        assert_eq!(estimated_rows(1_000_000, &chunk_of(10, 1_000)), 10_000);
+        assert_eq!(
+            estimated_rows(0, &chunk_of(10, 1_000)),
+            0,
+            "a table has no size yet"
+        );
+        assert_eq!(estimated_rows(u64::MAX, &chunk_of(10, 1)), 50_000_000, "capped");
+        assert_eq!(estimated_rows(100, &chunk_of(0, 0)), 0);
+    }
 }
