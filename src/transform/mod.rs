@@ -383,7 +383,7 @@ impl Transformer {
         if let Some(date) = self.options.snapshot_date {
             return Some(date);
         }
-        let date = NaiveDate::parse_from_str(fields.get(col::SNAPSHOT_ID).trim(), "%Y%m%d").ok();
+        let date = clean::compact_date(clean::trim(fields.get(col::SNAPSHOT_ID)));
         if date.is_none() {
             findings.add(Finding::NoSnapshotDate);
         }
