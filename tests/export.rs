@@ -248,6 +248,40 @@ fn gzip_files_hold_the_same_content() {
     );
 }
 
+/// Shared nodes (the first spelling of each id, the first known
+/// coordinates, program names) come out the same whether one thread reads
+/// the file as one chunk or three threads share it in chunks of seven rows.
+#[test]
+fn shared_nodes_do_not_depend_on_thread_or_chunk_counts() {
+    let dir = common::temp_dir();
+    let input = common::generate(dir.path(), "in.csv", 4_000, 9, 0.05);
+    let export = |name: &str, threads: &str, chunk: &str| {
+        let out = dir.path().join(name);
+        common::run_ok(
+            dir.path(),
+            &[
+                "export",
+                input.to_str().expect("utf-8"),
+                "--out",
+                out.to_str().expect("utf-8"),
+                "--transform-threads",
+                threads,
+                "--chunk-size",
+                chunk,
+            ],
+        );
+        out
+    };
+    let whole = export("whole", "1", "4000");
+    let shared = export("shared", "3", "7");
+    for label in LABELS {
+        let a = read_export(&node_path(&whole, label, ".csv"));
+        let b = read_export(&node_path(&shared, label, ".csv"));
+        assert!(!a.rows.is_empty(), "{label} has nodes");
+        assert_eq!((a.header, a.rows), (b.header, b.rows), "{label}");
+    }
+}
+
 /// Loads an export folder into the test database with Cypher, the way the
 /// importer would read it.
 async fn load_export(graph: &neo4rs::Graph, dir: &Path) {
