@@ -206,31 +206,26 @@ fn exported_files_are_valid_for_the_importer_and_match_check() {
     assert!(dir.path().join("in.csv.rejects.csv").exists());
 }
 
+/// Exports `input` into the folder `name` of `dir` with `extra` flags.
+fn export_into(dir: &Path, input: &Path, name: &str, extra: &[&str]) -> PathBuf {
+    let out = dir.join(name);
+    let mut args = vec![
+        "export",
+        input.to_str().expect("utf-8"),
+        "--out",
+        out.to_str().expect("utf-8"),
+    ];
+    args.extend_from_slice(extra);
+    common::run_ok(dir, &args);
+    out
+}
+
 #[test]
 fn gzip_files_hold_the_same_content() {
     let dir = common::temp_dir();
     let input = common::generate(dir.path(), "in.csv", 3_000, 4, 0.0);
-    let plain = dir.path().join("plain");
-    let gz = dir.path().join("gz");
-    common::run_ok(
-        dir.path(),
-        &[
-            "export",
-            input.to_str().expect("utf-8"),
-            "--out",
-            plain.to_str().expect("utf-8"),
-        ],
-    );
-    common::run_ok(
-        dir.path(),
-        &[
-            "export",
-            input.to_str().expect("utf-8"),
-            "--out",
-            gz.to_str().expect("utf-8"),
-            "--gzip",
-        ],
-    );
+    let plain = export_into(dir.path(), &input, "plain", &[]);
+    let gz = export_into(dir.path(), &input, "gz", &["--gzip"]);
     for label in LABELS {
         let a = read_export(&node_path(&plain, label, ".csv"));
         let b = read_export(&node_path(&gz, label, ".csv.gz"));
@@ -255,25 +250,10 @@ fn gzip_files_hold_the_same_content() {
 fn shared_nodes_do_not_depend_on_thread_or_chunk_counts() {
     let dir = common::temp_dir();
     let input = common::generate(dir.path(), "in.csv", 4_000, 9, 0.05);
-    let export = |name: &str, threads: &str, chunk: &str| {
-        let out = dir.path().join(name);
-        common::run_ok(
-            dir.path(),
-            &[
-                "export",
-                input.to_str().expect("utf-8"),
-                "--out",
-                out.to_str().expect("utf-8"),
-                "--transform-threads",
-                threads,
-                "--chunk-size",
-                chunk,
-            ],
-        );
-        out
-    };
-    let whole = export("whole", "1", "4000");
-    let shared = export("shared", "3", "7");
+    let one = ["--transform-threads", "1", "--chunk-size", "4000"];
+    let whole = export_into(dir.path(), &input, "whole", &one);
+    let three = ["--transform-threads", "3", "--chunk-size", "7"];
+    let shared = export_into(dir.path(), &input, "shared", &three);
     for label in LABELS {
         let a = read_export(&node_path(&whole, label, ".csv"));
         let b = read_export(&node_path(&shared, label, ".csv"));
