@@ -199,12 +199,14 @@ fn iso_date(value: &str) -> Option<(i32, u32, u32)> {
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' || (b.len() > 10 && b[10].is_ascii_digit()) {
         return None;
     }
-    let number = |range: std::ops::Range<usize>| -> Option<u32> {
-        b[range].iter().try_fold(0u32, |n, &c| {
-            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
-        })
-    };
-    Some((number(0..4)? as i32, number(5..7)?, number(8..10)?))
+    Some((digits(&b[0..4])? as i32, digits(&b[5..7])?, digits(&b[8..10])?))
+}
+
+/// The number a run of ASCII digits spells; `None` if any byte is no digit.
+fn digits(bytes: &[u8]) -> Option<u32> {
+    bytes.iter().try_fold(0u32, |n, &c| {
+        c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+    })
 }
 
 /// A `YYYYMMDD` date (a snapshot id). Eight digits are read by hand, to the
@@ -212,12 +214,15 @@ fn iso_date(value: &str) -> Option<(i32, u32, u32)> {
 /// parser was a seventieth of `check`; anything else goes to chrono.
 pub fn compact_date(value: &str) -> Option<NaiveDate> {
     let b = value.as_bytes();
-    if b.len() != 8 || !b.iter().all(u8::is_ascii_digit) {
-        return NaiveDate::parse_from_str(value, "%Y%m%d").ok();
+    let parts = if b.len() == 8 {
+        digits(&b[0..4]).zip(digits(&b[4..6])).zip(digits(&b[6..8]))
+    } else {
+        None
+    };
+    match parts {
+        Some(((year, month), day)) => NaiveDate::from_ymd_opt(year as i32, month, day),
+        None => NaiveDate::parse_from_str(value, "%Y%m%d").ok(),
     }
-    let number =
-        |range: std::ops::Range<usize>| b[range].iter().fold(0u32, |n, &c| n * 10 + u32::from(c - b'0'));
-    NaiveDate::from_ymd_opt(number(0..4) as i32, number(4..6), number(6..8))
 }
 
 /// Whitespace runs collapsed to one space, ends trimmed.
