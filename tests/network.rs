@@ -91,10 +91,44 @@ fn a_server_that_accepts_and_never_answers_is_unreachable_after_the_deadline() {
     let elapsed = started.elapsed();
     let log = stderr(&output);
     assert_eq!(output.status.code(), Some(14), "{log}");
-    assert!(log.contains("did not answer within 2 s"), "{log}");
-    assert!(log.contains("neo4j.query_timeout_seconds"), "{log}");
+    // Connecting never waits longer than the query deadline.
+    assert!(
+        log.contains("within 2 s (neo4j.connect_timeout_seconds)"),
+        "{log}"
+    );
     // Not a speed claim: without a deadline this would never return.
     assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
+}
+
+#[test]
+fn a_server_that_never_answers_the_handshake_fails_at_the_connect_deadline_not_the_query_deadline() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let dir = temp_dir();
+    let input = generate(dir.path(), "silent.csv", 10, 42, 0.0);
+    for command in [&["load", input.to_str().unwrap()][..], &["ping"][..]] {
+        let mut args = command.to_vec();
+        let uri = format!("bolt://127.0.0.1:{port}");
+        args.extend(["--uri", &uri, "--connect-timeout-seconds", "2"]);
+        // The query deadline stays at its default of 300 s.
+        let started = Instant::now();
+        let output = db_command(dir.path(), &args).output().expect("runs");
+        let elapsed = started.elapsed();
+        let log = stderr(&output);
+        assert_eq!(output.status.code(), Some(14), "{log}");
+        assert!(
+            log.contains("within 2 s (neo4j.connect_timeout_seconds)"),
+            "{log}"
+        );
+        // Not a speed claim: with only the query deadline this took 300 s.
+        assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
+    }
 }
 
 /// A TCP proxy to the database that, on the first connection whose client

@@ -7,6 +7,7 @@ use crate::commands::{ConfigArgs, DatabaseArgs, LogFormat, Outcome, announce, pr
 use crate::graph::questions::Answered;
 use crate::graph::questions::{self, Question};
 use crate::pipeline::ask::ask;
+use crate::pipeline::outputs::{spreadsheet_safe, terminal_safe};
 
 /// Answer one of the analysts' questions (each a Cypher file in the
 /// repository's `questions/` folder), or list them when no name is given.
@@ -99,13 +100,22 @@ fn cell(value: &serde_json::Value) -> String {
     }
 }
 
+/// A value as a CSV field a spreadsheet opens as data: text that would run
+/// as a formula is neutralized; numbers stay as they are.
+fn csv_field(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) => spreadsheet_safe(text).into_owned(),
+        other => cell(other),
+    }
+}
+
 fn to_text(answered: &Answered) -> String {
     let mut table = comfy_table::Table::new();
     table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-    table.set_header(answered.columns.iter());
+    table.set_header(answered.columns.iter().map(|c| terminal_safe(c)));
     for row in &answered.rows {
         table.add_row(row.iter().map(|value| {
-            let cell = comfy_table::Cell::new(cell(value));
+            let cell = comfy_table::Cell::new(terminal_safe(&cell(value)));
             if value.is_number() {
                 cell.set_alignment(comfy_table::CellAlignment::Right)
             } else {
@@ -116,7 +126,7 @@ fn to_text(answered: &Answered) -> String {
     let parameters: Vec<String> = answered
         .parameters
         .iter()
-        .map(|(name, value)| format!("{name}={}", cell(value)))
+        .map(|(name, value)| format!("{name}={}", terminal_safe(&cell(value))))
         .collect();
     format!(
         "{}  ({})\n{table}\n{} rows in {:.2} s\n",
@@ -131,7 +141,7 @@ fn write_csv(answered: &Answered, out: impl std::io::Write) -> anyhow::Result<()
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(&answered.columns)?;
     for row in &answered.rows {
-        writer.write_record(row.iter().map(cell))?;
+        writer.write_record(row.iter().map(csv_field))?;
     }
     writer.flush().context("writing the answer to stdout")?;
     Ok(())

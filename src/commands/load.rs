@@ -43,7 +43,7 @@ pub struct LoadArgs {
 pub async fn run(args: &LoadArgs, log_format: LogFormat) -> anyhow::Result<Outcome> {
     let config = args.config.load_with(FlagOverrides {
         max_rows: args.max_rows,
-        ..args.database.overrides(args.config.overrides())?
+        ..args.database.overrides(args.config.overrides()?)?
     })?;
     // A load shows its configuration even with --json: its summary on
     // stdout stays apart, and the settings of a long run matter.

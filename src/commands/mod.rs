@@ -120,6 +120,9 @@ pub struct DatabaseArgs {
     /// Overrides neo4j.query_timeout_seconds.
     #[arg(long)]
     pub query_timeout_seconds: Option<u64>,
+    /// Overrides neo4j.connect_timeout_seconds.
+    #[arg(long)]
+    pub connect_timeout_seconds: Option<u64>,
     /// Overrides neo4j.trusted_ca: a PEM file of CA certificates to trust
     /// for bolt+s:// and neo4j+s://.
     #[arg(long)]
@@ -150,6 +153,7 @@ impl DatabaseArgs {
             checkpoint_interval: self.checkpoint_interval,
             max_retry_seconds: self.max_retry_seconds,
             query_timeout_seconds: self.query_timeout_seconds,
+            connect_timeout_seconds: self.connect_timeout_seconds,
             trusted_ca: self.trusted_ca.clone(),
             ..flags
         })
@@ -192,13 +196,20 @@ pub struct ConfigArgs {
 }
 
 impl ConfigArgs {
-    /// The flags as overrides of the file and environment.
-    pub fn overrides(&self) -> FlagOverrides {
-        let source_password = self
-            .source_password_prompt
-            .then(|| rpassword::prompt_password("MySQL password: ").ok())
-            .flatten();
-        FlagOverrides {
+    /// The flags as overrides of the file and environment; asks for the
+    /// MySQL password if told to. A prompt that cannot be shown (no
+    /// terminal: a scheduler's job) is an error, never an empty password.
+    pub fn overrides(&self) -> anyhow::Result<FlagOverrides> {
+        let source_password = if self.source_password_prompt {
+            Some(rpassword::prompt_password("MySQL password: ").map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot read the MySQL password from the terminal ({e}); use MYSQL_PASSWORD or --source-password-file"
+                )
+            })?)
+        } else {
+            None
+        };
+        Ok(FlagOverrides {
             source: self.source.clone(),
             source_password_file: self.source_password_file.clone(),
             source_password,
@@ -208,18 +219,18 @@ impl ConfigArgs {
             rejects_path: self.rejects.clone(),
             max_error_rate: self.max_error_rate,
             ..FlagOverrides::default()
-        }
+        })
     }
 
     /// Loads file, environment and flags into one validated configuration.
     pub fn load(&self) -> anyhow::Result<Config> {
-        self.load_with(self.overrides())
+        self.load_with(self.overrides()?)
     }
 
     /// [`load`](Self::load) for a command that connects: with the database
     /// flags too.
     pub fn load_with_database(&self, database: &DatabaseArgs) -> anyhow::Result<Config> {
-        self.load_with(database.overrides(self.overrides())?)
+        self.load_with(database.overrides(self.overrides()?)?)
     }
 
     pub fn load_with(&self, flags: FlagOverrides) -> anyhow::Result<Config> {

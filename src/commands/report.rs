@@ -7,6 +7,7 @@ use anyhow::Context;
 
 use crate::commands::{ConfigArgs, DatabaseArgs, LogFormat, Outcome, announce};
 use crate::pipeline::ask::ask_all;
+use crate::pipeline::outputs::write_atomically;
 use crate::sink::report::{Page, render};
 
 /// Write the analysts' report: every question of `learngraph ask` that
@@ -60,7 +61,9 @@ pub async fn run(args: &ReportArgs, log_format: LogFormat) -> anyhow::Result<Out
         answers: &answers,
         check: check.as_ref(),
     });
-    std::fs::write(&args.out, html).with_context(|| format!("writing the report {}", args.out.display()))?;
+    // Whole or not at all: a full disk or a kill keeps the previous page.
+    write_atomically(&args.out, html.as_bytes())
+        .with_context(|| format!("writing the report {}", args.out.display()))?;
     eprintln!(
         "Wrote {} ({} questions answered{})",
         args.out.display(),

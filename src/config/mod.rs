@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::graph::counts::GraphOptions;
 use crate::source::mysql::{TableSource, parse_uri};
+use crate::source::uri;
 
 /// The file as written by users; every field optional so that the file can
 /// set only what differs from the defaults. Unknown keys are errors.
@@ -63,6 +64,10 @@ pub struct RawNeo4j {
     /// The deadline of each database call; past it the call counts as a
     /// lost connection and is retried.
     pub query_timeout_seconds: Option<u64>,
+    /// The deadline of connecting: TCP, TLS and the Bolt handshake. A
+    /// server that accepts and never answers fails this soon, not after
+    /// the query deadline.
+    pub connect_timeout_seconds: Option<u64>,
     /// A PEM file of CA certificates to trust (a private CA) for
     /// `bolt+s://` and `neo4j+s://`.
     pub trusted_ca: Option<PathBuf>,
@@ -143,6 +148,7 @@ pub struct FlagOverrides {
     pub max_connection_pool_size: Option<usize>,
     pub max_retry_seconds: Option<u64>,
     pub query_timeout_seconds: Option<u64>,
+    pub connect_timeout_seconds: Option<u64>,
     pub trusted_ca: Option<PathBuf>,
     pub chunk_size: Option<u64>,
     pub checkpoint_interval: Option<u64>,
@@ -199,6 +205,7 @@ pub struct Neo4jConfig {
     pub batch_size: usize,
     pub max_retry_seconds: u64,
     pub query_timeout_seconds: u64,
+    pub connect_timeout_seconds: u64,
     pub trusted_ca: Option<PathBuf>,
 }
 
@@ -276,6 +283,8 @@ pub const DEFAULT_MAX_RETRY_SECONDS: u64 = 120;
 /// The deadline of one database call (a batch, a count), generous enough
 /// for the slowest verify count on a full graph.
 pub const DEFAULT_QUERY_TIMEOUT_SECONDS: u64 = 300;
+/// As the official drivers: a connection attempt gives up after 30 s.
+pub const DEFAULT_CONNECT_TIMEOUT_SECONDS: u64 = 30;
 pub const DEFAULT_MAX_MISSING_SHARE: f64 = 0.10;
 
 impl RawConfig {
@@ -297,47 +306,12 @@ impl RawConfig {
 }
 
 /// Splits the user-info off a URI: the URI without it, and the user and
-/// password it named (percent-decoded).
+/// password it named (percent-decoded). See [`crate::source::uri`] for
+/// where user-info ends.
 pub fn split_credentials(uri: &str) -> (String, Option<String>, Option<String>) {
-    let Some(scheme_end) = uri.find("://").map(|i| i + 3) else {
-        return (uri.to_string(), None, None);
-    };
-    let rest = &uri[scheme_end..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let Some(at) = rest[..authority_end].rfind('@') else {
-        return (uri.to_string(), None, None);
-    };
-    let userinfo = &rest[..at];
-    let (user, password) = match userinfo.split_once(':') {
-        Some((user, password)) => (user, Some(percent_decode(password))),
-        None => (userinfo, None),
-    };
-    let user = (!user.is_empty()).then(|| percent_decode(user));
-    (
-        format!("{}{}", &uri[..scheme_end], &rest[at + 1..]),
-        user,
-        password,
-    )
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(value) = text
-                .get(i + 1..i + 3)
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-        {
-            out.push(value);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    let (rest, user, password) = uri::split_userinfo(uri);
+    let user = user.filter(|u| !u.is_empty()).map(uri::percent_decode);
+    (rest, user, password.map(uri::percent_decode))
 }
 
 fn invalid(key: &'static str, message: impl Into<String>, allowed: &'static str) -> ConfigError {
@@ -420,7 +394,7 @@ impl Config {
         if !SCHEMES.iter().any(|s| uri.starts_with(s)) {
             return Err(invalid(
                 "neo4j.uri",
-                format!("{uri:?} has no supported scheme"),
+                format!("{:?} has no supported scheme", uri::redact(&uri)),
                 "bolt://, bolt+s://, bolt+ssc://, neo4j://, neo4j+s://, neo4j+ssc://",
             ));
         }
@@ -453,6 +427,17 @@ impl Config {
                 "neo4j.query_timeout_seconds",
                 format!("{query_timeout_seconds}"),
                 "1 to 86400",
+            ));
+        }
+        let connect_timeout_seconds = flags
+            .connect_timeout_seconds
+            .or(raw.neo4j.connect_timeout_seconds)
+            .unwrap_or(DEFAULT_CONNECT_TIMEOUT_SECONDS);
+        if !(1..=3_600).contains(&connect_timeout_seconds) {
+            return Err(invalid(
+                "neo4j.connect_timeout_seconds",
+                format!("{connect_timeout_seconds}"),
+                "1 to 3600",
             ));
         }
         let num_workers = flags
@@ -597,6 +582,7 @@ impl Config {
                     .or(raw.neo4j.max_retry_seconds)
                     .unwrap_or(DEFAULT_MAX_RETRY_SECONDS),
                 query_timeout_seconds,
+                connect_timeout_seconds,
                 trusted_ca,
             },
             etl: EtlConfig {
@@ -649,6 +635,7 @@ impl fmt::Display for Config {
         writeln!(f, "neo4j.batch_size = {}", n.batch_size)?;
         writeln!(f, "neo4j.max_retry_seconds = {}", n.max_retry_seconds)?;
         writeln!(f, "neo4j.query_timeout_seconds = {}", n.query_timeout_seconds)?;
+        writeln!(f, "neo4j.connect_timeout_seconds = {}", n.connect_timeout_seconds)?;
         if let Some(ca) = &n.trusted_ca {
             writeln!(f, "neo4j.trusted_ca = {}", ca.display())?;
         }

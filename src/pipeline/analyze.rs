@@ -281,8 +281,14 @@ impl From<ScanError<AnalyzeError>> for AnalyzeError {
 pub fn transform_options(config: &Config) -> TransformOptions {
     TransformOptions {
         snapshot_date: config.etl.snapshot_date,
+        latest_snapshot: Some(today()),
         counts_only: false,
     }
+}
+
+/// Today's date (UTC): no snapshot, and no row's snapshot_id, may be later.
+pub fn today() -> chrono::NaiveDate {
+    chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()).date_naive()
 }
 
 /// Runs the analysis pass over `input`.

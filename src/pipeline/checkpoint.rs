@@ -5,7 +5,7 @@
 //! one from another file or configuration is refused.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -215,20 +215,8 @@ pub fn write(path: &Path, checkpoint: &CheckpointV1) -> Result<(), CheckpointErr
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    let mut temporary = path.as_os_str().to_os_string();
-    temporary.push(".tmp");
-    let temporary = PathBuf::from(temporary);
     let text = serde_json::to_vec_pretty(&Checkpoint::V1(checkpoint.clone())).map_err(|e| fail(&e))?;
-    let mut file = std::fs::File::create(&temporary).map_err(|e| fail(&e))?;
-    file.write_all(&text).map_err(|e| fail(&e))?;
-    file.sync_all().map_err(|e| fail(&e))?;
-    std::fs::rename(&temporary, path).map_err(|e| fail(&e))?;
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty())
-        && let Ok(dir) = std::fs::File::open(dir)
-    {
-        let _ = dir.sync_all();
-    }
-    Ok(())
+    crate::pipeline::outputs::write_atomically(path, &text).map_err(|e| fail(&e))
 }
 
 /// Tracks which phase 2 batches have committed and reports the record up to

@@ -30,7 +30,7 @@ use crate::config::Config;
 use crate::graph::counts::RelTally;
 use crate::graph::records::{EntityCollector, LearnerRecord, Props};
 use crate::pipeline::analyze::{
-    Analysis, AnalyzeError, analyze, key_fingerprint, transform_chunk, transform_options,
+    Analysis, AnalyzeError, analyze, key_fingerprint, today, transform_chunk, transform_options,
 };
 use crate::pipeline::checkpoint::{self, CheckpointError, CheckpointV1, CommitTracker};
 use crate::pipeline::progress::PhaseProgress;
@@ -39,7 +39,7 @@ use crate::sink::neo4j::{
     BatchWritten, EntitiesWritten, LearnerBatch, Neo4jSink, PreparedLearners, SinkError,
 };
 use crate::source::reader::{SourceError, StreamFingerprint};
-use crate::transform::Transformer;
+use crate::transform::{TransformOptions, Transformer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -316,8 +316,10 @@ struct Phase2 {
     relationships: AtomicU64,
     /// State changes counted by (kind, transition).
     transitions: Mutex<BTreeMap<(&'static str, String), u64>>,
-    /// The snapshot date of rows that carry none.
-    fallback_date: NaiveDate,
+    /// The load's one date: its snapshot's (today's for a file without
+    /// any). Every change the load writes carries it, never a row's own
+    /// snapshot_id.
+    load_date: NaiveDate,
     batches: AtomicU64,
     largest_batch: AtomicU64,
     in_flight: AtomicU64,
@@ -392,7 +394,7 @@ impl Phase2 {
         self.sink
             .write_learners(LearnerBatch {
                 records: &records,
-                fallback_date: self.fallback_date,
+                load_date: self.load_date,
                 prepared,
             })
             .await
@@ -479,7 +481,7 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
         unchanged: AtomicU64::new(0),
         relationships: AtomicU64::new(0),
         transitions: Mutex::new(BTreeMap::new()),
-        fallback_date: config.etl.snapshot_date.unwrap_or_else(today),
+        load_date: snapshot_date.unwrap_or_else(today),
         batches: AtomicU64::new(0),
         largest_batch: AtomicU64::new(0),
         in_flight: AtomicU64::new(0),
@@ -512,12 +514,8 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
     // marked, never deleted. A first load has nothing to mark.
     if check_existing {
         let progress = PhaseProgress::new("missing learners", "learners", None);
-        sink.mark_missing(
-            &missing.missing,
-            snapshot_date.unwrap_or(phase2.fallback_date),
-            config.neo4j.batch_size,
-        )
-        .await?;
+        sink.mark_missing(&missing.missing, phase2.load_date, config.neo4j.batch_size)
+            .await?;
         progress.add(missing.missing.len() as u64);
         phases.push(PhaseSummary {
             name: "missing learners",
@@ -652,6 +650,9 @@ pub struct LoadPlan {
     pub learners_in_graph: u64,
     /// The file's learners the graph lacks: created.
     pub learners_new: u64,
+    /// The file's learners an earlier snapshot marked missing: they come
+    /// back (updated, the mark removed), not created.
+    pub learners_returning: u64,
     pub learners_to_mark_missing: u64,
     pub learners_kept_row_rejected: u64,
     /// A resume would skip the rows up to this record.
@@ -669,6 +670,16 @@ pub async fn plan_load(input: &Path, config: &Config, options: LoadOptions) -> R
     let prepared = prepare(input, config, options).await?;
     let analysis = &prepared.analysis;
     let learners_in_graph = prepared.missing.present_in_file;
+    let mut learners_returning = 0u64;
+    if prepared.check_existing {
+        prepared
+            .sink
+            .for_each_missing_learner(|key| {
+                learners_returning +=
+                    u64::from(analysis.learner_keys.contains_fingerprint(key_fingerprint(&key)));
+            })
+            .await?;
+    }
     Ok(LoadPlan {
         dry_run: true,
         input: input.to_path_buf(),
@@ -681,7 +692,10 @@ pub async fn plan_load(input: &Path, config: &Config, options: LoadOptions) -> R
         rejects_file: analysis.rejects_file.clone(),
         graph_holds_learners: prepared.check_existing,
         learners_in_graph,
-        learners_new: analysis.rows_loaded.saturating_sub(learners_in_graph),
+        learners_new: analysis
+            .rows_loaded
+            .saturating_sub(learners_in_graph + learners_returning),
+        learners_returning,
         learners_to_mark_missing: prepared.missing.missing.len() as u64,
         learners_kept_row_rejected: prepared.missing.kept_row_rejected,
         resume_after_record: prepared.resumed.as_ref().map_or(0, |c| c.committed_records),
@@ -709,9 +723,10 @@ impl LoadPlan {
         if self.graph_holds_learners {
             let _ = writeln!(
                 out,
-                "The graph holds learners: {} of the file's are there (written only if changed), {} would be created, \
-                 {} marked missing, {} kept as they are (row rejected)",
+                "The graph holds learners: {} of the file's are there (written only if changed), {} would come back \
+                 (marked missing earlier), {} would be created, {} marked missing, {} kept as they are (row rejected)",
                 self.learners_in_graph,
+                self.learners_returning,
                 self.learners_new,
                 self.learners_to_mark_missing,
                 self.learners_kept_row_rejected
@@ -739,11 +754,6 @@ impl LoadPlan {
         }
         out
     }
-}
-
-/// Today's date (UTC).
-fn today() -> NaiveDate {
-    chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()).date_naive()
 }
 
 /// The checkpoint of the load being resumed, or `None` for a fresh load.
@@ -1204,7 +1214,11 @@ fn read_for_writing(
     stop: &AtomicBool,
     batches: flume::Sender<Batch>,
 ) -> Result<(), ReadError> {
-    let transformer = Transformer::new(transform_options(config));
+    // The rows' states are dated by the load, not by each row's snapshot_id.
+    let transformer = Transformer::new(TransformOptions {
+        snapshot_date: Some(plan.phase2.load_date),
+        ..transform_options(config)
+    });
     let batch_size = config.neo4j.batch_size;
     let mut record_number = 0u64;
     let mut index = 0u64;

@@ -153,9 +153,109 @@ fn io(action: &'static str, path: &Path, e: std::io::Error) -> OutputError {
     }
 }
 
+/// Writes `bytes` to `path` whole or not at all: into a temporary file of a
+/// unique name beside it (two processes never share one), synced, then
+/// renamed over `path`. A full disk, a kill or a crash leaves the previous
+/// file as it was.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let folder = match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut file = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(folder)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    if let Ok(folder) = std::fs::File::open(folder) {
+        let _ = folder.sync_all();
+    }
+    Ok(())
+}
+
+/// Text from the data as it may reach a terminal: control characters (C0,
+/// DEL and C1, which start escape and OSC sequences, and line breaks that
+/// would break a table) shown escaped (`\u{1b}`, `\n`), so a cell can
+/// neither run a terminal command nor forge lines. JSON and CSV outputs
+/// keep the value as it is.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            shown.extend(c.escape_debug());
+        } else {
+            shown.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(shown)
+}
+
+/// A text cell as a spreadsheet may open it: one that begins with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return would run as a formula, so it
+/// is prefixed with a single quote, as OWASP recommends for CSV injection.
+/// Only text goes through here; numbers are written as they are.
+pub fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{text}")),
+        _ => std::borrow::Cow::Borrowed(text),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escape_sequences_are_shown_escaped_and_plain_text_is_left_alone() {
+        assert_eq!(terminal_safe("Kenya"), "Kenya");
+        assert_eq!(terminal_safe("Côte d'Ivoire"), "Côte d'Ivoire");
+        let osc = "\u{1b}]8;;http://evil\u{7}click\u{1b}]8;;\u{7}";
+        let shown = terminal_safe(osc);
+        assert!(!shown.chars().any(char::is_control), "{shown}");
+        assert_eq!(shown, "\\u{1b}]8;;http://evil\\u{7}click\\u{1b}]8;;\\u{7}");
+        assert_eq!(terminal_safe("a\nb\u{9b}c"), "a\\nb\\u{9b}c");
+    }
+
+    #[test]
+    fn text_that_a_spreadsheet_would_run_is_quoted_and_other_text_is_not() {
+        for formula in [
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
+            assert_eq!(spreadsheet_safe(formula), format!("'{formula}"));
+        }
+        for plain in ["Python", "", "a=b", "'already"] {
+            assert_eq!(spreadsheet_safe(plain), plain);
+        }
+    }
+
+    #[test]
+    fn an_atomic_write_replaces_the_file_whole_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("report.html");
+        std::fs::write(&path, "old").expect("writes");
+        write_atomically(&path, b"new page").expect("writes");
+        assert_eq!(std::fs::read_to_string(&path).expect("reads"), "new page");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).expect("lists").collect();
+        assert_eq!(left.len(), 1, "only the page remains");
+        // A folder that cannot be written keeps the old file.
+        let missing = dir.path().join("no-such-folder").join("report.html");
+        assert!(write_atomically(&missing, b"x").is_err());
+    }
 
     #[test]
     fn an_output_that_is_or_holds_the_input_is_refused() {

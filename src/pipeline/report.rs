@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::pipeline::analyze::Analysis;
+use crate::pipeline::outputs::terminal_safe;
 use crate::transform::quality::Finding;
 
 #[derive(Debug, Serialize)]
@@ -131,6 +132,7 @@ impl CheckReport {
         if !self.unknown_countries.is_empty() {
             let _ = writeln!(out, "Unknown country names (no code given):");
             for (name, n) in &self.unknown_countries {
+                let name = terminal_safe(name);
                 let _ = writeln!(out, "  {name:<28} {n:>12}");
             }
         }

@@ -5,3 +5,4 @@ pub mod columns;
 pub mod growing;
 pub mod mysql;
 pub mod reader;
+pub mod uri;

@@ -21,6 +21,7 @@ use mysql::prelude::Queryable;
 use mysql::{Conn, OptsBuilder, SslOpts};
 
 use super::columns::COLUMNS;
+use super::uri;
 
 /// How the connection to the server is encrypted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -98,21 +99,23 @@ pub enum MysqlError {
 /// Parses `mysql://USER@HOST[:PORT]/DATABASE?table=TABLE[&ssl-mode=MODE][&ssl-ca=FILE]`.
 /// A password in the URI is refused: it would show in process lists and
 /// shell histories.
-pub fn parse_uri(uri: &str) -> Result<TableSource, MysqlError> {
-    let bad = |why: &str| MysqlError::BadUri(redacted(uri), why.to_string());
-    let rest = uri
-        .strip_prefix("mysql://")
-        .ok_or_else(|| bad("it does not start with mysql://"))?;
-    let (authority, rest) = rest.split_once('/').ok_or_else(|| bad("no /DATABASE"))?;
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let (user, host_port) = authority
-        .rsplit_once('@')
-        .ok_or_else(|| bad("no USER@ before the host"))?;
-    if user.contains(':') {
+pub fn parse_uri(text: &str) -> Result<TableSource, MysqlError> {
+    let bad = |why: &str| MysqlError::BadUri(uri::redact(text), why.to_string());
+    if !text.starts_with("mysql://") {
+        return Err(bad("it does not start with mysql://"));
+    }
+    // User-info ends at the last `@` (see crate::source::uri), so a
+    // password holding `/` or `?` is still recognised, and refused.
+    let (without_userinfo, user, password) = uri::split_userinfo(text);
+    if password.is_some() {
         return Err(bad(
             "it carries a password; give it in MYSQL_PASSWORD or --source-password-file instead",
         ));
     }
+    let user = user.ok_or_else(|| bad("no USER@ before the host"))?;
+    let rest = &without_userinfo["mysql://".len()..];
+    let (host_port, rest) = rest.split_once('/').ok_or_else(|| bad("no /DATABASE"))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     let (host, port) = match host_port.rsplit_once(':') {
         Some((h, p)) => (h, p.parse::<u16>().map_err(|_| bad("the port is not a number"))?),
         None => (host_port, 3306),
@@ -163,21 +166,6 @@ pub fn parse_uri(uri: &str) -> Result<TableSource, MysqlError> {
         ssl_mode,
         ssl_ca,
     })
-}
-
-/// The URI with any password in it replaced by `***`, for messages.
-fn redacted(uri: &str) -> String {
-    let Some(start) = uri.find("://").map(|i| i + 3) else {
-        return uri.to_string();
-    };
-    let authority_end = uri[start..].find('/').map(|i| start + i).unwrap_or(uri.len());
-    match uri[start..authority_end].rfind('@') {
-        Some(at) => match uri[start..start + at].find(':') {
-            Some(colon) => format!("{}***{}", &uri[..start + colon + 1], &uri[start + at..]),
-            None => uri.to_string(),
-        },
-        None => uri.to_string(),
-    }
 }
 
 /// An identifier as MySQL quotes it: in backticks, a backtick doubled.
@@ -388,6 +376,9 @@ mod tests {
         for (uri, why) in [
             ("mysql://r@h/d", "table"),
             ("mysql://r:secret@h/d?table=t", "password"),
+            ("mysql://r:pa/ss-secret@h/d?table=t", "password"),
+            ("mysql://r:pa?ss-secret@h/d?table=t", "password"),
+            ("mysql:/r:secret@h/d?table=t", "mysql://"),
             ("postgres://r@h/d?table=t", "mysql://"),
             ("mysql://r@h/d?table=t&ssl-mode=maybe", "ssl-mode"),
             ("mysql://h/d?table=t", "USER@"),

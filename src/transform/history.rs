@@ -38,6 +38,44 @@ pub fn to_targets(spans: Vec<Span>) -> Vec<Rel> {
         .collect()
 }
 
+/// What bounding a history to its snapshot changed, for the findings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Bounded {
+    /// Spans whose date was after the snapshot: they begin at the snapshot.
+    pub after_snapshot: u64,
+    /// Spans dated before the span ahead of them: they begin where it does.
+    pub out_of_order: u64,
+}
+
+/// Bounds a history to the snapshot that records it (graph.md): no span
+/// begins after the snapshot date (a job starting next quarter is recorded
+/// as begun at the snapshot), and none begins before the span ahead of it
+/// (a graduation dated before its enrollment began is recorded as at that
+/// start). So no interval begins after its snapshot or ends before it
+/// begins. Without a snapshot date only the order is kept.
+pub fn bound(spans: &mut [Span], snapshot: Option<NaiveDate>) -> Bounded {
+    let mut bounded = Bounded::default();
+    let mut latest: Option<NaiveDate> = None;
+    for span in spans.iter_mut() {
+        let Some(mut from) = span.from else { continue };
+        if let Some(snapshot) = snapshot
+            && from > snapshot
+        {
+            from = snapshot;
+            bounded.after_snapshot += 1;
+        }
+        if let Some(latest) = latest
+            && from < latest
+        {
+            from = latest;
+            bounded.out_of_order += 1;
+        }
+        span.from = Some(from);
+        latest = Some(from);
+    }
+    bounded
+}
+
 /// Turns spans in time order into relationships: each span ends where the
 /// next begins, the last is current. A current span with no date takes the
 /// snapshot date.
@@ -250,6 +288,56 @@ mod tests {
             Some(&Value::Date(d("2025-09-30")))
         );
         assert_eq!(rels[1].props.get("dateUnknown"), Some(&Value::Bool(true)));
+    }
+
+    #[test]
+    fn no_interval_begins_after_its_snapshot_or_ends_before_it_begins() {
+        // A job starting after the snapshot, then a status from the flags
+        // with no date (it borrows the snapshot's).
+        let mut spans = professional_spans(
+            vec![Period {
+                start: d("2026-03-30"),
+                end: None,
+            }],
+            "Freelancer",
+            None,
+        );
+        let snapshot = Some(d("2025-09-30"));
+        assert_eq!(
+            bound(&mut spans, snapshot),
+            Bounded {
+                after_snapshot: 1,
+                out_of_order: 0
+            }
+        );
+        let rels = to_rels(spans, snapshot);
+        assert_eq!(states(&rels), ["Wage Employed", "Freelancer"]);
+        assert_eq!(
+            rels[0].props.get("validFrom"),
+            Some(&Value::Date(d("2025-09-30")))
+        );
+        assert_eq!(rels[0].props.get("validTo"), Some(&Value::Date(d("2025-09-30"))));
+
+        // A graduation dated before the enrollment began.
+        let mut spans = learning_spans(
+            Status::Graduated,
+            Some(d("2024-05-01")),
+            None,
+            Some(d("2024-01-15")),
+        );
+        assert_eq!(bound(&mut spans, snapshot).out_of_order, 1);
+        assert_eq!(spans[1].from, Some(d("2024-05-01")));
+
+        // Dates within bounds are left as they are.
+        let mut spans = learning_spans(
+            Status::Graduated,
+            Some(d("2023-01-10")),
+            None,
+            Some(d("2023-07-01")),
+        );
+        let before = spans.clone();
+        assert_eq!(bound(&mut spans, snapshot), Bounded::default());
+        assert_eq!(spans, before);
     }
 
     #[test]

@@ -47,6 +47,11 @@ pub enum Reject {
         expected: usize,
         inside_quotes: bool,
     },
+    #[error(
+        "snapshot_id {date} is after today ({today}): a row cannot come from the future; fix the export's \
+         snapshot_id"
+    )]
+    FutureSnapshotId { date: NaiveDate, today: NaiveDate },
 }
 
 impl Reject {
@@ -59,6 +64,7 @@ impl Reject {
             Reject::InvalidJson { .. } => "invalid_json",
             Reject::DuplicateKey { .. } => "duplicate_key",
             Reject::Truncated { .. } => "truncated",
+            Reject::FutureSnapshotId { .. } => "future_snapshot_id",
         }
     }
 }
@@ -77,6 +83,9 @@ pub struct TransformOptions {
     /// The snapshot date; when absent, read from the row's snapshot_id
     /// (YYYYMMDD).
     pub snapshot_date: Option<NaiveDate>,
+    /// Rows whose own snapshot_id is after this date are rejected (today,
+    /// for every command that reads an export).
+    pub latest_snapshot: Option<NaiveDate>,
     /// Build no properties and no `sourceHash` fingerprint: passes that
     /// only count (check, verify, a load's analysis) need neither, and
     /// building them is a third of the transform's work. Findings,
@@ -251,7 +260,7 @@ impl Transformer {
         let education: Vec<EducationEntry> =
             json_array(fields.get(col::EDUCATION_DETAILS), col::EDUCATION_DETAILS)?;
 
-        let snapshot = self.snapshot_date(fields, findings);
+        let snapshot = self.snapshot_date(fields, findings)?;
         let mut record = LearnerRecord {
             key,
             snapshot,
@@ -332,6 +341,7 @@ impl Transformer {
         record.professional_states = self.state_rels(
             history::professional_spans(periods, current, placement_start),
             snapshot,
+            findings,
         );
         self.studies(&education, &mut record, findings, entities);
 
@@ -369,9 +379,18 @@ impl Transformer {
         Ok(record)
     }
 
-    /// A state history's relationships, with their properties unless the
-    /// pass only counts.
-    fn state_rels(&self, spans: Vec<history::Span>, snapshot: Option<NaiveDate>) -> Vec<Rel> {
+    /// A state history's relationships, bounded to the snapshot (see
+    /// [`history::bound`]), with their properties unless the pass only
+    /// counts.
+    fn state_rels(
+        &self,
+        mut spans: Vec<history::Span>,
+        snapshot: Option<NaiveDate>,
+        findings: &mut Findings,
+    ) -> Vec<Rel> {
+        let bounded = history::bound(&mut spans, snapshot);
+        findings.set_add(Finding::StateDateAfterSnapshot, bounded.after_snapshot);
+        findings.set_add(Finding::StateDatesOutOfOrder, bounded.out_of_order);
         if self.options.counts_only {
             history::to_targets(spans)
         } else {
@@ -379,15 +398,32 @@ impl Transformer {
         }
     }
 
-    fn snapshot_date(&self, fields: &Fields<'_>, findings: &mut Findings) -> Option<NaiveDate> {
-        if let Some(date) = self.options.snapshot_date {
-            return Some(date);
+    /// The snapshot date the row's states and changes are dated by: the
+    /// configured one (a load's phase 2 configures the load's date), else
+    /// the row's own snapshot_id. A row whose own snapshot_id is after the
+    /// latest allowed date (today) is rejected: no export comes from the
+    /// future, and its dates would reach into it.
+    fn snapshot_date(
+        &self,
+        fields: &Fields<'_>,
+        findings: &mut Findings,
+    ) -> Result<Option<NaiveDate>, Reject> {
+        let own = clean::compact_date(clean::trim(fields.get(col::SNAPSHOT_ID)));
+        if let (Some(own), Some(latest)) = (own, self.options.latest_snapshot)
+            && own > latest
+        {
+            return Err(Reject::FutureSnapshotId {
+                date: own,
+                today: latest,
+            });
         }
-        let date = clean::compact_date(clean::trim(fields.get(col::SNAPSHOT_ID)));
-        if date.is_none() {
+        if let Some(date) = self.options.snapshot_date {
+            return Ok(Some(date));
+        }
+        if own.is_none() {
             findings.add(Finding::NoSnapshotDate);
         }
-        date
+        Ok(own)
     }
 
     /// Resolves a country column to its code and records the Country node.
@@ -604,8 +640,11 @@ impl Transformer {
                 findings.add(Finding::StatusFlagMismatch);
             }
         }
-        record.learning_states =
-            self.state_rels(history::learning_spans(status, start, end, graduation), snapshot);
+        record.learning_states = self.state_rels(
+            history::learning_spans(status, start, end, graduation),
+            snapshot,
+            findings,
+        );
     }
 
     /// The name of an organisation or institution as (id, display name),

@@ -78,6 +78,12 @@ pub enum Finding {
     DuplicateKey,
     /// No snapshot date: neither configured nor readable from snapshot_id.
     NoSnapshotDate,
+    /// A state whose date is after the snapshot (a job that starts later):
+    /// its interval begins at the snapshot date (graph.md).
+    StateDateAfterSnapshot,
+    /// A state dated before the state ahead of it (a graduation before its
+    /// enrollment began): it begins where that one does.
+    StateDatesOutOfOrder,
 }
 
 /// Counters per finding, plus the unknown country names with their counts.
@@ -93,6 +99,13 @@ const MAX_UNKNOWN_NAMES: usize = 1_000;
 impl Findings {
     pub fn add(&mut self, finding: Finding) {
         *self.counts.entry(finding).or_default() += 1;
+    }
+
+    /// Adds `count` occurrences at once (none: nothing recorded).
+    pub fn set_add(&mut self, finding: Finding, count: u64) {
+        if count > 0 {
+            *self.counts.entry(finding).or_default() += count;
+        }
     }
 
     /// Sets a count computed over the whole file.

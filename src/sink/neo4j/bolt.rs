@@ -49,6 +49,9 @@ pub struct ConnectOptions {
     pub max_connection_pool_size: usize,
     /// The deadline of each call, and of the server's transaction.
     pub query_timeout: Duration,
+    /// The deadline of connecting (TCP, TLS, the Bolt handshake and a
+    /// first trivial query).
+    pub connect_timeout: Duration,
     /// A PEM file of CA certificates to trust instead of the system's.
     pub trusted_ca: Option<PathBuf>,
 }
@@ -199,6 +202,12 @@ pub enum BoltError {
     Driver(Box<Neo4jError>),
     #[error("the server did not answer within {} s (neo4j.query_timeout_seconds)", .0.as_secs())]
     TimedOut(Duration),
+    #[error(
+        "the server accepted no Bolt connection within {} s (neo4j.connect_timeout_seconds): it does not answer the \
+         handshake",
+        .0.as_secs()
+    )]
+    ConnectTimedOut(Duration),
     #[error("the database call ended without an answer")]
     Abandoned,
     #[error("{0}")]
@@ -223,8 +232,10 @@ impl BoltError {
     /// Whether the connection the call used is gone or cannot be trusted,
     /// so that the next attempt needs a fresh driver.
     pub fn needs_new_connection(&self) -> bool {
-        matches!(self, BoltError::TimedOut(_) | BoltError::Abandoned)
-            || matches!(self.driver(), Some(Neo4jError::Disconnect { .. }))
+        matches!(
+            self,
+            BoltError::TimedOut(_) | BoltError::ConnectTimedOut(_) | BoltError::Abandoned
+        ) || matches!(self.driver(), Some(Neo4jError::Disconnect { .. }))
     }
 
     /// The server's status code, when the server sent one.
@@ -251,6 +262,7 @@ pub struct Bolt {
     driver: Arc<Driver>,
     database: Arc<String>,
     timeout: Duration,
+    connect_timeout: Duration,
     notified: Arc<Notified>,
 }
 
@@ -287,7 +299,7 @@ impl Bolt {
                 &options.password,
             )))
             .with_max_connection_pool_size(options.max_connection_pool_size)
-            .with_connection_timeout(timeout)
+            .with_connection_timeout(options.connect_timeout)
             .with_connection_acquisition_timeout(timeout)
             .with_keep_alive(KeepAliveConfig::CustomTime(Duration::from_secs(60)))
             .with_notification_filter(NotificationFilter::default())
@@ -297,6 +309,7 @@ impl Bolt {
             driver: Arc::new(Driver::new(connection, config)),
             database: Arc::new(options.database.clone()),
             timeout,
+            connect_timeout: options.connect_timeout,
             notified: Arc::new(Notified::default()),
         })
     }
@@ -435,9 +448,12 @@ impl Bolt {
     }
 
     /// Who answers a trivial query sent the way writes are sent.
+    /// Who answers, within the connect deadline: the first call of a
+    /// driver, so that a server that never finishes the handshake fails as
+    /// soon as a connection attempt would.
     pub async fn server_info(&self) -> Result<ServerInfo, BoltError> {
         let summary = self
-            .call(|bolt| {
+            .call_within(self.connect_timeout, BoltError::ConnectTimedOut, |bolt| {
                 bolt.in_transaction(|tx| {
                     let stream = tx.query(super::cypher::PROBE).run()?;
                     stream.consume()
@@ -492,6 +508,17 @@ impl Bolt {
         &self,
         work: impl FnOnce(&Bolt) -> Result<T, Neo4jError> + Send + 'static,
     ) -> Result<T, BoltError> {
+        self.call_within(self.timeout, BoltError::TimedOut, work).await
+    }
+
+    /// [`call`](Self::call) with its own deadline, and the error a call
+    /// past it becomes.
+    async fn call_within<T: Send + 'static>(
+        &self,
+        deadline: Duration,
+        timed_out: fn(Duration) -> BoltError,
+        work: impl FnOnce(&Bolt) -> Result<T, Neo4jError> + Send + 'static,
+    ) -> Result<T, BoltError> {
         let (answer, answered) = tokio::sync::oneshot::channel();
         let bolt = self.clone();
         std::thread::Builder::new()
@@ -500,10 +527,10 @@ impl Bolt {
                 let _ = answer.send(work(&bolt));
             })
             .map_err(|e| BoltError::Config(format!("cannot start a database thread: {e}")))?;
-        match tokio::time::timeout(self.timeout, answered).await {
+        match tokio::time::timeout(deadline, answered).await {
             Ok(Ok(result)) => result.map_err(BoltError::from),
             Ok(Err(_)) => Err(BoltError::Abandoned),
-            Err(_) => Err(BoltError::TimedOut(self.timeout)),
+            Err(_) => Err(timed_out(deadline)),
         }
     }
 
@@ -568,6 +595,7 @@ mod tests {
             database: "d".into(),
             max_connection_pool_size: 2,
             query_timeout: Duration::from_secs(1),
+            connect_timeout: Duration::from_secs(1),
             trusted_ca,
         }
     }

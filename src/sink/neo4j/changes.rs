@@ -184,10 +184,11 @@ impl SnapshotChanges {
         record: &LearnerRecord,
         before: &Existing,
         held: Option<&Held>,
-        fallback_date: NaiveDate,
+        load_date: NaiveDate,
     ) {
         let index = self.records.len() as i64;
-        let date = record.snapshot.unwrap_or(fallback_date);
+        // Every change carries the load's one date, never a row's own.
+        let date = load_date;
         let mut changed = LearnerRecord {
             learning_states: Vec::new(),
             professional_states: Vec::new(),

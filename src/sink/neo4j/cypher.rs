@@ -83,6 +83,10 @@ pub const EXISTING_LEARNERS: &str = "UNWIND $keys AS k MATCH (l:Learner {hashedE
 pub const PRESENT_LEARNER_KEYS: &str =
     "MATCH (l:Learner) WHERE l.missingSince IS NULL RETURN l.hashedEmail AS k, l.sourceHash AS h";
 
+/// The learners an earlier snapshot marked missing.
+pub const MISSING_LEARNER_KEYS: &str =
+    "MATCH (l:Learner) WHERE l.missingSince IS NOT NULL RETURN l.hashedEmail AS k";
+
 /// Marks learners absent from a snapshot (they are kept, not deleted).
 pub const MARK_MISSING: &str = "UNWIND $keys AS k MATCH (l:Learner {hashedEmail: k}) \
      WHERE l.missingSince IS NULL SET l.missingSince = $date";
@@ -368,6 +372,7 @@ pub fn catalogue() -> Vec<(String, String)> {
         ("any learner", ANY_LEARNER),
         ("existing learners", EXISTING_LEARNERS),
         ("present learner keys", PRESENT_LEARNER_KEYS),
+        ("missing learner keys", MISSING_LEARNER_KEYS),
         ("mark missing", MARK_MISSING),
         ("record snapshot", RECORD_SNAPSHOT),
         ("delete snapshots", DELETE_SNAPSHOTS),

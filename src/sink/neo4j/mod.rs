@@ -189,6 +189,8 @@ fn connect_options(config: &Config) -> ConnectOptions {
         database: neo4j.database.clone(),
         max_connection_pool_size: neo4j.max_connection_pool_size,
         query_timeout: Duration::from_secs(neo4j.query_timeout_seconds),
+        // Connecting never waits longer than a query would.
+        connect_timeout: Duration::from_secs(neo4j.connect_timeout_seconds.min(neo4j.query_timeout_seconds)),
         trusted_ca: neo4j.trusted_ca.clone(),
     }
 }
@@ -588,7 +590,7 @@ impl Neo4jSink {
                 };
                 let mut changes = SnapshotChanges::new(options);
                 for (record, before) in changed {
-                    changes.add(record, before, held.get(&record.key), learners.fallback_date);
+                    changes.add(record, before, held.get(&record.key), learners.load_date);
                 }
                 let mut statements = Vec::new();
                 if !new.is_empty() {
@@ -643,6 +645,19 @@ impl Neo4jSink {
             Statement::new(what, cypher::PRESENT_LEARNER_KEYS),
             |row| Some((row.str("k")?, row.int("h"))),
             |(key, hash)| each(key, hash),
+        )
+        .await
+    }
+
+    /// Calls `each` with the key of every learner marked missing, streamed.
+    /// Returns how many.
+    pub async fn for_each_missing_learner(&self, each: impl FnMut(String)) -> Result<u64, SinkError> {
+        let what = "reading the missing learners' keys";
+        self.stream_rows(
+            what,
+            Statement::new(what, cypher::MISSING_LEARNER_KEYS),
+            |row| row.str("k"),
+            each,
         )
         .await
     }
@@ -929,8 +944,9 @@ impl Neo4jSink {
 /// and its statement parameters if they were prepared ahead.
 pub struct LearnerBatch<'a> {
     pub records: &'a [(&'a LearnerRecord, u64)],
-    /// The snapshot date of rows that carry none (the load's start date).
-    pub fallback_date: NaiveDate,
+    /// The load's one date (its snapshot's; today's for a file without
+    /// any): every state this batch closes or opens is dated by it.
+    pub load_date: NaiveDate,
     /// `None` when the graph may already hold some of these learners: then
     /// the sink asks which, and prepares the parameters for the others.
     pub prepared: Option<PreparedLearners>,

@@ -35,7 +35,10 @@ pub fn is_retriable(error: &BoltError) -> bool {
     let Some(driver) = error.driver() else {
         // A call past its deadline, or whose thread ended without an
         // answer, is a lost connection; a bad setting is not.
-        return matches!(error, BoltError::TimedOut(_) | BoltError::Abandoned);
+        return matches!(
+            error,
+            BoltError::TimedOut(_) | BoltError::ConnectTimedOut(_) | BoltError::Abandoned
+        );
     };
     match driver {
         Neo4jError::ServerError { error: e, .. } => {
