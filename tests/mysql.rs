@@ -511,3 +511,122 @@ fn tls_to_the_mysql_server_required_and_verified_against_a_ca_file() {
     assert_eq!(refused.status.code(), Some(24), "{stderr}");
     assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
 }
+
+/// The stderr of a run, for what its log says.
+fn log(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_resume_after_a_finished_table_load_reads_todays_table_not_the_old_spool() {
+    let _db = db_lock();
+    let dir = temp_dir();
+    run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
+    let spool = dir.path().join("learners.impact_learners_profile.spool.csv");
+    let uri = source(None);
+
+    // Day 1: a load that finishes; a cron job that always resumes.
+    generate_imported(dir.path(), "day1.csv", 1_000, 86, 0.0);
+    let day1 = with_source_ok(dir.path(), &["load", "--resume", "--source", &uri, "--json"]);
+    assert_eq!(json(&day1)["snapshot_date"], "2025-09-30");
+
+    // Day 2: the table holds the next snapshot. The resume has nothing to
+    // continue: it reads today's table, not day 1's spool.
+    let (day2, report) = common::generate_follow_up(dir.path(), "day2.csv", 1_000, 86);
+    script(&["import", day2.to_str().unwrap()], None);
+    let resumed = with_source_ok(dir.path(), &["load", "--resume", "--source", &uri, "--json"]);
+    let summary = json(&resumed);
+    assert!(
+        !log(&resumed).contains("Resuming the interrupted load"),
+        "{}",
+        log(&resumed)
+    );
+    assert!(
+        log(&resumed).contains("reading the table afresh"),
+        "{}",
+        log(&resumed)
+    );
+    assert_eq!(summary["snapshot_date"], "2025-12-31", "{summary}");
+    assert_eq!(summary["rows_read"], report.rows_written, "{summary}");
+    assert_eq!(summary["learners_written"], report.learners_joining, "{summary}");
+    assert_eq!(
+        summary["learners_marked_missing"], report.learners_leaving,
+        "{summary}"
+    );
+    let verify = with_source_ok(dir.path(), &["verify", "--source", &uri]);
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("PASSED"));
+
+    // Day 3: the table changes again, and today's first read fails
+    // partway: what it leaves is a partial spool (a fresh read removes the
+    // old one first) beside day 2's finished checkpoint.
+    script(
+        &["sql"],
+        Some("DELETE FROM impact_learners_profile WHERE row_id % 25 = 0;"),
+    );
+    let partial = dir
+        .path()
+        .join("learners.impact_learners_profile.spool.csv.partial");
+    let day2_bytes = std::fs::read(&spool).expect("day 2's spool");
+    std::fs::write(&partial, &day2_bytes[..day2_bytes.len() / 2]).expect("writes");
+    std::fs::remove_file(&spool).expect("removes");
+    let resumed = with_source_ok(dir.path(), &["load", "--resume", "--source", &uri, "--json"]);
+    let summary = json(&resumed);
+    let rows_now = text(&script(
+        &["sql"],
+        Some("SELECT COUNT(*) FROM impact_learners_profile;"),
+    ))
+    .lines()
+    .last()
+    .expect("a count")
+    .trim()
+    .parse::<u64>()
+    .expect("a number");
+    assert_eq!(summary["rows_read"], rows_now, "{summary}");
+    assert_eq!(
+        summary["learners_marked_missing"].as_u64(),
+        Some(report.rows_written - rows_now),
+        "{summary}"
+    );
+    assert!(!partial.exists(), "the partial spool was replaced");
+    let verify = with_source_ok(dir.path(), &["verify", "--source", &uri]);
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("PASSED"));
+}
+
+#[test]
+fn a_trial_load_of_a_larger_table_reads_its_first_rows_then_the_full_load_the_rest() {
+    let _db = db_lock();
+    let dir = temp_dir();
+    run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
+    // An old spool at the same path must not be taken for this table.
+    generate(dir.path(), "old.csv", 40, 3, 0.0);
+    std::fs::copy(
+        dir.path().join("old.csv"),
+        dir.path().join("learners.impact_learners_profile.spool.csv"),
+    )
+    .expect("copies");
+    generate_imported(dir.path(), "table.csv", 3_000, 87, 0.0);
+    let uri = source(None);
+    let trial = json(&with_source_ok(
+        dir.path(),
+        &["load", "--max-rows", "300", "--source", &uri, "--json"],
+    ));
+    assert_eq!(trial["trial_max_rows"], 300, "{trial}");
+    assert_eq!(trial["rows_read"], 300, "{trial}");
+    let trial_learners = trial["rows_accepted"].as_u64().expect("rows");
+    assert_eq!(
+        trial["learners_written"].as_u64(),
+        Some(trial_learners),
+        "{trial}"
+    );
+
+    let full = json(&with_source_ok(dir.path(), &["load", "--source", &uri, "--json"]));
+    assert_eq!(full["rows_read"], 3_000, "{full}");
+    assert_eq!(
+        full["learners_unchanged"].as_u64(),
+        Some(trial_learners),
+        "{full}"
+    );
+    assert_eq!(full["learners_marked_missing"], 0, "{full}");
+    let verify = with_source_ok(dir.path(), &["verify", "--source", &uri]);
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("PASSED"));
+}

@@ -185,6 +185,9 @@ async fn a_resume_after_clear_is_refused_and_a_resume_without_checkpoint_starts_
     assert!(std::fs::metadata(&input).expect("size").len() > 2 << 20);
     let name = input.to_str().expect("utf-8");
     run_db_ok(dir.path(), &["load", name]);
+    // As if the load had been interrupted (a finished one's checkpoint is
+    // spent: a resume over it is a new load).
+    common::mark_interrupted(&dir.path().join("data.csv.checkpoint.json"));
     clear(dir.path());
     let output = run_db(dir.path(), &["load", "--resume", name]);
     assert_eq!(code(&output), Some(18), "{}", stderr(&output));

@@ -132,6 +132,9 @@ fn a_checkpoint_from_another_file_is_refused() {
     common::run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
     let input = common::generate(dir.path(), "a.csv", 500, 1, 0.0);
     common::run_db_ok(dir.path(), &["load", input.to_str().expect("utf-8")]);
+    // As if the load had been interrupted (a finished one's checkpoint is
+    // spent: a resume over it is a new load).
+    common::mark_interrupted(&dir.path().join("a.csv.checkpoint.json"));
     // Same name, other content: the checkpoint no longer fits.
     common::generate(dir.path(), "a.csv", 500, 2, 0.0);
     let output = common::run_db(dir.path(), &["load", input.to_str().expect("utf-8"), "--resume"]);

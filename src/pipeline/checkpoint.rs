@@ -51,6 +51,8 @@ pub enum CheckpointError {
     Write { path: PathBuf, message: String },
     #[error("there is no checkpoint at {path}: run `learngraph load` without --resume to start")]
     Missing { path: PathBuf },
+    #[error("the checkpoint {path} records a finished load: there is nothing to resume")]
+    Finished { path: PathBuf },
     #[error(
         "the checkpoint {path} records {committed} committed rows of a load into a graph that no longer holds it \
          ({uri}, database {database}: it was cleared, or this is another database); resuming would leave those rows \
@@ -181,6 +183,13 @@ pub fn read_for_resume(path: &Path, input: &Path, config: &Config) -> Result<Che
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;
+    // A finished load's checkpoint is spent: whatever the input is now, a
+    // resume has nothing of it to continue.
+    if checkpoint.complete {
+        return Err(CheckpointError::Finished {
+            path: path.to_path_buf(),
+        });
+    }
     let fingerprint = input_fingerprint(input).map_err(|e| CheckpointError::Read {
         path: input.to_path_buf(),
         message: e.to_string(),
@@ -206,6 +215,15 @@ pub fn read_for_resume(path: &Path, input: &Path, config: &Config) -> Result<Che
         });
     }
     Ok(checkpoint)
+}
+
+/// Whether `path` holds the checkpoint of an interrupted load (one a
+/// resume continues): it exists, reads, and its load did not finish.
+pub fn is_interrupted(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| serde_json::from_str::<Checkpoint>(&text).ok())
+        .is_some_and(|Checkpoint::V1(checkpoint)| !checkpoint.complete)
 }
 
 /// Writes a checkpoint atomically: a reader sees the old one or the new one,

@@ -1,13 +1,17 @@
 //! The file every pass reads: the CSV export given as FILE, or the MySQL
 //! table of `source.uri` read once into its spool file (see
 //! [`crate::source::mysql`]). A resume reuses the spool as it is, so the
-//! checkpoint's record numbers keep pointing at the same rows.
+//! checkpoint's record numbers keep pointing at the same rows, but only
+//! the spool of an interrupted load: after a finished load (its checkpoint
+//! says complete), or without a checkpoint, the spool is spent and a
+//! resume reads the table afresh. A fresh read first removes the old
+//! spool, so a read that fails partway leaves none to be mistaken for it.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::config::Config;
-use crate::pipeline::checkpoint::checkpoint_path;
+use crate::pipeline::checkpoint::{self, checkpoint_path};
 use crate::source::growing::{self, Written};
 use crate::source::mysql::{MysqlError, TableReader, open_table, partial_path};
 
@@ -54,24 +58,35 @@ pub fn input_file(input: Option<&Path>, config: &Config, passes: Passes) -> Resu
     };
     let path = source.spool_path.clone();
     let resume = passes == Passes::Spooled { resume: true };
-    if resume && path.is_file() {
-        tracing::info!(
-            spool = %path.display(),
-            "Resuming from the spool of the table read earlier; the table is not read again"
-        );
-        return Ok(path);
-    }
+    let checkpoint = checkpoint_path(&path);
     if resume {
-        // A checkpoint without its spool cannot be resumed: the rows it
-        // counted are gone. Start over (rows already in the graph are not
-        // written twice).
-        let stale = checkpoint_path(&path);
-        if stale.is_file() {
-            tracing::warn!(checkpoint = %stale.display(), "The spool of the interrupted load is gone: reading the table again and starting over");
-            let _ = std::fs::remove_file(&stale);
+        match (checkpoint::is_interrupted(&checkpoint), path.is_file()) {
+            (true, true) => {
+                tracing::info!(
+                    spool = %path.display(),
+                    "Resuming the interrupted load from the spool of the table it read; the table is not read again"
+                );
+                return Ok(path);
+            }
+            // A checkpoint without its spool cannot be resumed: the rows
+            // it counted are gone. Start over (rows already in the graph
+            // are not written twice).
+            (true, false) => {
+                tracing::warn!(checkpoint = %checkpoint.display(), "The spool of the interrupted load is gone: reading the table again and starting over");
+                let _ = std::fs::remove_file(&checkpoint);
+            }
+            (false, _) => tracing::info!(
+                spool = %path.display(),
+                "No interrupted load to resume (the last one finished, or none ran): reading the table afresh"
+            ),
         }
     }
-    let table = open_table(&source.table, source.password.expose())?;
+    // The limit of a trial load (--max-rows) is the table read's too.
+    let limit = match passes {
+        Passes::Spooled { .. } => config.etl.max_rows,
+        Passes::One => None,
+    };
+    let table = open_table(&source.table, source.password.expose(), limit)?;
     let spool_error = |source: std::io::Error| MysqlError::Spool {
         path: path.clone(),
         source,
@@ -96,6 +111,12 @@ pub fn input_file(input: Option<&Path>, config: &Config, passes: Passes) -> Resu
             })
         }
         Passes::Spooled { .. } => {
+            // The old spool is spent: were this read to fail, no later
+            // run may take it for today's table.
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(spool_error(e).into()),
+                _ => {}
+            }
             let partial = partial_path(&path);
             let file = std::fs::File::create(&partial).map_err(|e| MysqlError::Spool {
                 path: partial.clone(),

@@ -38,6 +38,7 @@ use crate::pipeline::scan::{ScanError, scan};
 use crate::sink::neo4j::{
     BatchWritten, EntitiesWritten, LearnerBatch, Neo4jSink, PreparedLearners, SinkError,
 };
+use crate::source::growing::{self, Written};
 use crate::source::reader::{SourceError, StreamFingerprint};
 use crate::transform::{TransformOptions, Transformer};
 
@@ -606,6 +607,7 @@ async fn prepare(input: &Path, config: &Config, options: LoadOptions) -> Result<
     }
     let mut phases = Vec::new();
     let analysis = analyze_for_load(input, config, &mut phases).await?;
+    wait_until_written(input).await?;
     if let Some(checkpoint) = &resumed {
         checkpoint::check_same_stream(&checkpoint_file, checkpoint, &analysis.fingerprint.whole())?;
     }
@@ -777,6 +779,14 @@ fn open_checkpoint(
             );
             Ok(Some(checkpoint))
         }
+        Err(CheckpointError::Finished { .. }) => {
+            tracing::warn!(
+                checkpoint = %path.display(),
+                "The checkpoint records a finished load: nothing to resume, so this is a new load of the input as it \
+                 is now (rows already in the graph as they are are not written again)"
+            );
+            Ok(None)
+        }
         Err(CheckpointError::Missing { .. }) => {
             tracing::warn!(
                 checkpoint = %path.display(),
@@ -817,6 +827,24 @@ async fn check_same_graph(
         .into());
     }
     Ok(())
+}
+
+/// Waits until a table's spool is written whole: a trial's analysis stops
+/// after its first rows, and the checkpoint fingerprints the spool only
+/// once it is in place (never an older one at the same path).
+async fn wait_until_written(input: &Path) -> Result<(), LoadError> {
+    let path = input.to_path_buf();
+    let state = tokio::task::spawn_blocking(move || growing::wait(&path))
+        .await
+        .expect("waiting does not panic");
+    match state {
+        Written::Failed(message) => Err(SourceError::Read {
+            path: input.to_path_buf(),
+            source: std::io::Error::other(message),
+        }
+        .into()),
+        _ => Ok(()),
+    }
 }
 
 /// The analysis pass, on a blocking thread, with its progress.

@@ -97,12 +97,32 @@ pub fn lookup(path: &Path) -> Option<Arc<Growing>> {
 }
 
 /// Says how the writing of `path` ended; readers see it at the file's end.
-/// A stream stays registered: its reader may not have opened it yet.
+/// A stream stays registered: its reader may not have opened it yet; so
+/// does a failed file, so that a later reader or [`wait`] learns of the
+/// failure instead of finding no file being written.
 pub fn finish(path: &Path, growing: &Growing, how: Written) {
+    let complete = how == Written::Complete;
     *growing.state.lock().unwrap_or_else(|p| p.into_inner()) = how;
-    if !growing.is_stream() {
+    if !growing.is_stream() && complete {
         let mut files = registry().lock().unwrap_or_else(|p| p.into_inner());
         files.retain(|(p, _)| p != path);
+    }
+}
+
+/// Waits until the file written for `path` (if any) is complete, and says
+/// how its writing ended: a reader that stopped early (a trial's first
+/// rows) must not take the file at `path` for whole before then.
+pub fn wait(path: &Path) -> Written {
+    let Some(growing) = lookup(path) else {
+        return Written::Complete;
+    };
+    loop {
+        match growing.state() {
+            Written::InProgress if !growing.is_stream() => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            state => return state,
+        }
     }
 }
 

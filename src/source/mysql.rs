@@ -270,11 +270,19 @@ pub struct TableReader {
     table: String,
 }
 
-/// Connects and checks that the table holds every contract column.
-pub fn open_table(source: &TableSource, password: &str) -> Result<TableReader, MysqlError> {
+/// Connects and checks that the table holds every contract column. With a
+/// `limit` (a trial load's rows), only that many rows are read.
+pub fn open_table(
+    source: &TableSource,
+    password: &str,
+    limit: Option<u64>,
+) -> Result<TableReader, MysqlError> {
     let mut conn = connect(source, password)?;
     let columns = table_columns(&mut conn, source)?;
-    let statement = select_statement(source, &columns)?;
+    let mut statement = select_statement(source, &columns)?;
+    if let Some(limit) = limit {
+        statement.push_str(&format!(" LIMIT {limit}"));
+    }
     Ok(TableReader {
         conn,
         statement,

@@ -193,6 +193,15 @@ pub fn run_db_ok(dir: &Path, args: &[&str]) -> Output {
     assert_success(args, run_db(dir, args))
 }
 
+/// Rewrites a finished load's checkpoint as an interrupted load's.
+pub fn mark_interrupted(checkpoint: &Path) {
+    let text = std::fs::read_to_string(checkpoint).expect("a checkpoint");
+    let mut json: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(json["complete"], true, "{text}");
+    json["complete"] = serde_json::Value::Bool(false);
+    std::fs::write(checkpoint, serde_json::to_vec_pretty(&json).expect("json")).expect("writes");
+}
+
 /// Serializes the tests that share the one test database.
 pub fn db_lock() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
