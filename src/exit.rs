@@ -7,6 +7,7 @@ use crate::pipeline::analyze::AnalyzeError;
 use crate::pipeline::ask::AskError;
 use crate::pipeline::input::InputError;
 use crate::pipeline::load::LoadError;
+use crate::pipeline::lock::LockError;
 use crate::pipeline::outputs::OutputError;
 use crate::sink::neo4j::SinkError;
 use crate::source::mysql::MysqlError;
@@ -61,6 +62,9 @@ pub const SOURCE_DATABASE_UNKNOWN: u8 = 26;
 pub const SOURCE_TABLE_UNKNOWN: u8 = 27;
 /// The database refuses writes from this user (`ping`).
 pub const WRITE_REFUSED: u8 = 28;
+/// Another learngraph run holds the load lock (of the graph, or of the
+/// local input's checkpoint and spool): nothing was written.
+pub const LOCKED: u8 = 29;
 
 fn mysql_code(e: &MysqlError) -> u8 {
     match e {
@@ -91,6 +95,7 @@ fn sink_code(e: &SinkError) -> u8 {
         SinkError::Unreachable { .. } => DATABASE_UNREACHABLE,
         SinkError::Authentication { .. } => AUTHENTICATION_FAILED,
         SinkError::UnknownDatabase { .. } => DATABASE_UNKNOWN,
+        SinkError::Locked { .. } => LOCKED,
         e if e.is_connection_loss() => CONNECTION_LOST,
         SinkError::Query { .. } => ERROR,
     }
@@ -148,6 +153,12 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
             return match e {
                 AskError::Question(_) => USAGE,
                 AskError::Sink(e) => sink_code(e),
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<LockError>() {
+            return match e {
+                LockError::Held { .. } => LOCKED,
+                LockError::Io { .. } => ERROR,
             };
         }
         if cause.downcast_ref::<ConfigError>().is_some() {

@@ -2,7 +2,8 @@
 
 use crate::commands::{ConfigArgs, DatabaseArgs, Outcome};
 use crate::graph::model::Label;
-use crate::sink::neo4j::Neo4jSink;
+use crate::sink::neo4j::lock::Claimant;
+use crate::sink::neo4j::{Neo4jSink, SinkError};
 
 /// Delete learners and their relationships (`--phase 2`) or the whole graph
 /// (`--all`), in batches of neo4j.batch_size. Needs `--yes`.
@@ -17,6 +18,9 @@ pub struct ClearArgs {
     /// Confirm the deletion.
     #[arg(long)]
     pub yes: bool,
+    /// Take the graph's load lock even though another run holds it.
+    #[arg(long)]
+    pub break_lock: bool,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]
@@ -29,10 +33,25 @@ pub async fn run(args: &ClearArgs) -> anyhow::Result<Outcome> {
     }
     let config = args.config.load_with_database(&args.database)?;
     let sink = Neo4jSink::connect(&config).await?;
-    let labels: Option<&[Label]> = if args.all { None } else { Some(&[Label::Learner]) };
-    let mut deleted = sink.delete_nodes(labels, config.neo4j.batch_size).await?;
+    // Never under a running load.
+    let command = if args.all {
+        "clear --all"
+    } else {
+        "clear --phase 2"
+    };
+    let lock = sink
+        .acquire_lock(&Claimant::this_process(command, args.break_lock))
+        .await?;
+    let cleared = clear(&sink, args.all, config.neo4j.batch_size).await;
+    lock.release().await;
+    eprintln!("Deleted {} nodes and their relationships", cleared?);
+    Ok(Outcome::Success)
+}
+
+async fn clear(sink: &Neo4jSink, all: bool, batch_size: usize) -> Result<u64, SinkError> {
+    let labels: Option<&[Label]> = if all { None } else { Some(&[Label::Learner]) };
+    let mut deleted = sink.delete_nodes(labels, batch_size).await?;
     // The snapshot records describe the learners: they go with them.
     deleted += sink.delete_snapshots().await?;
-    eprintln!("Deleted {deleted} nodes and their relationships");
-    Ok(Outcome::Success)
+    Ok(deleted)
 }

@@ -6,6 +6,7 @@ use crate::commands::{ConfigArgs, DatabaseArgs, LogFormat, Outcome, announce, pr
 use crate::config::FlagOverrides;
 use crate::pipeline::input::Passes;
 use crate::pipeline::load::{LoadOptions, load, plan_load};
+use crate::pipeline::lock::lock_input;
 
 /// Load an export: schema, shared entities, then learners with all their
 /// relationships, in parallel batches. Loading the same file again changes
@@ -34,6 +35,10 @@ pub struct LoadArgs {
     /// summary): no learner is marked missing and no Snapshot recorded.
     #[arg(long, value_name = "N")]
     pub max_rows: Option<u64>,
+    /// Take the graph's load lock even though another run holds it (for
+    /// an operator who knows that run is gone; see Troubleshooting).
+    #[arg(long)]
+    pub break_lock: bool,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]
@@ -51,6 +56,7 @@ pub async fn run(args: &LoadArgs, log_format: LogFormat) -> anyhow::Result<Outco
     let options = LoadOptions {
         resume: args.resume,
         allow_missing: args.allow_missing,
+        break_lock: args.break_lock,
     };
     if args.dry_run {
         let input = resolve_input(args.input.clone(), &config, Passes::One).await?;
@@ -58,6 +64,16 @@ pub async fn run(args: &LoadArgs, log_format: LogFormat) -> anyhow::Result<Outco
         print_report(args.json, &plan, || plan.to_text())?;
         return Ok(Outcome::Success);
     }
+    // One load of an input at a time on this machine, before its spool or
+    // checkpoint is touched; released when this run ends, however it ends.
+    let local = args
+        .input
+        .clone()
+        .or_else(|| config.source.as_ref().map(|s| s.spool_path.clone()));
+    let _local_lock = match &local {
+        Some(path) => Some(lock_input(path, &format!("load {}", path.display()))?),
+        None => None,
+    };
     let input = resolve_input(
         args.input.clone(),
         &config,

@@ -35,6 +35,7 @@ use crate::pipeline::analyze::{
 use crate::pipeline::checkpoint::{self, CheckpointError, CheckpointV1, CommitTracker};
 use crate::pipeline::progress::PhaseProgress;
 use crate::pipeline::scan::{ScanError, scan};
+use crate::sink::neo4j::lock::{Claimant, HeldLock};
 use crate::sink::neo4j::{
     BatchWritten, EntitiesWritten, LearnerBatch, Neo4jSink, PreparedLearners, SinkError,
 };
@@ -294,6 +295,8 @@ pub struct LoadOptions {
     /// Mark learners missing even when they are more than
     /// etl.max_missing_share of the graph.
     pub allow_missing: bool,
+    /// Take the graph's load lock whatever its holder says.
+    pub break_lock: bool,
 }
 
 /// A batch of learners on its way to a writer: its place in the file, so
@@ -414,6 +417,24 @@ fn with_relationship_counts(learners: &[ReadyLearner]) -> Vec<(&LearnerRecord, u
 /// a checkpoint from another file or graph) is decided before anything is
 /// written.
 pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result<LoadSummary, LoadError> {
+    // One load at a time, whichever machine it runs on: everything from
+    // here reads the graph to decide what to write.
+    let sink = Neo4jSink::connect(config).await?;
+    let claimant = Claimant::this_process(&format!("load {}", input.display()), options.break_lock);
+    let lock = sink.acquire_lock(&claimant).await?;
+    let loaded = load_locked(input, config, options, sink, &lock).await;
+    lock.release().await;
+    loaded
+}
+
+/// [`load`], the lock held.
+async fn load_locked(
+    input: &Path,
+    config: &Config,
+    options: LoadOptions,
+    sink: Neo4jSink,
+    lock: &HeldLock,
+) -> Result<LoadSummary, LoadError> {
     let Prepared {
         started,
         checkpoint_file,
@@ -424,7 +445,15 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
         snapshot_date,
         check_existing,
         mut missing,
-    } = prepare(input, config, options).await?;
+    } = prepare(input, config, options, sink).await?;
+    if lock.lost() {
+        return Err(SinkError::Locked {
+            holder: "another run that took the lock over".to_string(),
+            since: "during this run's analysis".to_string(),
+            silent_seconds: 0,
+        }
+        .into());
+    }
 
     // From here on the load writes.
     let progress = PhaseProgress::new("schema", "statements", None);
@@ -597,11 +626,15 @@ struct Prepared {
     missing: MissingPlan,
 }
 
-async fn prepare(input: &Path, config: &Config, options: LoadOptions) -> Result<Prepared, LoadError> {
+async fn prepare(
+    input: &Path,
+    config: &Config,
+    options: LoadOptions,
+    sink: Neo4jSink,
+) -> Result<Prepared, LoadError> {
     let started = Instant::now();
     let checkpoint_file = checkpoint::checkpoint_path(input);
     let mut resumed = open_checkpoint(&checkpoint_file, input, config, options.resume)?;
-    let sink = Neo4jSink::connect(config).await?;
     if let Some(checkpoint) = &mut resumed {
         check_same_graph(&sink, checkpoint, &checkpoint_file, config).await?;
     }
@@ -669,7 +702,8 @@ pub struct LoadPlan {
 /// `load --dry-run`: the analysis, the checks against the graph and the
 /// plan, without writing anything to the database.
 pub async fn plan_load(input: &Path, config: &Config, options: LoadOptions) -> Result<LoadPlan, LoadError> {
-    let prepared = prepare(input, config, options).await?;
+    let sink = Neo4jSink::connect(config).await?;
+    let prepared = prepare(input, config, options, sink).await?;
     let analysis = &prepared.analysis;
     let learners_in_graph = prepared.missing.present_in_file;
     let mut learners_returning = 0u64;

@@ -9,6 +9,7 @@ pub mod checkpoint;
 pub mod export;
 pub mod input;
 pub mod load;
+pub mod lock;
 pub mod outputs;
 pub mod ping;
 pub mod progress;

@@ -192,7 +192,15 @@ mod tests {
             .and_then(|_| reader.next_chunk())
             .expect_err("a failed writer is an error");
         assert!(error.to_string().contains("the server went away"), "{error}");
-        assert!(lookup(&path).is_none());
+        // The failure stays known: a later reader, or a run waiting for
+        // the file to be whole, learns of it.
+        assert_eq!(wait(&path), Written::Failed("the server went away".into()));
+        let mut later = ChunkReader::open(&path, 7).expect("opens");
+        let error = later
+            .header()
+            .and_then(|_| later.next_chunk())
+            .expect_err("a failed writer is an error for a later reader too");
+        assert!(error.to_string().contains("the server went away"), "{error}");
     }
 
     fn sample_text() -> String {

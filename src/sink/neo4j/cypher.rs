@@ -275,7 +275,8 @@ pub fn delete_batch(label: Option<Label>) -> String {
     let pattern = label
         .map(|l| format!("(n:{})", l.name()))
         .unwrap_or_else(|| "(n)".to_string());
-    format!("MATCH {pattern} WITH n LIMIT $limit DETACH DELETE n RETURN count(*) AS n")
+    // The load lock is the clearing run's own: it stays.
+    format!("MATCH {pattern} WHERE NOT n:LoadLock WITH n LIMIT $limit DETACH DELETE n RETURN count(*) AS n")
 }
 
 pub fn count_nodes(label: Label) -> String {
@@ -389,6 +390,11 @@ pub fn catalogue() -> Vec<(String, String)> {
         ("verify graduates placed", GRADUATES_PLACED),
         ("ping write check", WRITE_PROBE),
         ("ping constraints", KEY_CONSTRAINTS),
+        ("take the load lock", super::lock::TAKE),
+        ("take over the load lock", super::lock::TAKE_OVER),
+        ("load lock heartbeat", super::lock::BEAT),
+        ("release the load lock", super::lock::RELEASE),
+        ("read the load lock", super::lock::READ),
     ] {
         out.push((name.to_string(), text.to_string()));
     }

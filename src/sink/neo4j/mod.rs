@@ -11,6 +11,7 @@ pub mod bolt;
 mod changes;
 pub mod cypher;
 pub mod failure;
+pub mod lock;
 pub mod params;
 pub mod retry;
 
@@ -46,6 +47,17 @@ pub enum SinkError {
         "the database {database:?} does not exist on the server: {detail}; check neo4j.database (or NEO4J_DATABASE)"
     )]
     UnknownDatabase { database: String, detail: String },
+    #[error(
+        "another learngraph run holds the graph's load lock: {holder}, since {since} (last heartbeat {silent_seconds} s \
+         ago); nothing was written. Wait for it to finish; if that run is gone (killed on another machine), its lock \
+         is taken over once its heartbeat is {stale} s old, or at once with --break-lock",
+        stale = lock::STALE_AFTER.as_secs()
+    )]
+    Locked {
+        holder: String,
+        since: String,
+        silent_seconds: i64,
+    },
     #[error("{what} failed: {}", failure::describe(.source))]
     Query {
         what: String,

@@ -1,0 +1,188 @@
+//! End-to-end: one load at a time. Two loads of the same later snapshot
+//! started together: exactly one runs, the other is refused with its own
+//! exit code (29) naming the holder, and the graph is a single load's. A
+//! lock left by a run that is gone is taken over; a live one on another
+//! machine is respected until its heartbeat is old, or `--break-lock`.
+// The database lock serializes whole tests, each on its own runtime.
+#![allow(clippy::await_holding_lock)]
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use neo4rs::query;
+
+fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as i64
+}
+
+/// Writes a lock node as another run would have left it.
+async fn plant_lock(graph: &neo4rs::Graph, host: &str, pid: i64, heartbeat_millis: i64) {
+    graph
+        .run(query("MATCH (l:LoadLock) DELETE l"))
+        .await
+        .expect("clears the lock");
+    graph
+        .run(
+            query(
+                "CREATE (:LoadLock {name: 'load', token: 'planted', host: $host, pid: $pid, command: 'load other.csv', \
+                 startedMillis: $beat, heartbeatMillis: $beat})",
+            )
+            .param("host", host)
+            .param("pid", pid)
+            .param("beat", heartbeat_millis),
+        )
+        .await
+        .expect("plants the lock");
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .expect("a host name")
+        .trim()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_loads_of_one_snapshot_at_once_exactly_one_runs() {
+    let _db = common::db_lock();
+    let dir = common::temp_dir();
+    common::run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
+    let graph = common::test_graph().await;
+    let first = common::generate(dir.path(), "first.csv", 5_000, 41, 0.0);
+    let (second, report) = common::generate_follow_up(dir.path(), "second.csv", 5_000, 41);
+    common::run_db_ok(dir.path(), &["load", first.to_str().unwrap()]);
+
+    // Two copies in two folders: no local lock is shared, the graph's
+    // decides. A third run on the same file in the same folder meets the
+    // local lock.
+    let other = dir.path().join("other");
+    std::fs::create_dir(&other).expect("a folder");
+    std::fs::copy(&second, other.join("second.csv")).expect("copies");
+    let spawn = |folder: &std::path::Path| {
+        common::db_command(folder, &["load", "second.csv", "--json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("runs")
+    };
+    let runs = [spawn(dir.path()), spawn(&other), spawn(dir.path())];
+    let outputs: Vec<_> = runs
+        .into_iter()
+        .map(|child| child.wait_with_output().expect("ends"))
+        .collect();
+    let codes: Vec<Option<i32>> = outputs.iter().map(|o| o.status.code()).collect();
+    let stderr = |i: usize| String::from_utf8_lossy(&outputs[i].stderr).into_owned();
+    assert_eq!(
+        codes.iter().filter(|c| **c == Some(0)).count(),
+        1,
+        "exactly one runs: {codes:?}\n{}\n{}\n{}",
+        stderr(0),
+        stderr(1),
+        stderr(2)
+    );
+    assert_eq!(codes.iter().filter(|c| **c == Some(29)).count(), 2, "{codes:?}");
+    for (i, code) in codes.iter().enumerate() {
+        if *code == Some(29) {
+            let log = stderr(i);
+            assert!(log.contains("nothing was written"), "{log}");
+            assert!(
+                log.contains(&format!("{} pid", host_name()))
+                    || log.contains("another learngraph load on this machine"),
+                "the refusal names the holder: {log}"
+            );
+        }
+    }
+    assert!(
+        (0..3).any(|i| stderr(i).contains("holds the graph's load lock")),
+        "the graph's lock refused a run in another folder"
+    );
+    let winner = outputs.iter().find(|o| o.status.success()).expect("a winner");
+    let summary: serde_json::Value = serde_json::from_slice(&winner.stdout).expect("json");
+    assert_eq!(summary["learners_written"], report.learners_joining, "{summary}");
+
+    // The graph is a single load's: one current state of each kind per
+    // learner, each transition opened once, the lock given back.
+    for kind in ["HAS_LEARNING_STATE", "HAS_PROFESSIONAL_STATUS"] {
+        let doubled = common::count(
+            &graph,
+            &format!(
+                "MATCH (l:Learner)-[r:{kind}]->() WHERE r.isCurrent WITH l, count(r) AS c WHERE c > 1 RETURN count(l) AS n"
+            ),
+        )
+        .await;
+        assert_eq!(doubled, 0, "learners with two current {kind}");
+    }
+    let transitions: u64 = ["learning_transitions", "professional_transitions"]
+        .iter()
+        .flat_map(|k| summary[k].as_object().expect("a map").values())
+        .map(|n| n.as_u64().expect("a count"))
+        .sum();
+    let opened = common::count(
+        &graph,
+        "MATCH ()-[r]->() WHERE r.openedBySnapshot RETURN count(r) AS n",
+    )
+    .await;
+    assert_eq!(opened as u64, transitions, "each transition written once");
+    assert_eq!(
+        common::count(&graph, "MATCH (l:LoadLock) RETURN count(l) AS n").await,
+        0
+    );
+    let verify = common::run_db_ok(dir.path(), &["verify", "second.csv"]);
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("PASSED"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gone_holder_loses_the_lock_and_a_live_one_keeps_it_until_broken() {
+    let _db = common::db_lock();
+    let dir = common::temp_dir();
+    common::run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
+    let graph = common::test_graph().await;
+    let input = common::generate(dir.path(), "data.csv", 200, 43, 0.0);
+    let path = input.to_str().unwrap();
+
+    // A live run on another machine: refused, by load and clear alike.
+    plant_lock(&graph, "other-machine", 4242, now_millis()).await;
+    for args in [&["load", path][..], &["clear", "--all", "--yes"][..]] {
+        let output = common::run_db(dir.path(), args);
+        let log = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(29), "{args:?}: {log}");
+        assert!(log.contains("other-machine pid 4242 (load other.csv)"), "{log}");
+    }
+    assert_eq!(
+        common::count(&graph, "MATCH (l:Learner) RETURN count(l) AS n").await,
+        0
+    );
+    // --break-lock, for the operator who knows better.
+    let output = common::run_db_ok(dir.path(), &["load", path, "--break-lock"]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("Took over the load lock"));
+
+    // Its heartbeat older than the bound: taken over with a warning.
+    plant_lock(&graph, "other-machine", 4242, now_millis() - 301_000).await;
+    let output = common::run_db_ok(dir.path(), &["load", path]);
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        log.contains("Took over the load lock") && log.contains("no heartbeat"),
+        "{log}"
+    );
+
+    // A run of this host whose process is gone (kill -9): taken over at once.
+    plant_lock(&graph, &host_name(), i64::from(i32::MAX), now_millis()).await;
+    let output = common::run_db_ok(dir.path(), &["load", path]);
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        log.contains("Took over the load lock") && log.contains("is gone"),
+        "{log}"
+    );
+    assert_eq!(
+        common::count(&graph, "MATCH (l:LoadLock) RETURN count(l) AS n").await,
+        0,
+        "released"
+    );
+    let verify = common::run_db_ok(dir.path(), &["verify", path]);
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("PASSED"));
+}
