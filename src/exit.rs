@@ -81,7 +81,10 @@ fn mysql_code(e: &MysqlError) -> u8 {
 
 fn source_code(e: &SourceError) -> u8 {
     match e {
-        SourceError::Open { .. } | SourceError::Read { .. } => INPUT_UNREADABLE,
+        SourceError::Open { .. } | SourceError::Read { .. } | SourceError::RecordTooLarge { .. } => {
+            INPUT_UNREADABLE
+        }
+        SourceError::TableRead { .. } => SOURCE_UNREACHABLE,
         SourceError::Empty { .. } | SourceError::NoRows { .. } => INPUT_EMPTY,
         SourceError::Changed { .. } => INPUT_CHANGED,
         SourceError::MissingColumns { .. } | SourceError::BadHeader { .. } | SourceError::NoHeader { .. } => {

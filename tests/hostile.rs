@@ -263,3 +263,60 @@ fn the_dominant_snapshot_id_dates_the_file_and_other_ones_are_counted() {
     let keys: HashSet<String> = records(&mixed).into_iter().map(|r| r.key).collect();
     assert!(keys.len() >= 190);
 }
+
+#[test]
+fn a_record_longer_than_the_bound_stops_the_read_naming_its_line() {
+    let dir = temp_dir();
+    let sample = generate(dir.path(), "sample.csv", 20, 9, 0.0);
+    let text = std::fs::read(&sample).expect("reads");
+    let header_end = text.iter().position(|b| *b == b'\n').expect("a header") + 1;
+    // No line break after the header: one record as long as the file,
+    // past the default bound of 32 MiB.
+    let unbroken = dir.path().join("unbroken.csv");
+    let mut bytes = text[..header_end].to_vec();
+    bytes.extend(std::iter::repeat_n(b'x', 40 << 20));
+    std::fs::write(&unbroken, bytes).expect("writes");
+    let output = run_in(dir.path(), &["check", unbroken.to_str().expect("utf-8")]);
+    assert_eq!(exit_code(&output), Some(11), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("begins at line 2 and is longer than etl.max_record_bytes (33554432 bytes)"),
+        "{}",
+        stderr(&output)
+    );
+
+    // Five good rows, then a quote that never closes on the sixth, with
+    // lines after it: with a bound of 4 KiB the read stops naming the line
+    // where that row began.
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(&text[..]);
+    let mut record = csv::ByteRecord::new();
+    for _ in 0..5 {
+        assert!(reader.read_byte_record(&mut record).expect("reads"));
+    }
+    let (sixth_byte, sixth_line) = (reader.position().byte() as usize, reader.position().line());
+    let stray = dir.path().join("stray.csv");
+    let mut bytes = text[..sixth_byte].to_vec();
+    bytes.extend_from_slice(b"stray,\"never closed\n");
+    for _ in 0..2_000 {
+        bytes.extend_from_slice(b"more text on a line without quotes\n");
+    }
+    std::fs::write(&stray, bytes).expect("writes");
+    let toml = dir.path().join("bound.toml");
+    std::fs::write(&toml, "[etl]\nmax_record_bytes = 4096\n").expect("writes");
+    let output = run_in(
+        dir.path(),
+        &[
+            "check",
+            stray.to_str().expect("utf-8"),
+            "-c",
+            toml.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(exit_code(&output), Some(11), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!(
+            "begins at line {sixth_line} and is longer than etl.max_record_bytes (4096 bytes)"
+        )),
+        "{}",
+        stderr(&output)
+    );
+}

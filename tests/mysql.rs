@@ -630,3 +630,115 @@ fn a_trial_load_of_a_larger_table_reads_its_first_rows_then_the_full_load_the_re
     let verify = with_source_ok(dir.path(), &["verify", "--source", &uri]);
     assert!(String::from_utf8_lossy(&verify.stdout).contains("PASSED"));
 }
+
+/// A TOML file setting the MySQL deadlines to `seconds`.
+fn short_deadlines(dir: &Path, seconds: u64) -> PathBuf {
+    let path = dir.join("deadlines.toml");
+    std::fs::write(
+        &path,
+        format!("[source]\nconnect_timeout_seconds = {seconds}\nread_timeout_seconds = {seconds}\n"),
+    )
+    .expect("writes");
+    path
+}
+
+#[test]
+fn a_mysql_server_that_accepts_and_never_answers_fails_at_the_connect_deadline() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let dir = temp_dir();
+    let toml = short_deadlines(dir.path(), 2);
+    let uri = format!("mysql://reader@127.0.0.1:{port}/learners?table=impact_learners_profile");
+    for command in ["check", "load"] {
+        let started = std::time::Instant::now();
+        let output = db_command(
+            dir.path(),
+            &[command, "--source", &uri, "-c", toml.to_str().unwrap()],
+        )
+        .env("MYSQL_PASSWORD", "not-needed")
+        .output()
+        .expect("runs");
+        let elapsed = started.elapsed();
+        assert_eq!(output.status.code(), Some(24), "{}", log(&output));
+        assert!(
+            log(&output).contains("did not answer within 2 s (source.connect_timeout_seconds)"),
+            "{}",
+            log(&output)
+        );
+        // Not a speed claim: without a deadline this never returned.
+        assert!(elapsed < std::time::Duration::from_secs(60), "took {elapsed:?}");
+    }
+}
+
+/// A TCP proxy to the MySQL server that forwards the server's first
+/// `limit` bytes and then goes silent in both directions, holding the
+/// connection open: a stalled server, or a flow a firewall dropped.
+fn stalling_proxy(upstream: std::net::SocketAddr, limit: usize) -> u16 {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let server = std::net::TcpStream::connect(upstream).expect("upstream");
+            let (mut client_read, mut server_write) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut client_read, &mut server_write);
+            });
+            let (mut server_read, mut client_write) = (server, client);
+            std::thread::spawn(move || {
+                let mut forwarded = 0;
+                let mut buffer = [0u8; 8192];
+                while let Ok(n) = server_read.read(&mut buffer) {
+                    if n == 0 || forwarded + n > limit {
+                        break;
+                    }
+                    if client_write.write_all(&buffer[..n]).is_err() {
+                        return;
+                    }
+                    forwarded += n;
+                }
+                // Silent from here on, the connection held open.
+                std::thread::sleep(std::time::Duration::from_secs(120));
+                drop((server_read, client_write));
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn a_table_read_that_stalls_midway_fails_at_the_read_deadline() {
+    let _db = db_lock();
+    let dir = temp_dir();
+    generate_imported(dir.path(), "stall.csv", 2_000, 88, 0.0);
+    let uri = source(None);
+    // host:port of the local server, from its URI.
+    let authority = uri["mysql://".len()..].split('/').next().unwrap();
+    let address: std::net::SocketAddr = authority
+        .rsplit('@')
+        .next()
+        .unwrap()
+        .replace("localhost", "127.0.0.1")
+        .parse()
+        .expect("an address");
+    let port = stalling_proxy(address, 200_000);
+    let proxied = uri.replace(&address.port().to_string(), &port.to_string());
+    let toml = short_deadlines(dir.path(), 2);
+    let output = with_source(
+        dir.path(),
+        &["check", "--source", &proxied, "-c", toml.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(24), "{}", log(&output));
+    assert!(
+        log(&output).contains("said nothing for 2 s (source.read_timeout_seconds)"),
+        "{}",
+        log(&output)
+    );
+}

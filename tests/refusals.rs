@@ -209,6 +209,9 @@ async fn a_resume_after_clear_is_refused_and_a_resume_without_checkpoint_starts_
 
     // The same file with one letter changed in the middle: same size, same
     // first and last MiB, another content. A resume is refused.
+    // As if that load had been interrupted: a finished one's checkpoint is
+    // spent, and a resume over it is a new load of the file as it is now.
+    common::mark_interrupted(&dir.path().join("data.csv.checkpoint.json"));
     let len = std::fs::metadata(&input).expect("size").len();
     flip_a_letter(&input, len / 2);
     let output = run_db(dir.path(), &["load", "--resume", name]);

@@ -42,6 +42,13 @@ pub struct RawSource {
     /// Where the table is spooled; by default `DATABASE.TABLE.spool.csv`
     /// in the current folder.
     pub spool_path: Option<PathBuf>,
+    /// The deadline of connecting to the MySQL server (TCP, TLS, its
+    /// handshake and login), as `neo4j.connect_timeout_seconds`.
+    pub connect_timeout_seconds: Option<u64>,
+    /// The longest the server may stay silent while the table is read or
+    /// a statement sent, as `neo4j.query_timeout_seconds`: a stalled
+    /// server or a half-open connection fails instead of hanging the run.
+    pub read_timeout_seconds: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -91,6 +98,9 @@ pub struct RawEtl {
     /// Largest share (0 to 1) of the graph's present learners a later
     /// snapshot may mark missing without `--allow-missing`.
     pub max_missing_share: Option<f64>,
+    /// The longest record, in bytes: a longer one (a quote that never
+    /// closes, a file without line breaks) stops the read.
+    pub max_record_bytes: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -222,6 +232,7 @@ pub struct EtlConfig {
     pub max_missing_share: f64,
     /// A trial load reads only the first this many rows (`load --max-rows`).
     pub max_rows: Option<u64>,
+    pub max_record_bytes: usize,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -235,6 +246,8 @@ pub struct SourceConfig {
     pub table: TableSource,
     pub password: Secret,
     pub spool_path: PathBuf,
+    pub connect_timeout_seconds: u64,
+    pub read_timeout_seconds: u64,
 }
 
 /// The validated configuration every stage receives.
@@ -520,6 +533,17 @@ impl Config {
         if flags.max_rows == Some(0) {
             return Err(invalid("--max-rows", "0".to_string(), "1 or more"));
         }
+        let max_record_bytes = raw
+            .etl
+            .max_record_bytes
+            .unwrap_or(crate::source::reader::DEFAULT_MAX_RECORD_BYTES);
+        if !(1 << 10..=1 << 30).contains(&max_record_bytes) {
+            return Err(invalid(
+                "etl.max_record_bytes",
+                format!("{max_record_bytes}"),
+                "1024 to 1073741824 (1 KiB to 1 GiB)",
+            ));
+        }
         let max_missing_share = raw.etl.max_missing_share.unwrap_or(DEFAULT_MAX_MISSING_SHARE);
         if !(0.0..=1.0).contains(&max_missing_share) {
             return Err(invalid(
@@ -550,10 +574,25 @@ impl Config {
                 let spool_path = raw.source.spool_path.unwrap_or_else(|| {
                     PathBuf::from(format!("{}.{}.spool.csv", table.database, table.table))
                 });
+                let seconds =
+                    |key: &'static str, value: Option<u64>, default: u64| match value.unwrap_or(default) {
+                        n @ 1..=86_400 => Ok(n),
+                        n => Err(invalid(key, format!("{n}"), "1 to 86400")),
+                    };
                 Some(SourceConfig {
                     table,
                     password: Secret::new(password),
                     spool_path,
+                    connect_timeout_seconds: seconds(
+                        "source.connect_timeout_seconds",
+                        raw.source.connect_timeout_seconds,
+                        DEFAULT_CONNECT_TIMEOUT_SECONDS,
+                    )?,
+                    read_timeout_seconds: seconds(
+                        "source.read_timeout_seconds",
+                        raw.source.read_timeout_seconds,
+                        DEFAULT_QUERY_TIMEOUT_SECONDS,
+                    )?,
                 })
             }
         };
@@ -594,6 +633,7 @@ impl Config {
                 rejects_path: flags.rejects_path.clone().or(raw.etl.rejects_path),
                 max_missing_share,
                 max_rows: flags.max_rows,
+                max_record_bytes,
             },
             validation: ValidationConfig { max_error_rate },
             graph: GraphOptions {
@@ -622,6 +662,12 @@ impl fmt::Display for Config {
             writeln!(f, "source.uri = {}", source.table)?;
             writeln!(f, "source.password = {:?}", source.password)?;
             writeln!(f, "source.spool_path = {}", source.spool_path.display())?;
+            writeln!(
+                f,
+                "source.connect_timeout_seconds = {}",
+                source.connect_timeout_seconds
+            )?;
+            writeln!(f, "source.read_timeout_seconds = {}", source.read_timeout_seconds)?;
         }
         writeln!(f, "neo4j.uri = {}", n.uri)?;
         writeln!(f, "neo4j.user = {}", n.user)?;
@@ -644,6 +690,7 @@ impl fmt::Display for Config {
         writeln!(f, "etl.checkpoint_interval = {}", e.checkpoint_interval)?;
         writeln!(f, "etl.transform_threads = {}", e.transform_threads)?;
         writeln!(f, "etl.max_missing_share = {}", e.max_missing_share)?;
+        writeln!(f, "etl.max_record_bytes = {}", e.max_record_bytes)?;
         if let Some(rows) = e.max_rows {
             writeln!(f, "etl.max_rows = {rows} (a trial load: --max-rows)")?;
         }

@@ -13,7 +13,7 @@ use crate::graph::records::{Entities, EntityCollector, LearnerRecord};
 use crate::pipeline::outputs::{OutputError, refuse_file_over_input};
 use crate::pipeline::rejects::{RejectsError, RejectsWriter};
 use crate::pipeline::scan::{ScanError, scan};
-use crate::source::reader::{Chunk, SourceError, StreamFingerprint, Tail, for_each_record};
+use crate::source::reader::{Chunk, ReadLimits, SourceError, StreamFingerprint, Tail, for_each_record};
 use crate::transform::quality::{Finding, Findings};
 use crate::transform::{Reject, TransformOptions, Transformer, decode, key_hint};
 
@@ -218,6 +218,8 @@ pub struct Analysis {
     pub rejected_keys: rustc_hash::FxHashSet<u128>,
     /// Accepted rows per snapshot date (from each row's snapshot_id).
     pub snapshot_dates: BTreeMap<chrono::NaiveDate, u64>,
+    /// Rows rejected for a snapshot_id after today, per date.
+    pub future_snapshot_dates: BTreeMap<chrono::NaiveDate, u64>,
     /// The bytes this pass read, chunk by chunk.
     pub fingerprint: StreamFingerprint,
     pub seconds: f64,
@@ -234,6 +236,18 @@ impl Analysis {
         self.snapshot_dates
             .iter()
             .max_by_key(|(date, rows)| (**rows, **date))
+            .map(|(date, _)| *date)
+    }
+
+    /// The date most of the file's rows carry, when it is after today: a
+    /// whole export from the future (its rows were rejected one by one;
+    /// the load is refused as a whole).
+    pub fn future_snapshot(&self) -> Option<chrono::NaiveDate> {
+        let accepted = self.snapshot_dates.values().copied().max().unwrap_or(0);
+        self.future_snapshot_dates
+            .iter()
+            .max_by_key(|(date, rows)| (**rows, **date))
+            .filter(|(_, rows)| **rows > accepted)
             .map(|(date, _)| *date)
     }
 
@@ -283,6 +297,14 @@ pub fn transform_options(config: &Config) -> TransformOptions {
         snapshot_date: config.etl.snapshot_date,
         latest_snapshot: Some(today()),
         counts_only: false,
+    }
+}
+
+/// How much of the input a pass reads, from the configuration.
+pub fn read_limits(config: &Config) -> ReadLimits {
+    ReadLimits {
+        records: config.etl.max_rows,
+        record_bytes: config.etl.max_record_bytes,
     }
 }
 
@@ -369,6 +391,7 @@ fn analyze_chunks<X: Send>(
         learner_keys: KeyRegistry::default(),
         rejected_keys: rustc_hash::FxHashSet::default(),
         snapshot_dates: BTreeMap::new(),
+        future_snapshot_dates: BTreeMap::new(),
         fingerprint: StreamFingerprint::default(),
         seconds: 0.0,
     };
@@ -376,7 +399,7 @@ fn analyze_chunks<X: Send>(
         input,
         config.etl.transform_threads,
         config.etl.chunk_size,
-        config.etl.max_rows,
+        read_limits(config),
         None,
         |entities: &mut EntityCollector, chunk| work(entities, chunk, &transformer),
         |(chunk, extra): (SummarizedChunk, X)| -> Result<(), AnalyzeError> {
@@ -403,6 +426,9 @@ fn analyze_chunks<X: Send>(
                         accepted.push(true);
                     }
                     Err(reject) => {
+                        if let Reject::FutureSnapshotId { date, .. } = reject {
+                            *analysis.future_snapshot_dates.entry(date).or_default() += 1;
+                        }
                         if matches!(reject, Reject::DuplicateKey { .. }) {
                             analysis.findings.add(Finding::DuplicateKey);
                         } else if let Some(key) = row.rejected_key {

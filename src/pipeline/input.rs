@@ -8,12 +8,12 @@
 //! spool, so a read that fails partway leaves none to be mistaken for it.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::config::Config;
 use crate::pipeline::checkpoint::{self, checkpoint_path};
 use crate::source::growing::{self, Written};
-use crate::source::mysql::{MysqlError, TableReader, open_table, partial_path};
+use crate::source::mysql::{Deadlines, MysqlError, TableReader, open_table, partial_path};
 
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
@@ -86,7 +86,11 @@ pub fn input_file(input: Option<&Path>, config: &Config, passes: Passes) -> Resu
         Passes::Spooled { .. } => config.etl.max_rows,
         Passes::One => None,
     };
-    let table = open_table(&source.table, source.password.expose(), limit)?;
+    let deadlines = Deadlines {
+        connect: Duration::from_secs(source.connect_timeout_seconds),
+        read: Duration::from_secs(source.read_timeout_seconds),
+    };
+    let table = open_table(&source.table, source.password.expose(), deadlines, limit)?;
     let spool_error = |source: std::io::Error| MysqlError::Spool {
         path: path.clone(),
         source,

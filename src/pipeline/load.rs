@@ -30,7 +30,7 @@ use crate::config::Config;
 use crate::graph::counts::RelTally;
 use crate::graph::records::{EntityCollector, LearnerRecord, Props};
 use crate::pipeline::analyze::{
-    Analysis, AnalyzeError, analyze, key_fingerprint, today, transform_chunk, transform_options,
+    Analysis, AnalyzeError, analyze, key_fingerprint, read_limits, today, transform_chunk, transform_options,
 };
 use crate::pipeline::checkpoint::{self, CheckpointError, CheckpointV1, CommitTracker};
 use crate::pipeline::progress::PhaseProgress;
@@ -644,6 +644,13 @@ async fn prepare(
     if let Some(checkpoint) = &resumed {
         checkpoint::check_same_stream(&checkpoint_file, checkpoint, &analysis.fingerprint.whole())?;
     }
+    if let Some(date) = analysis.future_snapshot() {
+        return Err(LoadError::FutureSnapshot {
+            date,
+            today: today(),
+            configured: false,
+        });
+    }
     refuse_too_many_rejects(&analysis, config)?;
     let snapshot_date = snapshot_date(&analysis, config, &sink).await?;
     let check_existing = resumed.is_some() || sink.has_learners().await?;
@@ -872,9 +879,9 @@ async fn wait_until_written(input: &Path) -> Result<(), LoadError> {
         .await
         .expect("waiting does not panic");
     match state {
-        Written::Failed(message) => Err(SourceError::Read {
+        Written::Failed(message) => Err(SourceError::TableRead {
             path: input.to_path_buf(),
-            source: std::io::Error::other(message),
+            message,
         }
         .into()),
         _ => Ok(()),
@@ -1302,7 +1309,7 @@ fn read_for_writing(
         input,
         config.etl.transform_threads,
         config.etl.chunk_size,
-        config.etl.max_rows,
+        read_limits(config),
         Some(plan.expected),
         |entities: &mut EntityCollector, chunk| {
             transform_chunk(chunk, &transformer, entities)

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::source::reader::{Chunk, ChunkReader, SourceError, StreamFingerprint, check_header};
+use crate::source::reader::{Chunk, ChunkReader, ReadLimits, SourceError, StreamFingerprint, check_header};
 
 /// Splits `path`, runs `work` on every chunk on `threads` threads, and hands
 /// each result to `consume` in file order. Stops early, with the error,
@@ -24,7 +24,7 @@ pub fn scan<S, T, E>(
     path: &Path,
     threads: usize,
     records_per_chunk: u64,
-    record_limit: Option<u64>,
+    limits: ReadLimits,
     expected: Option<&StreamFingerprint>,
     work: impl Fn(&mut S, Chunk) -> T + Sync,
     mut consume: impl FnMut(T) -> Result<(), E>,
@@ -35,7 +35,7 @@ where
 {
     let mut reader = ChunkReader::open(path, records_per_chunk)
         .map_err(ScanError::Source)?
-        .with_record_limit(record_limit);
+        .with_limits(limits);
     if let Some(expected) = expected {
         reader = reader.expecting(expected.clone());
     }

@@ -168,12 +168,68 @@ pub fn parse_uri(text: &str) -> Result<TableSource, MysqlError> {
     })
 }
 
+/// Whether the driver gave up on a silent socket (its read or write
+/// timeout), however it wraps the I/O error.
+fn is_timeout(error: &mysql::Error) -> bool {
+    let io = match error {
+        mysql::Error::IoError(io) => Some(io),
+        mysql::Error::CodecError(codec) => {
+            std::error::Error::source(codec).and_then(|source| source.downcast_ref::<std::io::Error>())
+        }
+        _ => None,
+    };
+    io.is_some_and(|io| {
+        matches!(
+            io.kind(),
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+        )
+    })
+}
+
 /// An identifier as MySQL quotes it: in backticks, a backtick doubled.
 fn quote_identifier(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
 }
 
-fn connect(source: &TableSource, password: &str) -> Result<Conn, MysqlError> {
+/// How long the server may take: to connect, and to say anything while
+/// connected.
+#[derive(Clone, Copy, Debug)]
+pub struct Deadlines {
+    pub connect: std::time::Duration,
+    pub read: std::time::Duration,
+}
+
+/// Connects within `deadlines.connect`: TCP, TLS, the handshake and the
+/// login run on a thread of their own, abandoned past the deadline (as a
+/// Bolt connection is), since the driver's own read timeout also bounds
+/// every read of the table. Reads and writes then time out after
+/// `deadlines.read` of silence, and TCP keep-alive finds a half-open
+/// connection.
+fn connect(source: &TableSource, password: &str, deadlines: Deadlines) -> Result<Conn, MysqlError> {
+    let (answer, answered) = std::sync::mpsc::channel();
+    let (target, password) = (source.clone(), password.to_string());
+    std::thread::Builder::new()
+        .name("learngraph-mysql-connect".to_string())
+        .spawn(move || {
+            let _ = answer.send(connect_now(&target, &password, deadlines));
+        })
+        .map_err(|e| MysqlError::Unreachable {
+            source_uri: source.to_string(),
+            detail: format!("cannot start a thread: {e}"),
+        })?;
+    match answered.recv_timeout(deadlines.connect) {
+        Ok(connected) => connected,
+        Err(_) => Err(MysqlError::Unreachable {
+            source_uri: source.to_string(),
+            detail: format!(
+                "the server did not answer within {} s (source.connect_timeout_seconds)",
+                deadlines.connect.as_secs()
+            ),
+        }),
+    }
+}
+
+fn connect_now(source: &TableSource, password: &str, deadlines: Deadlines) -> Result<Conn, MysqlError> {
     let ssl = match source.ssl_mode {
         SslMode::Disabled => None,
         mode => {
@@ -196,7 +252,13 @@ fn connect(source: &TableSource, password: &str) -> Result<Conn, MysqlError> {
         .user(Some(source.user.clone()))
         .pass(Some(password.to_string()))
         .ssl_opts(ssl)
-        .prefer_socket(false);
+        .prefer_socket(false)
+        .tcp_connect_timeout(Some(deadlines.connect))
+        .read_timeout(Some(deadlines.read))
+        .write_timeout(Some(deadlines.read))
+        .tcp_keepalive_time_ms(Some(60_000))
+        .tcp_keepalive_probe_interval_secs(Some(10))
+        .tcp_keepalive_probe_count(Some(6));
     Conn::new(opts).map_err(|e| classify(source, e))
 }
 
@@ -268,6 +330,8 @@ pub struct TableReader {
     conn: Conn,
     statement: String,
     table: String,
+    /// How long the server may stay silent, for the error that says so.
+    read_timeout: std::time::Duration,
 }
 
 /// Connects and checks that the table holds every contract column. With a
@@ -275,9 +339,10 @@ pub struct TableReader {
 pub fn open_table(
     source: &TableSource,
     password: &str,
+    deadlines: Deadlines,
     limit: Option<u64>,
 ) -> Result<TableReader, MysqlError> {
-    let mut conn = connect(source, password)?;
+    let mut conn = connect(source, password, deadlines)?;
     let columns = table_columns(&mut conn, source)?;
     let mut statement = select_statement(source, &columns)?;
     if let Some(limit) = limit {
@@ -287,6 +352,7 @@ pub fn open_table(
         conn,
         statement,
         table: source.table.clone(),
+        read_timeout: deadlines.read,
     })
 }
 
@@ -316,10 +382,18 @@ impl TableReader {
             .from_writer(std::io::BufWriter::with_capacity(1 << 20, out));
         writer.write_record(COLUMNS).map_err(|e| spool_error(e.into()))?;
         let table = self.table.clone();
+        let silent = self.read_timeout.as_secs();
         let read_error = |rows: u64, e: mysql::Error| MysqlError::Read {
             table: table.clone(),
             rows,
-            detail: e.to_string(),
+            detail: if is_timeout(&e) {
+                format!(
+                    "the server said nothing for {silent} s (source.read_timeout_seconds): it stalled, or the \
+                     connection is half-open"
+                )
+            } else {
+                e.to_string()
+            },
         };
         let mut rows = 0u64;
         // The text protocol streams rows as the server sends them: memory

@@ -62,6 +62,10 @@ pub enum SourceError {
     Open { path: PathBuf, source: std::io::Error },
     #[error("cannot read the input {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
+    /// The table read that writes this input failed (only table reads
+    /// are followed as they are written).
+    #[error("cannot read the input {path}: {message}")]
+    TableRead { path: PathBuf, message: String },
     #[error("the input {path} is empty: it has no header row")]
     Empty { path: PathBuf },
     #[error(
@@ -79,6 +83,12 @@ pub enum SourceError {
          on)"
     )]
     Changed { path: PathBuf, offset: u64 },
+    #[error(
+        "a record of {path} begins at line {line} and is longer than etl.max_record_bytes ({limit} bytes): a quote \
+         that never closes, or a file without line breaks. Export the file again; raise etl.max_record_bytes only \
+         for a real row that long"
+    )]
+    RecordTooLarge { path: PathBuf, line: u64, limit: usize },
     #[error("the header of {path} cannot be read: {message}")]
     BadHeader { path: PathBuf, message: String },
     #[error("the header of {path} lacks the column{} {}; the export must hold all 58 columns of the input contract", if missing.len() == 1 { "" } else { "s" }, missing.join(", "))]
@@ -86,10 +96,31 @@ pub enum SourceError {
 }
 
 /// A chunk is cut at its last record boundary once it holds this many
-/// bytes, whatever `etl.chunk_size` asks; a record still open after this
-/// many bytes means an unbalanced quote, and is cut at the last line end so
-/// that one stray quote cannot swallow the rest of the file.
+/// bytes, whatever `etl.chunk_size` asks.
 pub const MAX_CHUNK_BYTES: usize = 64 << 20;
+/// The longest record read by default (`etl.max_record_bytes`): real rows
+/// are a few KiB; a record longer than this is a quote that never closes
+/// or a file without line breaks, and stops the read.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 32 << 20;
+
+/// How much of the input a reader hands out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadLimits {
+    /// Only the first this many records after the header (a trial load).
+    pub records: Option<u64>,
+    /// The longest record: past it the read stops with
+    /// [`SourceError::RecordTooLarge`].
+    pub record_bytes: usize,
+}
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        ReadLimits {
+            records: None,
+            record_bytes: DEFAULT_MAX_RECORD_BYTES,
+        }
+    }
+}
 /// Bytes read from the file at a time.
 const READ_BYTES: usize = 1 << 20;
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -147,12 +178,15 @@ pub struct ChunkReader {
     cut: Option<(usize, u64)>,
     /// The last record boundary seen, for the size cut: (end, newlines).
     last_boundary: Option<(usize, u64)>,
-    /// The last newline seen, for cutting a runaway record: (end, newlines).
-    last_newline: Option<(usize, u64)>,
     /// The size cut (tests lower it).
     max_chunk_bytes: usize,
+    /// The longest record (`etl.max_record_bytes`).
+    max_record_bytes: usize,
     /// The byte that ends a line, once the first line end is seen.
     line_end: Option<u8>,
+    /// How far the search for the first line end got, and the quote parity
+    /// there: the search goes on from it, never from the start again.
+    line_end_search: (usize, bool),
     next_line: u64,
     next_index: u64,
     eof: bool,
@@ -213,9 +247,10 @@ impl ChunkReader {
             records_scanned: 0,
             cut: None,
             last_boundary: None,
-            last_newline: None,
             max_chunk_bytes: MAX_CHUNK_BYTES,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
             line_end: None,
+            line_end_search: (0, false),
             next_line: 1,
             next_index: 0,
             eof: false,
@@ -286,11 +321,12 @@ impl ChunkReader {
     /// followed by LF makes a CR-only file. Undecided until such a byte, and
     /// the one after a CR, have been read.
     fn detect_line_end(&mut self) {
-        if self.line_end.is_some() {
+        // Not before a BOM is dropped: positions would shift under it.
+        if self.line_end.is_some() || !self.started {
             return;
         }
-        let mut in_quotes = false;
-        for (i, &byte) in self.pending.iter().enumerate() {
+        let (from, mut in_quotes) = self.line_end_search;
+        for (i, &byte) in self.pending.iter().enumerate().skip(from) {
             match byte {
                 b'"' => in_quotes = !in_quotes,
                 b'\n' if !in_quotes => {
@@ -310,11 +346,15 @@ impl ChunkReader {
                         self.line_end = Some(b'\r');
                         return;
                     }
-                    None => return,
+                    None => {
+                        self.line_end_search = (i, in_quotes);
+                        return;
+                    }
                 },
                 _ => {}
             }
         }
+        self.line_end_search = (self.pending.len(), in_quotes);
         if self.eof {
             self.line_end = Some(b'\n');
         }
@@ -383,9 +423,9 @@ impl ChunkReader {
                     self.growing = None;
                 }
                 Written::Failed(message) => {
-                    return Err(SourceError::Read {
+                    return Err(SourceError::TableRead {
                         path: self.path.clone(),
-                        source: std::io::Error::other(message),
+                        message,
                     });
                 }
             }
@@ -412,7 +452,6 @@ impl ChunkReader {
             segment_start = offset + 1;
             self.lines_scanned += 1;
             let end = from + offset + 1;
-            self.last_newline = Some((end, self.lines_scanned));
             if !self.in_quotes {
                 self.records_scanned += 1;
                 self.last_boundary = Some((end, self.lines_scanned));
@@ -442,7 +481,6 @@ impl ChunkReader {
         self.records_scanned = 0;
         self.cut = None;
         self.last_boundary = None;
-        self.last_newline = None;
         let first_line = self.next_line;
         self.next_line += lines;
         Taken {
@@ -483,13 +521,23 @@ impl ChunkReader {
                 taken.tail = tail;
                 return Ok(Some(taken));
             }
-            if self.pending.len() > self.max_chunk_bytes {
+            if self.pending.len() > self.max_chunk_bytes
+                && let Some((end, lines)) = self.last_boundary
+            {
                 // Cut at the last record boundary, never inside a quoted
-                // field; only a record longer than the limit (a stray
-                // quote) is cut at a line end.
-                if let Some((end, lines)) = self.last_boundary.or(self.last_newline) {
-                    return Ok(Some(self.take(end, lines)));
-                }
+                // field.
+                return Ok(Some(self.take(end, lines)));
+            }
+            // The record still open after the last boundary is longer than
+            // the bound: stop here, having held no more than the bound past
+            // the records before it.
+            let (open_from, lines_before) = self.last_boundary.unwrap_or((0, 0));
+            if self.pending.len() - open_from > self.max_record_bytes {
+                return Err(SourceError::RecordTooLarge {
+                    path: self.path.clone(),
+                    line: self.next_line + lines_before,
+                    limit: self.max_record_bytes,
+                });
             }
             self.fill()?;
         }
@@ -524,10 +572,12 @@ impl ChunkReader {
         csv::StringRecord::from_byte_record(header).map_err(|e| bad(format!("not UTF-8: {e}")))
     }
 
-    /// Reads only the first `records` records after the header (all when
-    /// `None`): chunks are cut so that the last one ends at that record.
-    pub fn with_record_limit(mut self, records: Option<u64>) -> Self {
-        self.records_left = records;
+    /// Reads only the first `limits.records` records after the header
+    /// (all when `None`): chunks are cut so that the last one ends at that
+    /// record. A record longer than `limits.record_bytes` stops the read.
+    pub fn with_limits(mut self, limits: ReadLimits) -> Self {
+        self.records_left = limits.records;
+        self.max_record_bytes = limits.record_bytes.max(1);
         self
     }
 
@@ -679,6 +729,61 @@ mod tests {
             );
         }
         assert_eq!(records, rows);
+    }
+
+    /// Reads `content` to its end or its first error, with a record bound
+    /// of `bound` bytes; returns the error and the most bytes held.
+    fn read_bounded(content: &[u8], bound: usize) -> (Option<SourceError>, usize) {
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        file.write_all(content).expect("write");
+        let mut reader = ChunkReader::open(file.path(), 100)
+            .expect("opens")
+            .with_limits(ReadLimits {
+                records: None,
+                record_bytes: bound,
+            });
+        let mut held = 0;
+        let result = reader.header().and_then(|_| {
+            loop {
+                held = held.max(reader.pending.capacity());
+                match reader.next_chunk() {
+                    Ok(Some(_)) => {}
+                    Ok(None) => return Ok(()),
+                    Err(e) => return Err(e),
+                }
+            }
+        });
+        held = held.max(reader.pending.capacity());
+        (result.err(), held)
+    }
+
+    #[test]
+    fn a_record_longer_than_the_bound_stops_the_read_at_its_line_holding_no_more_than_the_bound() {
+        let bound = 256 << 10;
+        let rows = b"a,b\n1,2\n3,4\n".to_vec();
+        // A quote that never closes, on line 4, with line breaks after it.
+        let mut quote = rows.clone();
+        quote.extend_from_slice(b"5,\"never closed\n");
+        for _ in 0..40_000 {
+            quote.extend_from_slice(b"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy,z\n");
+        }
+        // A file without line breaks after the header, and one without any.
+        let mut unbroken = rows.clone();
+        unbroken.extend(std::iter::repeat_n(b'x', 4 << 20));
+        let nothing: Vec<u8> = std::iter::repeat_n(b'x', 4 << 20).collect();
+        for (content, line) in [(&quote, 4), (&unbroken, 4), (&nothing, 1)] {
+            let (error, held) = read_bounded(content, bound);
+            match error {
+                Some(SourceError::RecordTooLarge { line: at, limit, .. }) => {
+                    assert_eq!((at, limit), (line, bound));
+                }
+                other => panic!("expected RecordTooLarge at line {line}, got {other:?}"),
+            }
+            assert!(held <= 2 * (bound + 2 * READ_BYTES), "held {held} bytes");
+        }
+        // Records within the bound read as ever.
+        let (error, _) = read_bounded(&rows, bound);
+        assert!(error.is_none(), "{error:?}");
     }
 
     fn chunks_of(content: &[u8]) -> (csv::StringRecord, Lines) {
