@@ -751,6 +751,47 @@ mod tests {
         Config::build(RawConfig::from_toml(toml).expect("valid toml"), &env, &flags)
     }
 
+    proptest::proptest! {
+        /// A password of any printable characters, written plainly or
+        /// percent-encoded, in a Neo4j URI (environment or flag) or a MySQL
+        /// source URI: the configuration block, its JSON and every error
+        /// leave it out.
+        #[test]
+        fn no_password_of_any_shape_is_printed(
+            password in "[ -~]{4,24}",
+            encode in proptest::bool::ANY,
+        ) {
+            let secret = format!("Zq{password}qZ");
+            let written = if encode {
+                secret.bytes().map(|b| format!("%{b:02X}")).collect()
+            } else {
+                secret.clone()
+            };
+            let leaks = |text: &str| text.contains(&secret) || text.contains(&written);
+            for uri in [
+                format!("bolt://neo4j:{written}@db.example.com:7687"),
+                format!("neo4j+s://neo4j:{written}@db.example.com"),
+                format!("neo4j:{written}@db.example.com"),
+                format!("ftp://neo4j:{written}@db.example.com"),
+            ] {
+                for (env, flags) in [
+                    (EnvOverrides { uri: Some(uri.clone()), ..EnvOverrides::default() }, FlagOverrides::default()),
+                    (EnvOverrides::default(), FlagOverrides { uri: Some(uri.clone()), ..FlagOverrides::default() }),
+                ] {
+                    let shown = match build("", env, flags) {
+                        Ok(config) => format!("{config}\n{}", serde_json::to_string(&config).expect("json")),
+                        Err(error) => error.to_string(),
+                    };
+                    proptest::prop_assert!(!leaks(&shown), "{uri} shows as {shown}");
+                }
+            }
+            let source = format!("mysql://reader:{written}@db.example.com:3306/warehouse?table=t");
+            let flags = FlagOverrides { source: Some(source.clone()), ..FlagOverrides::default() };
+            let error = build("", EnvOverrides::default(), flags).expect_err("a password in the URI is refused");
+            proptest::prop_assert!(!leaks(&error.to_string()), "{source} shows as {error}");
+        }
+    }
+
     #[test]
     fn file_then_environment_then_flags() {
         let toml = r#"
