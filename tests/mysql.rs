@@ -644,14 +644,7 @@ fn short_deadlines(dir: &Path, seconds: u64) -> PathBuf {
 
 #[test]
 fn a_mysql_server_that_accepts_and_never_answers_fails_at_the_connect_deadline() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().flatten() {
-            held.push(stream);
-        }
-    });
+    let port = common::silent_server();
     let dir = temp_dir();
     let toml = short_deadlines(dir.path(), 2);
     let uri = format!("mysql://reader@127.0.0.1:{port}/learners?table=impact_learners_profile");

@@ -63,15 +63,7 @@ fn a_load_over_neo4j_routing_writes_to_the_writer_the_server_names_and_verifies(
 
 #[test]
 fn a_server_that_accepts_and_never_answers_is_unreachable_after_the_deadline() {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
-    let port = listener.local_addr().unwrap().port();
-    // Accepts every connection and holds it open without a byte of answer.
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().flatten() {
-            held.push(stream);
-        }
-    });
+    let port = common::silent_server();
     let dir = temp_dir();
     let input = generate(dir.path(), "silent.csv", 10, 42, 0.0);
     let started = Instant::now();
@@ -102,14 +94,7 @@ fn a_server_that_accepts_and_never_answers_is_unreachable_after_the_deadline() {
 
 #[test]
 fn a_server_that_never_answers_the_handshake_fails_at_the_connect_deadline_not_the_query_deadline() {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().flatten() {
-            held.push(stream);
-        }
-    });
+    let port = common::silent_server();
     let dir = temp_dir();
     let input = generate(dir.path(), "silent.csv", 10, 42, 0.0);
     for command in [&["load", input.to_str().unwrap()][..], &["ping"][..]] {

@@ -129,18 +129,27 @@ pub struct DatabaseArgs {
     pub trusted_ca: Option<PathBuf>,
 }
 
+/// A password typed at a prompt when `asked`. A prompt that cannot be
+/// shown (no terminal: a scheduler's job) is an error naming the other
+/// ways in, never an empty password.
+fn prompted(asked: bool, prompt: &str, what: &str, instead: &str) -> anyhow::Result<Option<String>> {
+    if !asked {
+        return Ok(None);
+    }
+    rpassword::prompt_password(prompt)
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!("cannot read {what} from the terminal ({e}); use {instead}"))
+}
+
 impl DatabaseArgs {
     /// Adds these flags to `flags`; asks for the password if told to.
     pub fn overrides(&self, flags: FlagOverrides) -> anyhow::Result<FlagOverrides> {
-        let password = if self.password_prompt {
-            Some(rpassword::prompt_password("Neo4j password: ").map_err(|e| {
-                anyhow::anyhow!(
-                    "cannot read the password from the terminal ({e}); use NEO4J_PASSWORD or --password-file"
-                )
-            })?)
-        } else {
-            None
-        };
+        let password = prompted(
+            self.password_prompt,
+            "Neo4j password: ",
+            "the password",
+            "NEO4J_PASSWORD or --password-file",
+        )?;
         Ok(FlagOverrides {
             password,
             uri: self.uri.clone(),
@@ -200,15 +209,12 @@ impl ConfigArgs {
     /// MySQL password if told to. A prompt that cannot be shown (no
     /// terminal: a scheduler's job) is an error, never an empty password.
     pub fn overrides(&self) -> anyhow::Result<FlagOverrides> {
-        let source_password = if self.source_password_prompt {
-            Some(rpassword::prompt_password("MySQL password: ").map_err(|e| {
-                anyhow::anyhow!(
-                    "cannot read the MySQL password from the terminal ({e}); use MYSQL_PASSWORD or --source-password-file"
-                )
-            })?)
-        } else {
-            None
-        };
+        let source_password = prompted(
+            self.source_password_prompt,
+            "MySQL password: ",
+            "the MySQL password",
+            "MYSQL_PASSWORD or --source-password-file",
+        )?;
         Ok(FlagOverrides {
             source: self.source.clone(),
             source_password_file: self.source_password_file.clone(),

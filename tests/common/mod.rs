@@ -202,6 +202,20 @@ pub fn mark_interrupted(checkpoint: &Path) {
     std::fs::write(checkpoint, serde_json::to_vec_pretty(&json).expect("json")).expect("writes");
 }
 
+/// A server on a free local port that accepts every connection and holds
+/// it open without a byte of answer; returns the port.
+pub fn silent_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = listener.local_addr().expect("an address").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    port
+}
+
 /// Serializes the tests that share the one test database.
 pub fn db_lock() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
