@@ -300,7 +300,11 @@ impl Bolt {
             )))
             .with_max_connection_pool_size(options.max_connection_pool_size)
             .with_connection_timeout(options.connect_timeout)
-            .with_connection_acquisition_timeout(timeout)
+            // The driver's own bound is a backstop behind ours (the call
+            // and connect deadlines): were it equal, a silent server's
+            // error would race between "connection lost" and the deadline
+            // that names its setting.
+            .with_connection_acquisition_timeout(timeout + options.connect_timeout)
             .with_keep_alive(KeepAliveConfig::CustomTime(Duration::from_secs(60)))
             .with_notification_filter(NotificationFilter::default())
             .with_fetch_size(1_000)
