@@ -109,4 +109,28 @@ fn the_report_is_one_self_contained_page_whose_charts_a_browser_draws() {
     let second = pixels_of(&screenshot, rgb(PALETTE[1]));
     assert!(first > 20_000, "{first} pixels of the first series' colour");
     assert!(second > 2_000, "{second} pixels of the second series' colour");
+
+    // A run killed while it writes the page (here by the file-size limit,
+    // SIGXFSZ, at 8 KiB) leaves the previous good page as it was.
+    let before = std::fs::read(&page).expect("the page");
+    assert!(before.len() > 8 << 10, "the page is larger than the limit");
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg("ulimit -f 8; exec \"$LEARNGRAPH_BIN\" report --out \"$LEARNGRAPH_OUT\"")
+        .envs(
+            common::db_command(dir.path(), &[])
+                .get_envs()
+                .filter_map(|(k, v)| Some((k, v?))),
+        )
+        .env("LEARNGRAPH_BIN", common::binary())
+        .env("LEARNGRAPH_OUT", &page)
+        .current_dir(dir.path())
+        .output()
+        .expect("bash runs");
+    assert!(!output.status.success(), "the write was cut short");
+    assert_eq!(
+        std::fs::read(&page).expect("the page"),
+        before,
+        "the previous page is intact"
+    );
 }

@@ -167,9 +167,16 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    // The file keeps the mode a plain write gives it (the previous file's,
+    // or the usual 0644), not the temporary file's private 0600.
+    let permissions = match std::fs::metadata(path) {
+        Ok(metadata) => metadata.permissions(),
+        Err(_) => std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    };
     let mut file = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
+        .permissions(permissions)
         .tempfile_in(folder)?;
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
@@ -250,6 +257,20 @@ mod tests {
         std::fs::write(&path, "old").expect("writes");
         write_atomically(&path, b"new page").expect("writes");
         assert_eq!(std::fs::read_to_string(&path).expect("reads"), "new page");
+        let fresh = dir.path().join("fresh.html");
+        write_atomically(&fresh, b"page").expect("writes");
+        let mode = |p: &Path| {
+            std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(p).expect("exists").permissions())
+        };
+        let plain = dir.path().join("plain.html");
+        std::fs::write(&plain, b"page").expect("writes");
+        assert_eq!(
+            mode(&fresh) & 0o777,
+            mode(&plain) & 0o644,
+            "a new page is as readable as a plain write makes it (not private to its owner)"
+        );
+        std::fs::remove_file(&plain).expect("removes");
+        std::fs::remove_file(&fresh).expect("removes");
         let left: Vec<_> = std::fs::read_dir(dir.path()).expect("lists").collect();
         assert_eq!(left.len(), 1, "only the page remains");
         // A folder that cannot be written keeps the old file.
