@@ -446,13 +446,18 @@ async fn load_locked(
         check_existing,
         mut missing,
     } = prepare(input, config, options, sink).await?;
+    // Taken over while this run analysed (its heartbeat seemed old to
+    // another): the other run writes, this one must not.
     if lock.lost() {
-        return Err(SinkError::Locked {
-            holder: "another run that took the lock over".to_string(),
-            since: "during this run's analysis".to_string(),
-            silent_seconds: 0,
-        }
-        .into());
+        let refusal = match sink.lock_holder().await? {
+            Some(holder) => holder.refusal(),
+            None => SinkError::Locked {
+                holder: "a run that took this run's lock over (and has finished since)".to_string(),
+                since: "this run's analysis".to_string(),
+                silent_seconds: 0,
+            },
+        };
+        return Err(refusal.into());
     }
 
     // From here on the load writes.

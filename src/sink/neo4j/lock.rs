@@ -116,6 +116,15 @@ impl Holder {
             .unwrap_or_else(|| "an unknown time".to_string())
     }
 
+    /// The refusal of a run that finds this holder's lock.
+    pub fn refusal(&self) -> SinkError {
+        SinkError::Locked {
+            holder: self.describe(),
+            since: self.since(),
+            silent_seconds: self.silent_seconds(now_millis()),
+        }
+    }
+
     /// Seconds since its last heartbeat, by this machine's clock.
     pub fn silent_seconds(&self, now_millis: i64) -> i64 {
         (now_millis - self.heartbeat_millis).max(0) / 1000
@@ -252,11 +261,7 @@ impl Neo4jSink {
         };
         if holder.token != token {
             let Some(reason) = holder.stale_because(claimant, now) else {
-                return Err(SinkError::Locked {
-                    holder: holder.describe(),
-                    since: holder.since(),
-                    silent_seconds: holder.silent_seconds(now),
-                });
+                return Err(holder.refusal());
             };
             let taken = self
                 .bolt()
@@ -269,12 +274,7 @@ impl Neo4jSink {
                 })?;
             if taken.first().and_then(|r| r.int("n")).unwrap_or(0) != 1 {
                 // Another run took it over first.
-                let now_held = self.lock_holder().await?.unwrap_or(holder);
-                return Err(SinkError::Locked {
-                    holder: now_held.describe(),
-                    since: now_held.since(),
-                    silent_seconds: now_held.silent_seconds(now_millis()),
-                });
+                return Err(self.lock_holder().await?.unwrap_or(holder).refusal());
             }
             tracing::warn!(
                 holder = %holder.describe(),
