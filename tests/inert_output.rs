@@ -12,6 +12,7 @@ use common::{column, rewrite};
 /// An OSC 8 hyperlink and a colour change: a terminal would act on both.
 const ESCAPE_SKILL: &str = "\u{1b}]8;;http://attacker.example\u{7}Python\u{1b}]8;;\u{7}";
 const ESCAPE_COUNTRY: &str = "\u{1b}[31mNarnia\u{1b}[0m";
+const ESCAPE_PROGRAM: &str = "\u{1b}[2J\u{1b}[31mWiped";
 const FORMULA_SKILL: &str = "=HYPERLINK(\"http://attacker.example\")";
 
 #[test]
@@ -22,10 +23,19 @@ fn escape_sequences_and_formulas_from_the_file_are_inert() {
     let generated = common::generate(dir.path(), "generated.csv", 300, 5, 0.0);
     let input = dir.path().join("hostile.csv");
     let (skills, country) = (column("skills_list"), column("country_of_residence"));
+    let learning = column("learning_details");
     rewrite(&generated, &input, |i, fields| {
-        // Enough learners that both skills lead the top skills.
+        // Enough learners that both skills lead the top skills, and
+        // graduates of a program whose name is an escape sequence.
         if i < 250 {
             fields[skills] = format!("{ESCAPE_SKILL},{FORMULA_SKILL}").into_bytes();
+            let mut entries: serde_json::Value = serde_json::from_slice(&fields[learning]).expect("JSON");
+            for entry in entries.as_array_mut().expect("an array") {
+                entry["program_name"] = ESCAPE_PROGRAM.into();
+                entry["enrollment_status"] = "Graduated".into();
+                entry["program_graduation_date"] = "2024-06-30".into();
+            }
+            fields[learning] = entries.to_string().into_bytes();
         }
         if i == 7 {
             fields[country] = ESCAPE_COUNTRY.as_bytes().to_vec();
@@ -51,6 +61,17 @@ fn escape_sequences_and_formulas_from_the_file_are_inert() {
     );
 
     common::run_db_ok(dir.path(), &["load", path]);
+    // verify's answers name programs: shown escaped too.
+    let verify = common::run_db_ok(dir.path(), &["verify", path]);
+    let text = String::from_utf8_lossy(&verify.stdout);
+    assert!(
+        !text.contains('\u{1b}'),
+        "an escape sequence reaches the terminal:\n{text}"
+    );
+    assert!(
+        text.contains("\\u{1b}[2J\\u{1b}[31mWiped"),
+        "the program is shown, escaped:\n{text}"
+    );
     let table = common::run_db_ok(dir.path(), &["ask", "top-skills"]);
     let table = String::from_utf8_lossy(&table.stdout);
     assert!(!table.contains('\u{1b}') && !table.contains('\u{7}'), "{table}");

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::graph::model::Label;
+use crate::pipeline::outputs::terminal_safe;
 use crate::sink::neo4j::{Neo4jSink, SinkError, WriteAccess};
 
 /// What `ping` found.
@@ -68,7 +69,10 @@ impl PingReport {
         let _ = writeln!(
             out,
             "Server: {} at {} (Bolt {})",
-            self.server_agent, self.server_address, self.bolt_version
+            // What a server says of itself reaches the terminal inert.
+            terminal_safe(&self.server_agent),
+            terminal_safe(&self.server_address),
+            self.bolt_version
         );
         let _ = writeln!(out, "Address: {}", self.uri);
         let _ = writeln!(out, "Database: {} (user {} accepted)", self.database, self.user);
@@ -77,6 +81,7 @@ impl PingReport {
                 let _ = writeln!(out, "Write access: yes (a write was tried and rolled back)");
             }
             Some(reason) => {
+                let reason = terminal_safe(reason);
                 let _ = writeln!(out, "Write access: NO: {reason}");
             }
         }

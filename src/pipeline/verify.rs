@@ -11,6 +11,7 @@ use crate::graph::counts::{GraphCounts, expected_latest_snapshot};
 use crate::graph::model::{Label, RelType};
 use crate::pipeline::analyze::{Analysis, analyze, key_fingerprint};
 use crate::pipeline::load::LoadError;
+use crate::pipeline::outputs::terminal_safe;
 use crate::sink::neo4j::Neo4jSink;
 use crate::sink::neo4j::bolt::Row;
 use crate::sink::neo4j::cypher::{GRADUATES_PER_PROGRAM, GRADUATES_PLACED, LEARNERS_PER_COUNTRY};
@@ -80,10 +81,12 @@ impl VerifyReport {
         let a = &self.answers;
         let _ = writeln!(out, "\nLearners per country (top 10):");
         for (country, n) in &a.learners_per_country {
+            let country = terminal_safe(country);
             let _ = writeln!(out, "  {country:<8} {n:>10}");
         }
         let _ = writeln!(out, "Graduates per program (top 10):");
         for (program, n) in &a.graduates_per_program {
+            let program = terminal_safe(program);
             let _ = writeln!(out, "  {program:<32} {n:>10}");
         }
         let _ = writeln!(
