@@ -327,6 +327,20 @@ pub fn split_credentials(uri: &str) -> (String, Option<String>, Option<String>) 
     (rest, user, password.map(uri::percent_decode))
 }
 
+/// `seconds` if it is 1 to `max`, else the error naming `key`.
+fn seconds_within(
+    key: &'static str,
+    seconds: u64,
+    max: u64,
+    allowed: &'static str,
+) -> Result<u64, ConfigError> {
+    if (1..=max).contains(&seconds) {
+        Ok(seconds)
+    } else {
+        Err(invalid(key, format!("{seconds}"), allowed))
+    }
+}
+
 fn invalid(key: &'static str, message: impl Into<String>, allowed: &'static str) -> ConfigError {
     ConfigError::Invalid {
         key,
@@ -431,28 +445,24 @@ impl Config {
                 ));
             }
         }
-        let query_timeout_seconds = flags
-            .query_timeout_seconds
-            .or(raw.neo4j.query_timeout_seconds)
-            .unwrap_or(DEFAULT_QUERY_TIMEOUT_SECONDS);
-        if !(1..=86_400).contains(&query_timeout_seconds) {
-            return Err(invalid(
-                "neo4j.query_timeout_seconds",
-                format!("{query_timeout_seconds}"),
-                "1 to 86400",
-            ));
-        }
-        let connect_timeout_seconds = flags
-            .connect_timeout_seconds
-            .or(raw.neo4j.connect_timeout_seconds)
-            .unwrap_or(DEFAULT_CONNECT_TIMEOUT_SECONDS);
-        if !(1..=3_600).contains(&connect_timeout_seconds) {
-            return Err(invalid(
-                "neo4j.connect_timeout_seconds",
-                format!("{connect_timeout_seconds}"),
-                "1 to 3600",
-            ));
-        }
+        let query_timeout_seconds = seconds_within(
+            "neo4j.query_timeout_seconds",
+            flags
+                .query_timeout_seconds
+                .or(raw.neo4j.query_timeout_seconds)
+                .unwrap_or(DEFAULT_QUERY_TIMEOUT_SECONDS),
+            86_400,
+            "1 to 86400",
+        )?;
+        let connect_timeout_seconds = seconds_within(
+            "neo4j.connect_timeout_seconds",
+            flags
+                .connect_timeout_seconds
+                .or(raw.neo4j.connect_timeout_seconds)
+                .unwrap_or(DEFAULT_CONNECT_TIMEOUT_SECONDS),
+            3_600,
+            "1 to 3600",
+        )?;
         let num_workers = flags
             .num_workers
             .or(raw.etl.num_workers)
@@ -574,24 +584,25 @@ impl Config {
                 let spool_path = raw.source.spool_path.unwrap_or_else(|| {
                     PathBuf::from(format!("{}.{}.spool.csv", table.database, table.table))
                 });
-                let seconds =
-                    |key: &'static str, value: Option<u64>, default: u64| match value.unwrap_or(default) {
-                        n @ 1..=86_400 => Ok(n),
-                        n => Err(invalid(key, format!("{n}"), "1 to 86400")),
-                    };
                 Some(SourceConfig {
                     table,
                     password: Secret::new(password),
                     spool_path,
-                    connect_timeout_seconds: seconds(
+                    connect_timeout_seconds: seconds_within(
                         "source.connect_timeout_seconds",
-                        raw.source.connect_timeout_seconds,
-                        DEFAULT_CONNECT_TIMEOUT_SECONDS,
+                        raw.source
+                            .connect_timeout_seconds
+                            .unwrap_or(DEFAULT_CONNECT_TIMEOUT_SECONDS),
+                        86_400,
+                        "1 to 86400",
                     )?,
-                    read_timeout_seconds: seconds(
+                    read_timeout_seconds: seconds_within(
                         "source.read_timeout_seconds",
-                        raw.source.read_timeout_seconds,
-                        DEFAULT_QUERY_TIMEOUT_SECONDS,
+                        raw.source
+                            .read_timeout_seconds
+                            .unwrap_or(DEFAULT_QUERY_TIMEOUT_SECONDS),
+                        86_400,
+                        "1 to 86400",
                     )?,
                 })
             }

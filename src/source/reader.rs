@@ -113,14 +113,6 @@ pub struct ReadLimits {
     pub record_bytes: usize,
 }
 
-impl Default for ReadLimits {
-    fn default() -> Self {
-        ReadLimits {
-            records: None,
-            record_bytes: DEFAULT_MAX_RECORD_BYTES,
-        }
-    }
-}
 /// Bytes read from the file at a time.
 const READ_BYTES: usize = 1 << 20;
 const BOM: &[u8] = b"\xEF\xBB\xBF";

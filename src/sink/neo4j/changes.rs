@@ -187,8 +187,6 @@ impl SnapshotChanges {
         load_date: NaiveDate,
     ) {
         let index = self.records.len() as i64;
-        // Every change carries the load's one date, never a row's own.
-        let date = load_date;
         let mut changed = LearnerRecord {
             learning_states: Vec::new(),
             professional_states: Vec::new(),
@@ -229,7 +227,8 @@ impl SnapshotChanges {
                 continue;
             }
             let mut props = Props::default();
-            props.date("validFrom", Some(date));
+            // Every change carries the load's one date, never a row's own.
+            props.date("validFrom", Some(load_date));
             props.bool("isCurrent", Some(true));
             props.bool("dateUnknown", Some(false));
             props.bool("openedBySnapshot", Some(true));
@@ -240,7 +239,7 @@ impl SnapshotChanges {
             if let Some(old) = old {
                 close.push(params::map([
                     ("l", params::int(index)),
-                    ("d", params::date(date)),
+                    ("d", params::date(load_date)),
                 ]));
                 self.transitions.push((kind, format!("{old} -> {new}")));
             }
