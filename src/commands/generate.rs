@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use crate::commands::Outcome;
-use crate::generate::{self, GenerateOptions};
+use crate::generate::{self, FileSummary, GenerateOptions};
 
 /// Write a synthetic export with the shape and quirks of the production file.
 #[derive(Debug, clap::Args)]
@@ -16,7 +16,8 @@ pub struct GenerateArgs {
     /// Seed of the random streams; the same rows and seed give the same bytes.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// The CSV file to write.
+    /// The CSV file to write; with --snapshots, the folder to write the
+    /// snapshots into (`snapshot-1.csv`, `snapshot-2.csv`, ...).
     #[arg(long)]
     pub out: PathBuf,
     /// Share of rows to damage (broken JSON, wrong column count, empty key,
@@ -28,8 +29,16 @@ pub struct GenerateArgs {
     /// quarter later, some enrolled learners graduated or dropped out, some
     /// found a job, a few left and about 1% are new. What changed is written
     /// to `<out>.changes.json`.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "snapshots")]
     pub follow_up: bool,
+    /// Write K successive snapshots of one population, a quarter apart from
+    /// 2025-09-30, into the folder --out: learners enroll, graduate, drop
+    /// out, find and lose jobs, move and add skills; some leave and some
+    /// come back; about 1% are new each quarter. Each later file's changes
+    /// are in `snapshot-N.csv.changes.json`; with --dirty each file damages
+    /// other rows and holds one row from the future.
+    #[arg(long, value_name = "K")]
+    pub snapshots: Option<u32>,
 }
 
 pub fn run(args: &GenerateArgs) -> anyhow::Result<Outcome> {
@@ -40,33 +49,55 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<Outcome> {
         out: args.out.clone(),
         dirty_rate: args.dirty,
         follow_up: args.follow_up,
+        snapshots: args.snapshots,
     })
     .with_context(|| format!("generating {}", args.out.display()))?;
     let seconds = started.elapsed().as_secs_f64();
-    eprintln!(
-        "Generated {} rows ({:.1} MB) into {} in {:.1} s ({:.0} rows/s)",
-        summary.rows,
-        summary.bytes as f64 / 1e6,
-        args.out.display(),
-        seconds,
-        summary.rows as f64 / seconds.max(1e-9)
-    );
-    if let Some(sidecar) = summary.sidecar {
-        eprintln!(
-            "Injected {} faults, listed in {}",
-            summary.faults,
-            sidecar.display()
-        );
+    let sequence = summary.files.len() > 1;
+    for file in &summary.files {
+        print_file(file, sequence);
     }
-    if let Some((changes, path)) = summary.changes {
+    if summary.files.len() > 1 {
         eprintln!(
-            "Follow-up snapshot {}: {} learners changed, {} left, {} joined; listed in {}",
-            changes.snapshot_id,
-            changes.learners_changed,
-            changes.learners_leaving,
-            changes.learners_joining,
-            path.display()
+            "Generated {} snapshots into {} in {:.1} s",
+            summary.files.len(),
+            args.out.display(),
+            seconds
+        );
+    } else if let Some(file) = summary.files.first() {
+        eprintln!(
+            "Generated {} rows ({:.1} MB) into {} in {:.1} s ({:.0} rows/s)",
+            file.rows,
+            file.bytes as f64 / 1e6,
+            file.path.display(),
+            seconds,
+            file.rows as f64 / seconds.max(1e-9)
         );
     }
     Ok(Outcome::Success)
+}
+
+fn print_file(file: &FileSummary, sequence: bool) {
+    if let Some(sidecar) = &file.sidecar {
+        eprintln!(
+            "Injected {} faults into {}, listed in {}",
+            file.faults,
+            file.path.display(),
+            sidecar.display()
+        );
+    }
+    match &file.changes {
+        Some((changes, path)) => eprintln!(
+            "Snapshot {} ({} rows): {} learners changed, {} left, {} came back, {} joined; listed in {}",
+            changes.snapshot_id,
+            file.rows,
+            changes.learners_changed,
+            changes.learners_leaving,
+            changes.learners_returning,
+            changes.learners_joining,
+            path.display()
+        ),
+        None if sequence => eprintln!("Snapshot 1 ({} rows): {}", file.rows, file.path.display()),
+        None => {}
+    }
 }

@@ -6,9 +6,9 @@
 //! the chunk window, not the row count.
 
 pub mod faults;
-pub mod follow_up;
 pub mod profile;
 pub mod row;
+pub mod snapshots;
 pub mod vocab;
 pub mod world;
 
@@ -20,8 +20,8 @@ use rayon::prelude::*;
 
 use crate::source::columns::COLUMNS;
 use faults::{Fault, FaultRecord};
-use follow_up::{ChangeReport, FollowUpPlan};
 use row::{RowFields, RowGenerator};
+use snapshots::{ChangeReport, Presence, SnapshotPlan};
 use world::World;
 
 /// What to generate.
@@ -29,21 +29,31 @@ use world::World;
 pub struct GenerateOptions {
     pub rows: u64,
     pub seed: u64,
+    /// The file to write; for a sequence, the folder its files go into.
     pub out: PathBuf,
     /// Share of rows to damage (0 for a clean file).
     pub dirty_rate: f64,
     /// Write the follow-up snapshot of the file `rows` and `seed` make.
     pub follow_up: bool,
+    /// Write this many successive snapshots into the folder `out`.
+    pub snapshots: Option<u32>,
 }
 
-/// What was generated.
+/// What was generated: one entry per file written.
 #[derive(Debug, Default)]
 pub struct GenerateSummary {
+    pub files: Vec<FileSummary>,
+}
+
+/// One generated file.
+#[derive(Debug, Default)]
+pub struct FileSummary {
+    pub path: PathBuf,
     pub rows: u64,
     pub bytes: u64,
     pub faults: u64,
     pub sidecar: Option<PathBuf>,
-    /// For a follow-up: what changed, also written to `<out>.changes.json`.
+    /// For a later snapshot: what changed, also written to `<file>.changes.json`.
     pub changes: Option<(ChangeReport, PathBuf)>,
 }
 
@@ -54,16 +64,27 @@ pub enum GenerateError {
     #[error("--dirty must be between 0 and 1, got {0}")]
     DirtyRate(f64),
     #[error(
-        "--follow-up writes a clean file: its change report counts learners a damaged row would hide; drop --dirty"
+        "--follow-up writes a clean file: its change report counts learners a damaged row would hide; drop --dirty (or use --snapshots 2, whose files may be dirty)"
     )]
     DirtyFollowUp,
+    #[error("--snapshots must be at least 1")]
+    NoSnapshots,
+    #[error(
+        "--snapshots {asked}: snapshot {asked} would be dated {date}, after today, and a load refuses a snapshot from the future; ask for at most {most}"
+    )]
+    FutureSnapshot {
+        asked: u32,
+        date: chrono::NaiveDate,
+        most: u32,
+    },
 }
 
 /// Rows generated per parallel task.
 const CHUNK_ROWS: u64 = 4_096;
 
 /// One generated chunk: its CSV bytes and the faults in it, with the line
-/// offset of each faulty row within the chunk; for a follow-up, what changed.
+/// offset of each faulty row within the chunk; for a later snapshot, what
+/// changed.
 struct Chunk {
     bytes: Vec<u8>,
     faults: Vec<(u64, u64, Fault)>,
@@ -79,41 +100,88 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
     if options.follow_up && options.dirty_rate > 0.0 {
         return Err(GenerateError::DirtyFollowUp);
     }
-    let write_err = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| GenerateError::Write { path, source }
-    };
     let world = World::new(options.rows);
     let generator = RowGenerator::new(&world, options.seed, options.dirty_rate);
-    let plan = options
-        .follow_up
-        .then(|| FollowUpPlan::new(&generator, options.rows));
-    let total_rows = plan.as_ref().map_or(options.rows, FollowUpPlan::total_rows);
+    let mut summary = GenerateSummary::default();
+    match options.snapshots {
+        Some(0) => return Err(GenerateError::NoSnapshots),
+        Some(count) => {
+            let today = crate::pipeline::analyze::today();
+            if snapshots::snapshot_date(count) > today {
+                let most = (1..count)
+                    .rev()
+                    .find(|&k| snapshots::snapshot_date(k) <= today)
+                    .unwrap_or(0);
+                return Err(GenerateError::FutureSnapshot {
+                    asked: count,
+                    date: snapshots::snapshot_date(count),
+                    most,
+                });
+            }
+            std::fs::create_dir_all(&options.out).map_err(write_err(&options.out))?;
+            let plan = SnapshotPlan::new(&generator, options.rows, count);
+            for step in 1..=count {
+                let path = options.out.join(snapshots::file_name(step));
+                summary
+                    .files
+                    .push(write_file(&generator, options.rows, Some((&plan, step)), &path)?);
+            }
+        }
+        None if options.follow_up => {
+            let plan = SnapshotPlan::new(&generator, options.rows, 2);
+            summary.files.push(write_file(
+                &generator,
+                options.rows,
+                Some((&plan, 2)),
+                &options.out,
+            )?);
+        }
+        None => summary
+            .files
+            .push(write_file(&generator, options.rows, None, &options.out)?),
+    }
+    Ok(summary)
+}
+
+fn write_err(path: &Path) -> impl FnOnce(std::io::Error) -> GenerateError + use<> {
+    let path = path.to_path_buf();
+    move |source| GenerateError::Write { path, source }
+}
+
+/// Writes one file: the first snapshot, or snapshot `step` of a sequence.
+fn write_file(
+    generator: &RowGenerator<'_>,
+    rows: u64,
+    sequence: Option<(&SnapshotPlan, u32)>,
+    path: &Path,
+) -> Result<FileSummary, GenerateError> {
+    let total_rows = sequence.map_or(rows, |(plan, step)| plan.rows_in(step));
     let mut changes = ChangeReport::default();
-    if let Some(parent) = options.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(write_err(parent))?;
     }
-    let file = File::create(&options.out).map_err(write_err(&options.out))?;
+    let file = File::create(path).map_err(write_err(path))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let mut header = csv::Writer::from_writer(Vec::new());
     header.write_record(COLUMNS).map_err(|e| GenerateError::Write {
-        path: options.out.clone(),
+        path: path.to_path_buf(),
         source: e.into(),
     })?;
     let header = header.into_inner().unwrap_or_default();
-    out.write_all(&header).map_err(write_err(&options.out))?;
+    out.write_all(&header).map_err(write_err(path))?;
 
-    let sidecar_path = faults::sidecar_path(&options.out);
-    let mut sidecar = if options.dirty_rate > 0.0 {
+    let sidecar_path = faults::sidecar_path(path);
+    let mut sidecar = if generator.dirty_rate > 0.0 {
         let file = File::create(&sidecar_path).map_err(write_err(&sidecar_path))?;
         Some(csv::Writer::from_writer(BufWriter::new(file)))
     } else {
         None
     };
 
-    let mut summary = GenerateSummary {
+    let mut summary = FileSummary {
+        path: path.to_path_buf(),
         bytes: header.len() as u64,
-        ..GenerateSummary::default()
+        ..FileSummary::default()
     };
     let mut line = 2u64;
     let chunks = total_rows.div_ceil(CHUNK_ROWS);
@@ -125,15 +193,15 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
             .into_par_iter()
             .map(|chunk| {
                 generate_chunk(
-                    &generator,
-                    plan.as_ref(),
+                    generator,
+                    sequence,
                     chunk * CHUNK_ROWS,
                     ((chunk + 1) * CHUNK_ROWS).min(total_rows),
                 )
             })
             .collect();
         for chunk in generated {
-            out.write_all(&chunk.bytes).map_err(write_err(&options.out))?;
+            out.write_all(&chunk.bytes).map_err(write_err(path))?;
             summary.bytes += chunk.bytes.len() as u64;
             if let Some(sidecar) = sidecar.as_mut() {
                 for (line_offset, record, fault) in &chunk.faults {
@@ -152,24 +220,30 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
         }
         first = last;
     }
-    out.flush().map_err(write_err(&options.out))?;
+    out.flush().map_err(write_err(path))?;
     if let Some(mut sidecar) = sidecar {
         sidecar.flush().map_err(write_err(&sidecar_path))?;
         summary.sidecar = Some(sidecar_path);
     }
-    if let Some(plan) = plan {
+    if let Some((plan, step)) = sequence.filter(|(_, step)| *step > 1) {
         changes.base_rows = plan.base_rows;
         changes.rows_written = summary.rows;
-        changes.snapshot_id = follow_up::SNAPSHOT_ID;
-        let path = follow_up::report_path(&options.out);
+        changes.snapshot_id = snapshots::snapshot_id(step);
+        let report = snapshots::report_path(path);
         let text = serde_json::to_string_pretty(&changes).unwrap_or_default();
-        std::fs::write(&path, text + "\n").map_err(write_err(&path))?;
-        summary.changes = Some((changes, path));
+        std::fs::write(&report, text + "\n").map_err(write_err(&report))?;
+        summary.changes = Some((changes, report));
     }
     Ok(summary)
 }
 
-fn generate_chunk(generator: &RowGenerator<'_>, plan: Option<&FollowUpPlan>, from: u64, to: u64) -> Chunk {
+fn generate_chunk(
+    generator: &RowGenerator<'_>,
+    sequence: Option<(&SnapshotPlan, u32)>,
+    from: u64,
+    to: u64,
+) -> Chunk {
+    let step = sequence.map_or(1, |(_, step)| step);
     let mut writer = csv::WriterBuilder::new()
         .flexible(true)
         .from_writer(Vec::with_capacity(((to - from) as usize) * 1_700));
@@ -179,26 +253,32 @@ fn generate_chunk(generator: &RowGenerator<'_>, plan: Option<&FollowUpPlan>, fro
     let mut rows = 0u64;
     let mut changes = ChangeReport::default();
     for row in from..to {
-        if let Some(plan) = plan
-            && plan.leaves(generator, row)
-        {
-            changes.learners_leaving += 1;
-            continue;
-        }
-        generator.fill(row, &mut fields);
-        if let Some(plan) = plan {
-            changes.add(plan.change(generator, row, &mut fields));
-            if row >= plan.base_rows && !generator.repeats_key(row) {
-                changes.learners_joining += 1;
+        generator.fill_clean(row, &mut fields);
+        if let Some((plan, step)) = sequence {
+            match plan.presence(generator, row, step) {
+                Presence::Absent { leaving } => {
+                    changes.learners_leaving += u64::from(leaving);
+                    continue;
+                }
+                Presence::Present { returning, joining } => {
+                    let repeat = generator.repeats_key(row);
+                    changes.learners_returning += u64::from(returning && !repeat);
+                    changes.learners_joining += u64::from(joining && !repeat);
+                    let change = plan.advance(generator, row, step, &mut fields);
+                    if !returning && !joining {
+                        changes.add(change);
+                    }
+                }
             }
         }
+        let fault = generator.damage(row, step, &mut fields);
         rows += 1;
         let before = writer.get_ref().len();
         // Writing into a Vec cannot fail.
         let _ = writer.write_record(&fields.fields);
         let _ = writer.flush();
         let bytes = &writer.get_ref()[before..];
-        if let Some(fault) = generator.fault(row) {
+        if let Some(fault) = fault {
             faults.push((lines, row, fault));
             Fault::restore_shape(&mut fields);
         }

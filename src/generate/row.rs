@@ -22,6 +22,15 @@ pub struct RowFields {
     pub enrolled: bool,
     /// The learner has a placement (wage job, freelance or venture).
     pub placed: bool,
+    /// The employment flags (what a later snapshot may change).
+    pub wage: bool,
+    pub freelancer: bool,
+    pub venture: bool,
+    /// The world's indices of the country of residence and its city, when
+    /// the row names them.
+    pub residence: Option<(usize, Option<usize>)>,
+    /// The world's index of the country of origin, when the row names one.
+    pub origin: Option<usize>,
 }
 
 impl Default for RowFields {
@@ -31,6 +40,11 @@ impl Default for RowFields {
             scratch: String::new(),
             enrolled: false,
             placed: false,
+            wage: false,
+            freelancer: false,
+            venture: false,
+            residence: None,
+            origin: None,
         }
     }
 }
@@ -150,15 +164,47 @@ impl<'w> RowGenerator<'w> {
 
     /// The fault `--dirty` injects into `row`, if any.
     pub fn fault(&self, row: u64) -> Option<Fault> {
-        let h = self.hash(FAULT_SPACE, row);
+        self.fault_in(row, 1)
+    }
+
+    /// The fault `--dirty` injects into `row` in snapshot `step` of a
+    /// sequence (1 is the first file, as [`Self::fault`]): each snapshot
+    /// damages other rows, so a learner's row may be rejected in one
+    /// snapshot and fine in the next.
+    pub fn fault_in(&self, row: u64, step: u32) -> Option<Fault> {
+        let mut h = self.hash(FAULT_SPACE, row);
+        if step > 1 {
+            h = mix(h, u64::from(step));
+        }
         (unit(h) < self.dirty_rate).then(|| Fault::ALL[(mix(h, 1) % Fault::ALL.len() as u64) as usize])
     }
 
     /// Fills `out` with row number `row` (0-based, header excluded).
     pub fn fill(&self, row: u64, out: &mut RowFields) {
+        self.fill_clean(row, out);
+        self.damage(row, 1, out);
+    }
+
+    /// Damages the filled row `row` of snapshot `step` with its fault, if
+    /// it has one; returns it.
+    pub fn damage(&self, row: u64, step: u32, out: &mut RowFields) -> Option<Fault> {
+        let fault = self.fault_in(row, step)?;
+        let mut h = self.hash(FAULT_SPACE, row);
+        if step > 1 {
+            h = mix(h, u64::from(step));
+        }
+        fault.apply(out, h);
+        Some(fault)
+    }
+
+    /// Fills `out` with row number `row`, undamaged.
+    pub fn fill_clean(&self, row: u64, out: &mut RowFields) {
         for field in &mut out.fields {
             field.clear();
         }
+        out.fields.resize(58, Vec::new());
+        out.residence = None;
+        out.origin = None;
         let mut rng = Pcg64Mcg::seed_from_u64(self.hash(ROW_SPACE, row));
         let mut ctx = Ctx {
             generator: self,
@@ -167,9 +213,6 @@ impl<'w> RowGenerator<'w> {
             row,
         };
         ctx.fill();
-        if let Some(fault) = self.fault(row) {
-            fault.apply(out, self.hash(FAULT_SPACE, row));
-        }
     }
 
     fn hex_id(&self, space: u64, n: u64, buf: &mut Vec<u8>) {
@@ -302,6 +345,9 @@ impl Ctx<'_, '_> {
         self.flag(col::IS_WAGE_EMPLOYED, wage);
         let placed = wage || freelancer || venture;
         self.out.placed = placed;
+        self.out.wage = wage;
+        self.out.freelancer = freelancer;
+        self.out.venture = venture;
         self.placements(wage, freelancer, venture);
         self.flag(col::IS_PLACED, placed);
         self.flag(col::HAS_PLACEMENT_DETAILS, placed);
@@ -505,6 +551,7 @@ impl Ctx<'_, '_> {
             return;
         }
         let residence = self.country_index();
+        self.out.residence = Some((residence, None));
         let text = self.country_text(residence);
         self.set(col::COUNTRY_OF_RESIDENCE, &text);
         let origin = if self.chance(0.85) {
@@ -512,6 +559,7 @@ impl Ctx<'_, '_> {
         } else {
             self.country_index()
         };
+        self.out.origin = Some(origin);
         let text = self.country_text(origin);
         self.set(col::COUNTRY_OF_ORIGIN, &text);
         let country = &world.countries[residence];
@@ -524,7 +572,9 @@ impl Ctx<'_, '_> {
             self.set(col::CITY_OF_RESIDENCE, "n/a");
             return;
         }
-        let city = &country.cities[self.rng.gen_range(0..country.cities.len())];
+        let city_index = self.rng.gen_range(0..country.cities.len());
+        self.out.residence = Some((residence, Some(city_index)));
+        let city = &country.cities[city_index];
         let name = match self.rng.gen_range(0..100) {
             0..=2 => city.name.to_lowercase(),
             3 => format!(" {} ", city.name),

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use learngraph::generate::follow_up::{ChangeReport, report_path};
+use learngraph::generate::snapshots::{ChangeReport, report_path};
 use learngraph::graph::records::{EntityCollector, LearnerRecord};
 use learngraph::source::reader::{ChunkReader, for_each_record};
 use learngraph::transform::quality::Findings;
