@@ -136,8 +136,11 @@ pub const PROFESSIONAL_STATUSES: [&str; 5] = [
 ];
 
 /// Range indexes besides the unique constraints: (label, property).
-pub const RANGE_INDEXES: [(Label, &str); 9] = [
+pub const RANGE_INDEXES: [(Label, &str); 12] = [
     (Label::Learner, "sandId"),
+    (Label::Learner, "firstSnapshot"),
+    (Label::Learner, "changedBySnapshot"),
+    (Label::Learner, "missingSince"),
     (Label::Learner, "countryOfResidenceCode"),
     (Label::Learner, "cityOfResidenceId"),
     (Label::Learner, "currentLearningState"),

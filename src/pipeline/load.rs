@@ -143,6 +143,35 @@ pub struct PhaseSummary {
     pub items: u64,
 }
 
+/// The Snapshot record of a complete load: this run's record, with the
+/// learners created, changed and marked missing counted from the marks the
+/// snapshot's load left in the graph (`firstSnapshot`, `changedBySnapshot`,
+/// `missingSince`), so that a load done by several runs (a trial, a killed
+/// run and its resume) is recorded whole, not as its last run's share.
+async fn snapshot_record(
+    sink: &Neo4jSink,
+    run: &Props,
+    date: NaiveDate,
+    rows_loaded: u64,
+) -> Result<Props, LoadError> {
+    let (new, changed, missing) = sink.snapshot_learners(date).await?;
+    let mut props = run.clone();
+    props.0.retain(|(key, _)| {
+        !matches!(
+            *key,
+            "learnersNew" | "learnersChanged" | "learnersUnchanged" | "learnersMissing"
+        )
+    });
+    props.int("learnersNew", Some(new as i64));
+    props.int("learnersChanged", Some(changed as i64));
+    props.int(
+        "learnersUnchanged",
+        Some(rows_loaded.saturating_sub(new + changed) as i64),
+    );
+    props.int("learnersMissing", Some(missing as i64));
+    Ok(props)
+}
+
 /// What a load did.
 #[derive(Debug, Serialize)]
 pub struct LoadSummary {
@@ -574,7 +603,10 @@ async fn load_locked(
     match (snapshot_date, config.etl.max_rows) {
         // A trial is no record of what the snapshot did.
         (Some(_), Some(rows)) => props.int("trialMaxRows", Some(rows as i64)),
-        (Some(date), None) => sink.record_snapshot(date, &props).await?,
+        (Some(date), None) => {
+            let snapshot = snapshot_record(&sink, &props, date, analysis.rows_loaded).await?;
+            sink.record_snapshot(date, &snapshot).await?
+        }
         (None, _) => {}
     }
     props.bool("complete", Some(true));

@@ -44,15 +44,21 @@ pub fn text_ref<'a>(raw: &'a str, findings: &mut Findings) -> Option<Cow<'a, str
     if value.contains('\0') {
         findings.add(Finding::NulBytesRemoved);
         let cleaned: String = value.chars().filter(|&c| c != '\0').collect();
+        // What the NUL bytes hid is read like any value: `n/a\0` is `n/a`.
         let cleaned = cleaned.trim();
-        return (!cleaned.is_empty()).then(|| Cow::Owned(cleaned.to_string()));
+        return (!cleaned.is_empty() && !cleaned.eq_ignore_ascii_case("n/a"))
+            .then(|| Cow::Owned(cleaned.to_string()));
     }
     Some(Cow::Borrowed(value))
 }
 
-/// True when `raw` is a missing-text marker.
+/// True when `raw` is a missing-text marker (NUL bytes aside).
 pub fn is_missing(raw: &str) -> bool {
     let value = trim(raw);
+    if value.contains('\0') {
+        let cleaned: String = value.chars().filter(|&c| c != '\0').collect();
+        return is_missing(&cleaned);
+    }
     value.is_empty() || value.eq_ignore_ascii_case("n/a")
 }
 
@@ -236,6 +242,19 @@ mod tests {
 
     fn f() -> Findings {
         Findings::default()
+    }
+
+    #[test]
+    fn a_missing_marker_with_nul_bytes_in_it_is_still_missing() {
+        // Found by the snapshot sequence test: `n/a` with a NUL byte was
+        // stored as the text "n/a", so the next snapshot's clean `n/a`
+        // counted as a change.
+        for raw in ["n/a\0", "\0n/a", "n/\0a", " N/\0A ", "\0", " \0 "] {
+            assert_eq!(text(raw, &mut f()), None, "{raw:?}");
+            assert!(is_missing(raw), "{raw:?}");
+        }
+        assert_eq!(text("Lag\0os", &mut f()).as_deref(), Some("Lagos"));
+        assert!(!is_missing("n/a\0b"));
     }
 
     proptest::proptest! {

@@ -2,6 +2,8 @@
 //! temporary folder and generating input files with it.
 #![allow(dead_code)]
 
+pub mod model;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

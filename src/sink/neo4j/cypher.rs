@@ -114,6 +114,16 @@ pub const COUNT_MISSING_LEARNERS: &str =
 
 pub const DELETE_LOAD_RUNS: &str = "MATCH (r:LoadRun) DETACH DELETE r";
 
+/// Learners a snapshot's load created, changed (or brought back) and marked
+/// missing, counted from the marks it left: the same whether one run did
+/// the load or a trial, a killed run and its resume did it together.
+pub const SNAPSHOT_LEARNERS_NEW: &str =
+    "MATCH (l:Learner) WHERE l.firstSnapshot = $date RETURN count(l) AS n";
+pub const SNAPSHOT_LEARNERS_CHANGED: &str =
+    "MATCH (l:Learner) WHERE l.changedBySnapshot = $date RETURN count(l) AS n";
+pub const SNAPSHOT_LEARNERS_MISSING: &str =
+    "MATCH (l:Learner) WHERE l.missingSince = $date RETURN count(l) AS n";
+
 /// The latest loaded snapshot's date.
 pub const LATEST_SNAPSHOT: &str = "MATCH (s:Snapshot) RETURN s.date AS d ORDER BY d DESC LIMIT 1";
 
@@ -184,10 +194,12 @@ fn wanted(rel: RelType, options: GraphOptions) -> bool {
 
 /// Phase 2: one statement per batch creates the learners and then all their
 /// relationships, so that a new node is never looked up again. `ls` holds
-/// each learner wrapped in a list, as in [`update_learners`].
+/// each learner wrapped in a list, as in [`update_learners`]. Each learner
+/// is marked with the snapshot that created it (`firstSnapshot`): what a
+/// snapshot's load did is counted from the graph, whichever runs did it.
 pub fn create_learners(options: GraphOptions) -> String {
     let mut parts =
-        vec!["UNWIND $learners AS p CREATE (l:Learner) SET l = p WITH collect([l]) AS ls".to_string()];
+        vec!["UNWIND $learners AS p CREATE (l:Learner) SET l = p, l.firstSnapshot = $snapshot WITH collect([l]) AS ls".to_string()];
     for (list, rel, with_props) in BATCH_RELATIONSHIPS {
         if wanted(rel, options) {
             parts.push(batch_relationships(list, rel, with_props));
@@ -225,7 +237,8 @@ pub fn replaceable_relationships(options: GraphOptions) -> String {
 }
 
 /// A later snapshot's changed learners, one statement per batch: the
-/// properties are replaced (which also clears `missingSince`); each kind of
+/// properties are replaced (which also clears `missingSince`), keeping
+/// `firstSnapshot` and marking `changedBySnapshot`; each kind of
 /// profile relationship (skills, enrollments, jobs, ventures, studies,
 /// places) that changed is replaced by the snapshot's: `$<kind>Replace`
 /// lists the learners (by index) whose old ones go, and `$<kind>` brings
@@ -240,7 +253,8 @@ pub fn replaceable_relationships(options: GraphOptions) -> String {
 /// deleted: deleting while matching skipped some on ArcadeDB.
 pub fn update_learners(options: GraphOptions) -> String {
     let mut parts = vec![
-        "UNWIND $learners AS p OPTIONAL MATCH (l:Learner {hashedEmail: p.hashedEmail}) SET l = p \
+        "UNWIND $learners AS p OPTIONAL MATCH (l:Learner {hashedEmail: p.hashedEmail}) \
+         WITH p, l, l.firstSnapshot AS first SET l = p, l.firstSnapshot = first, l.changedBySnapshot = $snapshot \
          WITH collect([l]) AS ls"
             .to_string(),
     ];
@@ -445,6 +459,6 @@ mod tests {
             merge_nodes(Label::Country),
             "UNWIND $rows AS r MERGE (n:Country {code: r.key}) SET n += r.props"
         );
-        assert_eq!(range_indexes().len(), 9);
+        assert_eq!(range_indexes().len(), 12);
     }
 }

@@ -571,13 +571,18 @@ impl Neo4jSink {
         let update = cypher::update_learners(self.options);
         let prepared = std::sync::Mutex::new(learners.prepared);
         let options = self.options;
+        let load_date = learners.load_date;
         self.retrying("phase 2 learners", |bolt| {
             let ahead = prepared.lock().unwrap_or_else(|p| p.into_inner()).take();
             let (create, update, records) = (&create, &update, learners.records);
             async move {
                 if let Some(ahead) = ahead {
-                    bolt.write(vec![Statement::new(CREATE, create).params(ahead.params)])
-                        .await?;
+                    bolt.write(vec![
+                        Statement::new(CREATE, create)
+                            .params(ahead.params)
+                            .param("snapshot", params::date(load_date)),
+                    ])
+                    .await?;
                     return Ok(BatchWritten {
                         created: records.len() as u64,
                         relationships: ahead.relationships,
@@ -607,7 +612,11 @@ impl Neo4jSink {
                 let mut statements = Vec::new();
                 if !new.is_empty() {
                     let prepared = PreparedLearners::new(&new);
-                    statements.push(Statement::new(CREATE, create).params(prepared.params));
+                    statements.push(
+                        Statement::new(CREATE, create)
+                            .params(prepared.params)
+                            .param("snapshot", params::date(load_date)),
+                    );
                     written.created = new.len() as u64;
                     written.relationships += prepared.relationships;
                 }
@@ -627,6 +636,7 @@ impl Neo4jSink {
                     statements.push(
                         Statement::new(UPDATE, update)
                             .params(params::learner_batch(&refs))
+                            .param("snapshot", params::date(load_date))
                             .params(replace)
                             .param("closeLearning", params::list(changes.close_learning))
                             .param("closeProfessional", params::list(changes.close_professional)),
@@ -742,6 +752,22 @@ impl Neo4jSink {
             .await?;
         }
         Ok(())
+    }
+
+    /// What the load of the snapshot of `date` did to learners, counted
+    /// from the marks it left in the graph: (created, changed or brought
+    /// back, marked missing).
+    pub async fn snapshot_learners(&self, date: NaiveDate) -> Result<(u64, u64, u64), SinkError> {
+        let mut counts = [0u64; 3];
+        for (count, statement) in counts.iter_mut().zip([
+            cypher::SNAPSHOT_LEARNERS_NEW,
+            cypher::SNAPSHOT_LEARNERS_CHANGED,
+            cypher::SNAPSHOT_LEARNERS_MISSING,
+        ]) {
+            let rows = self.read(statement, vec![("date", params::date(date))]).await?;
+            *count = rows.first().and_then(|r| r.int("n")).unwrap_or(0).max(0) as u64;
+        }
+        Ok((counts[0], counts[1], counts[2]))
     }
 
     /// Records a loaded snapshot: its date and what the load did.

@@ -1,0 +1,710 @@
+//! Every sequence of snapshots, checked against a model: for a seed, K
+//! successive snapshots are generated and loaded in order, with faults drawn
+//! from the seed between and during the loads (kill -9 then `--resume`, the
+//! database restarted mid-load, the same snapshot loaded twice, an older
+//! snapshot tried after a newer one, a `--max-rows` trial before the full
+//! load, a `--dry-run` whose plan must be what the load then does), and
+//! after every step the whole graph, read back through a second driver, is
+//! compared learner by learner with `common::model`, which computes it from
+//! the files alone. A difference names the seed, the step and the first
+//! learners that differ, so it replays exactly.
+//!
+//! CI runs a few seeds; `scripts/soak SEEDS ROWS K` runs as many as asked
+//! through the environment (`LEARNGRAPH_SEQUENCE_SEEDS` as `FIRST..LAST`,
+//! `LEARNGRAPH_SEQUENCE_ROWS`, `LEARNGRAPH_SEQUENCE_SNAPSHOTS`).
+
+// The database lock serializes whole tests, each on its own runtime.
+#![allow(clippy::await_holding_lock)]
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use common::model::{Facts, Learner, Model, Snapshot, SnapshotCounts, StateRel};
+use learngraph::generate::row::mix;
+use serde_json::Value as Json;
+
+/// What happens around one load, drawn from the seed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fault {
+    None,
+    KillAndResume,
+    RestartDatabase,
+    TrialFirst,
+}
+
+/// The steps of one sequence, for the failure message.
+struct Run {
+    seed: u64,
+    dir: tempfile::TempDir,
+    files: Vec<PathBuf>,
+    log: Vec<String>,
+}
+
+impl Run {
+    fn step(&mut self, what: String) {
+        eprintln!("seed {}: {what}", self.seed);
+        self.log.push(what);
+    }
+
+    fn replay(&self) -> String {
+        format!(
+            "seed {} (replay: LEARNGRAPH_SEQUENCE_SEEDS={0}..{0} cargo test --release --test sequence -- --nocapture); steps so far:\n  {}",
+            self.seed,
+            self.log.join("\n  ")
+        )
+    }
+
+    fn path(&self, step: usize) -> &str {
+        self.files[step - 1].to_str().expect("utf-8")
+    }
+}
+
+fn local_db(action: &str) {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/local-db");
+    let status = Command::new("bash")
+        .arg(script)
+        .arg(action)
+        .status()
+        .expect("local-db runs");
+    assert!(status.success(), "scripts/local-db {action}");
+}
+
+fn spawn_load(dir: &Path, input: &str, extra: &[&str]) -> Child {
+    let mut args = vec![
+        "load",
+        input,
+        "--json",
+        "--batch-size",
+        "100",
+        "--checkpoint-interval",
+        "100",
+    ];
+    args.extend_from_slice(extra);
+    common::db_command(dir, &args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("load starts")
+}
+
+fn committed(checkpoint: &Path) -> u64 {
+    std::fs::read_to_string(checkpoint)
+        .ok()
+        .and_then(|text| serde_json::from_str::<Json>(&text).ok())
+        .filter(|json| json["complete"] != true)
+        .and_then(|json| json["committed_records"].as_u64())
+        .unwrap_or(0)
+}
+
+/// Waits until the load has committed `records` rows; false if it ended first.
+fn reaches(child: &mut Child, checkpoint: &Path, records: u64) -> bool {
+    let started = Instant::now();
+    while committed(checkpoint) < records {
+        if child.try_wait().expect("wait").is_some() {
+            return false;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "no checkpoint in 5 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    true
+}
+
+fn finished(run: &Run, child: Child, what: &str) -> Json {
+    let output = child.wait_with_output().expect("the load ends");
+    assert!(
+        output.status.success(),
+        "{what} failed ({:?}): {}\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr),
+        run.replay()
+    );
+    serde_json::from_slice(&output.stdout).expect("a JSON summary")
+}
+
+/// Loads snapshot `step` under `fault`; returns the summary of the run
+/// that finished it, and whether that run did the whole load alone.
+fn load(run: &mut Run, step: usize, fault: Fault, h: u64) -> (Json, bool) {
+    let dir = run.dir.path().to_path_buf();
+    let input = run.path(step).to_string();
+    let checkpoint = PathBuf::from(format!("{input}.checkpoint.json"));
+    match fault {
+        Fault::None => {
+            run.step(format!("load snapshot {step}"));
+            let child = spawn_load(&dir, &input, &[]);
+            (finished(run, child, "the load"), true)
+        }
+        Fault::KillAndResume => {
+            let rows = run_rows(run, step);
+            let target = 1 + h % (rows / 2).max(1);
+            run.step(format!(
+                "load snapshot {step}, kill -9 after row {target}, then --resume"
+            ));
+            let mut child = spawn_load(&dir, &input, &[]);
+            if !reaches(&mut child, &checkpoint, target) {
+                run.step("  (the load finished before the kill)".into());
+                return (finished(run, child, "the load"), true);
+            }
+            child.kill().expect("SIGKILL");
+            child.wait().expect("reaped");
+            let child = spawn_load(&dir, &input, &["--resume"]);
+            (finished(run, child, "the resumed load"), false)
+        }
+        Fault::RestartDatabase => {
+            let rows = run_rows(run, step);
+            let target = 1 + h % (rows / 2).max(1);
+            run.step(format!(
+                "load snapshot {step}, database restarted after row {target}"
+            ));
+            let mut child = spawn_load(&dir, &input, &[]);
+            if reaches(&mut child, &checkpoint, target) {
+                local_db("stop");
+                local_db("start");
+            } else {
+                run.step("  (the load finished before the restart)".into());
+            }
+            (finished(run, child, "the load through a restart"), true)
+        }
+        Fault::TrialFirst => {
+            let rows = 1 + h % run_rows(run, step);
+            run.step(format!(
+                "trial load of snapshot {step} (--max-rows {rows}), then the full load"
+            ));
+            let child = spawn_load(&dir, &input, &["--max-rows", &rows.to_string()]);
+            let trial = finished(run, child, "the trial load");
+            assert_eq!(trial["trial_max_rows"], rows, "{}", run.replay());
+            let child = spawn_load(&dir, &input, &[]);
+            (finished(run, child, "the full load after a trial"), false)
+        }
+    }
+}
+
+fn run_rows(run: &Run, step: usize) -> u64 {
+    let text = std::fs::read(&run.files[step - 1]).expect("the snapshot");
+    (text.iter().filter(|&&b| b == b'\n').count() as u64)
+        .saturating_sub(1)
+        .max(1)
+}
+
+/// The graph as the second driver reads it, in the model's terms.
+struct Observed {
+    model: Model,
+    /// Codes the graph gave the model's countries (one each, both ways).
+    codes: BTreeMap<String, String>,
+}
+
+fn date(text: Option<String>) -> Option<NaiveDate> {
+    text.map(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").expect("a date"))
+}
+
+async fn strings(graph: &neo4rs::Graph, cypher: &str) -> BTreeSet<String> {
+    let mut rows = graph.execute(neo4rs::query(cypher)).await.expect("query");
+    let mut out = BTreeSet::new();
+    while let Some(row) = rows.next().await.expect("row") {
+        out.insert(row.get::<String>("k").expect("k"));
+    }
+    out
+}
+
+/// Reads the whole graph back and translates it into the model's terms,
+/// learning the country codes from the model's countries.
+async fn observe(expected: &Model) -> Result<Observed, String> {
+    let graph = common::test_graph().await;
+    let mut learners: BTreeMap<String, Learner> = BTreeMap::new();
+    let mut codes: BTreeMap<String, String> = BTreeMap::new();
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    let mut learned = |code: &str, name: &str| -> Result<(), String> {
+        let known_name = names.entry(code.to_string()).or_insert_with(|| name.to_string());
+        let known_code = codes.entry(name.to_string()).or_insert_with(|| code.to_string());
+        if known_name != name || known_code != code {
+            return Err(format!(
+                "country codes are not one per country: {code} is given to {known_name} and {name}, or {name} has {known_code} and {code}"
+            ));
+        }
+        Ok(())
+    };
+    let mut rows = graph
+        .execute(neo4rs::query(
+            "MATCH (l:Learner) RETURN l.hashedEmail AS k, l.sandId AS sand, l.countryOfResidenceCode AS country, \
+             l.countryOfOriginCode AS origin, l.cityOfResidenceId AS city, l.currentLearningState AS learning, l.currentProfessionalStatus AS professional, \
+             l.isPlaced AS placed, toString(l.missingSince) AS missing",
+        ))
+        .await
+        .expect("learners");
+    while let Some(row) = rows.next().await.expect("row") {
+        let key: String = row.get("k").expect("k");
+        let code: Option<String> = row.get("country").expect("country");
+        let expected_facts = expected.learners.get(&key).map(|l| &l.facts);
+        let mut country_name =
+            |code: &Option<String>, name: Option<&String>| -> Result<Option<String>, String> {
+                Ok(match (code, name) {
+                    (Some(code), Some(name)) => {
+                        learned(code, name)?;
+                        Some(name.clone())
+                    }
+                    (Some(code), None) => Some(format!("code {code}")),
+                    (None, _) => None,
+                })
+            };
+        let country = country_name(&code, expected_facts.and_then(|f| f.country.as_ref()))?;
+        let origin = country_name(
+            &row.get("origin").expect("origin"),
+            expected_facts.and_then(|f| f.origin.as_ref()),
+        )?;
+        let city: Option<String> = row.get("city").expect("city");
+        let city = city.map(|id| match &code {
+            Some(code) if id.starts_with(&format!("{code}-")) => id[code.len() + 1..].to_string(),
+            _ => format!("id {id}"),
+        });
+        let facts = Facts {
+            sand_id: row.get("sand").expect("sand"),
+            country,
+            origin,
+            city,
+            learning: row
+                .get::<Option<String>>("learning")
+                .expect("learning")
+                .unwrap_or_default(),
+            professional: row
+                .get::<Option<String>>("professional")
+                .expect("professional")
+                .unwrap_or_default(),
+            placed: row
+                .get::<Option<bool>>("placed")
+                .expect("placed")
+                .unwrap_or(false),
+            ..Facts::default()
+        };
+        learners.insert(
+            key,
+            Learner {
+                facts,
+                learning_history: Vec::new(),
+                professional_history: Vec::new(),
+                missing_since: date(row.get("missing").expect("missing")),
+            },
+        );
+    }
+    let mut rows = graph
+        .execute(neo4rs::query(
+            "MATCH (l:Learner)-[r]->(t) RETURN l.hashedEmail AS k, type(r) AS type, \
+             coalesce(t.id, t.state, t.status) AS target, r.enrollmentStatus AS status, r.source AS source, \
+             toString(r.validFrom) AS from, toString(r.validTo) AS to, r.isCurrent AS current, \
+             coalesce(r.openedBySnapshot, false) AS opened",
+        ))
+        .await
+        .expect("relationships");
+    while let Some(row) = rows.next().await.expect("row") {
+        let key: String = row.get("k").expect("k");
+        let kind: String = row.get("type").expect("type");
+        let target: String = row.get("target").expect("target");
+        let Some(learner) = learners.get_mut(&key) else {
+            continue;
+        };
+        let state = || StateRel {
+            from: date(row.get("from").expect("from")),
+            state: target.clone(),
+            to: date(row.get("to").expect("to")),
+            current: row
+                .get::<Option<bool>>("current")
+                .expect("current")
+                .unwrap_or(false),
+            opened_by_snapshot: row.get::<bool>("opened").expect("opened"),
+        };
+        let facts = &mut learner.facts;
+        match kind.as_str() {
+            "HAS_SKILL" => {
+                facts.skills.insert(target.clone());
+            }
+            "ENROLLED_IN" => {
+                facts
+                    .enrollments
+                    .insert((target.clone(), row.get("status").expect("status")));
+            }
+            "WORKS_FOR" => facts.works_for.push((
+                target.clone(),
+                row.get::<Option<String>>("source")
+                    .expect("source")
+                    .unwrap_or_default(),
+            )),
+            "RUNS_VENTURE" => facts.ventures.push(target.clone()),
+            "STUDIED_AT" => facts.studies.push(target.clone()),
+            "HAS_LEARNING_STATE" => learner.learning_history.push(state()),
+            "HAS_PROFESSIONAL_STATUS" => learner.professional_history.push(state()),
+            other => facts.studies.push(format!("unexpected {other}")),
+        }
+    }
+    for learner in learners.values_mut() {
+        learner.facts.works_for.sort();
+        learner.facts.ventures.sort();
+        learner.facts.studies.sort();
+        learner.learning_history.sort();
+        learner.professional_history.sort();
+    }
+
+    let mut model = Model {
+        learners,
+        skills: strings(&graph, "MATCH (n:Skill) RETURN n.id AS k").await,
+        programs: strings(&graph, "MATCH (n:Program) RETURN n.id AS k").await,
+        companies: strings(&graph, "MATCH (n:Company) RETURN n.id AS k").await,
+        institutions: strings(&graph, "MATCH (n:Institution) RETURN n.id AS k").await,
+        ..Model::default()
+    };
+    let name_of = |code: &str| {
+        codes
+            .iter()
+            .find(|(_, c)| *c == code)
+            .map_or_else(|| format!("code {code}"), |(name, _)| name.clone())
+    };
+    for code in strings(&graph, "MATCH (n:Country) RETURN n.code AS k").await {
+        model.countries.insert(name_of(&code));
+    }
+    let mut rows = graph
+        .execute(neo4rs::query(
+            "MATCH (c:City) RETURN c.id AS id, c.countryCode AS code, c.latitude AS lat, c.longitude AS lng",
+        ))
+        .await
+        .expect("cities");
+    while let Some(row) = rows.next().await.expect("row") {
+        let id: String = row.get("id").expect("id");
+        let code: String = row.get("code").expect("code");
+        let coordinate = |name: &str| {
+            row.get::<Option<f64>>(name)
+                .expect("coordinate")
+                .map(|v| format!("{v:.4}"))
+        };
+        let slug = id.strip_prefix(&format!("{code}-")).unwrap_or(&id).to_string();
+        model
+            .cities
+            .insert((name_of(&code), slug), (coordinate("lat"), coordinate("lng")));
+    }
+    let mut rows = graph
+        .execute(neo4rs::query(
+            "MATCH (s:Snapshot) RETURN toString(s.date) AS date, s.learnersNew AS new, s.learnersChanged AS changed, \
+             s.learnersUnchanged AS unchanged, s.learnersMissing AS missing, s.learnersKeptRowRejected AS kept",
+        ))
+        .await
+        .expect("snapshots");
+    while let Some(row) = rows.next().await.expect("row") {
+        let count = |name: &str| row.get::<Option<i64>>(name).expect("count").unwrap_or(-1) as u64;
+        model.snapshots.insert(
+            date(row.get("date").expect("date")).expect("a date"),
+            SnapshotCounts {
+                new: count("new"),
+                changed: count("changed"),
+                unchanged: count("unchanged"),
+                missing: count("missing"),
+                kept_row_rejected: count("kept"),
+            },
+        );
+    }
+    Ok(Observed { model, codes })
+}
+
+/// The model's coordinates as the graph stores them (numbers, 4 places).
+fn normalized(expected: &Model) -> Model {
+    let mut model = expected.clone();
+    for coordinates in model.cities.values_mut() {
+        let tidy = |v: &Option<String>| {
+            v.as_ref()
+                .map(|t| format!("{:.4}", t.parse::<f64>().expect("a number")))
+        };
+        *coordinates = (tidy(&coordinates.0), tidy(&coordinates.1));
+    }
+    for learner in model.learners.values_mut() {
+        learner.learning_history.sort();
+        learner.professional_history.sort();
+    }
+    model
+}
+
+fn first_differences<K: Ord + std::fmt::Debug, V: PartialEq + std::fmt::Debug>(
+    what: &str,
+    expected: &BTreeMap<K, V>,
+    observed: &BTreeMap<K, V>,
+) -> Vec<String> {
+    let keys: BTreeSet<&K> = expected.keys().chain(observed.keys()).collect();
+    let differing: Vec<String> = keys
+        .into_iter()
+        .filter(|k| expected.get(k) != observed.get(k))
+        .map(|k| {
+            format!(
+                "{what} {k:?}:\n      expected {:?}\n      in graph {:?}",
+                expected.get(k),
+                observed.get(k)
+            )
+        })
+        .collect();
+    let total = differing.len();
+    let mut shown: Vec<String> = differing.into_iter().take(3).collect();
+    if total > 3 {
+        shown.push(format!("... and {} more {what}s differ", total - 3));
+    }
+    shown
+}
+
+fn set_difference(what: &str, expected: &BTreeSet<String>, observed: &BTreeSet<String>) -> Vec<String> {
+    let missing: Vec<&String> = expected.difference(observed).take(5).collect();
+    let extra: Vec<&String> = observed.difference(expected).take(5).collect();
+    if missing.is_empty() && extra.is_empty() {
+        return Vec::new();
+    }
+    vec![format!(
+        "{what}: {} expected, {} in graph; missing {missing:?}, unexpected {extra:?}",
+        expected.len(),
+        observed.len()
+    )]
+}
+
+/// Compares the whole graph with the model; panics with the first
+/// differences and the replay line.
+async fn compare(run: &Run, expected: &Model, step: &str) {
+    let observed = match observe(expected).await {
+        Ok(observed) => observed,
+        Err(problem) => panic!("after {step}: {problem}\n{}", run.replay()),
+    };
+    let expected = normalized(expected);
+    let graph = &observed.model;
+    let mut problems = first_differences("learner", &expected.learners, &graph.learners);
+    problems.extend(first_differences(
+        "snapshot",
+        &expected.snapshots,
+        &graph.snapshots,
+    ));
+    problems.extend(first_differences("city", &expected.cities, &graph.cities));
+    problems.extend(set_difference("skills", &expected.skills, &graph.skills));
+    problems.extend(set_difference("programs", &expected.programs, &graph.programs));
+    problems.extend(set_difference("companies", &expected.companies, &graph.companies));
+    problems.extend(set_difference(
+        "institutions",
+        &expected.institutions,
+        &graph.institutions,
+    ));
+    problems.extend(set_difference("countries", &expected.countries, &graph.countries));
+    assert!(
+        problems.is_empty(),
+        "after {step} the graph differs from the model ({} country codes learned):\n  {}\n{}",
+        observed.codes.len(),
+        problems.join("\n  "),
+        run.replay()
+    );
+}
+
+/// Names the learners the load wrote (created or changed, by the marks it
+/// left) that the model did not, and the other way round.
+async fn explain_written(run: &Run, model: &Model, date: NaiveDate) {
+    let graph = common::test_graph().await;
+    let mut rows = graph
+        .execute(
+            neo4rs::query(
+                "MATCH (l:Learner) WHERE l.firstSnapshot = date($d) OR l.changedBySnapshot = date($d) RETURN l.hashedEmail AS k",
+            )
+            .param("d", date.to_string()),
+        )
+        .await
+        .expect("written learners");
+    let mut written = BTreeSet::new();
+    while let Some(row) = rows.next().await.expect("row") {
+        written.insert(row.get::<String>("k").expect("k"));
+    }
+    let only_graph: Vec<&String> = written.difference(&model.last_written).take(5).collect();
+    let only_model: Vec<&String> = model.last_written.difference(&written).take(5).collect();
+    assert!(
+        only_graph.is_empty() && only_model.is_empty(),
+        "the load wrote other learners than the model: written but unchanged in the model {only_graph:?}, changed in the model but not written {only_model:?}\n{}",
+        run.replay()
+    );
+}
+
+fn exit_code(run: &Run, args: &[&str]) -> (Option<i32>, String) {
+    let output = common::run_db(run.dir.path(), args);
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// One sequence: generate, then load every snapshot with its faults,
+/// comparing the graph with the model after every step.
+async fn sequence(seed: u64, rows: u64, count: usize, dirty: f64) {
+    let dir = common::temp_dir();
+    common::run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
+    let out = dir.path().join("snapshots");
+    common::run_ok(
+        dir.path(),
+        &[
+            "generate",
+            "--rows",
+            &rows.to_string(),
+            "--seed",
+            &seed.to_string(),
+            "--snapshots",
+            &count.to_string(),
+            "--dirty",
+            &dirty.to_string(),
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+    );
+    let files: Vec<PathBuf> = (1..=count)
+        .map(|s| out.join(format!("snapshot-{s}.csv")))
+        .collect();
+    let today = learngraph::pipeline::analyze::today();
+    let snapshots: Vec<Snapshot> = files.iter().map(|f| common::model::read(f, today)).collect();
+    let mut run = Run {
+        seed,
+        dir,
+        files,
+        log: Vec::new(),
+    };
+    let mut model = Model::default();
+    for step in 1..=count {
+        let h = mix(seed, step as u64);
+        let snapshot = &snapshots[step - 1];
+        let fault = match h % 8 {
+            0 | 1 => Fault::KillAndResume,
+            2 => Fault::TrialFirst,
+            3 if step > 1 => Fault::RestartDatabase,
+            _ => Fault::None,
+        };
+        let expected_plan = model.plan(snapshot);
+        let dry_run = mix(h, 1) % 2 == 0;
+        let plan = dry_run.then(|| {
+            run.step(format!("dry run of snapshot {step}"));
+            common::json(&common::run_db_ok(
+                run.dir.path(),
+                &["load", run.path(step), "--dry-run", "--json"],
+            ))
+        });
+        let planned = plan.as_ref().map(|plan| {
+            (
+                plan["learners_new"].as_u64().expect("n"),
+                plan["learners_returning"].as_u64().expect("n"),
+                plan["learners_to_mark_missing"].as_u64().expect("n"),
+                plan["learners_kept_row_rejected"].as_u64().expect("n"),
+            )
+        });
+        if let Some(planned) = planned {
+            assert_eq!(
+                planned,
+                expected_plan,
+                "the dry run's (new, returning, missing, kept) differ from the model\n{}",
+                run.replay()
+            );
+            compare(&run, &model, &format!("the dry run of snapshot {step}")).await;
+        }
+        let (summary, alone) = load(&mut run, step, fault, mix(h, 2));
+        model.apply(snapshot);
+        let counts = &model.snapshots[&snapshot.date];
+        if alone {
+            explain_written(&run, &model, snapshot.date).await;
+            let did = (
+                summary["learners_written"].as_u64().expect("n"),
+                summary["learners_updated"].as_u64().expect("n"),
+                summary["learners_marked_missing"].as_u64().expect("n"),
+                summary["learners_kept_row_rejected"].as_u64().expect("n"),
+            );
+            assert_eq!(
+                did,
+                (
+                    counts.new,
+                    counts.changed,
+                    counts.missing,
+                    counts.kept_row_rejected
+                ),
+                "the load's (new, changed, missing, kept) differ from the model's\n{}",
+                run.replay()
+            );
+            if let Some(planned) = planned {
+                assert_eq!(
+                    (did.0, did.2, did.3),
+                    (planned.0, planned.2, planned.3),
+                    "the load did other than its dry run planned\n{}",
+                    run.replay()
+                );
+            }
+        }
+        compare(&run, &model, &format!("loading snapshot {step}")).await;
+
+        if mix(h, 3) % 4 == 0 {
+            run.step(format!("load snapshot {step} again"));
+            let again = common::json(&common::run_db_ok(
+                run.dir.path(),
+                &["load", run.path(step), "--json"],
+            ));
+            assert_eq!(
+                (
+                    again["learners_written"].as_u64(),
+                    again["learners_updated"].as_u64()
+                ),
+                (Some(0), Some(0)),
+                "loading the same snapshot again changed learners\n{}",
+                run.replay()
+            );
+            compare(&run, &model, &format!("loading snapshot {step} again")).await;
+        }
+        if step > 1 && mix(h, 4) % 3 == 0 {
+            run.step(format!("load the older snapshot {} after {step}", step - 1));
+            let (code, stderr) = exit_code(&run, &["load", run.path(step - 1)]);
+            assert_eq!(
+                code,
+                Some(19),
+                "an older snapshot was not refused: {stderr}\n{}",
+                run.replay()
+            );
+            compare(
+                &run,
+                &model,
+                &format!("refusing snapshot {} after {step}", step - 1),
+            )
+            .await;
+        }
+    }
+}
+
+fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| panic!("{name} must be a number, got {v}"))
+        })
+        .unwrap_or(default)
+}
+
+/// The seeds to run: `LEARNGRAPH_SEQUENCE_SEEDS=FIRST..LAST` (inclusive),
+/// else CI's fixed ones.
+fn seeds() -> Vec<u64> {
+    match std::env::var("LEARNGRAPH_SEQUENCE_SEEDS") {
+        Ok(range) => {
+            let (first, last) = range
+                .split_once("..")
+                .and_then(|(a, b)| Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?)))
+                .unwrap_or_else(|| panic!("LEARNGRAPH_SEQUENCE_SEEDS is FIRST..LAST, got {range}"));
+            (first..=last).collect()
+        }
+        Err(_) => vec![1, 2, 3],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_step_of_a_snapshot_sequence_matches_the_model() {
+    let _db = common::db_lock();
+    let rows = setting("LEARNGRAPH_SEQUENCE_ROWS", 2_000);
+    let count = setting("LEARNGRAPH_SEQUENCE_SNAPSHOTS", 3) as usize;
+    for seed in seeds() {
+        let started = Instant::now();
+        sequence(seed, rows, count, 0.005).await;
+        eprintln!(
+            "seed {seed}: {count} snapshots of {rows} rows matched the model at every step ({:.0} s)",
+            started.elapsed().as_secs_f64()
+        );
+    }
+}
