@@ -32,7 +32,9 @@ fn same_value(expected: &Value, actual: &BoltType) -> bool {
 }
 
 /// Reads learners back and compares every property with the source.
-async fn assert_learners_read_back(graph: &Graph, sample: &[LearnerRecord]) {
+/// `loaded_on` is the snapshot date of the load that created them: the
+/// bookkeeping mark `firstSnapshot` must hold it (docs/graph.md).
+async fn assert_learners_read_back(graph: &Graph, sample: &[LearnerRecord], loaded_on: chrono::NaiveDate) {
     for record in sample {
         let mut stream = graph
             .execute(query("MATCH (l:Learner {hashedEmail: $k}) RETURN l").param("k", record.key.clone()))
@@ -44,6 +46,8 @@ async fn assert_learners_read_back(graph: &Graph, sample: &[LearnerRecord]) {
         let mut expected: HashMap<&str, &Value> = record.props.0.iter().map(|(k, v)| (*k, v)).collect();
         let key_value = Value::Str(record.key.clone());
         expected.insert("hashedEmail", &key_value);
+        let first_snapshot = Value::Date(loaded_on);
+        expected.insert("firstSnapshot", &first_snapshot);
         assert_eq!(
             keys.len(),
             expected.len(),
@@ -180,7 +184,11 @@ async fn load_verify_read_back_and_load_again() {
         sample.iter().any(|r| r.props.get("sandId").is_none()),
         "the sample has missing values"
     );
-    assert_learners_read_back(&graph, &sample).await;
+    let loaded_on = first["snapshot_date"]
+        .as_str()
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .expect("the summary names the snapshot date");
+    assert_learners_read_back(&graph, &sample, loaded_on).await;
 
     let second = common::json(&common::run_db_ok(
         dir.path(),
