@@ -341,6 +341,37 @@ async fn observe(expected: &Model) -> Result<Observed, String> {
             other => facts.studies.push(format!("unexpected {other}")),
         }
     }
+    // A country no learner names any more (its last learner moved away)
+    // is still a node: its code is learned from its name where that is
+    // the generator's.
+    let mut rows = graph
+        .execute(neo4rs::query(
+            "MATCH (n:Country) RETURN n.code AS code, n.name AS name",
+        ))
+        .await
+        .expect("countries");
+    let mut unlearned = Vec::new();
+    while let Some(row) = rows.next().await.expect("row") {
+        let code: String = row.get("code").expect("code");
+        let name: Option<String> = row.get("name").expect("name");
+        let Some(name) = name.and_then(|n| {
+            expected
+                .countries
+                .iter()
+                .find(|c| c.eq_ignore_ascii_case(&n))
+                .cloned()
+        }) else {
+            continue;
+        };
+        unlearned.push((code, name));
+    }
+    drop(learned);
+    for (code, name) in unlearned {
+        if !names.contains_key(&code) && !codes.contains_key(&name) {
+            names.insert(code.clone(), name.clone());
+            codes.insert(name, code);
+        }
+    }
     for learner in learners.values_mut() {
         learner.facts.works_for.sort();
         learner.facts.ventures.sort();
