@@ -243,7 +243,7 @@ fn gzip_files_hold_the_same_content() {
     );
 }
 
-/// Shared nodes (the first spelling of each id, the first known
+/// Shared nodes (the most frequent spelling of each id, the first known
 /// coordinates, program names) come out the same whether one thread reads
 /// the file as one chunk or three threads share it in chunks of seven rows.
 #[test]

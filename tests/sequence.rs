@@ -365,7 +365,6 @@ async fn observe(expected: &Model) -> Result<Observed, String> {
         };
         unlearned.push((code, name));
     }
-    drop(learned);
     for (code, name) in unlearned {
         if !names.contains_key(&code) && !codes.contains_key(&name) {
             names.insert(code.clone(), name.clone());
@@ -608,7 +607,7 @@ async fn sequence(seed: u64, rows: u64, count: usize, dirty: f64) -> usize {
             _ => Fault::None,
         };
         let expected_plan = model.plan(snapshot);
-        let dry_run = mix(h, 1) % 2 == 0;
+        let dry_run = mix(h, 1).is_multiple_of(2);
         let plan = dry_run.then(|| {
             run.step(format!("dry run of snapshot {step}"));
             common::json(&common::run_db_ok(
@@ -666,7 +665,7 @@ async fn sequence(seed: u64, rows: u64, count: usize, dirty: f64) -> usize {
         }
         compare(&run, &model, &format!("loading snapshot {step}")).await;
 
-        if mix(h, 3) % 4 == 0 {
+        if mix(h, 3).is_multiple_of(4) {
             run.step(format!("load snapshot {step} again"));
             let again = common::json(&common::run_db_ok(
                 run.dir.path(),
@@ -683,7 +682,7 @@ async fn sequence(seed: u64, rows: u64, count: usize, dirty: f64) -> usize {
             );
             compare(&run, &model, &format!("loading snapshot {step} again")).await;
         }
-        if step > 1 && mix(h, 4) % 3 == 0 {
+        if step > 1 && mix(h, 4).is_multiple_of(3) {
             run.step(format!("load the older snapshot {} after {step}", step - 1));
             let (code, stderr) = exit_code(&run, &["load", run.path(step - 1)]);
             assert_eq!(

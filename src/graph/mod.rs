@@ -7,3 +7,4 @@ pub mod model;
 pub mod properties;
 pub mod questions;
 pub mod records;
+pub mod spellings;

@@ -6,6 +6,8 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use chrono::NaiveDate;
 
+use crate::graph::spellings::{SpellingTally, Spellings};
+
 /// A property value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -176,17 +178,21 @@ pub struct CityNode {
 pub struct Entities {
     pub countries: HashMap<String, CountryNode>,
     pub cities: HashMap<String, CityNode>,
-    /// Skill id -> first display form.
+    /// Skill id -> display form (the first seen until
+    /// [`Entities::choose_names`] puts the most frequent).
     pub skills: HashMap<String, String>,
     /// Cohort code -> program name (absent when `n/a`).
     pub programs: HashMap<String, Option<String>>,
-    /// Company id -> first display form.
+    /// Company id -> display form.
     pub companies: HashMap<String, String>,
-    /// Institution id -> first display form.
+    /// Institution id -> display form.
     pub institutions: HashMap<String, String>,
     /// Fingerprints of every (kind, id, display form) seen, to count the
     /// spelling variants merged under one id whatever the chunking.
     pub name_forms: HashSet<u64>,
+    /// The text of every spelling besides the one the maps above hold, by
+    /// its fingerprint: a candidate for the display name.
+    pub other_spellings: HashMap<u64, String>,
 }
 
 /// Which kind of named entity a display form belongs to.
@@ -244,22 +250,32 @@ struct HandedOn {
     first_form: u64,
 }
 
+/// The fingerprint of an entity's key, of one kind.
+fn key_fingerprint(kind: EntityKind, key: &str) -> u128 {
+    xxhash_rust::xxh3::xxh3_128_with_seed(key.as_bytes(), kind as u64)
+}
+
+/// The fingerprint of a display form, seeded with the key's fingerprint: a
+/// form is of one id of one kind.
+fn form_fingerprint(key: u128, name: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(name.as_bytes(), key as u64)
+}
+
 /// One occurrence of an entity, fingerprinted.
-struct Occurrence {
+struct Occurrence<'a> {
     kind: EntityKind,
     /// The key's fingerprint (kinds are kept apart by their maps).
     key: u128,
-    /// The fingerprint of its display form, for kinds that have one.
-    form: Option<u64>,
+    /// Its display form and that form's fingerprint, for kinds that have one.
+    form: Option<(u64, &'a str)>,
     /// The optional values it lacks.
     lacks: u8,
 }
 
-impl Occurrence {
-    fn new(kind: EntityKind, key: &str, name: Option<&str>, lacks: u8) -> Self {
-        let key = xxhash_rust::xxh3::xxh3_128_with_seed(key.as_bytes(), kind as u64);
-        // Seeded with the key's fingerprint: a form is of one id of one kind.
-        let form = name.map(|name| xxhash_rust::xxh3::xxh3_64_with_seed(name.as_bytes(), key as u64));
+impl<'a> Occurrence<'a> {
+    fn new(kind: EntityKind, key: &str, name: Option<&'a str>, lacks: u8) -> Self {
+        let key = key_fingerprint(kind, key);
+        let form = name.map(|name| (form_fingerprint(key, name), name));
         Occurrence {
             kind,
             key,
@@ -273,7 +289,8 @@ impl Occurrence {
 ///
 /// Each chunk's entities are merged into the file's in file order
 /// ([`Entities::absorb`]), where a repeat of an entity changes nothing: the
-/// first name wins, and coordinates or a program name only fill what is
+/// first name stays (until the spellings' counts choose, see
+/// `graph::spellings`), and coordinates or a program name only fill what is
 /// still missing. So the collector hands on, per chunk, only what its own
 /// earlier chunks did not (a thread takes chunks in file order): the merge
 /// then sees each entity about once per thread instead of once per chunk,
@@ -286,9 +303,18 @@ pub struct EntityCollector {
     handed_on: [HashMap<u128, HandedOn>; ENTITY_KINDS],
     /// The display forms handed on besides each key's first one.
     other_forms: HashSet<u64>,
+    /// Every display form met, counted, to choose each node's name.
+    pub spellings: SpellingTally,
+    /// The program names handed on.
+    program_forms: HashSet<u64>,
 }
 
 impl EntityCollector {
+    /// What follows is chunk `index` of the file.
+    pub fn begin_chunk(&mut self, index: u64) {
+        self.spellings.begin_chunk(index);
+    }
+
     /// The entities met since the last call, for the chunk just transformed.
     pub fn take(&mut self) -> Entities {
         std::mem::take(&mut self.pending)
@@ -298,22 +324,27 @@ impl EntityCollector {
     /// anything else to what was handed on (noting that as handed on).
     fn adds(&mut self, occurrence: Occurrence) -> bool {
         let forms = &mut self.pending.name_forms;
+        let form = occurrence.form.map(|(form, _)| form);
+        if let Some(form) = form {
+            self.spellings.note(occurrence.key, form);
+        }
         match self.handed_on[occurrence.kind as usize].entry(occurrence.key) {
             std::collections::hash_map::Entry::Vacant(slot) => {
                 slot.insert(HandedOn {
                     lacks: occurrence.lacks,
-                    first_form: occurrence.form.unwrap_or_default(),
+                    first_form: form.unwrap_or_default(),
                 });
-                forms.extend(occurrence.form);
+                forms.extend(form);
                 true
             }
             std::collections::hash_map::Entry::Occupied(mut slot) => {
                 let handed_on = slot.get_mut();
-                if let Some(form) = occurrence.form
+                if let Some((form, name)) = occurrence.form
                     && form != handed_on.first_form
                     && self.other_forms.insert(form)
                 {
                     forms.insert(form);
+                    self.pending.other_spellings.insert(form, name.to_string());
                 }
                 if handed_on.lacks & !occurrence.lacks == 0 {
                     return false;
@@ -397,8 +428,18 @@ impl EntityCollector {
         node.longitude = node.longitude.or(longitude);
     }
 
-    /// A program by its cohort code: the first known name wins.
+    /// A program by its cohort code: the first known name stays until the
+    /// spellings' counts choose. Its names are no spelling variants of an
+    /// id (`name_forms`): every one is handed on once, to choose from.
     pub fn program(&mut self, cohort: &str, name: Option<&str>) {
+        if let Some(name) = name {
+            let key = key_fingerprint(EntityKind::Program, cohort);
+            let form = form_fingerprint(key, name);
+            self.spellings.note(key, form);
+            if self.program_forms.insert(form) {
+                self.pending.other_spellings.insert(form, name.to_string());
+            }
+        }
         let lacks = if name.is_none() { NO_NAME } else { 0 };
         if !self.adds(Occurrence::new(EntityKind::Program, cohort, None, lacks)) {
             return;
@@ -411,6 +452,38 @@ impl EntityCollector {
 }
 
 impl Entities {
+    /// Names every skill, company, institution, city and program by the
+    /// spelling `spellings` chose for it (the most frequent in the file).
+    pub fn choose_names(&mut self, spellings: &Spellings) {
+        let others = std::mem::take(&mut self.other_spellings);
+        let chosen = |kind: EntityKind, id: &str, name: &mut String| {
+            let key = key_fingerprint(kind, id);
+            if let Some(best) = spellings.best(key)
+                && best != form_fingerprint(key, name)
+                && let Some(text) = others.get(&best)
+            {
+                name.clone_from(text);
+            }
+        };
+        for (kind, map) in [
+            (EntityKind::Skill, &mut self.skills),
+            (EntityKind::Company, &mut self.companies),
+            (EntityKind::Institution, &mut self.institutions),
+        ] {
+            for (id, name) in map.iter_mut() {
+                chosen(kind, id, name);
+            }
+        }
+        for (id, city) in self.cities.iter_mut() {
+            chosen(EntityKind::City, id, &mut city.name);
+        }
+        for (cohort, name) in self.programs.iter_mut() {
+            if let Some(name) = name {
+                chosen(EntityKind::Program, cohort, name);
+            }
+        }
+    }
+
     /// Display forms beyond the first of each id: the spelling variants
     /// (case, spacing, punctuation, accents) merged into one node.
     pub fn name_variants(&self) -> u64 {
@@ -422,6 +495,9 @@ impl Entities {
     /// `self` in file order, so that first-seen names win.
     pub fn absorb(&mut self, later: Entities) {
         self.name_forms.extend(later.name_forms);
+        for (form, name) in later.other_spellings {
+            self.other_spellings.entry(form).or_insert(name);
+        }
         for (code, country) in later.countries {
             let entry = self.countries.entry(code).or_insert_with(|| country.clone());
             entry.latitude = entry.latitude.or(country.latitude);
@@ -432,19 +508,38 @@ impl Entities {
                 Some(entry) => {
                     entry.latitude = entry.latitude.or(city.latitude);
                     entry.longitude = entry.longitude.or(city.longitude);
+                    if entry.name != city.name {
+                        // Another thread's first spelling: a candidate still.
+                        let form = form_fingerprint(key_fingerprint(EntityKind::City, &id), &city.name);
+                        self.other_spellings.entry(form).or_insert(city.name);
+                    }
                 }
                 None => {
                     self.cities.insert(id, city);
                 }
             }
         }
-        for (map, other) in [
-            (&mut self.skills, later.skills),
-            (&mut self.companies, later.companies),
-            (&mut self.institutions, later.institutions),
+        for (kind, map, other) in [
+            (EntityKind::Skill, &mut self.skills, later.skills),
+            (EntityKind::Company, &mut self.companies, later.companies),
+            (
+                EntityKind::Institution,
+                &mut self.institutions,
+                later.institutions,
+            ),
         ] {
             for (id, name) in other {
-                map.entry(id).or_insert(name);
+                match map.get(&id) {
+                    // Another thread's first spelling: a candidate still.
+                    Some(held) if *held != name => {
+                        let form = form_fingerprint(key_fingerprint(kind, &id), &name);
+                        self.other_spellings.entry(form).or_insert(name);
+                    }
+                    Some(_) => {}
+                    None => {
+                        map.insert(id, name);
+                    }
+                }
             }
         }
         for (id, name) in later.programs {
@@ -527,6 +622,67 @@ mod tests {
                 handed_on.absorb(threads[*thread].take());
             }
             assert_same(&every_chunk_whole, &handed_on);
+        }
+    }
+
+    /// The reference rule, written plainly: per (kind, id), the spelling
+    /// met most often, ties to the first met.
+    fn most_frequent(
+        occurrences: &[&Occurrence],
+    ) -> std::collections::BTreeMap<(u8, &'static str), &'static str> {
+        let mut seen: Vec<((u8, &'static str), &'static str, usize)> = Vec::new();
+        for occurrence in occurrences {
+            let (id, name) = match **occurrence {
+                Occurrence::Named(kind, id, name) => ((kind, id), name),
+                Occurrence::City(id, name, ..) => ((3, id), name),
+                Occurrence::Program(cohort, Some(name)) => ((4, cohort), name),
+                _ => continue,
+            };
+            match seen.iter_mut().find(|(i, n, _)| *i == id && *n == name) {
+                Some(entry) => entry.2 += 1,
+                None => seen.push((id, name, 1)),
+            }
+        }
+        let mut best: std::collections::BTreeMap<(u8, &'static str), (&'static str, usize)> =
+            Default::default();
+        for (id, name, count) in seen {
+            let held = best.entry(id).or_insert((name, count));
+            if count > held.1 {
+                *held = (name, count);
+            }
+        }
+        best.into_iter().map(|(id, (name, _))| (id, name)).collect()
+    }
+
+    proptest! {
+        /// However the chunks are shared among threads, each node is named
+        /// by its most frequent spelling, ties going to the first seen.
+        #[test]
+        fn names_are_the_most_frequent_spelling_whatever_the_threads(
+            chunks in prop::collection::vec((prop::collection::vec(occurrence(), 0..12), 0usize..3), 1..10),
+        ) {
+            let mut file = Entities::default();
+            let mut threads: [EntityCollector; 3] = Default::default();
+            for (index, (occurrences, thread)) in chunks.iter().enumerate() {
+                let collector = &mut threads[*thread];
+                collector.begin_chunk(index as u64);
+                for occurrence in occurrences {
+                    collect(collector, occurrence);
+                }
+                file.absorb(collector.take());
+            }
+            file.choose_names(&Spellings::merge(threads.into_iter().map(|c| c.spellings)));
+            let all: Vec<&Occurrence> = chunks.iter().flat_map(|(o, _)| o).collect();
+            for ((kind, id), name) in most_frequent(&all) {
+                let chosen = match kind {
+                    0 => file.skills[id].clone(),
+                    1 => file.companies[id].clone(),
+                    2 => file.institutions[id].clone(),
+                    3 => file.cities[id].name.clone(),
+                    _ => file.programs[id].clone().expect("a named program"),
+                };
+                prop_assert_eq!(chosen, name, "kind {} id {}", kind, id);
+            }
         }
     }
 

@@ -10,6 +10,7 @@ use std::time::Instant;
 use crate::config::Config;
 use crate::graph::counts::{GraphCounts, RelTally, expected_counts};
 use crate::graph::records::{Entities, EntityCollector, LearnerRecord};
+use crate::graph::spellings::Spellings;
 use crate::pipeline::outputs::{OutputError, refuse_file_over_input};
 use crate::pipeline::rejects::{RejectsError, RejectsWriter};
 use crate::pipeline::scan::{ScanError, scan};
@@ -58,6 +59,7 @@ fn transform_chunk_into<R>(
     mut keep: impl FnMut(LearnerRecord) -> R,
 ) -> TransformedChunk<R> {
     let mut findings = Findings::default();
+    entities.begin_chunk(chunk.index);
     let mut rows = Vec::with_capacity(chunk.records);
     let mut last_fields = 0;
     for_each_record(&chunk, |record, raw| {
@@ -395,7 +397,7 @@ fn analyze_chunks<X: Send>(
         fingerprint: StreamFingerprint::default(),
         seconds: 0.0,
     };
-    let fingerprint = scan(
+    let (fingerprint, collectors) = scan(
         input,
         config.etl.transform_threads,
         config.etl.chunk_size,
@@ -458,6 +460,8 @@ fn analyze_chunks<X: Send>(
     analysis
         .findings
         .set(Finding::NameVariantMerged, analysis.entities.name_variants());
+    let spellings = Spellings::merge(collectors.into_iter().map(|c| c.spellings));
+    analysis.entities.choose_names(&spellings);
     analysis.counts = expected_counts(&analysis.entities, &analysis.tally, config.graph);
     analysis.learner_keys = keys;
     analysis.seconds = started.elapsed().as_secs_f64();

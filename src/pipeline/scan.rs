@@ -5,9 +5,9 @@
 //! Channels are bounded, so memory stays at a few chunks per thread
 //! whatever the file size.
 //!
-//! A scan returns the fingerprint of the bytes it read; given an earlier
-//! scan's, it stops at the first block that differs (see
-//! [`ChunkReader::expecting`]).
+//! A scan returns the fingerprint of the bytes it read, and each worker's
+//! final state; given an earlier scan's fingerprint, it stops at the first
+//! block that differs (see [`ChunkReader::expecting`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -19,7 +19,8 @@ use crate::source::reader::{Chunk, ChunkReader, ReadLimits, SourceError, StreamF
 /// when `consume` fails, or when the bytes differ from `expected`.
 ///
 /// Each thread keeps a state `S` across the chunks it works on; a thread
-/// takes its chunks in file order.
+/// takes its chunks in file order. A complete scan returns every thread's
+/// final state.
 pub fn scan<S, T, E>(
     path: &Path,
     threads: usize,
@@ -28,9 +29,9 @@ pub fn scan<S, T, E>(
     expected: Option<&StreamFingerprint>,
     work: impl Fn(&mut S, Chunk) -> T + Sync,
     mut consume: impl FnMut(T) -> Result<(), E>,
-) -> Result<StreamFingerprint, ScanError<E>>
+) -> Result<(StreamFingerprint, Vec<S>), ScanError<E>>
 where
-    S: Default,
+    S: Default + Send,
     T: Send,
 {
     let mut reader = ChunkReader::open(path, records_per_chunk)
@@ -55,20 +56,23 @@ where
             }
             Ok(reader.fingerprint())
         });
-        for _ in 0..threads {
-            let chunk_rx = chunk_rx.clone();
-            let result_tx = result_tx.clone();
-            let work = &work;
-            scope.spawn(move || {
-                let mut state = S::default();
-                for chunk in chunk_rx {
-                    let index = chunk.index;
-                    if result_tx.send((index, work(&mut state, chunk))).is_err() {
-                        break;
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let chunk_rx = chunk_rx.clone();
+                let result_tx = result_tx.clone();
+                let work = &work;
+                scope.spawn(move || {
+                    let mut state = S::default();
+                    for chunk in chunk_rx {
+                        let index = chunk.index;
+                        if result_tx.send((index, work(&mut state, chunk))).is_err() {
+                            break;
+                        }
                     }
-                }
-            });
-        }
+                    state
+                })
+            })
+            .collect();
         drop(chunk_rx);
         drop(result_tx);
 
@@ -96,10 +100,15 @@ where
                 source: std::io::Error::other("the reading thread stopped unexpectedly"),
             }),
         };
-        match (failure, split) {
-            (Some(e), _) => Err(e),
-            (None, Err(e)) => Err(ScanError::Source(e)),
-            (None, Ok(fingerprint)) => Ok(fingerprint),
+        let states: Result<Vec<S>, _> = workers.into_iter().map(|w| w.join()).collect();
+        match (failure, split, states) {
+            (Some(e), _, _) => Err(e),
+            (None, Err(e), _) => Err(ScanError::Source(e)),
+            (None, Ok(_), Err(_)) => Err(ScanError::Source(SourceError::Read {
+                path: path.to_path_buf(),
+                source: std::io::Error::other("a transform thread stopped unexpectedly"),
+            })),
+            (None, Ok(fingerprint), Ok(states)) => Ok((fingerprint, states)),
         }
     })
 }

@@ -2,7 +2,7 @@
 //!
 //! Two spellings name the same entity when they differ only in case,
 //! spacing, accents or punctuation; the id is a slug of the name and the
-//! node's name is the first display form seen.
+//! node's name is the display form seen most often (`graph::spellings`).
 
 use std::borrow::Cow;
 
