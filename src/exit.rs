@@ -65,6 +65,8 @@ pub const WRITE_REFUSED: u8 = 28;
 /// Another learngraph run holds the load lock (of the graph, or of the
 /// local input's checkpoint and spool): nothing was written.
 pub const LOCKED: u8 = 29;
+/// `history --fail-if-last-failed`: the latest run of load did not finish.
+pub const LAST_RUN_UNFINISHED: u8 = 30;
 
 fn mysql_code(e: &MysqlError) -> u8 {
     match e {

@@ -4,7 +4,7 @@
 
 use clap::{Parser, Subcommand};
 
-use learngraph::commands::{self, LogFormat, Outcome};
+use learngraph::commands::{self, Console, LogFormat, Outcome};
 use learngraph::exit;
 
 /// Transform threads allocate and the consumer frees: mimalloc handles that
@@ -22,6 +22,9 @@ struct Cli {
     /// Log lines as text or as one JSON object per line (on stderr).
     #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
     log_format: LogFormat,
+    /// Show every detail: the whole configuration in every command.
+    #[arg(short, long, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -36,6 +39,7 @@ enum Command {
     Ping(commands::ping::PingArgs),
     Ask(commands::ask::AskArgs),
     Report(commands::report::ReportArgs),
+    History(commands::history::HistoryArgs),
     Clear(commands::clear::ClearArgs),
 }
 
@@ -60,30 +64,28 @@ fn main() -> std::process::ExitCode {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = Cli::parse();
     init_logging(cli.log_format);
+    let console = Console {
+        log_format: cli.log_format,
+        verbose: cli.verbose,
+    };
     let result = match &cli.command {
         Command::Generate(args) => commands::generate::run(args),
-        Command::Check(args) => commands::check::run(args, cli.log_format),
-        Command::Export(args) => commands::export::run(args, cli.log_format),
-        Command::Load(args) => {
-            runtime().and_then(|rt| rt.block_on(commands::load::run(args, cli.log_format)))
-        }
-        Command::Verify(args) => {
-            runtime().and_then(|rt| rt.block_on(commands::verify::run(args, cli.log_format)))
-        }
-        Command::Ping(args) => {
-            runtime().and_then(|rt| rt.block_on(commands::ping::run(args, cli.log_format)))
-        }
-        Command::Ask(args) => runtime().and_then(|rt| rt.block_on(commands::ask::run(args, cli.log_format))),
-        Command::Report(args) => {
-            runtime().and_then(|rt| rt.block_on(commands::report::run(args, cli.log_format)))
-        }
-        Command::Clear(args) => runtime().and_then(|rt| rt.block_on(commands::clear::run(args))),
+        Command::Check(args) => commands::check::run(args, console),
+        Command::Export(args) => commands::export::run(args, console),
+        Command::Load(args) => runtime().and_then(|rt| rt.block_on(commands::load::run(args, console))),
+        Command::Verify(args) => runtime().and_then(|rt| rt.block_on(commands::verify::run(args, console))),
+        Command::Ping(args) => runtime().and_then(|rt| rt.block_on(commands::ping::run(args, console))),
+        Command::Ask(args) => runtime().and_then(|rt| rt.block_on(commands::ask::run(args, console))),
+        Command::Report(args) => runtime().and_then(|rt| rt.block_on(commands::report::run(args, console))),
+        Command::History(args) => runtime().and_then(|rt| rt.block_on(commands::history::run(args, console))),
+        Command::Clear(args) => runtime().and_then(|rt| rt.block_on(commands::clear::run(args, console))),
     };
     match result {
         Ok(Outcome::Success) => std::process::ExitCode::from(exit::SUCCESS),
         Ok(Outcome::TooManyRejects) => std::process::ExitCode::from(exit::TOO_MANY_REJECTS),
         Ok(Outcome::VerifyFailed) => std::process::ExitCode::from(exit::VERIFY_FAILED),
         Ok(Outcome::WriteRefused) => std::process::ExitCode::from(exit::WRITE_REFUSED),
+        Ok(Outcome::LastRunUnfinished) => std::process::ExitCode::from(exit::LAST_RUN_UNFINISHED),
         Err(error) => {
             let code = exit::code_for(&error);
             tracing::error!(error = %format!("{error:#}"), exit_code = code, "Stopped");

@@ -11,6 +11,7 @@ use std::process::Command;
 
 use learngraph::graph::questions;
 use learngraph::sink::report::chart::PALETTE;
+use thousands::Separable;
 
 /// Pixels of the screenshot in `rgb` (exactly).
 fn pixels_of(png_path: &Path, rgb: [u8; 3]) -> usize {
@@ -25,6 +26,34 @@ fn pixels_of(png_path: &Path, rgb: [u8; 3]) -> usize {
         .chunks(step)
         .filter(|pixel| pixel[..3] == rgb)
         .count()
+}
+
+/// Renders `page` in headless chromium; returns the screenshot's path.
+fn screenshot(page: &Path, height: u32) -> std::path::PathBuf {
+    let browser = std::env::var("LEARNGRAPH_CHROMIUM").unwrap_or_else(|_| "chromium".to_string());
+    let screenshot = page.with_extension("png");
+    let output = Command::new(&browser)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"])
+        .arg(format!("--window-size=1100,{height}"))
+        .arg(format!("--screenshot={}", screenshot.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap_or_else(|e| panic!("{browser} runs ({e}): scripts/test installs Debian's chromium"));
+    assert!(
+        output.status.success() && screenshot.exists(),
+        "{browser} renders the page: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    screenshot
+}
+
+/// One section of a page, by its id.
+fn section<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html
+        .find(&format!("<section id=\"{id}\">"))
+        .unwrap_or_else(|| panic!("section {id}"));
+    let end = start + html[start..].find("</section>").expect("its end");
+    &html[start..end]
 }
 
 fn rgb(hex: &str) -> [u8; 3] {
@@ -68,9 +97,18 @@ fn the_report_is_one_self_contained_page_whose_charts_a_browser_draws() {
         );
     }
     assert!(
-        html.contains(&format!("<b>{}</b>rows loaded", check["rows_loaded"])),
-        "the check's figures"
+        html.contains(&format!(
+            "<b>{}</b>rows loaded",
+            check["rows_loaded"].as_u64().expect("n").separate_with_commas()
+        )),
+        "the check's figures, digits grouped"
     );
+    assert!(
+        html.contains("the latest run of load is"),
+        "the page names the run it describes"
+    );
+    // One snapshot: the population over time waits for a second.
+    assert!(section(&html, "population-over-time").contains("once the graph holds two snapshots"));
     assert!(html.contains("Rejected rows by reason"));
     // One snapshot: the transitions have nothing to compare, and say so.
     assert!(html.contains("load a later one"));
@@ -83,30 +121,12 @@ fn the_report_is_one_self_contained_page_whose_charts_a_browser_draws() {
         );
     }
 
-    let browser = std::env::var("LEARNGRAPH_CHROMIUM").unwrap_or_else(|_| "chromium".to_string());
-    let screenshot = dir.path().join("report.png");
-    let output = Command::new(&browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            "--window-size=1100,9000",
-        ])
-        .arg(format!("--screenshot={}", screenshot.display()))
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .unwrap_or_else(|e| panic!("{browser} runs ({e}): scripts/test installs Debian's chromium"));
-    assert!(
-        output.status.success() && screenshot.exists(),
-        "{browser} renders the page: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let shot = screenshot(&page, 9000);
     // Bars are drawn in the palette's exact colours, which nothing else on
     // the page uses: the first series in every chart, the second in the
     // stacked and range charts.
-    let first = pixels_of(&screenshot, rgb(PALETTE[0]));
-    let second = pixels_of(&screenshot, rgb(PALETTE[1]));
+    let first = pixels_of(&shot, rgb(PALETTE[0]));
+    let second = pixels_of(&shot, rgb(PALETTE[1]));
     assert!(first > 20_000, "{first} pixels of the first series' colour");
     assert!(second > 2_000, "{second} pixels of the second series' colour");
 
@@ -133,4 +153,36 @@ fn the_report_is_one_self_contained_page_whose_charts_a_browser_draws() {
         before,
         "the previous page is intact"
     );
+
+    // A second snapshot: the population over time, as two charts of
+    // shares per snapshot, drawn by the browser.
+    let (next, _) = common::generate_follow_up(dir.path(), "next.csv", 2_000, 31);
+    common::run_db_ok(dir.path(), &["load", next.to_str().expect("utf-8")]);
+    common::run_db_ok(dir.path(), &["report", "--out", page.to_str().expect("utf-8")]);
+    let html = std::fs::read_to_string(&page).expect("the report is written");
+    assert!(
+        html.contains("the snapshot 2025-12-31"),
+        "the page names the snapshot it describes"
+    );
+    let over_time = section(&html, "population-over-time");
+    assert_eq!(
+        over_time.matches("<svg class=\"chart\"").count(),
+        2,
+        "{over_time}"
+    );
+    for label in ["2025-09-30 (", "2025-12-31 (", "Graduate", "Wage Employed"] {
+        assert!(over_time.contains(label), "{label} in {over_time}");
+    }
+    let alone = dir.path().join("over-time.html");
+    std::fs::write(
+        &alone,
+        format!("<!DOCTYPE html><html><body>{over_time}</section></body></html>"),
+    )
+    .expect("writes the section alone");
+    let drawn = screenshot(&alone, 1200);
+    let colours = PALETTE
+        .iter()
+        .filter(|hex| pixels_of(&drawn, rgb(hex)) > 200)
+        .count();
+    assert!(colours >= 3, "{colours} series drawn in the population charts");
 }

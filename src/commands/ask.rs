@@ -3,11 +3,12 @@
 
 use anyhow::Context;
 
-use crate::commands::{ConfigArgs, DatabaseArgs, LogFormat, Outcome, announce, print_report};
+use crate::commands::{ConfigArgs, Console, DatabaseArgs, Outcome, Shown, announce, print_report};
 use crate::graph::questions::Answered;
 use crate::graph::questions::{self, Question};
 use crate::pipeline::ask::ask;
 use crate::pipeline::outputs::{spreadsheet_safe, terminal_safe};
+use crate::pipeline::text::grouped;
 
 /// Answer one of the analysts' questions (each a Cypher file in the
 /// repository's `questions/` folder), or list them when no name is given.
@@ -39,7 +40,7 @@ pub struct AskArgs {
     pub config: ConfigArgs,
 }
 
-pub async fn run(args: &AskArgs, log_format: LogFormat) -> anyhow::Result<Outcome> {
+pub async fn run(args: &AskArgs, console: Console) -> anyhow::Result<Outcome> {
     let Some(name) = &args.question else {
         print_catalogue(args.json)?;
         return Ok(Outcome::Success);
@@ -51,7 +52,7 @@ pub async fn run(args: &AskArgs, log_format: LogFormat) -> anyhow::Result<Outcom
     }
     let bound = question.bind(&args.params, args.include_missing)?;
     let config = args.config.load_with_database(&args.database)?;
-    announce(&config, log_format, args.json || args.csv);
+    announce(&config, console, args.json || args.csv, Shown::Connection);
     let answered = ask(&config, question, bound).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&answered)?);
@@ -115,7 +116,11 @@ fn to_text(answered: &Answered) -> String {
     table.set_header(answered.columns.iter().map(|c| terminal_safe(c)));
     for row in &answered.rows {
         table.add_row(row.iter().map(|value| {
-            let cell = comfy_table::Cell::new(terminal_safe(&cell(value)));
+            let text = match value.as_i64() {
+                Some(n) => grouped(n).to_string(),
+                None => terminal_safe(&cell(value)).into_owned(),
+            };
+            let cell = comfy_table::Cell::new(text);
             if value.is_number() {
                 cell.set_alignment(comfy_table::CellAlignment::Right)
             } else {
@@ -132,7 +137,7 @@ fn to_text(answered: &Answered) -> String {
         "{}  ({})\n{table}\n{} rows in {:.2} s\n",
         answered.title,
         parameters.join(", "),
-        answered.rows.len(),
+        grouped(answered.rows.len()),
         answered.seconds
     )
 }
@@ -190,5 +195,17 @@ mod tests {
         for value in ["python, \"3\"", "12", "sql", "1.5", "2025-09-30", "2 rows"] {
             assert!(text.contains(value), "{value} in {text}");
         }
+    }
+
+    #[test]
+    fn the_table_groups_digits_and_csv_keeps_plain_numbers() {
+        let mut answered = answered();
+        answered.rows[0][1] = serde_json::json!(1_234_567);
+        let text = to_text(&answered);
+        assert!(text.contains("1,234,567"), "{text}");
+        let mut out = Vec::new();
+        write_csv(&answered, &mut out).expect("writes");
+        let csv = String::from_utf8(out).expect("utf-8");
+        assert!(csv.contains(",1234567,"), "{csv}");
     }
 }

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::commands::{ConfigArgs, LogFormat, Outcome, announce, print_report};
+use crate::commands::{ConfigArgs, Console, Outcome, Shown, announce, print_report};
 use crate::pipeline::analyze::analyze;
 use crate::pipeline::input::{Passes, input_file};
 use crate::pipeline::report::CheckReport;
@@ -22,9 +22,9 @@ pub struct CheckArgs {
     pub config: ConfigArgs,
 }
 
-pub fn run(args: &CheckArgs, log_format: LogFormat) -> anyhow::Result<Outcome> {
+pub fn run(args: &CheckArgs, console: Console) -> anyhow::Result<Outcome> {
     let config = args.config.load()?;
-    announce(&config, log_format, args.json);
+    announce(&config, console, args.json, Shown::Everything);
     let input = input_file(args.input.as_deref(), &config, Passes::One)?;
     let analysis = analyze(&input, &config, |_| {})?;
     let report = CheckReport::new(&analysis, &config);

@@ -1,6 +1,6 @@
 //! `learngraph clear`: delete what a load wrote, in batches.
 
-use crate::commands::{ConfigArgs, DatabaseArgs, Outcome};
+use crate::commands::{ConfigArgs, Console, DatabaseArgs, Outcome, Shown, announce};
 use crate::graph::model::Label;
 use crate::sink::neo4j::lock::Claimant;
 use crate::sink::neo4j::{Neo4jSink, SinkError};
@@ -27,11 +27,12 @@ pub struct ClearArgs {
     pub config: ConfigArgs,
 }
 
-pub async fn run(args: &ClearArgs) -> anyhow::Result<Outcome> {
+pub async fn run(args: &ClearArgs, console: Console) -> anyhow::Result<Outcome> {
     if !args.yes {
         anyhow::bail!("clear deletes data from the database; add --yes to confirm");
     }
     let config = args.config.load_with_database(&args.database)?;
+    announce(&config, console, false, Shown::Everything);
     let sink = Neo4jSink::connect(&config).await?;
     // Never under a running load.
     let command = if args.all {

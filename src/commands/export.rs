@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::commands::{ConfigArgs, LogFormat, Outcome, announce, print_report};
+use crate::commands::{ConfigArgs, Console, Outcome, Shown, announce, print_report};
 use crate::pipeline::export::export;
 use crate::pipeline::input::{Passes, input_file};
 
@@ -27,9 +27,9 @@ pub struct ExportArgs {
     pub config: ConfigArgs,
 }
 
-pub fn run(args: &ExportArgs, log_format: LogFormat) -> anyhow::Result<Outcome> {
+pub fn run(args: &ExportArgs, console: Console) -> anyhow::Result<Outcome> {
     let config = args.config.load()?;
-    announce(&config, log_format, args.json);
+    announce(&config, console, args.json, Shown::Everything);
     let input = input_file(args.input.as_deref(), &config, Passes::One)?;
     let outcome = export(&input, &args.out, args.gzip, &config)?;
     let report = &outcome.report;

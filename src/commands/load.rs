@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use crate::commands::{ConfigArgs, DatabaseArgs, LogFormat, Outcome, announce, print_report, resolve_input};
+use crate::commands::{
+    ConfigArgs, Console, DatabaseArgs, Outcome, Shown, announce, print_report, resolve_input,
+};
 use crate::config::FlagOverrides;
 use crate::pipeline::input::Passes;
 use crate::pipeline::load::{LoadOptions, load, plan_load};
@@ -45,14 +47,14 @@ pub struct LoadArgs {
     pub config: ConfigArgs,
 }
 
-pub async fn run(args: &LoadArgs, log_format: LogFormat) -> anyhow::Result<Outcome> {
+pub async fn run(args: &LoadArgs, console: Console) -> anyhow::Result<Outcome> {
     let config = args.config.load_with(FlagOverrides {
         max_rows: args.max_rows,
         ..args.database.overrides(args.config.overrides()?)?
     })?;
     // A load shows its configuration even with --json: its summary on
     // stdout stays apart, and the settings of a long run matter.
-    announce(&config, log_format, false);
+    announce(&config, console, false, Shown::Everything);
     let options = LoadOptions {
         resume: args.resume,
         allow_missing: args.allow_missing,

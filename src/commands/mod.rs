@@ -6,6 +6,7 @@ pub mod check;
 pub mod clear;
 pub mod export;
 pub mod generate;
+pub mod history;
 pub mod load;
 pub mod ping;
 pub mod report;
@@ -34,15 +35,38 @@ pub enum LogFormat {
     Json,
 }
 
+/// How a command speaks on stderr: the log format and whether `-v` asked
+/// for every detail. Read once from the flags in `main` and passed down.
+#[derive(Debug, Clone, Copy)]
+pub struct Console {
+    pub log_format: LogFormat,
+    pub verbose: bool,
+}
+
+/// How much of the configuration a command shows at its start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// Every key: the command decides what a run writes (`load`, `export`,
+    /// `clear`, `check`).
+    Everything,
+    /// One line saying where it connects (`ask`, `report`, `verify`,
+    /// `ping`); every key with `-v`.
+    Connection,
+}
+
 /// Shows the configuration in force, password redacted, at the start of a
-/// command: a block of `key = value` lines for a reader, or with
-/// `--log-format json` one log event whose `configuration` field holds
-/// the same keys as a JSON object, so that stderr stays one JSON object per
-/// line. With text logs, a command whose report goes to stdout as JSON
-/// (`json_report`) leaves the block out.
-pub fn announce(config: &Config, format: LogFormat, json_report: bool) {
-    match format {
+/// command: a block of `key = value` lines for a reader (or the one line
+/// of [`Shown::Connection`]), or with `--log-format json` one log event
+/// whose `configuration` field holds every key as a JSON object, so that
+/// stderr stays one JSON object per line. With text logs, a command whose
+/// report goes to stdout as JSON (`json_report`) leaves it out.
+pub fn announce(config: &Config, console: Console, json_report: bool, shown: Shown) {
+    match console.log_format {
         LogFormat::Text if json_report => {}
+        LogFormat::Text if shown == Shown::Connection && !console.verbose => eprintln!(
+            "Connecting to {} (database {}, user {})\n",
+            config.neo4j.uri, config.neo4j.database, config.neo4j.user
+        ),
         LogFormat::Text => eprintln!("Configuration:\n{config}\n"),
         LogFormat::Json => {
             let settings: serde_json::Map<String, serde_json::Value> = config
@@ -81,6 +105,8 @@ pub enum Outcome {
     VerifyFailed,
     /// The user may not write to the database (`ping`).
     WriteRefused,
+    /// The latest run of load did not finish (`history --fail-if-last-failed`).
+    LastRunUnfinished,
 }
 
 /// Database flags shared by the commands that connect.

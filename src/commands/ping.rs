@@ -1,7 +1,7 @@
 //! `learngraph ping`: check the connection, the user's rights and the
 //! schema before a real load.
 
-use crate::commands::{ConfigArgs, DatabaseArgs, LogFormat, Outcome, announce, print_report};
+use crate::commands::{ConfigArgs, Console, DatabaseArgs, Outcome, Shown, announce, print_report};
 use crate::pipeline::ping::ping;
 
 /// Connect and report the server (agent, Bolt version, address), the
@@ -19,9 +19,9 @@ pub struct PingArgs {
     pub config: ConfigArgs,
 }
 
-pub async fn run(args: &PingArgs, log_format: LogFormat) -> anyhow::Result<Outcome> {
+pub async fn run(args: &PingArgs, console: Console) -> anyhow::Result<Outcome> {
     let config = args.config.load_with_database(&args.database)?;
-    announce(&config, log_format, args.json);
+    announce(&config, console, args.json, Shown::Connection);
     let report = ping(&config).await?;
     print_report(args.json, &report, || report.to_text())?;
     Ok(if report.write_access {

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::commands::{ConfigArgs, DatabaseArgs, LogFormat, Outcome, announce};
+use crate::commands::{ConfigArgs, Console, DatabaseArgs, Outcome, Shown, announce};
 use crate::pipeline::ask::ask_all;
+use crate::pipeline::history::{History, RunOutcome, history};
 use crate::pipeline::outputs::write_atomically;
 use crate::sink::report::{Page, render};
 
@@ -32,7 +33,7 @@ pub struct ReportArgs {
     pub config: ConfigArgs,
 }
 
-pub async fn run(args: &ReportArgs, log_format: LogFormat) -> anyhow::Result<Outcome> {
+pub async fn run(args: &ReportArgs, console: Console) -> anyhow::Result<Outcome> {
     // The check report is read first: a wrong path fails before the queries.
     let check: Option<serde_json::Value> = match &args.check {
         None => None,
@@ -49,8 +50,9 @@ pub async fn run(args: &ReportArgs, log_format: LogFormat) -> anyhow::Result<Out
         }
     };
     let config = args.config.load_with_database(&args.database)?;
-    announce(&config, log_format, false);
+    announce(&config, console, false, Shown::Connection);
     let answers = ask_all(&config, args.include_missing).await?;
+    let describes = describes(&history(&config).await?);
     let generated = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
         .format("%Y-%m-%d %H:%M UTC")
         .to_string();
@@ -60,6 +62,7 @@ pub async fn run(args: &ReportArgs, log_format: LogFormat) -> anyhow::Result<Out
         include_missing: args.include_missing,
         answers: &answers,
         check: check.as_ref(),
+        describes: &describes,
     });
     // Whole or not at all: a full disk or a kill keeps the previous page.
     write_atomically(&args.out, html.as_bytes())
@@ -75,4 +78,31 @@ pub async fn run(args: &ReportArgs, log_format: LogFormat) -> anyhow::Result<Out
         }
     );
     Ok(Outcome::Success)
+}
+
+/// Which snapshot and run the page describes: the latest snapshot the graph
+/// records and the latest run of load, with whether it finished.
+fn describes(history: &History) -> String {
+    let snapshot = history
+        .snapshots
+        .first()
+        .map_or("no snapshot recorded yet".to_string(), |s| {
+            format!("the snapshot {}", s.date)
+        });
+    match history.runs.first() {
+        None => format!("{snapshot}."),
+        Some(run) => format!(
+            "{snapshot}; the latest run of load is {} ({}{}).",
+            run.id,
+            match run.outcome {
+                RunOutcome::Finished => "finished",
+                RunOutcome::StoppedAndResumed => "stopped, resumed",
+                RunOutcome::Unfinished => "DID NOT FINISH",
+            },
+            run.ended_at
+                .as_deref()
+                .map(|t| format!(" {t}"))
+                .unwrap_or_default()
+        ),
+    }
 }

@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use crate::commands::{ConfigArgs, DatabaseArgs, LogFormat, Outcome, announce, print_report, resolve_input};
+use crate::commands::{
+    ConfigArgs, Console, DatabaseArgs, Outcome, Shown, announce, print_report, resolve_input,
+};
 use crate::pipeline::input::Passes;
 use crate::pipeline::verify::verify;
 
@@ -23,9 +25,9 @@ pub struct VerifyArgs {
     pub config: ConfigArgs,
 }
 
-pub async fn run(args: &VerifyArgs, log_format: LogFormat) -> anyhow::Result<Outcome> {
+pub async fn run(args: &VerifyArgs, console: Console) -> anyhow::Result<Outcome> {
     let config = args.config.load_with_database(&args.database)?;
-    announce(&config, log_format, args.json);
+    announce(&config, console, args.json, Shown::Connection);
     let input = resolve_input(args.input.clone(), &config, Passes::One).await?;
     let report = verify(&input, &config).await?;
     print_report(args.json, &report, || report.to_text())?;

@@ -19,7 +19,7 @@ use serde::Serialize;
 pub const INCLUDE_MISSING: &str = "includeMissing";
 
 /// The question files, by name (the file name without `.cypher`).
-const FILES: [(&str, &str); 8] = [
+const FILES: [(&str, &str); 9] = [
     (
         "learners-per-country",
         include_str!("../../questions/learners-per-country.cypher"),
@@ -48,6 +48,10 @@ const FILES: [(&str, &str); 8] = [
     (
         "state-transitions",
         include_str!("../../questions/state-transitions.cypher"),
+    ),
+    (
+        "population-over-time",
+        include_str!("../../questions/population-over-time.cypher"),
     ),
 ];
 

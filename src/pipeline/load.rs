@@ -35,7 +35,8 @@ use crate::pipeline::analyze::{
 use crate::pipeline::checkpoint::{self, CheckpointError, CheckpointV1, CommitTracker};
 use crate::pipeline::progress::PhaseProgress;
 use crate::pipeline::scan::{ScanError, scan};
-use crate::sink::neo4j::lock::{Claimant, HeldLock};
+use crate::pipeline::text::{grouped, grouped_round};
+use crate::sink::neo4j::lock::{Claimant, HeldLock, now_millis};
 use crate::sink::neo4j::{
     BatchWritten, EntitiesWritten, LearnerBatch, Neo4jSink, PreparedLearners, SinkError,
 };
@@ -249,34 +250,34 @@ impl LoadSummary {
         for phase in &self.phases {
             let _ = writeln!(
                 out,
-                "  {:<22} {:>8.1} s {:>12} items {:>10.0}/s",
+                "  {:<22} {:>8.1} s {:>12} items {:>10}/s",
                 phase.name,
                 phase.seconds,
-                phase.items,
-                phase.items as f64 / phase.seconds.max(1e-9)
+                grouped(phase.items),
+                grouped_round(phase.items as f64 / phase.seconds.max(1e-9))
             );
         }
         let _ = writeln!(
             out,
             "Rows: {} read, {} accepted, {} rejected (see {})",
-            self.rows_read,
-            self.rows_accepted,
-            self.rows_rejected,
+            grouped(self.rows_read),
+            grouped(self.rows_accepted),
+            grouped(self.rows_rejected),
             self.rejects_file.display()
         );
         for (reason, n) in &self.rejected_by_reason {
-            let _ = writeln!(out, "  rejected {reason:<24} {n:>10}");
+            let _ = writeln!(out, "  rejected {reason:<24} {:>10}", grouped(*n));
         }
         let _ = writeln!(
             out,
             "Written: {} new learners, {} shared nodes merged ({} already in the graph as they are), {} relationships; \
-             {} retries; {:.0} rows/s",
-            self.learners_written,
-            self.entity_nodes_merged,
-            self.entity_nodes_unchanged,
-            self.relationships_written,
-            self.retries,
-            self.rows_per_second
+{} retries; {} rows/s",
+            grouped(self.learners_written),
+            grouped(self.entity_nodes_merged),
+            grouped(self.entity_nodes_unchanged),
+            grouped(self.relationships_written),
+            grouped(self.retries),
+            grouped_round(self.rows_per_second)
         );
         let snapshot = self
             .snapshot_date
@@ -284,18 +285,18 @@ impl LoadSummary {
         let _ = writeln!(
             out,
             "Snapshot {snapshot}: {} new, {} changed, {} unchanged, {} missing (marked, kept), {} kept as they were \
-             (row rejected)",
-            self.learners_written,
-            self.learners_updated,
-            self.learners_unchanged,
-            self.learners_marked_missing,
-            self.learners_kept_row_rejected
+(row rejected)",
+            grouped(self.learners_written),
+            grouped(self.learners_updated),
+            grouped(self.learners_unchanged),
+            grouped(self.learners_marked_missing),
+            grouped(self.learners_kept_row_rejected)
         );
         if self.rows_off_snapshot > 0 {
             let _ = writeln!(
                 out,
                 "  {} accepted rows carry another snapshot_id than {snapshot}",
-                self.rows_off_snapshot
+                grouped(self.rows_off_snapshot)
             );
         }
         for (kind, transitions) in [
@@ -303,13 +304,16 @@ impl LoadSummary {
             ("professional status", &self.professional_transitions),
         ] {
             for (transition, n) in transitions {
-                let _ = writeln!(out, "  {kind:<20} {transition:<36} {n:>10}");
+                let _ = writeln!(out, "  {kind:<20} {transition:<36} {:>10}", grouped(*n));
             }
         }
         let _ = writeln!(
             out,
             "Phase 2: {} batches of up to {} rows on {} writers ({} at once at most)",
-            self.batches, self.largest_batch, self.writer_tasks, self.peak_concurrent_batches
+            grouped(self.batches),
+            grouped(self.largest_batch),
+            self.writer_tasks,
+            self.peak_concurrent_batches
         );
         let _ = writeln!(out, "Configuration:\n{}", self.configuration);
         out
@@ -610,6 +614,7 @@ async fn load_locked(
         (None, _) => {}
     }
     props.bool("complete", Some(true));
+    props.int("endedMillis", Some(now_millis()));
     sink.record_load_run(&run_id, &props).await?;
 
     let seconds = started.elapsed().as_secs_f64();
@@ -792,9 +797,9 @@ impl LoadPlan {
         let _ = writeln!(
             out,
             "Rows: {} read, {} would load, {} rejected (see {})",
-            self.rows_read,
-            self.rows_accepted,
-            self.rows_rejected,
+            grouped(self.rows_read),
+            grouped(self.rows_accepted),
+            grouped(self.rows_rejected),
             self.rejects_file.display()
         );
         if let Some(date) = self.snapshot_date {
@@ -805,32 +810,32 @@ impl LoadPlan {
                 out,
                 "The graph holds learners: {} of the file's are there (written only if changed), {} would come back \
                  (marked missing earlier), {} would be created, {} marked missing, {} kept as they are (row rejected)",
-                self.learners_in_graph,
-                self.learners_returning,
-                self.learners_new,
-                self.learners_to_mark_missing,
-                self.learners_kept_row_rejected
+                grouped(self.learners_in_graph),
+                grouped(self.learners_returning),
+                grouped(self.learners_new),
+                grouped(self.learners_to_mark_missing),
+                grouped(self.learners_kept_row_rejected)
             );
         } else {
             let _ = writeln!(
                 out,
                 "The graph holds no learners: a first load creates all {}",
-                self.learners_new
+                grouped(self.learners_new)
             );
         }
         if self.resume_after_record > 0 {
             let _ = writeln!(
                 out,
                 "A resume would skip the rows up to record {}",
-                self.resume_after_record
+                grouped(self.resume_after_record)
             );
         }
         let _ = writeln!(out, "The graph of this file:");
         for (label, n) in &self.nodes {
-            let _ = writeln!(out, "  {label:<26} {n:>12} nodes");
+            let _ = writeln!(out, "  {label:<26} {:>12} nodes", grouped(*n));
         }
         for (rel, n) in &self.relationships {
-            let _ = writeln!(out, "  {rel:<26} {n:>12} relationships");
+            let _ = writeln!(out, "  {rel:<26} {:>12} relationships", grouped(*n));
         }
         out
     }
@@ -1074,6 +1079,7 @@ fn run_start_props(input: &Path, analysis: &Analysis, snapshot_date: Option<Naiv
     props.str("file", Some(input.display().to_string()));
     props.date("snapshotDate", snapshot_date);
     props.date("startedOn", Some(today()));
+    props.int("startedMillis", Some(now_millis()));
     props.int("rowsRead", Some(analysis.rows_read as i64));
     props.bool("complete", Some(false));
     props

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::pipeline::analyze::Analysis;
 use crate::pipeline::outputs::terminal_safe;
+use crate::pipeline::text::{grouped, grouped_round};
 use crate::transform::quality::Finding;
 
 #[derive(Debug, Serialize)]
@@ -81,14 +82,14 @@ impl CheckReport {
         let _ = writeln!(out, "Input: {}", self.input);
         let _ = writeln!(
             out,
-            "Rows: {} read, {} loaded, {} rejected ({:.3}%; threshold {:.3}%) in {:.1} s ({:.0} rows/s)",
-            self.rows_read,
-            self.rows_loaded,
-            self.rows_rejected,
+            "Rows: {} read, {} loaded, {} rejected ({:.3}%; threshold {:.3}%) in {:.1} s ({} rows/s)",
+            grouped(self.rows_read),
+            grouped(self.rows_loaded),
+            grouped(self.rows_rejected),
             self.rejected_share * 100.0,
             self.max_error_rate * 100.0,
             self.seconds,
-            self.rows_per_second
+            grouped_round(self.rows_per_second)
         );
         if let Some(date) = self.snapshot_date {
             let _ = writeln!(out, "Snapshot: {date} (the snapshot_id most rows carry)");
@@ -97,10 +98,10 @@ impl CheckReport {
             let _ = writeln!(
                 out,
                 "  {} accepted rows carry another snapshot_id:",
-                self.rows_off_snapshot
+                grouped(self.rows_off_snapshot)
             );
             for (date, n) in &self.rows_per_snapshot {
-                let _ = writeln!(out, "  {date:<28} {n:>12}");
+                let _ = writeln!(out, "  {date:<28} {:>12}", grouped(*n));
             }
         }
         if !self.rejected_by_reason.is_empty() {
@@ -110,16 +111,16 @@ impl CheckReport {
                 self.rejects_file.display()
             );
             for (reason, n) in &self.rejected_by_reason {
-                let _ = writeln!(out, "  {reason:<28} {n:>12}");
+                let _ = writeln!(out, "  {reason:<28} {:>12}", grouped(*n));
             }
         }
         let _ = writeln!(out, "Nodes a load creates:");
         for (label, n) in &self.nodes {
-            let _ = writeln!(out, "  {label:<28} {n:>12}");
+            let _ = writeln!(out, "  {label:<28} {:>12}", grouped(*n));
         }
         let _ = writeln!(out, "Relationships a load creates:");
         for (rel, n) in &self.relationships {
-            let _ = writeln!(out, "  {rel:<28} {n:>12}");
+            let _ = writeln!(out, "  {rel:<28} {:>12}", grouped(*n));
         }
         let _ = writeln!(out, "Data-quality findings:");
         for (finding, n) in &self.findings {
@@ -127,13 +128,13 @@ impl CheckReport {
                 .ok()
                 .and_then(|v| v.as_str().map(String::from))
                 .unwrap_or_default();
-            let _ = writeln!(out, "  {name:<28} {n:>12}");
+            let _ = writeln!(out, "  {name:<28} {:>12}", grouped(*n));
         }
         if !self.unknown_countries.is_empty() {
             let _ = writeln!(out, "Unknown country names (no code given):");
             for (name, n) in &self.unknown_countries {
                 let name = terminal_safe(name);
-                let _ = writeln!(out, "  {name:<28} {n:>12}");
+                let _ = writeln!(out, "  {name:<28} {:>12}", grouped(*n));
             }
         }
         if !self.within_threshold {

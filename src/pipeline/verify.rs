@@ -12,6 +12,7 @@ use crate::graph::model::{Label, RelType};
 use crate::pipeline::analyze::{Analysis, analyze, key_fingerprint};
 use crate::pipeline::load::LoadError;
 use crate::pipeline::outputs::terminal_safe;
+use crate::pipeline::text::grouped;
 use crate::sink::neo4j::Neo4jSink;
 use crate::sink::neo4j::bolt::Row;
 use crate::sink::neo4j::cypher::{GRADUATES_PER_PROGRAM, GRADUATES_PLACED, LEARNERS_PER_COUNTRY};
@@ -75,25 +76,30 @@ impl VerifyReport {
                 let got = actual.get(name).copied().unwrap_or(0);
                 let fine = got == *n || (self.several_snapshots && shared(name) && got > *n);
                 let mark = if fine { "" } else { "  <-- differs" };
-                let _ = writeln!(out, "{section:>12} {name:<24} {n:>12} {got:>12}{mark}");
+                let _ = writeln!(
+                    out,
+                    "{section:>12} {name:<24} {:>12} {:>12}{mark}",
+                    grouped(*n),
+                    grouped(got)
+                );
             }
         }
         let a = &self.answers;
         let _ = writeln!(out, "\nLearners per country (top 10):");
         for (country, n) in &a.learners_per_country {
             let country = terminal_safe(country);
-            let _ = writeln!(out, "  {country:<8} {n:>10}");
+            let _ = writeln!(out, "  {country:<8} {:>10}", grouped(*n));
         }
         let _ = writeln!(out, "Graduates per program (top 10):");
         for (program, n) in &a.graduates_per_program {
             let program = terminal_safe(program);
-            let _ = writeln!(out, "  {program:<32} {n:>10}");
+            let _ = writeln!(out, "  {program:<32} {:>10}", grouped(*n));
         }
         let _ = writeln!(
             out,
             "Employment rate of graduates: {} of {} placed ({:.1}%)",
-            a.graduates_placed,
-            a.graduates,
+            grouped(a.graduates_placed),
+            grouped(a.graduates),
             a.graduate_employment_rate * 100.0
         );
         let _ = writeln!(

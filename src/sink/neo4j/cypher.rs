@@ -91,8 +91,9 @@ pub const MISSING_LEARNER_KEYS: &str =
 pub const MARK_MISSING: &str = "UNWIND $keys AS k MATCH (l:Learner {hashedEmail: k}) \
      WHERE l.missingSince IS NULL SET l.missingSince = $date";
 
-/// Records a loaded snapshot with what its first complete load did; later
-/// runs of the same snapshot keep their counts on their own `LoadRun`.
+/// Records a loaded snapshot with what its load did (written once, by the
+/// run that completes it); later runs of the same snapshot keep their
+/// counts on their own `LoadRun`.
 pub const RECORD_SNAPSHOT: &str = "MERGE (s:Snapshot {date: $date}) ON CREATE SET s += $props";
 
 pub const DELETE_SNAPSHOTS: &str = "MATCH (s:Snapshot) DETACH DELETE s";
@@ -123,6 +124,27 @@ pub const SNAPSHOT_LEARNERS_CHANGED: &str =
     "MATCH (l:Learner) WHERE l.changedBySnapshot = $date RETURN count(l) AS n";
 pub const SNAPSHOT_LEARNERS_MISSING: &str =
     "MATCH (l:Learner) WHERE l.missingSince = $date RETURN count(l) AS n";
+
+/// Every Snapshot record, for `history`.
+pub const SNAPSHOT_HISTORY: &str = "MATCH (s:Snapshot) RETURN s.date AS date, s.learnersNew AS new, \
+     s.learnersChanged AS changed, s.learnersUnchanged AS unchanged, s.learnersMissing AS missing, \
+     s.learnersKeptRowRejected AS kept, s.rowsLoaded AS rows, s.file AS file";
+
+/// Every LoadRun record, for `history`.
+pub const LOAD_RUN_HISTORY: &str = "MATCH (r:LoadRun) RETURN r.id AS id, r.file AS file, \
+     r.snapshotDate AS snapshot, r.startedOn AS startedOn, r.startedMillis AS startedMillis, \
+     r.endedMillis AS endedMillis, r.complete AS complete, r.rowsRead AS rowsRead, r.rowsLoaded AS rowsLoaded, \
+     r.learnersNew AS new, r.learnersChanged AS changed, r.learnersMissing AS missing, r.resumes AS resumes, \
+     r.resumedOn AS resumedOn, r.trialMaxRows AS trial";
+
+/// The state transitions each snapshot's load made: a current state it
+/// opened (`openedBySnapshot`) and the one it closed on the same date.
+pub const STATE_TRANSITIONS: &str = "MATCH (l:Learner)-[new:HAS_LEARNING_STATE|HAS_PROFESSIONAL_STATUS]->(after) \
+     WHERE new.openedBySnapshot = true \
+     MATCH (l)-[old:HAS_LEARNING_STATE|HAS_PROFESSIONAL_STATUS]->(before) \
+     WHERE type(old) = type(new) AND old.validTo = new.validFrom \
+     RETURN new.validFrom AS date, type(new) AS kind, coalesce(before.state, before.status) AS before, \
+     coalesce(after.state, after.status) AS after, count(*) AS n";
 
 /// The latest loaded snapshot's date.
 pub const LATEST_SNAPSHOT: &str = "MATCH (s:Snapshot) RETURN s.date AS d ORDER BY d DESC LIMIT 1";
@@ -398,6 +420,12 @@ pub fn catalogue() -> Vec<(String, String)> {
         ("delete load runs", DELETE_LOAD_RUNS),
         ("latest snapshot", LATEST_SNAPSHOT),
         ("snapshots", SNAPSHOTS),
+        ("snapshot learners new", SNAPSHOT_LEARNERS_NEW),
+        ("snapshot learners changed", SNAPSHOT_LEARNERS_CHANGED),
+        ("snapshot learners missing", SNAPSHOT_LEARNERS_MISSING),
+        ("history of snapshots", SNAPSHOT_HISTORY),
+        ("history of runs", LOAD_RUN_HISTORY),
+        ("history of transitions", STATE_TRANSITIONS),
         ("count present learners", COUNT_PRESENT_LEARNERS),
         ("verify learners per country", LEARNERS_PER_COUNTRY),
         ("verify graduates per program", GRADUATES_PER_PROGRAM),

@@ -196,7 +196,8 @@ fn new_token() -> String {
     format!("{:032x}", hasher.digest128())
 }
 
-fn now_millis() -> i64 {
+/// Milliseconds since the epoch, as the lock and the run records keep time.
+pub fn now_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)

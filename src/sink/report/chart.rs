@@ -157,12 +157,14 @@ fn legend(svg: &mut String, series: &[&str], rows: usize) {
     }
 }
 
-/// A number as a reader wants it: whole numbers without decimals.
+/// A number as a reader wants it: whole numbers without decimals, digits
+/// grouped by thousands (`12,345`, `1,234.5`).
 pub fn number(value: f64) -> String {
+    use thousands::Separable;
     if value.fract() == 0.0 && value.abs() < 1e15 {
-        format!("{value:.0}")
+        format!("{value:.0}").separate_with_commas()
     } else {
-        format!("{value:.1}")
+        format!("{value:.1}").separate_with_commas()
     }
 }
 
@@ -219,8 +221,10 @@ mod tests {
     }
 
     #[test]
-    fn numbers_drop_needless_decimals() {
+    fn numbers_drop_needless_decimals_and_group_digits() {
         assert_eq!(number(12.0), "12");
         assert_eq!(number(12.26), "12.3");
+        assert_eq!(number(19_999.0), "19,999");
+        assert_eq!(number(1_234.56), "1,234.6");
     }
 }

@@ -7,6 +7,7 @@ pub mod chart;
 use std::fmt::Write as _;
 
 use serde_json::Value as Json;
+use thousands::Separable;
 
 use crate::graph::questions::{self, Answered};
 use chart::{Bar, Range};
@@ -20,6 +21,8 @@ pub struct Page<'a> {
     pub answers: &'a [Answered],
     /// A `check --json` report, when one was given.
     pub check: Option<&'a Json>,
+    /// Which snapshot and run of load the page describes, in words.
+    pub describes: &'a str,
 }
 
 /// How many bars a chart shows at most: the rest stay in the table.
@@ -38,9 +41,10 @@ pub fn render(page: &Page) -> String {
     let _ = write!(
         html,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>learngraph report</title>\
-         <style>{STYLE}</style></head><body>\n<h1>Learner graph report</h1>\n<p class=\"note\">From {} on {}. {}</p>\n",
+<style>{STYLE}</style></head><body>\n<h1>Learner graph report</h1>\n<p class=\"note\">From {} on {}: {} {}</p>\n",
         escape(page.database),
         escape(page.generated),
+        escape(page.describes),
         if page.include_missing {
             "Learners marked missing by a later snapshot are included."
         } else {
@@ -69,6 +73,12 @@ fn section(answered: &Answered) -> String {
         escape(answered.question),
         escape(answered.question)
     );
+    if answered.question == "population-over-time" && snapshots_covered(answered) < 2 {
+        out.push_str(
+            "<p>The population over time appears once the graph holds two snapshots: load a later export.</p></section>\n",
+        );
+        return out;
+    }
     if answered.rows.is_empty() {
         out.push_str("<p><b>No answer:</b> the graph holds nothing this question counts");
         if answered.question == "state-transitions" {
@@ -174,8 +184,78 @@ fn chart_of(a: &Answered) -> String {
             bars.truncate(TOP);
             chart::bars(a.question, &["learners"], &bars, "")
         }
+        "population-over-time" => over_time(a),
         _ => String::new(),
     }
+}
+
+/// The snapshots' population as charts: per snapshot (the learners its
+/// export held in the label), the share of each learning state and of each
+/// professional status among the learners present on its date.
+fn over_time(a: &Answered) -> String {
+    use crate::graph::model::{LEARNING_STATES, PROFESSIONAL_STATUSES};
+    let mut dates: Vec<(String, f64)> = Vec::new();
+    let mut held: std::collections::BTreeMap<(String, String, String), f64> = Default::default();
+    for r in &a.rows {
+        let date = shown(a.value(r, "snapshotDate"), "?");
+        if dates.last().is_none_or(|(d, _)| *d != date) {
+            dates.push((date.clone(), a.value(r, "present").as_f64().unwrap_or(0.0)));
+        }
+        held.insert(
+            (
+                date,
+                shown(a.value(r, "kind"), ""),
+                shown(a.value(r, "state"), ""),
+            ),
+            a.value(r, "learners").as_f64().unwrap_or(0.0),
+        );
+    }
+    let mut out = String::new();
+    for (kind, states) in [
+        ("learning state", &LEARNING_STATES[..]),
+        ("professional status", &PROFESSIONAL_STATUSES[..]),
+    ] {
+        let bars: Vec<Bar> = dates
+            .iter()
+            .map(|(date, present)| {
+                let counts: Vec<f64> = states
+                    .iter()
+                    .map(|s| {
+                        held.get(&(date.clone(), kind.to_string(), s.to_string()))
+                            .copied()
+                            .unwrap_or(0.0)
+                    })
+                    .collect();
+                let total: f64 = counts.iter().sum::<f64>().max(1.0);
+                Bar {
+                    label: format!("{date} ({} present)", (*present as u64).separate_with_commas()),
+                    values: counts
+                        .iter()
+                        .map(|n| (n / total * 1000.0).round() / 10.0)
+                        .collect(),
+                }
+            })
+            .collect();
+        let _ = write!(out, "<p class=\"note\">Share of each {kind}, per snapshot:</p>");
+        out.push_str(&chart::bars(
+            &format!("{}-{}", a.question, kind.replace(' ', "-")),
+            states,
+            &bars,
+            " %",
+        ));
+    }
+    out
+}
+
+/// How many snapshots an answer of `population-over-time` covers.
+fn snapshots_covered(a: &Answered) -> usize {
+    let mut dates: Vec<String> = a
+        .rows
+        .iter()
+        .map(|r| shown(a.value(r, "snapshotDate"), ""))
+        .collect();
+    dates.dedup();
+    dates.len()
 }
 
 /// The data-quality section from a `check --json` report.
@@ -322,6 +402,7 @@ mod tests {
             include_missing: false,
             answers: &answers,
             check: Some(&check),
+            describes: "the snapshot 2025-12-31, loaded by run r1 (finished).",
         });
         assert!(!html.contains("<script"), "{html}");
         assert!(html.contains("&lt;script&gt;"));
@@ -349,6 +430,7 @@ mod tests {
             include_missing: true,
             answers: &answers,
             check: None,
+            describes: "no snapshot recorded yet.",
         });
         assert!(html.contains("load a later one"), "{html}");
         assert!(html.contains("--check check.json"));
