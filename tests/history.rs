@@ -86,30 +86,16 @@ async fn history_shows_snapshots_and_runs_and_tells_an_unfinished_last_run() {
     assert_eq!(empty["last_run_finished"], Json::Null);
     assert_eq!(history(dir.path(), &["--fail-if-last-failed"]).0, Some(0));
 
+    let files = common::generate_snapshots(dir.path(), "snapshots", 3_000, 5, 2, 0.0);
+    let (first, second) = (&files[0], &files[1]);
     let out = dir.path().join("snapshots");
-    common::run_ok(
-        dir.path(),
-        &[
-            "generate",
-            "--rows",
-            "3000",
-            "--seed",
-            "5",
-            "--snapshots",
-            "2",
-            "--out",
-            out.to_str().expect("utf-8"),
-        ],
-    );
-    let first = out.join("snapshot-1.csv");
-    let second = out.join("snapshot-2.csv");
     let load1 = common::json(&common::run_db_ok(
         dir.path(),
         &["load", first.to_str().expect("utf-8"), "--json"],
     ));
 
     kill_mid_phase_2(
-        spawn_load(dir.path(), &second),
+        spawn_load(dir.path(), second),
         &dir.path().join("snapshots/snapshot-2.csv.checkpoint.json"),
     );
     let after_kill = history_json(dir.path());

@@ -81,22 +81,8 @@ fn load(dir: &Path, input: &Path) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_node_is_named_by_its_most_frequent_spelling_and_renamed_only_by_later_counts() {
     let dir = common::temp_dir();
-    let generated = dir.path().join("generated");
-    common::run_ok(
-        dir.path(),
-        &[
-            "generate",
-            "--rows",
-            "3000",
-            "--seed",
-            "21",
-            "--snapshots",
-            "3",
-            "--out",
-            generated.to_str().expect("utf-8"),
-        ],
-    );
-    let snapshot = |n: usize| generated.join(format!("snapshot-{n}.csv"));
+    let generated = common::generate_snapshots(dir.path(), "generated", 3_000, 21, 3, 0.0);
+    let snapshot = |n: usize| generated[n - 1].clone();
     let spelled = |n: usize| -> PathBuf { dir.path().join(format!("spelled-{n}.csv")) };
     spell_python(&snapshot(1), &spelled(1), proportions("Python", "python"));
     spell_python(&snapshot(2), &spelled(2), proportions("python", "Python"));

@@ -568,26 +568,7 @@ fn exit_code(run: &Run, args: &[&str]) -> (Option<i32>, String) {
 async fn sequence(seed: u64, rows: u64, count: usize, dirty: f64) -> usize {
     let dir = common::temp_dir();
     common::run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
-    let out = dir.path().join("snapshots");
-    common::run_ok(
-        dir.path(),
-        &[
-            "generate",
-            "--rows",
-            &rows.to_string(),
-            "--seed",
-            &seed.to_string(),
-            "--snapshots",
-            &count.to_string(),
-            "--dirty",
-            &dirty.to_string(),
-            "--out",
-            out.to_str().expect("utf-8"),
-        ],
-    );
-    let files: Vec<PathBuf> = (1..=count)
-        .map(|s| out.join(format!("snapshot-{s}.csv")))
-        .collect();
+    let files = common::generate_snapshots(dir.path(), "snapshots", rows, seed, count, dirty);
     let today = learngraph::pipeline::analyze::today();
     let snapshots: Vec<Snapshot> = files.iter().map(|f| common::model::read(f, today)).collect();
     let mut run = Run {

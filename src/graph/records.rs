@@ -6,7 +6,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use chrono::NaiveDate;
 
-use crate::graph::spellings::{SpellingTally, Spellings};
+use crate::graph::spellings::{FormCount, SpellingTally, Spellings};
 
 /// A property value.
 #[derive(Clone, Debug, PartialEq)]
@@ -248,6 +248,9 @@ struct HandedOn {
     /// The fingerprint of the first display form handed on: repeats of the
     /// usual spelling need no look in the set of every form.
     first_form: u64,
+    /// How often this thread met that first form, and where first: the
+    /// usual spelling is counted here, without a second lookup.
+    first_count: FormCount,
 }
 
 /// The fingerprint of an entity's key, of one kind.
@@ -310,6 +313,48 @@ pub struct EntityCollector {
 }
 
 impl EntityCollector {
+    /// Each id's spelling, from every thread's counts once the file is read.
+    /// Only ids spelled more than one way need a choice: those with another
+    /// spelling in some thread, or whose threads met different spellings
+    /// first; every other id keeps the one spelling it has.
+    pub fn spellings(collectors: &[EntityCollector]) -> Spellings {
+        let mut several: HashSet<u128> = HashSet::default();
+        for collector in collectors {
+            several.extend(collector.spellings.forms.keys().map(|(key, _)| *key));
+        }
+        for kind in 0..ENTITY_KINDS {
+            for (i, collector) in collectors.iter().enumerate() {
+                for (key, held) in &collector.handed_on[kind] {
+                    let differs = collectors[..i].iter().any(|earlier| {
+                        earlier.handed_on[kind]
+                            .get(key)
+                            .is_some_and(|e| e.first_form != held.first_form)
+                    });
+                    if differs {
+                        several.insert(*key);
+                    }
+                }
+            }
+        }
+        let several = &several;
+        let firsts = collectors.iter().flat_map(|collector| {
+            collector.handed_on.iter().flat_map(move |map| {
+                several.iter().filter_map(move |key| {
+                    let held = map.get(key)?;
+                    (held.first_count.count > 0).then_some(((*key, held.first_form), held.first_count))
+                })
+            })
+        });
+        let others = collectors.iter().flat_map(|collector| {
+            collector
+                .spellings
+                .forms
+                .iter()
+                .map(|(form, count)| (*form, *count))
+        });
+        Spellings::choose(firsts.chain(others))
+    }
+
     /// What follows is chunk `index` of the file.
     pub fn begin_chunk(&mut self, index: u64) {
         self.spellings.begin_chunk(index);
@@ -325,26 +370,36 @@ impl EntityCollector {
     fn adds(&mut self, occurrence: Occurrence) -> bool {
         let forms = &mut self.pending.name_forms;
         let form = occurrence.form.map(|(form, _)| form);
-        if let Some(form) = form {
-            self.spellings.note(occurrence.key, form);
-        }
+        let position = if form.is_some() {
+            self.spellings.next_position()
+        } else {
+            0
+        };
         match self.handed_on[occurrence.kind as usize].entry(occurrence.key) {
             std::collections::hash_map::Entry::Vacant(slot) => {
                 slot.insert(HandedOn {
                     lacks: occurrence.lacks,
                     first_form: form.unwrap_or_default(),
+                    first_count: FormCount {
+                        count: u64::from(form.is_some()),
+                        first: position,
+                    },
                 });
                 forms.extend(form);
                 true
             }
             std::collections::hash_map::Entry::Occupied(mut slot) => {
                 let handed_on = slot.get_mut();
-                if let Some((form, name)) = occurrence.form
-                    && form != handed_on.first_form
-                    && self.other_forms.insert(form)
-                {
-                    forms.insert(form);
-                    self.pending.other_spellings.insert(form, name.to_string());
+                if let Some((form, name)) = occurrence.form {
+                    if form == handed_on.first_form {
+                        handed_on.first_count.count += 1;
+                    } else {
+                        self.spellings.note_at(occurrence.key, form, position);
+                        if self.other_forms.insert(form) {
+                            forms.insert(form);
+                            self.pending.other_spellings.insert(form, name.to_string());
+                        }
+                    }
                 }
                 if handed_on.lacks & !occurrence.lacks == 0 {
                     return false;
@@ -655,36 +710,36 @@ mod tests {
     }
 
     proptest! {
-        /// However the chunks are shared among threads, each node is named
-        /// by its most frequent spelling, ties going to the first seen.
-        #[test]
-        fn names_are_the_most_frequent_spelling_whatever_the_threads(
-            chunks in prop::collection::vec((prop::collection::vec(occurrence(), 0..12), 0usize..3), 1..10),
-        ) {
-            let mut file = Entities::default();
-            let mut threads: [EntityCollector; 3] = Default::default();
-            for (index, (occurrences, thread)) in chunks.iter().enumerate() {
-                let collector = &mut threads[*thread];
-                collector.begin_chunk(index as u64);
-                for occurrence in occurrences {
-                    collect(collector, occurrence);
+            /// However the chunks are shared among threads, each node is named
+            /// by its most frequent spelling, ties going to the first seen.
+            #[test]
+            fn names_are_the_most_frequent_spelling_whatever_the_threads(
+                chunks in prop::collection::vec((prop::collection::vec(occurrence(), 0..12), 0usize..3), 1..10),
+            ) {
+                let mut file = Entities::default();
+                let mut threads: [EntityCollector; 3] = Default::default();
+                for (index, (occurrences, thread)) in chunks.iter().enumerate() {
+                    let collector = &mut threads[*thread];
+                    collector.begin_chunk(index as u64);
+                    for occurrence in occurrences {
+                        collect(collector, occurrence);
+                    }
+                    file.absorb(collector.take());
                 }
-                file.absorb(collector.take());
-            }
-            file.choose_names(&Spellings::merge(threads.into_iter().map(|c| c.spellings)));
-            let all: Vec<&Occurrence> = chunks.iter().flat_map(|(o, _)| o).collect();
-            for ((kind, id), name) in most_frequent(&all) {
-                let chosen = match kind {
-                    0 => file.skills[id].clone(),
-                    1 => file.companies[id].clone(),
-                    2 => file.institutions[id].clone(),
-                    3 => file.cities[id].name.clone(),
-                    _ => file.programs[id].clone().expect("a named program"),
-                };
-                prop_assert_eq!(chosen, name, "kind {} id {}", kind, id);
+    file.choose_names(&EntityCollector::spellings(&threads));
+                let all: Vec<&Occurrence> = chunks.iter().flat_map(|(o, _)| o).collect();
+                for ((kind, id), name) in most_frequent(&all) {
+                    let chosen = match kind {
+                        0 => file.skills[id].clone(),
+                        1 => file.companies[id].clone(),
+                        2 => file.institutions[id].clone(),
+                        3 => file.cities[id].name.clone(),
+                        _ => file.programs[id].clone().expect("a named program"),
+                    };
+                    prop_assert_eq!(chosen, name, "kind {} id {}", kind, id);
+                }
             }
         }
-    }
 
     #[test]
     fn a_repeat_is_handed_on_only_when_it_fills_a_gap() {

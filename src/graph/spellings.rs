@@ -1,8 +1,11 @@
 //! The display name of a shared node: of the spellings the file uses for
 //! its id (`Python`, `python`, `PYTHON` are one Skill), the most frequent,
 //! ties going to the one seen first in the file. Each transform thread
-//! tallies the spellings it meets ([`SpellingTally`]); the tallies are merged
-//! once the whole file is read ([`Spellings::merge`]). A position is the
+//! counts the spellings it meets: its first spelling of each id beside the
+//! id in the collector's own map (`EntityCollector`), any other in a
+//! [`SpellingTally`]; once the whole file is read, the counts of the ids
+//! spelled more than one way are merged and each gets its winner
+//! ([`Spellings::choose`]). A position is the
 //! chunk's index and the occurrence's ordinal within it, which orders
 //! occurrences as the file does however it was cut into chunks, so the
 //! choice is the same whatever the number of threads or the chunk size.
@@ -29,11 +32,12 @@ impl FormCount {
     }
 }
 
-/// The spellings one transform thread met, by (id fingerprint, spelling
-/// fingerprint).
+/// The spellings one transform thread met besides its first of each id,
+/// by (id fingerprint, spelling fingerprint), and the position of the next
+/// occurrence.
 #[derive(Default)]
 pub struct SpellingTally {
-    forms: HashMap<(u128, u64), FormCount>,
+    pub forms: HashMap<(u128, u64), FormCount>,
     position: u64,
 }
 
@@ -43,14 +47,28 @@ impl SpellingTally {
         self.position = index << 32;
     }
 
-    /// One occurrence of spelling `form` of id `key`.
-    pub fn note(&mut self, key: u128, form: u64) {
-        let first = self.position;
+    /// The position of the next occurrence, counted.
+    pub fn next_position(&mut self) -> u64 {
+        let position = self.position;
         self.position += 1;
+        position
+    }
+
+    /// One occurrence, at `position`, of spelling `form` of id `key`.
+    pub fn note_at(&mut self, key: u128, form: u64, position: u64) {
         self.forms
             .entry((key, form))
             .and_modify(|c| c.count += 1)
-            .or_insert(FormCount { count: 1, first });
+            .or_insert(FormCount {
+                count: 1,
+                first: position,
+            });
+    }
+
+    /// One occurrence, at the next position, of spelling `form` of id `key`.
+    pub fn note(&mut self, key: u128, form: u64) {
+        let position = self.next_position();
+        self.note_at(key, form, position);
     }
 }
 
@@ -61,14 +79,12 @@ pub struct Spellings {
 }
 
 impl Spellings {
-    /// Merges every thread's tally and chooses each id's spelling.
-    pub fn merge(tallies: impl IntoIterator<Item = SpellingTally>) -> Self {
-        let mut tallies = tallies.into_iter();
-        let mut all = tallies.next().map(|t| t.forms).unwrap_or_default();
-        for tally in tallies {
-            for (form, count) in tally.forms {
-                all.entry(form).and_modify(|c| c.add(count)).or_insert(count);
-            }
+    /// Chooses each id's spelling from the counts of its spellings, which
+    /// may come in several parts (one per thread).
+    pub fn choose(counts: impl IntoIterator<Item = ((u128, u64), FormCount)>) -> Self {
+        let mut all: HashMap<(u128, u64), FormCount> = HashMap::default();
+        for (form, count) in counts {
+            all.entry(form).and_modify(|c| c.add(count)).or_insert(count);
         }
         let mut best: HashMap<u128, (u64, FormCount)> = HashMap::default();
         for ((key, form), count) in all {
@@ -105,7 +121,7 @@ mod tests {
         late.note(1, 10);
         late.note(1, 20); // python
         late.note(2, 8);
-        let spellings = Spellings::merge([late, early]);
+        let spellings = Spellings::choose(late.forms.into_iter().chain(early.forms));
         assert_eq!(
             spellings.best(1),
             Some(10),
@@ -123,7 +139,7 @@ mod tests {
         tally.begin_chunk(1);
         tally.note(1, 6);
         assert_eq!(
-            Spellings::merge([tally]).best(1),
+            Spellings::choose(tally.forms).best(1),
             Some(6),
             "chunk 1 comes before chunk 2"
         );

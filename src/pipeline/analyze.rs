@@ -10,7 +10,6 @@ use std::time::Instant;
 use crate::config::Config;
 use crate::graph::counts::{GraphCounts, RelTally, expected_counts};
 use crate::graph::records::{Entities, EntityCollector, LearnerRecord};
-use crate::graph::spellings::Spellings;
 use crate::pipeline::outputs::{OutputError, refuse_file_over_input};
 use crate::pipeline::rejects::{RejectsError, RejectsWriter};
 use crate::pipeline::scan::{ScanError, scan};
@@ -460,7 +459,8 @@ fn analyze_chunks<X: Send>(
     analysis
         .findings
         .set(Finding::NameVariantMerged, analysis.entities.name_variants());
-    let spellings = Spellings::merge(collectors.into_iter().map(|c| c.spellings));
+    let spellings = EntityCollector::spellings(&collectors);
+    drop(collectors);
     analysis.entities.choose_names(&spellings);
     analysis.counts = expected_counts(&analysis.entities, &analysis.tally, config.graph);
     analysis.learner_keys = keys;

@@ -151,7 +151,7 @@ pub async fn history(config: &Config) -> Result<History, LoadError> {
             })
         })
         .collect();
-snapshots.sort_by_key(|s| std::cmp::Reverse(s.date));
+    snapshots.sort_by_key(|s| std::cmp::Reverse(s.date));
     let mut runs: Vec<RunEntry> = sink
         .read(LOAD_RUN_HISTORY, Vec::new())
         .await?
@@ -183,7 +183,7 @@ snapshots.sort_by_key(|s| std::cmp::Reverse(s.date));
         .collect();
     // Newest first: by day, then by the time of day where it is recorded
     // (a record without it sorts before those of the same day with it).
-runs.sort_by_key(|run| std::cmp::Reverse((run.started_on, run.started_millis)));
+    runs.sort_by_key(|run| std::cmp::Reverse((run.started_on, run.started_millis)));
     let last_run_finished = runs.first().map(|run| run.outcome == RunOutcome::Finished);
     Ok(History {
         snapshots,

@@ -92,6 +92,45 @@ pub fn generate_follow_up(dir: &Path, name: &str, rows: u64, seed: u64) -> (Path
     (out, report)
 }
 
+/// Writes `count` successive snapshots of the population `rows` and `seed`
+/// make (`generate --snapshots`, with `--dirty dirty`) into `dir/folder`;
+/// returns the path of each, `snapshot-1.csv` first.
+pub fn generate_snapshots(
+    dir: &Path,
+    folder: &str,
+    rows: u64,
+    seed: u64,
+    count: usize,
+    dirty: f64,
+) -> Vec<PathBuf> {
+    let out = dir.join(folder);
+    let (rows, seed, count_text, dirty) = (
+        rows.to_string(),
+        seed.to_string(),
+        count.to_string(),
+        dirty.to_string(),
+    );
+    run_ok(
+        dir,
+        &[
+            "generate",
+            "--rows",
+            &rows,
+            "--seed",
+            &seed,
+            "--snapshots",
+            &count_text,
+            "--dirty",
+            &dirty,
+            "--out",
+            out.to_str().expect("utf-8 path"),
+        ],
+    );
+    (1..=count)
+        .map(|n| out.join(format!("snapshot-{n}.csv")))
+        .collect()
+}
+
 /// A command's standard output as JSON.
 pub fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
