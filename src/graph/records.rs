@@ -487,8 +487,9 @@ impl EntityCollector {
     /// spellings' counts choose. Its names are no spelling variants of an
     /// id (`name_forms`): every one is handed on once, to choose from.
     pub fn program(&mut self, cohort: &str, name: Option<&str>) {
+        // One fingerprint of the cohort serves the name's count and the lookup.
+        let key = key_fingerprint(EntityKind::Program, cohort);
         if let Some(name) = name {
-            let key = key_fingerprint(EntityKind::Program, cohort);
             let form = form_fingerprint(key, name);
             self.spellings.note(key, form);
             if self.program_forms.insert(form) {
@@ -496,7 +497,13 @@ impl EntityCollector {
             }
         }
         let lacks = if name.is_none() { NO_NAME } else { 0 };
-        if !self.adds(Occurrence::new(EntityKind::Program, cohort, None, lacks)) {
+        let occurrence = Occurrence {
+            kind: EntityKind::Program,
+            key,
+            form: None,
+            lacks,
+        };
+        if !self.adds(occurrence) {
             return;
         }
         let program = self.pending.programs.entry(cohort.to_string()).or_insert(None);

@@ -45,27 +45,28 @@ pub fn run_ok(dir: &Path, args: &[&str]) -> Output {
     assert_success(args, run_in(dir, args))
 }
 
+/// Runs `generate --rows rows --seed seed --out out` with `extra` flags;
+/// fails the test unless it succeeds.
+fn run_generate(dir: &Path, rows: u64, seed: u64, out: &Path, extra: &[&str]) {
+    let (rows, seed) = (rows.to_string(), seed.to_string());
+    let mut args = vec![
+        "generate",
+        "--rows",
+        &rows,
+        "--seed",
+        &seed,
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ];
+    args.extend_from_slice(extra);
+    run_ok(dir, &args);
+}
+
 /// Generates `rows` rows with `seed` (and `--dirty dirty` when non-zero)
 /// into `dir/name` and returns the path.
 pub fn generate(dir: &Path, name: &str, rows: u64, seed: u64, dirty: f64) -> PathBuf {
     let out = dir.join(name);
-    let rows = rows.to_string();
-    let seed = seed.to_string();
-    let dirty = dirty.to_string();
-    run_ok(
-        dir,
-        &[
-            "generate",
-            "--rows",
-            &rows,
-            "--seed",
-            &seed,
-            "--out",
-            out.to_str().expect("utf-8 path"),
-            "--dirty",
-            &dirty,
-        ],
-    );
+    run_generate(dir, rows, seed, &out, &["--dirty", &dirty.to_string()]);
     out
 }
 
@@ -73,20 +74,7 @@ pub fn generate(dir: &Path, name: &str, rows: u64, seed: u64, dirty: f64) -> Pat
 /// `dir/name`; returns its path and the generator's change report.
 pub fn generate_follow_up(dir: &Path, name: &str, rows: u64, seed: u64) -> (PathBuf, ChangeReport) {
     let out = dir.join(name);
-    let (rows, seed) = (rows.to_string(), seed.to_string());
-    run_ok(
-        dir,
-        &[
-            "generate",
-            "--rows",
-            &rows,
-            "--seed",
-            &seed,
-            "--follow-up",
-            "--out",
-            out.to_str().expect("utf-8 path"),
-        ],
-    );
+    run_generate(dir, rows, seed, &out, &["--follow-up"]);
     let report = std::fs::read(report_path(&out)).expect("the change report exists");
     let report = serde_json::from_slice(&report).expect("the change report parses");
     (out, report)
@@ -104,27 +92,12 @@ pub fn generate_snapshots(
     dirty: f64,
 ) -> Vec<PathBuf> {
     let out = dir.join(folder);
-    let (rows, seed, count_text, dirty) = (
-        rows.to_string(),
-        seed.to_string(),
-        count.to_string(),
-        dirty.to_string(),
-    );
-    run_ok(
+    run_generate(
         dir,
-        &[
-            "generate",
-            "--rows",
-            &rows,
-            "--seed",
-            &seed,
-            "--snapshots",
-            &count_text,
-            "--dirty",
-            &dirty,
-            "--out",
-            out.to_str().expect("utf-8 path"),
-        ],
+        rows,
+        seed,
+        &out,
+        &["--snapshots", &count.to_string(), "--dirty", &dirty.to_string()],
     );
     (1..=count)
         .map(|n| out.join(format!("snapshot-{n}.csv")))
