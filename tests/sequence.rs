@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use common::model::{Facts, Learner, Model, Snapshot, SnapshotCounts, StateRel};
-use learngraph::generate::row::mix;
+use learngraph::generate::fields::mix;
 use serde_json::Value as Json;
 
 /// What happens around one load, drawn from the seed.

@@ -1,7 +1,7 @@
 //! Malformed rows that `generate --dirty` injects, and the sidecar file that
 //! lists each one, so tests can check that the loader reports every fault.
 
-use super::row::{RowFields, mix};
+use super::fields::{RowFields, mix};
 use super::vocab;
 use crate::source::columns::col;
 

@@ -6,6 +6,7 @@
 //! the chunk window, not the row count.
 
 pub mod faults;
+pub mod fields;
 pub mod profile;
 pub mod row;
 pub mod snapshots;
@@ -20,7 +21,8 @@ use rayon::prelude::*;
 
 use crate::source::columns::COLUMNS;
 use faults::{Fault, FaultRecord};
-use row::{RowFields, RowGenerator};
+use fields::RowFields;
+use row::RowGenerator;
 use snapshots::{ChangeReport, Presence, SnapshotPlan};
 use world::World;
 

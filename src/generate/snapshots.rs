@@ -19,7 +19,8 @@ use chrono::{Datelike, NaiveDate};
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 
-use super::row::{RowFields, RowGenerator, mix, unit};
+use super::fields::{RowFields, mix, unit};
+use super::row::RowGenerator;
 use super::{profile, vocab, world};
 use crate::source::columns::col;
 

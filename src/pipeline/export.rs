@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::pipeline::analyze::{Analysis, AnalyzeError, analyze_with, transform_options};
 use crate::pipeline::outputs::{StagedFolder, refuse_folder_over_input};
 use crate::pipeline::report::CheckReport;
-use crate::sink::admin_csv::{AdminCsvWriter, format_chunk};
+use crate::sink::admin_csv::{AdminCsvWriter, OutputFileError, format_chunk};
 
 /// What an export wrote.
 pub struct ExportOutcome {
@@ -36,16 +36,16 @@ pub fn export(
         transform_options(config),
         |_| {},
         |chunk| format_chunk(chunk, options),
-        |formatted, accepted| writer.write_chunk(formatted, accepted),
+        |formatted, accepted| Ok(writer.write_chunk(formatted, accepted)?),
     )?;
     let mut files = writer.finish(&analysis.entities)?;
     let report = CheckReport::new(&analysis, config);
     let report_path = staged.staging.join("report.json");
-    let text = serde_json::to_string_pretty(&report).map_err(|e| AnalyzeError::Output {
+    let text = serde_json::to_string_pretty(&report).map_err(|e| OutputFileError {
         path: report_path.clone(),
         message: e.to_string(),
     })?;
-    std::fs::write(&report_path, text).map_err(|e| AnalyzeError::Output {
+    std::fs::write(&report_path, text).map_err(|e| OutputFileError {
         path: report_path.clone(),
         message: e.to_string(),
     })?;

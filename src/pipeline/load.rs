@@ -30,7 +30,7 @@ use crate::config::Config;
 use crate::graph::counts::RelTally;
 use crate::graph::records::{EntityCollector, LearnerRecord, Props};
 use crate::pipeline::analyze::{
-    Analysis, AnalyzeError, analyze, key_fingerprint, read_limits, today, transform_chunk, transform_options,
+    Analysis, AnalyzeError, analyze, key_fingerprint, read_limits, today, transform_options,
 };
 use crate::pipeline::checkpoint::{self, CheckpointError, CheckpointV1, CommitTracker};
 use crate::pipeline::progress::PhaseProgress;
@@ -42,6 +42,7 @@ use crate::sink::neo4j::{
 };
 use crate::source::growing::{self, Written};
 use crate::source::reader::{SourceError, StreamFingerprint};
+use crate::transform::chunk::transform_chunk;
 use crate::transform::{TransformOptions, Transformer};
 
 #[derive(Debug, thiserror::Error)]

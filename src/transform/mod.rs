@@ -5,6 +5,7 @@
 //! set) or a [`Reject`] saying why the row cannot be loaded. It never panics
 //! on input; every value it cleans is counted in [`Findings`].
 
+pub mod chunk;
 pub mod clean;
 pub mod country;
 pub mod details;

@@ -18,7 +18,7 @@ use flate2::write::GzEncoder;
 use crate::graph::counts::GraphOptions;
 use crate::graph::model::{LEARNING_STATES, Label, PROFESSIONAL_STATUSES, RelType};
 use crate::graph::records::{Entities, LearnerRecord, Props, Value};
-use crate::pipeline::analyze::{AnalyzeError, TransformedChunk};
+use crate::transform::chunk::TransformedChunk;
 use crate::sink::neo4j::cypher;
 use columns::{
     node_file, node_header, node_properties, relationship_file, relationship_header, relationship_properties,
@@ -207,7 +207,7 @@ struct OutputFile {
 }
 
 impl OutputFile {
-    fn create(dir: &Path, stem: &str, gzip: bool, header: &[String]) -> Result<Self, AnalyzeError> {
+    fn create(dir: &Path, stem: &str, gzip: bool, header: &[String]) -> Result<Self, OutputFileError> {
         let path = dir.join(format!("{stem}.csv{}", if gzip { ".gz" } else { "" }));
         let file = File::create(&path).map_err(|e| output_error(&path, e))?;
         let buffered = BufWriter::with_capacity(1 << 20, file);
@@ -221,14 +221,14 @@ impl OutputFile {
         Ok(file)
     }
 
-    fn write(&mut self, bytes: &[u8]) -> Result<(), AnalyzeError> {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), OutputFileError> {
         self.writer
             .write_all(bytes)
             .map_err(|e| output_error(&self.path, e))
     }
 
     /// Writes CSV records.
-    fn write_rows<'a, R, F>(&mut self, rows: R) -> Result<(), AnalyzeError>
+    fn write_rows<'a, R, F>(&mut self, rows: R) -> Result<(), OutputFileError>
     where
         R: IntoIterator<Item = F>,
         F: IntoIterator<Item = &'a str>,
@@ -240,17 +240,25 @@ impl OutputFile {
         csv.flush().map_err(|e| output_error(&self.path, e))
     }
 
-    fn finish(self) -> Result<PathBuf, AnalyzeError> {
+    fn finish(self) -> Result<PathBuf, OutputFileError> {
         self.writer.finish().map_err(|e| output_error(&self.path, e))?;
         Ok(self.path)
     }
 }
 
-fn output_error(path: &Path, e: impl std::fmt::Display) -> AnalyzeError {
-    AnalyzeError::Output {
+fn output_error(path: &Path, e: impl std::fmt::Display) -> OutputFileError {
+    OutputFileError {
         path: path.to_path_buf(),
         message: e.to_string(),
     }
+}
+
+/// A file of the export that cannot be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {}: {message}; check that the folder exists, is writable and has space", path.display())]
+pub struct OutputFileError {
+    pub path: PathBuf,
+    pub message: String,
 }
 
 /// Writes the files of one export folder.
@@ -262,7 +270,7 @@ pub struct AdminCsvWriter {
 }
 
 impl AdminCsvWriter {
-    pub fn create(dir: &Path, gzip: bool, options: GraphOptions) -> Result<Self, AnalyzeError> {
+    pub fn create(dir: &Path, gzip: bool, options: GraphOptions) -> Result<Self, OutputFileError> {
         std::fs::create_dir_all(dir).map_err(|e| output_error(dir, e))?;
         let mut learner_files = vec![OutputFile::create(
             dir,
@@ -287,7 +295,7 @@ impl AdminCsvWriter {
     }
 
     /// Copies the accepted rows of a formatted chunk, in order.
-    pub fn write_chunk(&mut self, chunk: FormattedChunk, accepted: &[bool]) -> Result<(), AnalyzeError> {
+    pub fn write_chunk(&mut self, chunk: FormattedChunk, accepted: &[bool]) -> Result<(), OutputFileError> {
         for (file, buffer) in self.learner_files.iter_mut().zip(&chunk.files) {
             let bytes = buffer.bytes();
             if accepted.iter().all(|a| *a) {
@@ -306,12 +314,12 @@ impl AdminCsvWriter {
     }
 
     /// Writes the shared entities, the import script and the schema file.
-    pub fn finish(self, entities: &Entities) -> Result<Vec<PathBuf>, AnalyzeError> {
+    pub fn finish(self, entities: &Entities) -> Result<Vec<PathBuf>, OutputFileError> {
         let mut written: Vec<PathBuf> = Vec::new();
         for file in self.learner_files {
             written.push(file.finish()?);
         }
-        let mut node = |label: Label, rows: Vec<Vec<String>>| -> Result<(), AnalyzeError> {
+        let mut node = |label: Label, rows: Vec<Vec<String>>| -> Result<(), OutputFileError> {
             let mut file = OutputFile::create(&self.dir, &node_file(label), self.gzip, &node_header(label))?;
             file.write_rows(rows.iter().map(|row| row.iter().map(String::as_str)))?;
             written.push(file.finish()?);
