@@ -44,8 +44,8 @@ where
     check_header(path, &header).map_err(ScanError::Source)?;
 
     let threads = threads.max(1);
-    let (chunk_tx, chunk_rx) = crossbeam_channel::bounded::<Chunk>(threads * 2);
-    let (result_tx, result_rx) = crossbeam_channel::bounded::<(u64, T)>(threads * 2);
+    let (chunk_tx, chunk_rx) = flume::bounded::<Chunk>(threads * 2);
+    let (result_tx, result_rx) = flume::bounded::<(u64, T)>(threads * 2);
     std::thread::scope(|scope| {
         let splitter = scope.spawn(move || -> Result<StreamFingerprint, SourceError> {
             while let Some(chunk) = reader.next_chunk()? {

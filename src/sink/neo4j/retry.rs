@@ -6,6 +6,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use backon::{ExponentialBuilder, Retryable};
 use neo4j::Neo4jError;
 use rand::Rng;
 
@@ -76,35 +77,40 @@ fn is_concurrent_modification(message: &str) -> bool {
 }
 
 /// Runs `attempt` until it succeeds, fails with an error that is not
-/// retriable, or the policy's time is up. `on_retry` hears every retry.
+/// retriable, or the policy's time is up (wall time since the first
+/// failure, so that attempts that hang until their deadline count too).
+/// `on_retry` hears every retry. The schedule is `backon`'s exponential
+/// backoff with full jitter: each wait is drawn from zero to the current
+/// step, which doubles from `first_wait` up to `max_wait`.
 pub async fn with_retry<T, F, Fut>(
     policy: RetryPolicy,
-    mut attempt: F,
-    mut on_retry: impl FnMut(&BoltError, Duration),
+    attempt: F,
+    on_retry: impl FnMut(&BoltError, Duration),
 ) -> Result<T, BoltError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, BoltError>>,
 {
-    let mut wait = policy.first_wait;
+    let schedule = ExponentialBuilder::new()
+        .with_min_delay(policy.first_wait)
+        .with_max_delay(policy.max_wait)
+        .without_max_times();
     let mut first_failure: Option<Instant> = None;
-    loop {
-        match attempt().await {
-            Ok(value) => return Ok(value),
-            Err(error) if is_retriable(&error) => {
-                let started = *first_failure.get_or_insert_with(Instant::now);
-                if started.elapsed() >= policy.max_total {
-                    return Err(error);
-                }
-                let jittered =
-                    Duration::from_millis(rand::thread_rng().gen_range(0..=wait.as_millis() as u64));
-                on_retry(&error, jittered);
-                tokio::time::sleep(jittered).await;
-                wait = (wait * 2).min(policy.max_wait);
-            }
-            Err(error) => return Err(error),
-        }
-    }
+    attempt
+        .retry(schedule)
+        .sleep(tokio::time::sleep)
+        .when(move |error| {
+            is_retriable(error) && first_failure.get_or_insert_with(Instant::now).elapsed() < policy.max_total
+        })
+        .adjust(|_, step| step.map(full_jitter))
+        .notify(on_retry)
+        .await
+}
+
+/// A wait drawn uniformly from zero to `step`: retries of many writers that
+/// failed together spread out instead of meeting again.
+fn full_jitter(step: Duration) -> Duration {
+    Duration::from_millis(rand::thread_rng().gen_range(0..=step.as_millis() as u64))
 }
 
 #[cfg(test)]
@@ -166,5 +172,32 @@ mod tests {
         assert!(result.is_err());
         assert!(started.elapsed() >= Duration::from_millis(60));
         assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn each_wait_is_at_most_its_doubling_step_and_the_cap() {
+        let policy = RetryPolicy {
+            first_wait: Duration::from_millis(2),
+            max_wait: Duration::from_millis(8),
+            max_total: Duration::from_secs(5),
+        };
+        let mut calls = 0;
+        let mut waits = Vec::new();
+        let result: Result<u32, _> = with_retry(
+            policy,
+            || {
+                calls += 1;
+                let outcome = if calls < 7 { Err(lost()) } else { Ok(calls) };
+                async move { outcome }
+            },
+            |_, wait| waits.push(wait),
+        )
+        .await;
+        assert_eq!(result.unwrap(), 7);
+        let steps = [2u64, 4, 8, 8, 8, 8].map(Duration::from_millis);
+        assert_eq!(waits.len(), steps.len());
+        for (wait, step) in waits.iter().zip(steps) {
+            assert!(*wait <= step, "{wait:?} above its step {step:?}");
+        }
     }
 }
