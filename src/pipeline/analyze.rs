@@ -14,8 +14,8 @@ use crate::pipeline::rejects::{RejectsError, RejectsWriter};
 use crate::pipeline::scan::{ScanError, scan};
 use crate::sink::admin_csv::OutputFileError;
 use crate::source::reader::{Chunk, ReadLimits, SourceError, StreamFingerprint};
-use crate::transform::quality::{Finding, Findings};
 use crate::transform::chunk::{RowResult, TransformedChunk, transform_chunk, transform_chunk_into};
+use crate::transform::quality::{Finding, Findings};
 use crate::transform::{Reject, TransformOptions, Transformer};
 
 /// What the analysis keeps of an accepted row: its key's fingerprint and the

@@ -95,4 +95,3 @@ fn mark_truncated<R>(last: &mut RowResult<R>, tail: Tail, fields: usize) {
         });
     }
 }
-

@@ -9,9 +9,12 @@ pub mod chunk;
 pub mod clean;
 pub mod country;
 pub mod details;
+mod education;
 pub mod history;
+mod learning;
 pub mod normalize;
 pub mod quality;
+mod work;
 
 use std::borrow::Cow;
 
@@ -19,10 +22,8 @@ use chrono::NaiveDate;
 
 use crate::graph::records::{EntityCollector, LearnerRecord, NameKind, Props, Rel, SOURCE_HASH};
 use crate::source::columns::{COLUMNS, col};
-use clean::DateValue;
 use country::CountryResolver;
 use details::{EducationEntry, EmploymentEntry, LearningEntry, PlacementEntry, parse_array};
-use history::{Period, Status};
 use quality::{Finding, Findings};
 
 /// Why a row is not loaded. The code names are stable: they appear in the
@@ -68,14 +69,6 @@ impl Reject {
             Reject::FutureSnapshotId { .. } => "future_snapshot_id",
         }
     }
-}
-
-/// The enrollment the learning state follows: the one that started last.
-struct LatestEnrollment {
-    start: Option<NaiveDate>,
-    status: Status,
-    end: Option<NaiveDate>,
-    graduation: Option<NaiveDate>,
 }
 
 /// Settings the transform needs, taken from the validated configuration.
@@ -181,6 +174,141 @@ fn display_text<'a>(raw: &'a str, findings: &mut Findings) -> Option<Cow<'a, str
     })
 }
 
+/// The row's four JSON cells, parsed.
+struct Cells<'r> {
+    learning: Vec<LearningEntry<'r>>,
+    employment: Vec<EmploymentEntry<'r>>,
+    placement: Vec<PlacementEntry<'r>>,
+    education: Vec<EducationEntry<'r>>,
+}
+
+impl<'r> Cells<'r> {
+    fn parse(fields: &Fields<'r>) -> Result<Self, Reject> {
+        Ok(Cells {
+            learning: json_array(fields.get(col::LEARNING_DETAILS), col::LEARNING_DETAILS)?,
+            employment: json_array(fields.get(col::EMPLOYMENT_DETAILS), col::EMPLOYMENT_DETAILS)?,
+            placement: json_array(fields.get(col::PLACEMENT_DETAILS), col::PLACEMENT_DETAILS)?,
+            education: json_array(fields.get(col::EDUCATION_DETAILS), col::EDUCATION_DETAILS)?,
+        })
+    }
+}
+
+/// The learner's own text: name, photo, bio, gender (lower case) and
+/// education as the profile states it.
+fn profile_props(fields: &Fields<'_>, findings: &mut Findings, props: &mut PropsBuilder) {
+    props.str("sandId", clean::text_ref(fields.get(col::SAND_ID), findings));
+    props.str("fullName", clean::text_ref(fields.get(col::FULL_NAME), findings));
+    props.str(
+        "profilePhotoUrl",
+        clean::text_ref(fields.get(col::PROFILE_PHOTO_URL), findings),
+    );
+    props.str("bio", clean::text_ref(fields.get(col::BIO), findings));
+    props.str(
+        "gender",
+        clean::text_ref(fields.get(col::GENDER), findings).map(|g| g.to_lowercase()),
+    );
+    props.str(
+        "educationLevel",
+        clean::text_ref(fields.get(col::EDUCATION_LEVEL), findings),
+    );
+    props.str(
+        "educationField",
+        clean::text_ref(fields.get(col::EDUCATION_FIELD), findings),
+    );
+}
+
+/// Skills, from the comma-separated list: deduplicated by id within the row.
+fn skills(list: &str, record: &mut LearnerRecord, entities: &mut EntityCollector) {
+    for raw in list.split(',') {
+        let Some(name) = display_text(raw, &mut Findings::default()) else {
+            continue;
+        };
+        let id = normalize::skill_id(&name);
+        if id.is_empty() || record.skills.contains(&id) {
+            continue;
+        }
+        entities.named(NameKind::Skill, &id, &name);
+        record.skills.push(id);
+    }
+}
+
+/// The employment flags, checked against is_placed and the has_*_details
+/// flags against their cells.
+#[derive(Clone, Copy)]
+struct Employment {
+    wage: bool,
+    freelancer: bool,
+    venture: bool,
+}
+
+impl Employment {
+    fn of(fields: &Fields<'_>, cells: &Cells<'_>, findings: &mut Findings) -> Self {
+        let employment = Employment {
+            wage: clean::flag(fields.get(col::IS_WAGE_EMPLOYED), findings).unwrap_or(false),
+            freelancer: clean::flag(fields.get(col::IS_FREELANCER), findings).unwrap_or(false),
+            venture: clean::flag(fields.get(col::IS_RUNNING_VENTURE), findings).unwrap_or(false),
+        };
+        if clean::flag(fields.get(col::IS_PLACED), findings).is_some_and(|p| p != employment.placed()) {
+            findings.add(Finding::PlacedFlagMismatch);
+        }
+        for (flag_column, empty) in [
+            (col::HAS_EMPLOYMENT_DETAILS, cells.employment.is_empty()),
+            (col::HAS_EDUCATION_DETAILS, cells.education.is_empty()),
+            (col::HAS_PLACEMENT_DETAILS, cells.placement.is_empty()),
+        ] {
+            if clean::flag(fields.get(flag_column), findings).is_some_and(|has| has == empty) {
+                findings.add(Finding::DetailsFlagMismatch);
+            }
+        }
+        employment
+    }
+
+    fn placed(self) -> bool {
+        self.wage || self.freelancer || self.venture
+    }
+
+    fn current_status(self) -> &'static str {
+        history::current_status(self.wage, self.freelancer, self.venture)
+    }
+}
+
+/// The learner's current situation: states, placement and the
+/// household and location flags, and the row's snapshot_id.
+fn situation_props(
+    fields: &Fields<'_>,
+    record: &LearnerRecord,
+    employment: Employment,
+    findings: &mut Findings,
+    props: &mut PropsBuilder,
+) {
+    let learning_state = record.learning_states.last().map(|r| r.target.clone());
+    props.str("currentLearningState", learning_state);
+    props.str("currentProfessionalStatus", Some(employment.current_status()));
+    props.bool("isPlaced", Some(employment.placed()));
+    props.bool("isFeatured", clean::flag(fields.get(col::IS_FEATURED), findings));
+    props.bool("isRural", clean::flag(fields.get(col::IS_RURAL), findings));
+    props.str(
+        "livingLocation",
+        clean::text_ref(fields.get(col::LIVING_LOCATION), findings),
+    );
+    props.bool(
+        "hasDisability",
+        clean::flag(fields.get(col::HAS_DISABILITY), findings),
+    );
+    props.str(
+        "typeOfDisability",
+        clean::text_ref(fields.get(col::TYPE_OF_DISABILITY), findings),
+    );
+    props.bool(
+        "isLowIncomeHousehold",
+        clean::flag(fields.get(col::IS_LOW_INCOME), findings),
+    );
+    props.int(
+        "snapshotId",
+        clean::integer(fields.get(col::SNAPSHOT_ID), findings),
+    );
+}
+
 fn json_array<'a, T: serde::Deserialize<'a>>(cell: &'a str, column: usize) -> Result<Vec<T>, Reject> {
     parse_array(cell).map_err(|e| Reject::InvalidJson {
         column: COLUMNS[column],
@@ -242,7 +370,11 @@ impl Transformer {
         }
     }
 
-    /// Transforms one decoded row.
+    /// Transforms one decoded row, in the order of docs/input.md: the key,
+    /// the JSON cells, the snapshot date, the profile, the place of
+    /// residence, skills, learning, work, education and the current
+    /// situation. Shared entities are recorded in the order the row names
+    /// them (the first spelling seen breaks ties between display names).
     pub fn transform(
         &self,
         fields: &Fields<'_>,
@@ -252,15 +384,7 @@ impl Transformer {
         let key = clean::text(fields.get(col::HASHED_EMAIL), findings).ok_or(Reject::MissingKey)?;
         // Parse every JSON cell first: a broken one rejects the row before
         // any entity is recorded for it.
-        let learning: Vec<LearningEntry> =
-            json_array(fields.get(col::LEARNING_DETAILS), col::LEARNING_DETAILS)?;
-        let employment: Vec<EmploymentEntry> =
-            json_array(fields.get(col::EMPLOYMENT_DETAILS), col::EMPLOYMENT_DETAILS)?;
-        let placement: Vec<PlacementEntry> =
-            json_array(fields.get(col::PLACEMENT_DETAILS), col::PLACEMENT_DETAILS)?;
-        let education: Vec<EducationEntry> =
-            json_array(fields.get(col::EDUCATION_DETAILS), col::EDUCATION_DETAILS)?;
-
+        let cells = Cells::parse(fields)?;
         let snapshot = self.snapshot_date(fields, findings)?;
         let mut record = LearnerRecord {
             key,
@@ -268,26 +392,32 @@ impl Transformer {
             ..LearnerRecord::default()
         };
         let mut props = self.props();
-        props.str("sandId", clean::text_ref(fields.get(col::SAND_ID), findings));
-        props.str("fullName", clean::text_ref(fields.get(col::FULL_NAME), findings));
-        props.str(
-            "profilePhotoUrl",
-            clean::text_ref(fields.get(col::PROFILE_PHOTO_URL), findings),
-        );
-        props.str("bio", clean::text_ref(fields.get(col::BIO), findings));
-        props.str(
-            "gender",
-            clean::text_ref(fields.get(col::GENDER), findings).map(|g| g.to_lowercase()),
-        );
-        props.str(
-            "educationLevel",
-            clean::text_ref(fields.get(col::EDUCATION_LEVEL), findings),
-        );
-        props.str(
-            "educationField",
-            clean::text_ref(fields.get(col::EDUCATION_FIELD), findings),
-        );
+        profile_props(fields, findings, &mut props);
+        self.residence(fields, &mut record, &mut props, findings, entities);
+        skills(fields.get(col::SKILLS_LIST), &mut record, entities);
+        self.enrollments(&cells.learning, fields, &mut record, findings, entities);
+        let employment = Employment::of(fields, &cells, findings);
+        self.professional_history(&cells, employment, &mut record, findings, entities);
+        self.studies(&cells.education, &mut record, findings, entities);
+        situation_props(fields, &record, employment, findings, &mut props);
+        record.props = props.finish();
+        if !self.options.counts_only {
+            let fingerprint = record.fingerprint();
+            record.props.int(SOURCE_HASH, Some(fingerprint));
+        }
+        Ok(record)
+    }
 
+    /// The countries of residence and origin and the city of residence:
+    /// their nodes recorded, their codes and id on the learner.
+    fn residence(
+        &self,
+        fields: &Fields<'_>,
+        record: &mut LearnerRecord,
+        props: &mut PropsBuilder,
+        findings: &mut Findings,
+        entities: &mut EntityCollector,
+    ) {
         let residence = self.country(
             fields,
             col::COUNTRY_OF_RESIDENCE,
@@ -302,82 +432,25 @@ impl Transformer {
         props.str("cityOfResidenceId", city_id.as_deref());
         record.city_id = city_id;
         record.origin_code = origin.map(str::to_string);
+    }
 
-        // Skills: deduplicated by id within the row.
-        for raw in fields.get(col::SKILLS_LIST).split(',') {
-            let Some(name) = display_text(raw, &mut Findings::default()) else {
-                continue;
-            };
-            let id = normalize::skill_id(&name);
-            if id.is_empty() || record.skills.contains(&id) {
-                continue;
-            }
-            entities.named(NameKind::Skill, &id, &name);
-            record.skills.push(id);
-        }
-
-        // Enrollment and learning state.
-        self.enrollments(&learning, fields, &mut record, snapshot, findings, entities);
-
-        // Employment flags, jobs, ventures and professional status.
-        let wage = clean::flag(fields.get(col::IS_WAGE_EMPLOYED), findings).unwrap_or(false);
-        let freelancer = clean::flag(fields.get(col::IS_FREELANCER), findings).unwrap_or(false);
-        let venture = clean::flag(fields.get(col::IS_RUNNING_VENTURE), findings).unwrap_or(false);
-        let placed = wage || freelancer || venture;
-        if clean::flag(fields.get(col::IS_PLACED), findings).is_some_and(|p| p != placed) {
-            findings.add(Finding::PlacedFlagMismatch);
-        }
-        for (flag_column, empty) in [
-            (col::HAS_EMPLOYMENT_DETAILS, employment.is_empty()),
-            (col::HAS_EDUCATION_DETAILS, education.is_empty()),
-            (col::HAS_PLACEMENT_DETAILS, placement.is_empty()),
-        ] {
-            if clean::flag(fields.get(flag_column), findings).is_some_and(|has| has == empty) {
-                findings.add(Finding::DetailsFlagMismatch);
-            }
-        }
-        let periods = self.jobs(&employment, &mut record, findings, entities);
-        let placement_start = self.placements(&placement, &mut record, findings, entities);
-        let current = history::current_status(wage, freelancer, venture);
+    /// Jobs and placements, and the professional status history they and
+    /// the employment flags give.
+    fn professional_history(
+        &self,
+        cells: &Cells<'_>,
+        employment: Employment,
+        record: &mut LearnerRecord,
+        findings: &mut Findings,
+        entities: &mut EntityCollector,
+    ) {
+        let periods = self.jobs(&cells.employment, record, findings, entities);
+        let placement_start = self.placements(&cells.placement, record, findings, entities);
         record.professional_states = self.state_rels(
-            history::professional_spans(periods, current, placement_start),
-            snapshot,
+            history::professional_spans(periods, employment.current_status(), placement_start),
+            record.snapshot,
             findings,
         );
-        self.studies(&education, &mut record, findings, entities);
-
-        let learning_state = record.learning_states.last().map(|r| r.target.clone());
-        props.str("currentLearningState", learning_state);
-        props.str("currentProfessionalStatus", Some(current));
-        props.bool("isPlaced", Some(placed));
-        props.bool("isFeatured", clean::flag(fields.get(col::IS_FEATURED), findings));
-        props.bool("isRural", clean::flag(fields.get(col::IS_RURAL), findings));
-        props.str(
-            "livingLocation",
-            clean::text_ref(fields.get(col::LIVING_LOCATION), findings),
-        );
-        props.bool(
-            "hasDisability",
-            clean::flag(fields.get(col::HAS_DISABILITY), findings),
-        );
-        props.str(
-            "typeOfDisability",
-            clean::text_ref(fields.get(col::TYPE_OF_DISABILITY), findings),
-        );
-        props.bool(
-            "isLowIncomeHousehold",
-            clean::flag(fields.get(col::IS_LOW_INCOME), findings),
-        );
-        props.int(
-            "snapshotId",
-            clean::integer(fields.get(col::SNAPSHOT_ID), findings),
-        );
-        record.props = props.finish();
-        if !self.options.counts_only {
-            let fingerprint = record.fingerprint();
-            record.props.int(SOURCE_HASH, Some(fingerprint));
-        }
-        Ok(record)
     }
 
     /// A state history's relationships, bounded to the snapshot (see
@@ -481,173 +554,6 @@ impl Transformer {
         Some(id)
     }
 
-    fn enrollments(
-        &self,
-        learning: &[LearningEntry<'_>],
-        fields: &Fields<'_>,
-        record: &mut LearnerRecord,
-        snapshot: Option<NaiveDate>,
-        findings: &mut Findings,
-        entities: &mut EntityCollector,
-    ) {
-        if learning.is_empty() {
-            findings.add(Finding::NoLearningEntry);
-        }
-        // The learning state follows the most recent enrollment.
-        let mut latest: Option<LatestEnrollment> = None;
-        for entry in learning {
-            let status_text = clean::trim(entry.enrollment_status.as_str());
-            let status = match status_text.to_ascii_lowercase().as_str() {
-                "enrolled" => Status::Enrolled,
-                "graduated" => Status::Graduated,
-                "dropped out" => Status::DroppedOut,
-                _ => Status::Unknown,
-            };
-            let canonical = match status {
-                Status::Enrolled => Some("Enrolled"),
-                Status::Graduated => Some("Graduated"),
-                Status::DroppedOut => Some("Dropped Out"),
-                Status::Unknown => None,
-            };
-            match canonical {
-                Some(c) if c != status_text => findings.add(Finding::StatusCaseVariant),
-                None if !clean::is_missing(status_text) => findings.add(Finding::UnknownStatus),
-                _ => {}
-            }
-            let start = clean::date(entry.program_start_date.as_str(), findings).known();
-            let end = clean::date(entry.program_end_date.as_str(), findings).known();
-            let graduation = clean::date(entry.program_graduation_date.as_str(), findings).known();
-            if let (Some(s), Some(e)) = (start, end)
-                && e < s
-            {
-                findings.add(Finding::EndBeforeStart);
-            }
-            match (status, graduation) {
-                (Status::Graduated, None) => findings.add(Finding::GraduatedWithoutDate),
-                (Status::Graduated, Some(g)) if end.is_some_and(|e| g > e) => {
-                    findings.add(Finding::GraduationAfterEnd)
-                }
-                (s, Some(_)) if s != Status::Graduated => findings.add(Finding::GraduationDateNotGraduated),
-                _ => {}
-            }
-            if latest.as_ref().is_none_or(|l| start > l.start) {
-                latest = Some(LatestEnrollment {
-                    start,
-                    status,
-                    end,
-                    graduation,
-                });
-            }
-
-            let Some(cohort) = clean::text(entry.cohort_code.as_str(), findings) else {
-                findings.add(Finding::EnrollmentWithoutCohort);
-                continue;
-            };
-            if record.enrollments.iter().any(|r| r.target == cohort) {
-                continue;
-            }
-            let program_name = clean::text_ref(entry.program_name.as_str(), findings);
-            entities.program(&cohort, program_name.as_deref());
-            let mut props = self.props();
-            props.str("cohortCode", Some(cohort.as_str()));
-            props.str("enrollmentStatus", canonical);
-            props.date("startDate", start);
-            props.date("endDate", end);
-            props.date("graduationDate", graduation);
-            props.float(
-                "lmsOverallScore",
-                clean::number(entry.lms_overall_score.as_str(), findings),
-            );
-            props.float(
-                "completionRate",
-                clean::number(entry.completion_rate.as_str(), findings),
-            );
-            props.int(
-                "assignments",
-                clean::integer(entry.no_of_assignments.as_str(), findings),
-            );
-            props.int(
-                "assignmentsSubmitted",
-                clean::integer(entry.no_of_submissions.as_str(), findings),
-            );
-            props.int(
-                "assignmentsPassed",
-                clean::integer(entry.no_of_assignment_passed.as_str(), findings),
-            );
-            props.float(
-                "assignmentCompletionRate",
-                clean::number(entry.assignment_completion_rate.as_str(), findings),
-            );
-            props.int(
-                "milestones",
-                clean::integer(entry.no_of_milestone.as_str(), findings),
-            );
-            props.int(
-                "milestonesSubmitted",
-                clean::integer(entry.no_of_milestone_submitted.as_str(), findings),
-            );
-            props.int(
-                "milestonesPassed",
-                clean::integer(entry.no_of_milestone_passed.as_str(), findings),
-            );
-            props.float(
-                "milestoneCompletionRate",
-                clean::number(entry.milestone_completion_rate.as_str(), findings),
-            );
-            props.int("tests", clean::integer(entry.no_of_test.as_str(), findings));
-            props.int(
-                "testsSubmitted",
-                clean::integer(entry.no_of_test_submitted.as_str(), findings),
-            );
-            props.int(
-                "testsPassed",
-                clean::integer(entry.no_of_test_passed.as_str(), findings),
-            );
-            props.float(
-                "testCompletionRate",
-                clean::number(entry.test_completion_rate.as_str(), findings),
-            );
-            props.bool("isCompleted", canonical.map(|_| status == Status::Graduated));
-            props.bool("isDropped", canonical.map(|_| status == Status::DroppedOut));
-            props.int(
-                "durationDays",
-                start
-                    .zip(end)
-                    .map(|(s, e)| (e - s).num_days())
-                    .filter(|d| *d >= 0),
-            );
-            record.enrollments.push(Rel {
-                target: cohort,
-                props: props.finish(),
-            });
-        }
-        let LatestEnrollment {
-            start,
-            status,
-            end,
-            graduation,
-        } = latest.unwrap_or(LatestEnrollment {
-            start: None,
-            status: Status::Unknown,
-            end: None,
-            graduation: None,
-        });
-        for (flag_column, expected) in [
-            (col::IS_GRADUATE, status == Status::Graduated),
-            (col::IS_ACTIVE, status == Status::Enrolled),
-            (col::IS_DROPPED_OUT, status == Status::DroppedOut),
-        ] {
-            if clean::flag(fields.get(flag_column), findings).is_some_and(|f| f != expected) {
-                findings.add(Finding::StatusFlagMismatch);
-            }
-        }
-        record.learning_states = self.state_rels(
-            history::learning_spans(status, start, end, graduation),
-            snapshot,
-            findings,
-        );
-    }
-
     /// The name of an organisation or institution as (id, display name),
     /// recorded in `map`; `None` when missing.
     fn organisation(
@@ -663,165 +569,5 @@ impl Transformer {
         }
         entities.named(kind, &id, &name);
         Some(id)
-    }
-
-    fn jobs(
-        &self,
-        employment: &[EmploymentEntry<'_>],
-        record: &mut LearnerRecord,
-        findings: &mut Findings,
-        entities: &mut EntityCollector,
-    ) -> Vec<Period> {
-        let mut periods = Vec::new();
-        for job in employment {
-            let name = organisation_name(&job.organisation_name, &job.organization_name, findings);
-            let start = clean::date(job.start_date.as_str(), findings);
-            let end = clean::date(job.end_date.as_str(), findings);
-            let is_current =
-                clean::flag(job.is_current.as_str(), findings).unwrap_or(false) || end == DateValue::Ongoing;
-            if let (Some(s), Some(e)) = (start.known(), end.known())
-                && e < s
-            {
-                findings.add(Finding::JobEndBeforeStart);
-            }
-            if let Some(s) = start.known() {
-                let end = if is_current {
-                    None
-                } else {
-                    end.known().filter(|e| *e >= s)
-                };
-                if is_current || end.is_some() {
-                    periods.push(Period { start: s, end });
-                }
-            }
-            let Some(company) = Self::organisation(name, NameKind::Company, entities, findings) else {
-                findings.add(Finding::EntryWithoutName);
-                continue;
-            };
-            let years = clean::number(job.duration_in_years.as_str(), findings);
-            let mut props = self.props();
-            props.str("position", clean::text_ref(job.job_title.as_str(), findings));
-            props.date("startDate", start.known());
-            props.date("endDate", end.known());
-            props.bool("isCurrent", Some(is_current));
-            props.str("source", Some("employment_details"));
-            props.int(
-                "durationMonths",
-                years.map(|y| (y * 12.0).round() as i64).filter(|m| *m >= 0),
-            );
-            record.works_for.push(Rel {
-                target: company,
-                props: props.finish(),
-            });
-        }
-        periods
-    }
-
-    /// Returns the latest placement start date, when the current status
-    /// began as far as the data says.
-    fn placements(
-        &self,
-        placement: &[PlacementEntry<'_>],
-        record: &mut LearnerRecord,
-        findings: &mut Findings,
-        entities: &mut EntityCollector,
-    ) -> Option<NaiveDate> {
-        let mut latest_start = None;
-        for entry in placement {
-            let start = clean::date(entry.job_start_date.as_str(), findings).known();
-            latest_start = latest_start.max(start);
-            if entry.business_name.0.is_some() {
-                let Some(company) = Self::organisation(
-                    entry.business_name.as_str(),
-                    NameKind::Company,
-                    entities,
-                    findings,
-                ) else {
-                    findings.add(Finding::EntryWithoutName);
-                    continue;
-                };
-                let mut props = self.props();
-                props.date("startDate", start);
-                props.int(
-                    "jobsCreated",
-                    clean::integer(entry.jobs_created_to_date.as_str(), findings),
-                );
-                props.float(
-                    "capitalSecured",
-                    clean::number(entry.capital_secured_todate.as_str(), findings),
-                );
-                props.int(
-                    "femaleOpportunities",
-                    clean::integer(entry.female_opp_todate.as_str(), findings),
-                );
-                record.runs_venture.push(Rel {
-                    target: company,
-                    props: props.finish(),
-                });
-                continue;
-            }
-            let name = organisation_name(&entry.organisation_name, &entry.organization_name, findings);
-            let Some(company) = Self::organisation(name, NameKind::Company, entities, findings) else {
-                findings.add(Finding::EntryWithoutName);
-                continue;
-            };
-            let mut props = self.props();
-            props.str("position", clean::text_ref(entry.job_title.as_str(), findings));
-            props.date("startDate", start);
-            props.bool("isCurrent", Some(true));
-            props.str(
-                "employmentType",
-                clean::text_ref(entry.employment_type.as_str(), findings),
-            );
-            props.str(
-                "salaryRange",
-                clean::text_ref(entry.salary_range.as_str(), findings),
-            );
-            props.str("source", Some("placement_details"));
-            record.works_for.push(Rel {
-                target: company,
-                props: props.finish(),
-            });
-        }
-        latest_start
-    }
-
-    fn studies(
-        &self,
-        education: &[EducationEntry<'_>],
-        record: &mut LearnerRecord,
-        findings: &mut Findings,
-        entities: &mut EntityCollector,
-    ) {
-        for entry in education {
-            let Some(institution) = Self::organisation(
-                entry.institution_name.as_str(),
-                NameKind::Institution,
-                entities,
-                findings,
-            ) else {
-                findings.add(Finding::EntryWithoutName);
-                continue;
-            };
-            let mut props = self.props();
-            props.str(
-                "fieldOfStudy",
-                clean::text_ref(entry.field_of_study.as_str(), findings),
-            );
-            props.str(
-                "levelOfStudy",
-                clean::text_ref(entry.level_of_study.as_str(), findings),
-            );
-            props.date(
-                "startDate",
-                clean::date(entry.start_date.as_str(), findings).known(),
-            );
-            props.date("endDate", clean::date(entry.end_date.as_str(), findings).known());
-            props.bool("graduated", clean::flag(entry.graduated.as_str(), findings));
-            record.studied_at.push(Rel {
-                target: institution,
-                props: props.finish(),
-            });
-        }
     }
 }

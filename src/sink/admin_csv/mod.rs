@@ -18,8 +18,8 @@ use flate2::write::GzEncoder;
 use crate::graph::counts::GraphOptions;
 use crate::graph::model::{LEARNING_STATES, Label, PROFESSIONAL_STATUSES, RelType};
 use crate::graph::records::{Entities, LearnerRecord, Props, Value};
-use crate::transform::chunk::TransformedChunk;
 use crate::sink::neo4j::cypher;
+use crate::transform::chunk::TransformedChunk;
 use columns::{
     node_file, node_header, node_properties, relationship_file, relationship_header, relationship_properties,
 };

@@ -1,0 +1,332 @@
+//! What a load will do, and whether it may: the checkpoint it resumes, the
+//! analysis of the file, and every refusal (a checkpoint of another graph,
+//! a file still being written, too many rejects, a snapshot from the future
+//! or older than the graph's, too many learners marked missing, a lock
+//! taken over), all decided before the first write. `--dry-run` stops here.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+
+use super::summary::PhaseSummary;
+use super::{LoadError, LoadOptions};
+use crate::config::Config;
+use crate::pipeline::analyze::{Analysis, analyze, key_fingerprint, today};
+use crate::pipeline::checkpoint::{self, CheckpointError, CheckpointV1};
+use crate::pipeline::progress::PhaseProgress;
+use crate::sink::neo4j::lock::HeldLock;
+use crate::sink::neo4j::{Neo4jSink, SinkError};
+use crate::source::growing::{self, Written};
+use crate::source::reader::SourceError;
+
+/// A load up to its first write: the file analysed, the graph asked, and
+/// every refusal decided.
+pub(super) struct Prepared {
+    pub started: Instant,
+    pub checkpoint_file: PathBuf,
+    pub resumed: Option<CheckpointV1>,
+    pub sink: Neo4jSink,
+    pub phases: Vec<PhaseSummary>,
+    pub analysis: Analysis,
+    pub snapshot_date: Option<NaiveDate>,
+    /// The graph may hold some of the file's learners already.
+    pub check_existing: bool,
+    pub missing: MissingPlan,
+}
+
+pub(super) async fn prepare(
+    input: &Path,
+    config: &Config,
+    options: LoadOptions,
+    sink: Neo4jSink,
+) -> Result<Prepared, LoadError> {
+    let started = Instant::now();
+    let checkpoint_file = checkpoint::checkpoint_path(input);
+    let mut resumed = open_checkpoint(&checkpoint_file, input, config, options.resume)?;
+    if let Some(checkpoint) = &mut resumed {
+        check_same_graph(&sink, checkpoint, &checkpoint_file, config).await?;
+    }
+    let mut phases = Vec::new();
+    let analysis = analyze_for_load(input, config, &mut phases).await?;
+    wait_until_written(input).await?;
+    if let Some(checkpoint) = &resumed {
+        checkpoint::check_same_stream(&checkpoint_file, checkpoint, &analysis.fingerprint.whole())?;
+    }
+    if let Some(date) = analysis.future_snapshot() {
+        return Err(LoadError::FutureSnapshot {
+            date,
+            today: today(),
+            configured: false,
+        });
+    }
+    refuse_too_many_rejects(&analysis, config)?;
+    let snapshot_date = snapshot_date(&analysis, config, &sink).await?;
+    let check_existing = resumed.is_some() || sink.has_learners().await?;
+    let missing = if check_existing {
+        plan_missing(&sink, &analysis, config, options).await?
+    } else {
+        MissingPlan::default()
+    };
+    Ok(Prepared {
+        started,
+        checkpoint_file,
+        resumed,
+        sink,
+        phases,
+        analysis,
+        snapshot_date,
+        check_existing,
+        missing,
+    })
+}
+
+/// The checkpoint of the load being resumed, or `None` for a fresh load.
+/// `--resume` without a checkpoint starts from the beginning, and says so.
+fn open_checkpoint(
+    path: &Path,
+    input: &Path,
+    config: &Config,
+    resume: bool,
+) -> Result<Option<CheckpointV1>, LoadError> {
+    if !resume {
+        return Ok(None);
+    }
+    match checkpoint::read_for_resume(path, input, config) {
+        Ok(checkpoint) => {
+            tracing::info!(
+                checkpoint = %path.display(),
+                committed_records = checkpoint.committed_records,
+                entities_done = checkpoint.entities_done,
+                "Resuming"
+            );
+            Ok(Some(checkpoint))
+        }
+        Err(CheckpointError::Finished { .. }) => {
+            tracing::warn!(
+                checkpoint = %path.display(),
+                "The checkpoint records a finished load: nothing to resume, so this is a new load of the input as it \
+                 is now (rows already in the graph as they are are not written again)"
+            );
+            Ok(None)
+        }
+        Err(CheckpointError::Missing { .. }) => {
+            tracing::warn!(
+                checkpoint = %path.display(),
+                "No checkpoint to resume from: starting from the beginning (rows already in the graph are not written twice)"
+            );
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A resume continues the load its checkpoint records only on the graph
+/// that load wrote to: after a `clear`, or against another database, the
+/// rows up to the checkpoint would be silently absent.
+async fn check_same_graph(
+    sink: &Neo4jSink,
+    checkpoint: &mut CheckpointV1,
+    path: &Path,
+    config: &Config,
+) -> Result<(), LoadError> {
+    if checkpoint.load_id.is_empty() {
+        // Written by a version that did not record loads in the graph: the
+        // graph cannot be checked; from here on the load is recorded.
+        tracing::warn!(
+            checkpoint = %path.display(),
+            "The checkpoint holds no load id (an earlier version wrote it): resuming without checking that the graph is the one it was written against"
+        );
+        checkpoint.load_id = checkpoint::new_load_id();
+        return Ok(());
+    }
+    if !sink.has_load_run(&checkpoint.load_id).await? {
+        return Err(CheckpointError::OtherGraph {
+            path: path.to_path_buf(),
+            uri: config.neo4j.uri.clone(),
+            database: config.neo4j.database.clone(),
+            committed: checkpoint.committed_records,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Waits until a table's spool is written whole: a trial's analysis stops
+/// after its first rows, and the checkpoint fingerprints the spool only
+/// once it is in place (never an older one at the same path).
+async fn wait_until_written(input: &Path) -> Result<(), LoadError> {
+    let path = input.to_path_buf();
+    let state = tokio::task::spawn_blocking(move || growing::wait(&path))
+        .await
+        .expect("waiting does not panic");
+    match state {
+        Written::Failed(message) => Err(SourceError::TableRead {
+            path: input.to_path_buf(),
+            message,
+        }
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+/// The analysis pass, on a blocking thread, with its progress.
+async fn analyze_for_load(
+    input: &Path,
+    config: &Config,
+    phases: &mut Vec<PhaseSummary>,
+) -> Result<Analysis, LoadError> {
+    let progress = Arc::new(PhaseProgress::new("analyze", "rows", None));
+    let analysis = {
+        let (input, config, progress) = (input.to_path_buf(), config.clone(), progress.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut last = 0;
+            analyze(&input, &config, |rows| {
+                progress.add(rows - last);
+                last = rows;
+            })
+        })
+        .await
+        .expect("the analysis thread does not panic")?
+    };
+    phases.push(PhaseSummary {
+        name: "analysis (read+check)",
+        seconds: Arc::into_inner(progress)
+            .map(PhaseProgress::finish)
+            .unwrap_or(analysis.seconds),
+        items: analysis.rows_read,
+    });
+    Ok(analysis)
+}
+
+fn refuse_too_many_rejects(analysis: &Analysis, config: &Config) -> Result<(), LoadError> {
+    if analysis.rejected_share() > config.validation.max_error_rate {
+        return Err(LoadError::TooManyRejects {
+            rejected: analysis.rows_rejected(),
+            read: analysis.rows_read,
+            share: analysis.rejected_share() * 100.0,
+            max: config.validation.max_error_rate * 100.0,
+            rejects: analysis.rejects_file.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// The snapshot date of this load: configured, else the one most rows
+/// carry. A date in the future is a broken export; one older than the
+/// graph's latest would close current states with an earlier date than the
+/// ones that opened them.
+async fn snapshot_date(
+    analysis: &Analysis,
+    config: &Config,
+    sink: &Neo4jSink,
+) -> Result<Option<NaiveDate>, LoadError> {
+    let date = config.etl.snapshot_date.or(analysis.dominant_snapshot());
+    let off = analysis.rows_off_snapshot();
+    if off > 0 {
+        tracing::warn!(
+            rows = off,
+            dates = analysis.snapshot_dates.len(),
+            snapshot = ?analysis.dominant_snapshot(),
+            "Rows carry another snapshot_id than most of the file; the load is dated by the most common one"
+        );
+    }
+    let Some(date) = date else { return Ok(None) };
+    let today = today();
+    if date > today {
+        return Err(LoadError::FutureSnapshot {
+            date,
+            today,
+            configured: config.etl.snapshot_date.is_some(),
+        });
+    }
+    if let Some(graph) = sink.latest_snapshot().await?
+        && date < graph
+    {
+        return Err(LoadError::OlderSnapshot { file: date, graph });
+    }
+    Ok(Some(date))
+}
+
+/// The learners a later snapshot marks missing: in the graph (and not
+/// already marked), named by no row of the file. A learner whose row was
+/// rejected is still in the file: it is kept as it is and counted apart.
+#[derive(Debug, Default)]
+pub(super) struct MissingPlan {
+    pub missing: Vec<String>,
+    pub kept_row_rejected: u64,
+    /// The fingerprints (`sourceHash`) of the present learners the file
+    /// holds too, by key fingerprint: phase 2 skips a row whose learner's
+    /// fingerprint is unchanged without asking the database.
+    pub known: rustc_hash::FxHashMap<u128, i64>,
+    /// Present learners the file holds too.
+    pub present_in_file: u64,
+}
+
+async fn plan_missing(
+    sink: &Neo4jSink,
+    analysis: &Analysis,
+    config: &Config,
+    options: LoadOptions,
+) -> Result<MissingPlan, LoadError> {
+    let mut plan = MissingPlan::default();
+    let present = sink
+        .for_each_present_learner(|key, hash| {
+            let fingerprint = key_fingerprint(&key);
+            if analysis.learner_keys.contains_fingerprint(fingerprint) {
+                plan.present_in_file += 1;
+                if let Some(hash) = hash {
+                    plan.known.insert(fingerprint, hash);
+                }
+                return;
+            }
+            if analysis.rejected_keys.contains(&fingerprint) {
+                plan.kept_row_rejected += 1;
+            } else {
+                plan.missing.push(key);
+            }
+        })
+        .await?;
+    if let Some(rows) = config.etl.max_rows {
+        tracing::warn!(
+            rows,
+            "A trial load reads only the first rows: no learner is marked missing"
+        );
+        plan.missing.clear();
+    }
+    if plan.kept_row_rejected > 0 {
+        tracing::warn!(
+            learners = plan.kept_row_rejected,
+            rejects = %analysis.rejects_file.display(),
+            "Learners whose row was rejected are kept as the graph has them, not marked missing"
+        );
+    }
+    let share = plan.missing.len() as f64 / present.max(1) as f64;
+    if share > config.etl.max_missing_share && !options.allow_missing {
+        return Err(LoadError::TooManyMissing {
+            missing: plan.missing.len() as u64,
+            present,
+            share: share * 100.0,
+            max: config.etl.max_missing_share * 100.0,
+        });
+    }
+    Ok(plan)
+}
+
+/// Taken over while this run analysed (its heartbeat seemed old to
+/// another): the other run writes, this one must not.
+pub(super) async fn refuse_if_lock_lost(sink: &Neo4jSink, lock: &HeldLock) -> Result<(), LoadError> {
+    if !lock.lost() {
+        return Ok(());
+    }
+    let refusal = match sink.lock_holder().await? {
+        Some(holder) => holder.refusal(),
+        None => SinkError::Locked {
+            holder: "a run that took this run's lock over (and has finished since)".to_string(),
+            since: "this run's analysis".to_string(),
+            silent_seconds: 0,
+        },
+    };
+    Err(refusal.into())
+}
