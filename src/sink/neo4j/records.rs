@@ -1,0 +1,84 @@
+//! The graph's own records: a `LoadRun` per run of a load and a
+//! `Snapshot` per complete snapshot, and the reads `history`, a resume and
+//! the snapshot-date check make of them.
+
+use chrono::NaiveDate;
+
+use super::bolt::{Param, Statement};
+use super::{Neo4jSink, SinkError, cypher, params};
+use crate::graph::records::Props;
+
+impl Neo4jSink {
+    /// What the load of the snapshot of `date` did to learners, counted
+    /// from the marks it left in the graph: (created, changed or brought
+    /// back, marked missing).
+    pub async fn snapshot_learners(&self, date: NaiveDate) -> Result<(u64, u64, u64), SinkError> {
+        let mut counts = [0u64; 3];
+        for (count, statement) in counts.iter_mut().zip([
+            cypher::SNAPSHOT_LEARNERS_NEW,
+            cypher::SNAPSHOT_LEARNERS_CHANGED,
+            cypher::SNAPSHOT_LEARNERS_MISSING,
+        ]) {
+            let rows = self.read(statement, vec![("date", params::date(date))]).await?;
+            *count = rows.first().and_then(|r| r.int("n")).unwrap_or(0).max(0) as u64;
+        }
+        Ok((counts[0], counts[1], counts[2]))
+    }
+
+    /// Records a loaded snapshot: its date and what the load did.
+    pub async fn record_snapshot(&self, date: NaiveDate, props: &Props) -> Result<(), SinkError> {
+        let props = Param::Map(params::props(props));
+        self.retrying("recording the snapshot", |bolt| {
+            let q = Statement::new("recording the snapshot", cypher::RECORD_SNAPSHOT)
+                .param("date", params::date(date))
+                .param("props", props.clone());
+            async move { bolt.write(vec![q]).await }
+        })
+        .await
+    }
+
+    /// Records a load (or what it did, at its end) under its id.
+    pub async fn record_load_run(&self, id: &str, props: &Props) -> Result<(), SinkError> {
+        let props = Param::Map(params::props(props));
+        self.retrying("recording the load", |bolt| {
+            let q = Statement::new("recording the load", cypher::RECORD_LOAD_RUN)
+                .param("id", params::string(id))
+                .param("props", props.clone());
+            async move { bolt.write(vec![q]).await }
+        })
+        .await
+    }
+
+    /// Whether the graph holds the record of the load `id`.
+    pub async fn has_load_run(&self, id: &str) -> Result<bool, SinkError> {
+        let rows = self
+            .read(cypher::LOAD_RUN_EXISTS, vec![("id", params::string(id))])
+            .await?;
+        Ok(rows.first().and_then(|r| r.int("n")).unwrap_or(0) > 0)
+    }
+
+    /// Deletes the snapshot and load records; returns how many snapshots.
+    pub async fn delete_snapshots(&self) -> Result<u64, SinkError> {
+        let n = self.snapshots().await?;
+        self.retrying("deleting snapshot records", |bolt| async move {
+            bolt.write(vec![
+                Statement::new("deleting snapshot records", cypher::DELETE_SNAPSHOTS),
+                Statement::new("deleting load records", cypher::DELETE_LOAD_RUNS),
+            ])
+            .await
+        })
+        .await?;
+        Ok(n)
+    }
+
+    /// The date of the latest snapshot the graph records.
+    pub async fn latest_snapshot(&self) -> Result<Option<NaiveDate>, SinkError> {
+        let rows = self.read(cypher::LATEST_SNAPSHOT, Vec::new()).await?;
+        Ok(rows.first().and_then(|r| r.date("d")))
+    }
+
+    /// How many snapshots the graph records.
+    pub async fn snapshots(&self) -> Result<u64, SinkError> {
+        self.count(cypher::SNAPSHOTS).await
+    }
+}
