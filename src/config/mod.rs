@@ -387,9 +387,27 @@ fn password_by_precedence(
     Ok(fallback().unwrap_or_default())
 }
 
-impl Config {
-    /// Layers file, environment and flags, then validates the result.
-    pub fn build(raw: RawConfig, env: &EnvOverrides, flags: &FlagOverrides) -> Result<Config, ConfigError> {
+/// Where and as whom to connect to the graph database.
+struct Neo4jConnection {
+    uri: String,
+    user: String,
+    password: Secret,
+    database: String,
+    trusted_ca: Option<PathBuf>,
+}
+
+/// The URI schemes the driver speaks.
+const SCHEMES: [&str; 6] = [
+    "bolt://",
+    "bolt+s://",
+    "bolt+ssc://",
+    "neo4j://",
+    "neo4j+s://",
+    "neo4j+ssc://",
+];
+
+impl Neo4jConnection {
+    fn build(raw: &RawNeo4j, env: &EnvOverrides, flags: &FlagOverrides) -> Result<Self, ConfigError> {
         // Credentials written into the URI (`bolt://user:secret@host`) are
         // taken off it at once, so that the URI can be printed anywhere;
         // they count only where nothing else sets the user or password.
@@ -398,7 +416,7 @@ impl Config {
                 .uri
                 .clone()
                 .or(env.uri.clone())
-                .or(raw.neo4j.uri)
+                .or(raw.uri.clone())
                 .unwrap_or_else(default_uri),
         );
         let password = password_by_precedence(
@@ -406,18 +424,10 @@ impl Config {
                 typed: flags.password.clone(),
                 flag_file: flags.password_file.clone(),
                 env: env.password.clone(),
-                config_file: raw.neo4j.password_file,
+                config_file: raw.password_file.clone(),
             },
-            || raw.neo4j.password.or(uri_password),
+            || raw.password.clone().or(uri_password),
         )?;
-        const SCHEMES: [&str; 6] = [
-            "bolt://",
-            "bolt+s://",
-            "bolt+ssc://",
-            "neo4j://",
-            "neo4j+s://",
-            "neo4j+ssc://",
-        ];
         if !SCHEMES.iter().any(|s| uri.starts_with(s)) {
             return Err(invalid(
                 "neo4j.uri",
@@ -425,231 +435,293 @@ impl Config {
                 "bolt://, bolt+s://, bolt+ssc://, neo4j://, neo4j+s://, neo4j+ssc://",
             ));
         }
-        let trusted_ca = flags.trusted_ca.clone().or(raw.neo4j.trusted_ca);
+        let trusted_ca = flags.trusted_ca.clone().or(raw.trusted_ca.clone());
         if let Some(ca) = &trusted_ca {
-            if !(uri.starts_with("bolt+s://") || uri.starts_with("neo4j+s://")) {
-                return Err(invalid(
-                    "neo4j.trusted_ca",
-                    format!(
-                        "{} is set but neo4j.uri {uri:?} does not verify certificates",
-                        ca.display()
-                    ),
-                    "a CA file with a bolt+s:// or neo4j+s:// URI",
-                ));
-            }
-            if !ca.is_file() {
-                return Err(invalid(
-                    "neo4j.trusted_ca",
-                    format!("{} is not a readable file", ca.display()),
-                    "a PEM file of CA certificates",
-                ));
-            }
+            check_trusted_ca(ca, &uri)?;
         }
-        let query_timeout_seconds = seconds_within(
-            "neo4j.query_timeout_seconds",
-            flags
-                .query_timeout_seconds
-                .or(raw.neo4j.query_timeout_seconds)
-                .unwrap_or(DEFAULT_QUERY_TIMEOUT_SECONDS),
+        Ok(Neo4jConnection {
+            user: flags
+                .user
+                .clone()
+                .or(env.user.clone())
+                .or(raw.user.clone())
+                .or(uri_user)
+                .unwrap_or_else(default_user),
+            database: flags
+                .database
+                .clone()
+                .or(env.database.clone())
+                .or(raw.database.clone())
+                .unwrap_or_else(default_database),
+            uri,
+            password: Secret::new(password),
+            trusted_ca,
+        })
+    }
+}
+
+/// A private CA is trusted only by a URI that verifies certificates, and
+/// must be a file.
+fn check_trusted_ca(ca: &Path, uri: &str) -> Result<(), ConfigError> {
+    if !(uri.starts_with("bolt+s://") || uri.starts_with("neo4j+s://")) {
+        return Err(invalid(
+            "neo4j.trusted_ca",
+            format!(
+                "{} is set but neo4j.uri {uri:?} does not verify certificates",
+                ca.display()
+            ),
+            "a CA file with a bolt+s:// or neo4j+s:// URI",
+        ));
+    }
+    if !ca.is_file() {
+        return Err(invalid(
+            "neo4j.trusted_ca",
+            format!("{} is not a readable file", ca.display()),
+            "a PEM file of CA certificates",
+        ));
+    }
+    Ok(())
+}
+
+/// The `[neo4j]` section: the connection, its deadlines, the pool (at
+/// least one connection per writer) and the batch size.
+fn neo4j_config(
+    connection: Neo4jConnection,
+    raw: RawNeo4j,
+    flags: &FlagOverrides,
+    num_workers: usize,
+) -> Result<Neo4jConfig, ConfigError> {
+    let query_timeout_seconds = seconds_within(
+        "neo4j.query_timeout_seconds",
+        flags
+            .query_timeout_seconds
+            .or(raw.query_timeout_seconds)
+            .unwrap_or(DEFAULT_QUERY_TIMEOUT_SECONDS),
+        86_400,
+        "1 to 86400",
+    )?;
+    let connect_timeout_seconds = seconds_within(
+        "neo4j.connect_timeout_seconds",
+        flags
+            .connect_timeout_seconds
+            .or(raw.connect_timeout_seconds)
+            .unwrap_or(DEFAULT_CONNECT_TIMEOUT_SECONDS),
+        3_600,
+        "1 to 3600",
+    )?;
+    let pool = flags
+        .max_connection_pool_size
+        .or(raw.max_connection_pool_size)
+        .unwrap_or(num_workers + 1);
+    if pool < num_workers || pool > 256 {
+        return Err(invalid(
+            "neo4j.max_connection_pool_size",
+            format!("{pool} with etl.num_workers = {num_workers}"),
+            "at least etl.num_workers, at most 256",
+        ));
+    }
+    let batch_size = flags.batch_size.or(raw.batch_size).unwrap_or(DEFAULT_BATCH_SIZE);
+    if !(1..=100_000).contains(&batch_size) {
+        return Err(invalid(
+            "neo4j.batch_size",
+            format!("{batch_size}"),
+            "1 to 100000",
+        ));
+    }
+    let Neo4jConnection {
+        uri,
+        user,
+        password,
+        database,
+        trusted_ca,
+    } = connection;
+    Ok(Neo4jConfig {
+        uri,
+        user,
+        password,
+        database,
+        max_connection_pool_size: pool,
+        batch_size,
+        max_retry_seconds: flags
+            .max_retry_seconds
+            .or(raw.max_retry_seconds)
+            .unwrap_or(DEFAULT_MAX_RETRY_SECONDS),
+        query_timeout_seconds,
+        connect_timeout_seconds,
+        trusted_ca,
+    })
+}
+
+/// The `[etl]` section and `--max-rows`.
+fn etl_config(raw: RawEtl, flags: &FlagOverrides, num_workers: usize) -> Result<EtlConfig, ConfigError> {
+    let chunk_size = flags.chunk_size.or(raw.chunk_size).unwrap_or(DEFAULT_CHUNK_SIZE);
+    if !(1..=1_000_000).contains(&chunk_size) {
+        return Err(invalid("etl.chunk_size", format!("{chunk_size}"), "1 to 1000000"));
+    }
+    let checkpoint_interval = flags
+        .checkpoint_interval
+        .or(raw.checkpoint_interval)
+        .unwrap_or(DEFAULT_CHECKPOINT_INTERVAL);
+    if checkpoint_interval == 0 {
+        return Err(invalid("etl.checkpoint_interval", "0", "1 or more rows"));
+    }
+    let threads = flags.transform_threads.or(raw.transform_threads).unwrap_or(0);
+    let transform_threads = if threads == 0 {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+    } else {
+        threads
+    };
+    if transform_threads > 256 {
+        return Err(invalid(
+            "etl.transform_threads",
+            format!("{threads}"),
+            "0 (one per core) to 256",
+        ));
+    }
+    let snapshot_date = match flags.snapshot_date.clone().or(raw.snapshot_date) {
+        Some(text) => Some(NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|e| {
+            invalid(
+                "etl.snapshot_date",
+                format!("{text:?}: {e}"),
+                "a date as YYYY-MM-DD",
+            )
+        })?),
+        None => None,
+    };
+    if flags.max_rows == Some(0) {
+        return Err(invalid("--max-rows", "0".to_string(), "1 or more"));
+    }
+    let max_record_bytes = raw
+        .max_record_bytes
+        .unwrap_or(crate::source::reader::DEFAULT_MAX_RECORD_BYTES);
+    if !(1 << 10..=1 << 30).contains(&max_record_bytes) {
+        return Err(invalid(
+            "etl.max_record_bytes",
+            format!("{max_record_bytes}"),
+            "1024 to 1073741824 (1 KiB to 1 GiB)",
+        ));
+    }
+    let max_missing_share = raw.max_missing_share.unwrap_or(DEFAULT_MAX_MISSING_SHARE);
+    if !(0.0..=1.0).contains(&max_missing_share) {
+        return Err(invalid(
+            "etl.max_missing_share",
+            format!("{max_missing_share}"),
+            "0.0 to 1.0",
+        ));
+    }
+    Ok(EtlConfig {
+        num_workers,
+        chunk_size,
+        checkpoint_interval,
+        transform_threads,
+        snapshot_date,
+        rejects_path: flags.rejects_path.clone().or(raw.rejects_path),
+        max_missing_share,
+        max_rows: flags.max_rows,
+        max_record_bytes,
+    })
+}
+
+/// The `[validation]` section.
+fn validation_config(raw: RawValidation, flags: &FlagOverrides) -> Result<ValidationConfig, ConfigError> {
+    let max_error_rate = flags
+        .max_error_rate
+        .or(raw.max_error_rate)
+        .unwrap_or(DEFAULT_MAX_ERROR_RATE);
+    if !(0.0..=1.0).contains(&max_error_rate) {
+        return Err(invalid(
+            "validation.max_error_rate",
+            format!("{max_error_rate}"),
+            "0.0 to 1.0",
+        ));
+    }
+    Ok(ValidationConfig { max_error_rate })
+}
+
+/// The `[source]` section, for a MySQL table at `uri`.
+fn source_config(
+    uri: &str,
+    raw: RawSource,
+    env: &EnvOverrides,
+    flags: &FlagOverrides,
+) -> Result<SourceConfig, ConfigError> {
+    let table = parse_uri(uri).map_err(|e| {
+        invalid(
+            "source.uri",
+            e.to_string(),
+            "mysql://USER@HOST:PORT/DATABASE?table=TABLE",
+        )
+    })?;
+    let password = password_by_precedence(
+        PasswordSources {
+            typed: flags.source_password.clone(),
+            flag_file: flags.source_password_file.clone(),
+            env: env.mysql_password.clone(),
+            config_file: raw.password_file,
+        },
+        || None,
+    )?;
+    let spool_path = raw
+        .spool_path
+        .unwrap_or_else(|| PathBuf::from(format!("{}.{}.spool.csv", table.database, table.table)));
+    Ok(SourceConfig {
+        table,
+        password: Secret::new(password),
+        spool_path,
+        connect_timeout_seconds: seconds_within(
+            "source.connect_timeout_seconds",
+            raw.connect_timeout_seconds
+                .unwrap_or(DEFAULT_CONNECT_TIMEOUT_SECONDS),
             86_400,
             "1 to 86400",
-        )?;
-        let connect_timeout_seconds = seconds_within(
-            "neo4j.connect_timeout_seconds",
-            flags
-                .connect_timeout_seconds
-                .or(raw.neo4j.connect_timeout_seconds)
-                .unwrap_or(DEFAULT_CONNECT_TIMEOUT_SECONDS),
-            3_600,
-            "1 to 3600",
-        )?;
+        )?,
+        read_timeout_seconds: seconds_within(
+            "source.read_timeout_seconds",
+            raw.read_timeout_seconds.unwrap_or(DEFAULT_QUERY_TIMEOUT_SECONDS),
+            86_400,
+            "1 to 86400",
+        )?,
+    })
+}
+
+impl Config {
+    /// Layers file, environment and flags, then validates the result, one
+    /// section at a time. The layering is written here rather than by a
+    /// layering crate: of the four environment variables none follows a
+    /// key-path naming rule, and a password comes from a value or a file
+    /// at every layer with the URI's user-info as the last fallback, which
+    /// per-key merging cannot express (see docs/architecture.md).
+    pub fn build(raw: RawConfig, env: &EnvOverrides, flags: &FlagOverrides) -> Result<Config, ConfigError> {
+        let RawConfig {
+            neo4j,
+            etl,
+            validation,
+            graph,
+            source,
+        } = raw;
+        let neo4j_connection = Neo4jConnection::build(&neo4j, env, flags)?;
         let num_workers = flags
             .num_workers
-            .or(raw.etl.num_workers)
+            .or(etl.num_workers)
             .unwrap_or(DEFAULT_NUM_WORKERS);
         if !(1..=64).contains(&num_workers) {
             return Err(invalid("etl.num_workers", format!("{num_workers}"), "1 to 64"));
         }
-        let pool = flags
-            .max_connection_pool_size
-            .or(raw.neo4j.max_connection_pool_size)
-            .unwrap_or(num_workers + 1);
-        if pool < num_workers || pool > 256 {
-            return Err(invalid(
-                "neo4j.max_connection_pool_size",
-                format!("{pool} with etl.num_workers = {num_workers}"),
-                "at least etl.num_workers, at most 256",
-            ));
-        }
-        let batch_size = flags
-            .batch_size
-            .or(raw.neo4j.batch_size)
-            .unwrap_or(DEFAULT_BATCH_SIZE);
-        if !(1..=100_000).contains(&batch_size) {
-            return Err(invalid(
-                "neo4j.batch_size",
-                format!("{batch_size}"),
-                "1 to 100000",
-            ));
-        }
-        let chunk_size = flags
-            .chunk_size
-            .or(raw.etl.chunk_size)
-            .unwrap_or(DEFAULT_CHUNK_SIZE);
-        if !(1..=1_000_000).contains(&chunk_size) {
-            return Err(invalid("etl.chunk_size", format!("{chunk_size}"), "1 to 1000000"));
-        }
-        let checkpoint_interval = flags
-            .checkpoint_interval
-            .or(raw.etl.checkpoint_interval)
-            .unwrap_or(DEFAULT_CHECKPOINT_INTERVAL);
-        if checkpoint_interval == 0 {
-            return Err(invalid("etl.checkpoint_interval", "0", "1 or more rows"));
-        }
-        let threads = flags.transform_threads.or(raw.etl.transform_threads).unwrap_or(0);
-        let transform_threads = if threads == 0 {
-            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
-        } else {
-            threads
-        };
-        if transform_threads > 256 {
-            return Err(invalid(
-                "etl.transform_threads",
-                format!("{threads}"),
-                "0 (one per core) to 256",
-            ));
-        }
-        let snapshot_date = match flags.snapshot_date.clone().or(raw.etl.snapshot_date) {
-            Some(text) => Some(NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|e| {
-                invalid(
-                    "etl.snapshot_date",
-                    format!("{text:?}: {e}"),
-                    "a date as YYYY-MM-DD",
-                )
-            })?),
+        let neo4j = neo4j_config(neo4j_connection, neo4j, flags, num_workers)?;
+        let etl = etl_config(etl, flags, num_workers)?;
+        let validation = validation_config(validation, flags)?;
+        let source = match flags.source.clone().or(source.uri.clone()) {
             None => None,
-        };
-        let max_error_rate = flags
-            .max_error_rate
-            .or(raw.validation.max_error_rate)
-            .unwrap_or(DEFAULT_MAX_ERROR_RATE);
-        if !(0.0..=1.0).contains(&max_error_rate) {
-            return Err(invalid(
-                "validation.max_error_rate",
-                format!("{max_error_rate}"),
-                "0.0 to 1.0",
-            ));
-        }
-        if flags.max_rows == Some(0) {
-            return Err(invalid("--max-rows", "0".to_string(), "1 or more"));
-        }
-        let max_record_bytes = raw
-            .etl
-            .max_record_bytes
-            .unwrap_or(crate::source::reader::DEFAULT_MAX_RECORD_BYTES);
-        if !(1 << 10..=1 << 30).contains(&max_record_bytes) {
-            return Err(invalid(
-                "etl.max_record_bytes",
-                format!("{max_record_bytes}"),
-                "1024 to 1073741824 (1 KiB to 1 GiB)",
-            ));
-        }
-        let max_missing_share = raw.etl.max_missing_share.unwrap_or(DEFAULT_MAX_MISSING_SHARE);
-        if !(0.0..=1.0).contains(&max_missing_share) {
-            return Err(invalid(
-                "etl.max_missing_share",
-                format!("{max_missing_share}"),
-                "0.0 to 1.0",
-            ));
-        }
-        let source = match flags.source.clone().or(raw.source.uri) {
-            None => None,
-            Some(uri) => {
-                let table = parse_uri(&uri).map_err(|e| {
-                    invalid(
-                        "source.uri",
-                        e.to_string(),
-                        "mysql://USER@HOST:PORT/DATABASE?table=TABLE",
-                    )
-                })?;
-                let password = password_by_precedence(
-                    PasswordSources {
-                        typed: flags.source_password.clone(),
-                        flag_file: flags.source_password_file.clone(),
-                        env: env.mysql_password.clone(),
-                        config_file: raw.source.password_file,
-                    },
-                    || None,
-                )?;
-                let spool_path = raw.source.spool_path.unwrap_or_else(|| {
-                    PathBuf::from(format!("{}.{}.spool.csv", table.database, table.table))
-                });
-                Some(SourceConfig {
-                    table,
-                    password: Secret::new(password),
-                    spool_path,
-                    connect_timeout_seconds: seconds_within(
-                        "source.connect_timeout_seconds",
-                        raw.source
-                            .connect_timeout_seconds
-                            .unwrap_or(DEFAULT_CONNECT_TIMEOUT_SECONDS),
-                        86_400,
-                        "1 to 86400",
-                    )?,
-                    read_timeout_seconds: seconds_within(
-                        "source.read_timeout_seconds",
-                        raw.source
-                            .read_timeout_seconds
-                            .unwrap_or(DEFAULT_QUERY_TIMEOUT_SECONDS),
-                        86_400,
-                        "1 to 86400",
-                    )?,
-                })
-            }
+            Some(uri) => Some(source_config(&uri, source, env, flags)?),
         };
         Ok(Config {
             source,
-            neo4j: Neo4jConfig {
-                uri,
-                user: flags
-                    .user
-                    .clone()
-                    .or(env.user.clone())
-                    .or(raw.neo4j.user)
-                    .or(uri_user)
-                    .unwrap_or_else(default_user),
-                password: Secret::new(password),
-                database: flags
-                    .database
-                    .clone()
-                    .or(env.database.clone())
-                    .or(raw.neo4j.database)
-                    .unwrap_or_else(default_database),
-                max_connection_pool_size: pool,
-                batch_size,
-                max_retry_seconds: flags
-                    .max_retry_seconds
-                    .or(raw.neo4j.max_retry_seconds)
-                    .unwrap_or(DEFAULT_MAX_RETRY_SECONDS),
-                query_timeout_seconds,
-                connect_timeout_seconds,
-                trusted_ca,
-            },
-            etl: EtlConfig {
-                num_workers,
-                chunk_size,
-                checkpoint_interval,
-                transform_threads,
-                snapshot_date,
-                rejects_path: flags.rejects_path.clone().or(raw.etl.rejects_path),
-                max_missing_share,
-                max_rows: flags.max_rows,
-                max_record_bytes,
-            },
-            validation: ValidationConfig { max_error_rate },
+            neo4j,
+            etl,
+            validation,
             graph: GraphOptions {
-                resides_in: raw.graph.resides_in.unwrap_or(false),
-                from_country: raw.graph.from_country.unwrap_or(false),
+                resides_in: graph.resides_in.unwrap_or(false),
+                from_country: graph.from_country.unwrap_or(false),
             },
         })
     }
