@@ -569,7 +569,7 @@ async fn sequence(seed: u64, rows: u64, count: usize, dirty: f64) -> usize {
     let dir = common::temp_dir();
     common::run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
     let files = common::generate_snapshots(dir.path(), "snapshots", rows, seed, count, dirty);
-    let today = learngraph::pipeline::analyze::today();
+    let today = learngraph::transform::today();
     let snapshots: Vec<Snapshot> = files.iter().map(|f| common::model::read(f, today)).collect();
     let mut run = Run {
         seed,

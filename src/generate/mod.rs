@@ -108,7 +108,7 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
     match options.snapshots {
         Some(0) => return Err(GenerateError::NoSnapshots),
         Some(count) => {
-            let today = crate::pipeline::analyze::today();
+            let today = crate::transform::today();
             if snapshots::snapshot_date(count) > today {
                 let most = (1..count)
                     .rev()

@@ -16,7 +16,7 @@ use crate::sink::admin_csv::OutputFileError;
 use crate::source::reader::{Chunk, ReadLimits, SourceError, StreamFingerprint};
 use crate::transform::chunk::{RowResult, TransformedChunk, transform_chunk, transform_chunk_into};
 use crate::transform::quality::{Finding, Findings};
-use crate::transform::{Reject, TransformOptions, Transformer};
+use crate::transform::{Reject, TransformOptions, Transformer, today};
 
 /// What the analysis keeps of an accepted row: its key's fingerprint and the
 /// relationships it writes.
@@ -222,11 +222,6 @@ pub fn read_limits(config: &Config) -> ReadLimits {
         records: config.etl.max_rows,
         record_bytes: config.etl.max_record_bytes,
     }
-}
-
-/// Today's date (UTC): no snapshot, and no row's snapshot_id, may be later.
-pub fn today() -> chrono::NaiveDate {
-    chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()).date_naive()
 }
 
 /// Runs the analysis pass over `input`.

@@ -71,6 +71,11 @@ impl Reject {
     }
 }
 
+/// Today's date (UTC): no snapshot, and no row's snapshot_id, may be later.
+pub fn today() -> NaiveDate {
+    chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()).date_naive()
+}
+
 /// Settings the transform needs, taken from the validated configuration.
 #[derive(Clone, Debug, Default)]
 pub struct TransformOptions {

@@ -13,13 +13,14 @@ use chrono::NaiveDate;
 use super::summary::PhaseSummary;
 use super::{LoadError, LoadOptions};
 use crate::config::Config;
-use crate::pipeline::analyze::{Analysis, analyze, key_fingerprint, today};
+use crate::pipeline::analyze::{Analysis, analyze, key_fingerprint};
 use crate::pipeline::checkpoint::{self, CheckpointError, CheckpointV1};
 use crate::pipeline::progress::PhaseProgress;
 use crate::sink::neo4j::lock::HeldLock;
 use crate::sink::neo4j::{Neo4jSink, SinkError};
 use crate::source::growing::{self, Written};
 use crate::source::reader::SourceError;
+use crate::transform::today;
 
 /// A load up to its first write: the file analysed, the graph asked, and
 /// every refusal decided.

@@ -37,11 +37,12 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use crate::config::Config;
-use crate::pipeline::analyze::{AnalyzeError, today};
+use crate::pipeline::analyze::AnalyzeError;
 use crate::pipeline::checkpoint::CheckpointError;
 use crate::sink::neo4j::lock::{Claimant, HeldLock};
 use crate::sink::neo4j::{Neo4jSink, SinkError};
 use crate::source::reader::SourceError;
+use crate::transform::today;
 use decide::{Prepared, prepare};
 use phase2::Phase2Start;
 pub use plan::{LoadPlan, plan_load};

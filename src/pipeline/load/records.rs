@@ -11,11 +11,12 @@ use super::decide::MissingPlan;
 use super::phase2::LearnersWritten;
 use crate::config::Config;
 use crate::graph::records::Props;
-use crate::pipeline::analyze::{Analysis, today};
+use crate::pipeline::analyze::Analysis;
 use crate::pipeline::checkpoint::{self, CheckpointV1};
 use crate::sink::neo4j::Neo4jSink;
 use crate::sink::neo4j::lock::now_millis;
 use crate::source::reader::SourceError;
+use crate::transform::today;
 
 /// What a run's record says from its start.
 fn run_start_props(input: &Path, analysis: &Analysis, snapshot_date: Option<NaiveDate>) -> Props {
