@@ -6,6 +6,10 @@
 //! orchestrates a run. [`generate`] makes realistic input files; [`config`]
 //! is the one validated configuration every stage receives.
 
+/// The version, the commit the binary was built from and whether the tree
+/// was dirty, e.g. `0.1.0 (commit 0123456789ab, dirty)` (see build.rs).
+pub const VERSION: &str = env!("LEARNGRAPH_VERSION");
+
 pub mod commands;
 pub mod config;
 pub mod exit;

@@ -2,7 +2,7 @@
 //! hands each subcommand its arguments. Errors end here, printed with their
 //! causes, and become the process exit code.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use learngraph::commands::{self, Console, LogFormat, Outcome};
 use learngraph::exit;
@@ -15,7 +15,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Debug, Parser)]
 #[command(
     name = "learngraph",
-    version,
+    version = learngraph::VERSION,
     about = "Learner-profile export to Neo4j knowledge graph"
 )]
 struct Cli {
@@ -41,6 +41,19 @@ enum Command {
     Report(commands::report::ReportArgs),
     History(commands::history::HistoryArgs),
     Clear(commands::clear::ClearArgs),
+    /// Print a shell completion script, generated from these commands:
+    /// `source <(learngraph completions bash)`, or save it where the shell
+    /// looks (bash: ~/.local/share/bash-completion/completions/learngraph;
+    /// zsh: a file `_learngraph` in a folder of $fpath; fish:
+    /// ~/.config/fish/completions/learngraph.fish)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), generated from these commands:
+    /// `learngraph man | man -l -`, or save it as learngraph.1 in a man
+    /// folder (e.g. ~/.local/share/man/man1)
+    Man,
 }
 
 fn init_logging(format: LogFormat) {
@@ -79,6 +92,8 @@ fn main() -> std::process::ExitCode {
         Command::Report(args) => runtime().and_then(|rt| rt.block_on(commands::report::run(args, console))),
         Command::History(args) => runtime().and_then(|rt| rt.block_on(commands::history::run(args, console))),
         Command::Clear(args) => runtime().and_then(|rt| rt.block_on(commands::clear::run(args, console))),
+        Command::Completions { shell } => print_completions(*shell),
+        Command::Man => print_man_page(),
     };
     match result {
         Ok(Outcome::Success) => std::process::ExitCode::from(exit::SUCCESS),
@@ -94,6 +109,29 @@ fn main() -> std::process::ExitCode {
             }
             std::process::ExitCode::from(code)
         }
+    }
+}
+
+fn print_completions(shell: clap_complete::Shell) -> anyhow::Result<Outcome> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "learngraph", &mut script);
+    print_all(&script)
+}
+
+fn print_man_page() -> anyhow::Result<Outcome> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+    print_all(&page)
+}
+
+/// Writes generated text to stdout; a reader that stops early (`| head`)
+/// ends the output quietly (the generators would panic on it).
+fn print_all(text: &[u8]) -> anyhow::Result<Outcome> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(Outcome::Success),
     }
 }
 

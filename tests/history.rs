@@ -127,6 +127,16 @@ async fn history_shows_snapshots_and_runs_and_tells_an_unfinished_last_run() {
         "the resume names the killed run"
     );
     assert_eq!(runs[1]["outcome"], "stopped_and_resumed");
+    // Every run records the build that ran, as `--version` names it.
+    let version = common::run_ok(dir.path(), &["--version"]);
+    let version = String::from_utf8_lossy(&version.stdout);
+    let version = version
+        .trim()
+        .strip_prefix("learngraph ")
+        .expect("learngraph VERSION");
+    for run in runs {
+        assert_eq!(run["learngraph_version"], version, "{done}");
+    }
     assert!(
         runs[0]["ended_at"].as_str().is_some_and(|t| t.ends_with('Z')),
         "{done}"

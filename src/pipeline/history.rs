@@ -79,6 +79,9 @@ pub struct RunEntry {
     pub resumes: Option<String>,
     /// Set on a `--max-rows` trial.
     pub trial_max_rows: Option<u64>,
+    /// The build that ran (`learngraph --version`); absent on records of
+    /// versions before it was recorded.
+    pub learngraph_version: Option<String>,
     #[serde(skip)]
     started_millis: Option<i64>,
 }
@@ -177,6 +180,7 @@ pub async fn history(config: &Config) -> Result<History, LoadError> {
                 learners_missing: optional(row, "missing"),
                 resumes: row.str("resumes"),
                 trial_max_rows: optional(row, "trial"),
+                learngraph_version: row.str("version"),
                 started_millis: row.int("startedMillis"),
             })
         })
@@ -240,6 +244,9 @@ impl History {
             }
             if let Some(resumed) = &run.resumes {
                 notes.push(format!("resumes {resumed}"));
+            }
+            if let Some(version) = &run.learngraph_version {
+                notes.push(format!("learngraph {version}"));
             }
             let _ = writeln!(
                 out,

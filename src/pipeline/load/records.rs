@@ -26,6 +26,7 @@ fn run_start_props(input: &Path, analysis: &Analysis, snapshot_date: Option<Naiv
     props.date("startedOn", Some(today()));
     props.int("startedMillis", Some(now_millis()));
     props.int("rowsRead", Some(analysis.rows_read as i64));
+    props.str("learngraphVersion", Some(crate::VERSION.to_string()));
     props.bool("complete", Some(false));
     props
 }

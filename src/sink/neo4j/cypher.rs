@@ -135,7 +135,7 @@ pub const LOAD_RUN_HISTORY: &str = "MATCH (r:LoadRun) RETURN r.id AS id, r.file 
      r.snapshotDate AS snapshot, r.startedOn AS startedOn, r.startedMillis AS startedMillis, \
      r.endedMillis AS endedMillis, r.complete AS complete, r.rowsRead AS rowsRead, r.rowsLoaded AS rowsLoaded, \
      r.learnersNew AS new, r.learnersChanged AS changed, r.learnersMissing AS missing, r.resumes AS resumes, \
-     r.resumedOn AS resumedOn, r.trialMaxRows AS trial";
+     r.resumedOn AS resumedOn, r.trialMaxRows AS trial, r.learngraphVersion AS version";
 
 /// The state transitions each snapshot's load made: a current state it
 /// opened (`openedBySnapshot`) and the one it closed on the same date.
