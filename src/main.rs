@@ -115,24 +115,15 @@ fn main() -> std::process::ExitCode {
 fn print_completions(shell: clap_complete::Shell) -> anyhow::Result<Outcome> {
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "learngraph", &mut script);
-    print_all(&script)
+    commands::write_stdout(&script)?;
+    Ok(Outcome::Success)
 }
 
 fn print_man_page() -> anyhow::Result<Outcome> {
     let mut page = Vec::new();
     clap_mangen::Man::new(Cli::command()).render(&mut page)?;
-    print_all(&page)
-}
-
-/// Writes generated text to stdout; a reader that stops early (`| head`)
-/// ends the output quietly (the generators would panic on it).
-fn print_all(text: &[u8]) -> anyhow::Result<Outcome> {
-    use std::io::Write as _;
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text).and_then(|()| stdout.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(Outcome::Success),
-    }
+    commands::write_stdout(&page)?;
+    Ok(Outcome::Success)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -116,7 +116,18 @@ fn an_unknown_shell_is_a_usage_error_that_lists_the_shells() {
 
 #[test]
 fn a_reader_that_stops_early_ends_the_output_quietly() {
-    for args in [["completions", "bash"].as_slice(), ["man"].as_slice()] {
+    let dir = common::temp_dir();
+    let sample = common::generate(dir.path(), "sample.csv", 500, 1, 0.0);
+    let sample = sample.to_str().expect("UTF-8");
+    let rejects = dir.path().join("rejects.csv");
+    let rejects = rejects.to_str().expect("UTF-8");
+    for args in [
+        ["completions", "bash"].as_slice(),
+        ["man"].as_slice(),
+        ["check", sample, "--json", "--rejects", rejects].as_slice(),
+        ["check", sample, "--rejects", rejects].as_slice(),
+        ["ask", "--cypher", "top-skills"].as_slice(),
+    ] {
         let mut child = Command::new(common::binary())
             .args(args)
             .stdout(std::process::Stdio::piped())

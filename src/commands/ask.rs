@@ -3,7 +3,9 @@
 
 use anyhow::Context;
 
-use crate::commands::{ConfigArgs, Console, DatabaseArgs, Outcome, Shown, announce, print_report};
+use crate::commands::{
+    ConfigArgs, Console, DatabaseArgs, Outcome, Shown, announce, print_report, write_stdout,
+};
 use crate::graph::questions::Answered;
 use crate::graph::questions::{self, Question};
 use crate::pipeline::ask::ask;
@@ -47,7 +49,7 @@ pub async fn run(args: &AskArgs, console: Console) -> anyhow::Result<Outcome> {
     };
     let question = questions::find(name)?;
     if args.cypher {
-        print!("{}", question.file);
+        write_stdout(question.file.as_bytes())?;
         return Ok(Outcome::Success);
     }
     let bound = question.bind(&args.params, args.include_missing)?;
@@ -55,11 +57,13 @@ pub async fn run(args: &AskArgs, console: Console) -> anyhow::Result<Outcome> {
     announce(&config, console, args.json || args.csv, Shown::Connection);
     let answered = ask(&config, question, bound).await?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&answered)?);
+        write_stdout(format!("{}\n", serde_json::to_string_pretty(&answered)?).as_bytes())?;
     } else if args.csv {
-        write_csv(&answered, std::io::stdout().lock())?;
+        let mut csv = Vec::new();
+        write_csv(&answered, &mut csv)?;
+        write_stdout(&csv)?;
     } else {
-        print!("{}", to_text(&answered));
+        write_stdout(to_text(&answered).as_bytes())?;
     }
     Ok(Outcome::Success)
 }

@@ -88,11 +88,24 @@ pub fn print_report(
     text: impl FnOnce() -> String,
 ) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(report)?);
+        write_stdout(format!("{}\n", serde_json::to_string_pretty(report)?).as_bytes())
     } else {
-        print!("{}", text());
+        write_stdout(text().as_bytes())
     }
-    Ok(())
+}
+
+/// Writes a command's output to stdout. A reader that stops early
+/// (`learngraph check --json | head`) ends the output quietly: `print!`
+/// would panic on the closed pipe.
+pub fn write_stdout(text: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("cannot write to stdout"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// How a command ended when it did not fail outright.
