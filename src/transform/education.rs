@@ -3,7 +3,7 @@
 use super::Transformer;
 use super::clean;
 use super::details::EducationEntry;
-use super::quality::{Finding, Findings};
+use super::quality::Findings;
 use crate::graph::records::{EntityCollector, LearnerRecord, NameKind, Rel};
 
 impl Transformer {
@@ -21,7 +21,6 @@ impl Transformer {
                 entities,
                 findings,
             ) else {
-                findings.add(Finding::EntryWithoutName);
                 continue;
             };
             let mut props = self.props();

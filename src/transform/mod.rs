@@ -559,20 +559,25 @@ impl Transformer {
         Some(id)
     }
 
-    /// The name of an organisation or institution as (id, display name),
-    /// recorded in `map`; `None` when missing.
+    /// The id of an entry's organisation or institution, its display name
+    /// recorded in `entities`; `None` when the entry names none, counted
+    /// as `EntryWithoutName` (every kind of entry is skipped then).
     fn organisation(
         raw: &str,
         kind: NameKind,
         entities: &mut EntityCollector,
         findings: &mut Findings,
     ) -> Option<String> {
-        let name = display_text(raw, findings)?;
-        let id = normalize::entity_id(&name);
-        if id.is_empty() {
-            return None;
+        let id = display_text(raw, findings).and_then(|name| {
+            let id = normalize::entity_id(&name);
+            (!id.is_empty()).then(|| {
+                entities.named(kind, &id, &name);
+                id
+            })
+        });
+        if id.is_none() {
+            findings.add(Finding::EntryWithoutName);
         }
-        entities.named(kind, &id, &name);
-        Some(id)
+        id
     }
 }

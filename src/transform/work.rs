@@ -42,7 +42,6 @@ impl Transformer {
                 }
             }
             let Some(company) = Self::organisation(name, NameKind::Company, entities, findings) else {
-                findings.add(Finding::EntryWithoutName);
                 continue;
             };
             let years = clean::number(job.duration_in_years.as_str(), findings);
@@ -84,7 +83,6 @@ impl Transformer {
                     entities,
                     findings,
                 ) else {
-                    findings.add(Finding::EntryWithoutName);
                     continue;
                 };
                 let mut props = self.props();
@@ -109,7 +107,6 @@ impl Transformer {
             }
             let name = organisation_name(&entry.organisation_name, &entry.organization_name, findings);
             let Some(company) = Self::organisation(name, NameKind::Company, entities, findings) else {
-                findings.add(Finding::EntryWithoutName);
                 continue;
             };
             let mut props = self.props();
