@@ -31,26 +31,6 @@ fn run_start_props(input: &Path, analysis: &Analysis, snapshot_date: Option<Naiv
     props
 }
 
-/// A fresh load's checkpoint, and its record in the graph: the load id that
-/// binds the checkpoint to this graph.
-async fn start_checkpoint(
-    sink: &Neo4jSink,
-    input: &Path,
-    config: &Config,
-    analysis: &Analysis,
-    snapshot_date: Option<NaiveDate>,
-) -> Result<CheckpointV1, LoadError> {
-    let mut checkpoint = CheckpointV1::new(input, config).map_err(|e| SourceError::Open {
-        path: input.to_path_buf(),
-        source: e,
-    })?;
-    checkpoint.stream_fingerprint = analysis.fingerprint.whole();
-    let props = run_start_props(input, analysis, snapshot_date);
-    sink.record_load_run(&checkpoint.load_id, &props).await?;
-    checkpoint::write(&checkpoint::checkpoint_path(input), &checkpoint)?;
-    Ok(checkpoint)
-}
-
 /// The Snapshot record of a complete load: this run's record, with the
 /// learners created, changed and marked missing counted from the marks the
 /// snapshot's load left in the graph (`firstSnapshot`, `changedBySnapshot`,
@@ -81,7 +61,7 @@ async fn snapshot_record(
 }
 
 /// A fresh load: its checkpoint and its `LoadRun` record, whose id is the
-/// run's and the load's.
+/// run's and the load's and binds the checkpoint to this graph.
 pub(super) async fn start_run(
     sink: &Neo4jSink,
     input: &Path,
@@ -89,7 +69,14 @@ pub(super) async fn start_run(
     analysis: &Analysis,
     snapshot_date: Option<NaiveDate>,
 ) -> Result<(CheckpointV1, String), LoadError> {
-    let checkpoint = start_checkpoint(sink, input, config, analysis, snapshot_date).await?;
+    let mut checkpoint = CheckpointV1::new(input, config).map_err(|e| SourceError::Open {
+        path: input.to_path_buf(),
+        source: e,
+    })?;
+    checkpoint.stream_fingerprint = analysis.fingerprint.whole();
+    let props = run_start_props(input, analysis, snapshot_date);
+    sink.record_load_run(&checkpoint.load_id, &props).await?;
+    checkpoint::write(&checkpoint::checkpoint_path(input), &checkpoint)?;
     let run_id = checkpoint.load_id.clone();
     Ok((checkpoint, run_id))
 }
