@@ -32,7 +32,7 @@ fn load(dir: &Path, input: &Path, password_file: &Path, database: &str) -> std::
 #[test]
 fn a_database_started_from_an_empty_folder_takes_the_first_load_at_once() {
     let work = temp_dir();
-    let server = FreshServer::new(work.path().join("db"), 17687, &[]);
+    let server = FreshServer::new(work.path().join("db"), 17687);
     let input = generate(work.path(), "sample.csv", 200, 61, 0.0);
     let started = server.script("start");
     assert!(

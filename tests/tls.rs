@@ -27,6 +27,23 @@ fn run(dir: &Path, server: &FreshServer, args: &[&str]) -> Output {
         .expect("runs")
 }
 
+/// Neo4j's Bolt SSL policy serving the certificate the CA signed, TLS
+/// required (its folder must hold `trusted` and `revoked`, empty here: no
+/// client certificates).
+fn neo4j_tls_policy(certs: &Path) -> Vec<String> {
+    for folder in ["trusted", "revoked"] {
+        std::fs::create_dir_all(certs.join(folder)).expect("mkdir");
+    }
+    vec![
+        "dbms.ssl.policy.bolt.enabled=true".to_string(),
+        format!("dbms.ssl.policy.bolt.base_directory={}", certs.display()),
+        "dbms.ssl.policy.bolt.private_key=server.key".to_string(),
+        "dbms.ssl.policy.bolt.public_certificate=server.pem".to_string(),
+        "dbms.ssl.policy.bolt.client_auth=NONE".to_string(),
+        "server.bolt.tls_level=REQUIRED".to_string(),
+    ]
+}
+
 #[test]
 fn tls_connects_with_ssc_and_with_a_trusted_ca_and_refuses_an_unknown_certificate() {
     let work = temp_dir();
@@ -34,7 +51,7 @@ fn tls_connects_with_ssc_and_with_a_trusted_ca_and_refuses_an_unknown_certificat
     std::fs::create_dir(&certs).expect("mkdir");
     let (ca, store) = make_certificates(&certs);
     let store = store.display().to_string();
-    let server = FreshServer::new(
+    let server = FreshServer::configured(
         work.path().join("db"),
         BOLT_PORT,
         &[
@@ -46,6 +63,7 @@ fn tls_connects_with_ssc_and_with_a_trusted_ca_and_refuses_an_unknown_certificat
             format!("-Darcadedb.ssl.trustStore={store}"),
             "-Darcadedb.ssl.trustStorePassword=test-store".to_string(),
         ],
+        &neo4j_tls_policy(&certs),
     );
     server.start();
     let input = generate(work.path(), "tls.csv", 300, 71, 0.0);

@@ -302,39 +302,75 @@ pub fn rewrite(from: &Path, to: &Path, mut edit: impl FnMut(usize, &mut Vec<Vec<
     writer.flush().expect("flushes");
 }
 
-/// A second local server on its own ports (`bolt_port` and `bolt_port -
-/// 5207` for HTTP) and folder, with extra JVM options; stopped when dropped.
+/// Which local server the end-to-end tests run against (`neo4j` or
+/// `arcadedb`), as scripts/test exports it; Neo4j unless told otherwise.
+pub fn test_server() -> String {
+    std::env::var("LEARNGRAPH_TEST_SERVER").unwrap_or_else(|_| "neo4j".to_string())
+}
+
+/// Whether the tests run against Neo4j (the servers differ where a test
+/// configures the server itself: TLS, memory limits).
+pub fn on_neo4j() -> bool {
+    test_server() == "neo4j"
+}
+
+/// A second local server of the tests' kind on its own ports (`bolt_port`,
+/// and `bolt_port - 5207` for HTTP) and folder, with extra settings: JVM
+/// options for ArcadeDB, neo4j.conf lines for Neo4j. Stopped when dropped.
 pub struct FreshServer {
     pub dir: PathBuf,
     bolt_port: u16,
+    server: String,
     java_opts: String,
+    neo4j_conf: String,
 }
 
 impl FreshServer {
-    pub fn new(dir: PathBuf, bolt_port: u16, java_opts: &[String]) -> Self {
+    /// A server of the tests' kind with no extra settings.
+    pub fn new(dir: PathBuf, bolt_port: u16) -> Self {
         FreshServer {
             dir,
             bolt_port,
-            java_opts: java_opts.join(" "),
+            server: test_server(),
+            java_opts: String::new(),
+            neo4j_conf: String::new(),
+        }
+    }
+
+    /// The same, configured for each kind of server: `arcadedb_java_opts`
+    /// when the tests run on ArcadeDB, `neo4j_conf` lines on Neo4j.
+    pub fn configured(dir: PathBuf, bolt_port: u16, arcadedb_java_opts: &[String], neo4j_conf: &[String]) -> Self {
+        FreshServer {
+            java_opts: arcadedb_java_opts.join(" "),
+            neo4j_conf: neo4j_conf.join("\n"),
+            ..FreshServer::new(dir, bolt_port)
         }
     }
 
     /// Runs `scripts/local-db ACTION` for this server.
     pub fn script(&self, action: &str) -> Output {
+        self.script_with(&[action])
+    }
+
+    /// Runs `scripts/local-db ARGS...` for this server.
+    pub fn script_with(&self, args: &[&str]) -> Output {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        // The server package is installed once per project: reuse it.
+        // The servers' jars are installed once per project: reuse them.
         let package = std::env::var("LEARNGRAPH_DB_PKG_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|_| root.join(".local-db/pkg"));
         Command::new("bash")
             .arg(root.join("scripts/local-db"))
-            .arg(action)
+            .args(args)
+            .env("LEARNGRAPH_DB_SERVER", &self.server)
             .env("LEARNGRAPH_DB_DIR", &self.dir)
             .env("LEARNGRAPH_DB_PKG_DIR", package)
             .env("LEARNGRAPH_BOLT_PORT", self.bolt_port.to_string())
             .env("LEARNGRAPH_HTTP_PORT", (self.bolt_port - 5207).to_string())
             .env("LEARNGRAPH_DB_HEAP", "1g")
+            .env("LEARNGRAPH_DB_PAGECACHE", "256m")
             .env("LEARNGRAPH_DB_JAVA_OPTS", &self.java_opts)
+            .env("LEARNGRAPH_NEO4J_CONF", &self.neo4j_conf)
             .output()
             .expect("local-db runs")
     }
@@ -353,6 +389,10 @@ impl FreshServer {
 
     pub fn password_file(&self) -> PathBuf {
         self.dir.join("password")
+    }
+
+    pub fn uri(&self) -> String {
+        format!("bolt://127.0.0.1:{}", self.bolt_port)
     }
 }
 
