@@ -44,9 +44,22 @@ fn a_load_over_neo4j_routing_writes_to_the_writer_the_server_names_and_verifies(
         .expect("runs");
     let log = stderr(&load);
     assert!(load.status.success(), "{log}");
+    // The driver asked for a routing table...
     assert!(
-        log.contains(&format!("writer=127.0.0.1:{port}")),
-        "the load did not follow the routing table (URI {routed}, server port {port}):\n{log}"
+        proxy.routes.load(Ordering::SeqCst) >= 1,
+        "no ROUTE request went through the proxy:\n{log}"
+    );
+    // ...and wrote to the writer it names. ArcadeDB names its own Bolt
+    // port; a standalone Neo4j names the address the client connected to
+    // (the proxy), so that `neo4j://` works through forwarded ports.
+    let writer = if common::on_neo4j() {
+        proxy.address.port()
+    } else {
+        port
+    };
+    assert!(
+        log.contains(&format!("writer=127.0.0.1:{writer}")),
+        "the load did not follow the routing table (URI {routed}, table's writer port {writer}):\n{log}"
     );
     assert!(log.contains("bolt=5."), "Bolt 5 was not agreed:\n{log}");
     let verify = db_command(dir.path(), &["verify", input.to_str().unwrap(), "--uri", &routed])
@@ -102,15 +115,24 @@ fn a_server_that_never_answers_the_handshake_is_unreachable_after_the_connect_de
 struct StallingProxy {
     address: SocketAddr,
     stalled: Arc<AtomicUsize>,
+    /// Bolt ROUTE requests the clients sent through it: routing tables asked for.
+    routes: Arc<AtomicUsize>,
 }
+
+/// The start of a Bolt 4.3+ ROUTE message as a driver sends it: a
+/// three-field structure of signature 0x66 whose first field, the routing
+/// context, is a one-entry map holding the address the client used.
+const ROUTE_MESSAGE: &[u8] = b"\xB3\x66\xA1\x87address";
 
 impl StallingProxy {
     fn start(upstream: SocketAddr, trigger: &'static [u8]) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
         let address = listener.local_addr().unwrap();
         let stalled = Arc::new(AtomicUsize::new(0));
+        let routes = Arc::new(AtomicUsize::new(0));
         let armed = Arc::new(AtomicBool::new(true));
         let counter = stalled.clone();
+        let route_counter = routes.clone();
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 let Ok(server) = TcpStream::connect(upstream) else {
@@ -119,22 +141,35 @@ impl StallingProxy {
                 let silent = Arc::new(AtomicBool::new(false));
                 let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
                 let (armed, counter, silent2) = (armed.clone(), counter.clone(), silent.clone());
-                std::thread::spawn(move || pipe(client, server, Some((trigger, armed, counter)), silent));
+                let watch = Watch {
+                    trigger,
+                    armed,
+                    stalled: counter,
+                    routes: route_counter.clone(),
+                };
+                std::thread::spawn(move || pipe(client, server, Some(watch), silent));
                 std::thread::spawn(move || pipe(s2, c2, None, silent2));
             }
         });
-        StallingProxy { address, stalled }
+        StallingProxy {
+            address,
+            stalled,
+            routes,
+        }
     }
+}
+
+/// What the proxy watches for in what a client sends.
+struct Watch {
+    trigger: &'static [u8],
+    armed: Arc<AtomicBool>,
+    stalled: Arc<AtomicUsize>,
+    routes: Arc<AtomicUsize>,
 }
 
 /// Copies `from` to `to` until either closes, or forever stops copying
 /// once the connection has gone silent.
-fn pipe(
-    mut from: TcpStream,
-    mut to: TcpStream,
-    trigger: Option<(&'static [u8], Arc<AtomicBool>, Arc<AtomicUsize>)>,
-    silent: Arc<AtomicBool>,
-) {
+fn pipe(mut from: TcpStream, mut to: TcpStream, watch: Option<Watch>, silent: Arc<AtomicBool>) {
     let mut buffer = vec![0u8; 64 * 1024];
     let mut window: Vec<u8> = Vec::new();
     loop {
@@ -142,13 +177,26 @@ fn pipe(
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         };
-        if let Some((pattern, armed, counter)) = &trigger {
+        if let Some(watch) = &watch {
+            let seen_before = window.len();
             window.extend_from_slice(&buffer[..n]);
-            if window.windows(pattern.len()).any(|w| w == *pattern) && armed.swap(false, Ordering::SeqCst) {
-                counter.fetch_add(1, Ordering::SeqCst);
+            let pattern = watch.trigger;
+            if window.windows(pattern.len()).any(|w| w == pattern)
+                && watch.armed.swap(false, Ordering::SeqCst)
+            {
+                watch.stalled.fetch_add(1, Ordering::SeqCst);
                 silent.store(true, Ordering::SeqCst);
             }
-            let keep = window.len().saturating_sub(pattern.len());
+            // Each ROUTE counted once: only those that end in the new bytes.
+            let routes = window
+                .windows(ROUTE_MESSAGE.len())
+                .enumerate()
+                .filter(|(at, w)| *w == ROUTE_MESSAGE && at + ROUTE_MESSAGE.len() > seen_before)
+                .count();
+            watch.routes.fetch_add(routes, Ordering::SeqCst);
+            let keep = window
+                .len()
+                .saturating_sub(pattern.len().max(ROUTE_MESSAGE.len()));
             window.drain(..keep);
         }
         if silent.load(Ordering::SeqCst) {

@@ -339,7 +339,12 @@ impl FreshServer {
 
     /// The same, configured for each kind of server: `arcadedb_java_opts`
     /// when the tests run on ArcadeDB, `neo4j_conf` lines on Neo4j.
-    pub fn configured(dir: PathBuf, bolt_port: u16, arcadedb_java_opts: &[String], neo4j_conf: &[String]) -> Self {
+    pub fn configured(
+        dir: PathBuf,
+        bolt_port: u16,
+        arcadedb_java_opts: &[String],
+        neo4j_conf: &[String],
+    ) -> Self {
         let mut server = FreshServer::new(dir, bolt_port);
         server.java_opts = arcadedb_java_opts.join(" ");
         server.neo4j_conf = neo4j_conf.join("\n");

@@ -240,5 +240,6 @@ async fn load_locked(
         learners,
         missing: &missing,
         retries: sink.retries(),
+        batches_split: sink.splits(),
     }))
 }

@@ -68,6 +68,9 @@ pub struct LoadSummary {
     pub entity_nodes_unchanged: u64,
     pub relationships_written: u64,
     pub retries: u64,
+    /// Phase-2 batches the server refused for its transaction memory limit,
+    /// written in halves instead.
+    pub batches_split: u64,
     /// Phase 2 batches sent to the writers, the largest one's row count, the
     /// writer tasks and the most batches in flight at once: the settings
     /// really in force.
@@ -95,6 +98,7 @@ pub(super) struct Finished<'a> {
     pub learners: LearnersWritten,
     pub missing: &'a MissingPlan,
     pub retries: u64,
+    pub batches_split: u64,
 }
 
 impl LoadSummary {
@@ -113,6 +117,7 @@ impl LoadSummary {
             learners,
             missing,
             retries,
+            batches_split,
         } = done;
         LoadSummary {
             input: input.to_path_buf(),
@@ -140,6 +145,7 @@ impl LoadSummary {
             entity_nodes_unchanged: merged.unchanged,
             relationships_written: learners.relationships,
             retries,
+            batches_split,
             batches: learners.batches,
             largest_batch: learners.largest_batch,
             writer_tasks: config.etl.num_workers,
@@ -196,6 +202,14 @@ impl LoadSummary {
             grouped(self.retries),
             grouped_round(self.rows_per_second)
         );
+        if self.batches_split > 0 {
+            let _ = writeln!(
+                out,
+                "{} batches were over the server's transaction memory limit and were written in smaller parts; \
+                 a smaller neo4j.batch_size avoids the retries",
+                grouped(self.batches_split)
+            );
+        }
         let snapshot = self
             .snapshot_date
             .map_or("no date".to_string(), |d| d.to_string());

@@ -549,7 +549,25 @@ impl Bolt {
     }
 }
 
+/// Notifications that say what the loader expects, logged at debug level,
+/// not to the user: the schema is created `IF NOT EXISTS` at every load (so
+/// Neo4j notes each constraint and index that exists), and on an empty or
+/// young graph the statements name labels, types and properties it does not
+/// hold yet. A misspelt name is caught by the tests instead (the Cypher
+/// lint, the planner test, the read-back of every property).
+const EXPECTED_NOTIFICATIONS: [&str; 5] = [
+    "Neo.ClientNotification.Schema.IndexOrConstraintAlreadyExists",
+    "Neo.ClientNotification.Schema.IndexOrConstraintDoesNotExist",
+    "Neo.ClientNotification.Statement.UnknownLabelWarning",
+    "Neo.ClientNotification.Statement.UnknownRelationshipTypeWarning",
+    "Neo.ClientNotification.Statement.UnknownPropertyKeyWarning",
+];
+
 fn log_notification(kind: &str, n: &Notification) {
+    if EXPECTED_NOTIFICATIONS.contains(&n.code.as_str()) {
+        tracing::debug!(statement = kind, code = %n.code, "The server notes: {}", n.description);
+        return;
+    }
     match n.severity {
         Severity::Warning => tracing::warn!(
             statement = kind,

@@ -134,6 +134,17 @@ pub struct BatchWritten {
     pub transitions: Vec<(&'static str, String)>,
 }
 
+impl BatchWritten {
+    /// Adds what another part of the same batch wrote.
+    fn add(&mut self, other: BatchWritten) {
+        self.created += other.created;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+        self.relationships += other.relationships;
+        self.transitions.extend(other.transitions);
+    }
+}
+
 /// The statement kinds of phase 2, as their notifications are logged.
 pub(super) const CREATE: &str = "phase 2 create";
 
@@ -269,6 +280,38 @@ impl Neo4jSink {
             .collect())
     }
 
+    /// Writes one phase-1 batch; a batch the server refuses for its
+    /// transaction memory limit is written in halves (its statements merge,
+    /// so a part written twice is written once).
+    async fn write_splitting(&self, what: &str, statement: &str, batch: Vec<Param>) -> Result<(), SinkError> {
+        match self
+            .write(what, statement, "rows", params::list(batch.clone()))
+            .await
+        {
+            Err(error) if error.is_memory_limit() && batch.len() > 1 => {
+                self.count_split(batch.len(), &error);
+                let mut left = batch;
+                let right = left.split_off(left.len() / 2);
+                for half in [left, right] {
+                    Box::pin(self.write_splitting(what, statement, half)).await?;
+                }
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    /// Counts and says that a batch of `rows` is written in halves.
+    fn count_split(&self, rows: usize, error: &SinkError) {
+        self.splits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::warn!(
+            rows,
+            error = %error,
+            "A batch is over the server's transaction memory limit: writing it in halves \
+             (a smaller neo4j.batch_size avoids this)"
+        );
+    }
+
     /// Writes `rows` in batches, `workers` at a time.
     pub(super) async fn write_batches(
         &self,
@@ -291,7 +334,7 @@ impl Neo4jSink {
             let sink = self.clone();
             let (what, statement) = (what.to_string(), statement.to_string());
             tasks.spawn(async move {
-                let result = sink.write(&what, &statement, "rows", params::list(batch)).await;
+                let result = sink.write_splitting(&what, &statement, batch).await;
                 drop(permit);
                 result
             });
@@ -321,7 +364,34 @@ impl Neo4jSink {
     /// whose answer was lost is never written twice. Otherwise the first
     /// attempt sends the parameters prepared ahead, while the previous batch
     /// was being written.
+    ///
+    /// A batch the server refuses for its transaction memory limit is split
+    /// in halves, each written the same way (and split again if need be),
+    /// so that a limit lower than the batch size slows the load instead of
+    /// stopping it; one learner over the limit is an error that names it.
     pub async fn write_learners(&self, learners: LearnerBatch<'_>) -> Result<BatchWritten, SinkError> {
+        let (records, load_date) = (learners.records, learners.load_date);
+        match self.write_learners_once(learners).await {
+            Err(error) if error.is_memory_limit() && records.len() > 1 => {
+                self.count_split(records.len(), &error);
+                let (left, right) = records.split_at(records.len() / 2);
+                let mut written = BatchWritten::default();
+                for half in [left, right] {
+                    let half = LearnerBatch {
+                        records: half,
+                        load_date,
+                        prepared: None,
+                    };
+                    written.add(Box::pin(self.write_learners(half)).await?);
+                }
+                Ok(written)
+            }
+            other => other,
+        }
+    }
+
+    /// [`Self::write_learners`] in one transaction, whatever its size.
+    async fn write_learners_once(&self, learners: LearnerBatch<'_>) -> Result<BatchWritten, SinkError> {
         let create = cypher::create_learners(self.options);
         let update = cypher::update_learners(self.options);
         let prepared = std::sync::Mutex::new(learners.prepared);

@@ -67,6 +67,11 @@ pub enum SinkError {
 }
 
 impl SinkError {
+    /// Whether the server refused a transaction for its memory limit.
+    pub fn is_memory_limit(&self) -> bool {
+        matches!(self, SinkError::Query { source, .. } if retry::is_memory_limit(source))
+    }
+
     /// Whether the error means the database went away (so a resume can
     /// continue once it is back).
     pub fn is_connection_loss(&self) -> bool {
@@ -91,5 +96,7 @@ pub struct Neo4jSink {
     policy: RetryPolicy,
     options: GraphOptions,
     retries: Arc<AtomicU64>,
+    /// Phase-2 batches split because the server refused them for memory.
+    splits: Arc<AtomicU64>,
     server: ServerInfo,
 }

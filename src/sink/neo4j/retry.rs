@@ -44,7 +44,9 @@ pub fn is_retriable(error: &BoltError) -> bool {
     match driver {
         Neo4jError::ServerError { error: e, .. } => {
             let code = e.code();
-            code.starts_with("Neo.TransientError.")
+            // A batch over the memory limit fails again as it is: it is
+            // split instead (see `is_memory_limit`).
+            code.starts_with("Neo.TransientError.") && !MEMORY_LIMIT_CODES.contains(&code)
                 || code == "Neo.ClientError.Cluster.NotALeader"
                 || code == "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase"
                 || code == "Neo.DatabaseError.General.UnknownError" && is_concurrent_modification(e.message())
@@ -56,6 +58,22 @@ pub fn is_retriable(error: &BoltError) -> bool {
         Neo4jError::Disconnect { .. } | Neo4jError::Timeout { .. } => true,
         _ => false,
     }
+}
+
+/// Neo4j's refusals of a transaction for its memory: over the limit of one
+/// transaction (`db.memory.transaction.max`), or over the pool all
+/// transactions share (`db.memory.transaction.total.max`).
+const MEMORY_LIMIT_CODES: [&str; 2] = [
+    "Neo.ClientError.General.TransactionOutOfMemoryError",
+    "Neo.TransientError.General.MemoryPoolOutOfMemoryError",
+];
+
+/// Whether the server refused the transaction for its memory: the same
+/// work in smaller transactions may pass.
+pub fn is_memory_limit(error: &BoltError) -> bool {
+    error
+        .server_code()
+        .is_some_and(|code| MEMORY_LIMIT_CODES.contains(&code))
 }
 
 /// A server that restarted no longer knows the sessions of old connections

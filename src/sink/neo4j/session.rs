@@ -82,6 +82,7 @@ impl Neo4jSink {
             policy: RetryPolicy::new(Duration::from_secs(config.neo4j.max_retry_seconds)),
             options: config.graph,
             retries: Arc::new(AtomicU64::new(0)),
+            splits: Arc::new(AtomicU64::new(0)),
             server,
         })
     }
@@ -166,6 +167,12 @@ impl Neo4jSink {
     /// Transient errors retried so far.
     pub fn retries(&self) -> u64 {
         self.retries.load(Ordering::Relaxed)
+    }
+
+    /// Phase-2 batches split so far because the server refused them for
+    /// its transaction memory limit.
+    pub fn splits(&self) -> u64 {
+        self.splits.load(Ordering::Relaxed)
     }
 
     /// Runs one write statement in its own transaction, with retries.
