@@ -40,14 +40,34 @@ pub fn range_indexes() -> Vec<String> {
         .collect()
 }
 
-/// Idempotent upsert of shared nodes: rows are `{key, props}`.
+/// Idempotent upsert of shared nodes: rows are `{key, props}`. Each
+/// property is named (a property the row lacks keeps the graph's value, as
+/// `SET n += r.props` would): with a map Neo4j's planner cannot tell the
+/// key is not among the properties set, and so plans an `Eager` barrier
+/// that holds the whole batch before the first write.
 pub fn merge_nodes(label: Label) -> String {
-    format!(
-        "UNWIND $rows AS r MERGE (n:{} {{{}: r.key}}) SET n += r.props",
+    let mut statement = format!(
+        "UNWIND $rows AS r MERGE (n:{} {{{}: r.key}})",
         label.name(),
         label.key()
-    )
+    );
+    let sets: Vec<String> = node_properties(label)
+        .iter()
+        .map(|(name, _)| format!("n.{name} = coalesce(r.props.{name}, n.{name})"))
+        .collect();
+    if !sets.is_empty() {
+        statement.push_str(" SET ");
+        statement.push_str(&sets.join(", "));
+    }
+    statement
 }
+
+/// Unique constraints on the keys of the load's own records (`LoadRun`
+/// by id, `Snapshot` by date): their statements look them up by key.
+pub const RECORD_CONSTRAINTS: [&str; 2] = [
+    "CREATE CONSTRAINT learngraph_loadrun_id IF NOT EXISTS FOR (n:LoadRun) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT learngraph_snapshot_date IF NOT EXISTS FOR (n:Snapshot) REQUIRE n.date IS UNIQUE",
+];
 
 /// The key and the properties phase 1 writes of every node of a shared
 /// label, one column each (`k` for the key): what a later snapshot's
@@ -89,7 +109,7 @@ pub const MISSING_LEARNER_KEYS: &str =
 
 /// Marks learners absent from a snapshot (they are kept, not deleted).
 pub const MARK_MISSING: &str = "UNWIND $keys AS k MATCH (l:Learner {hashedEmail: k}) \
-     WHERE l.missingSince IS NULL SET l.missingSince = $date";
+     SET l.missingSince = coalesce(l.missingSince, $date)";
 
 /// Records a loaded snapshot with what its load did (written once, by the
 /// run that completes it); later runs of the same snapshot keep their
@@ -377,6 +397,12 @@ pub fn catalogue() -> Vec<(String, String)> {
         out.push((format!("count {}", label.name()), count_nodes(label)));
     }
     out.extend(range_indexes().into_iter().map(|s| ("index".to_string(), s)));
+    out.extend(
+        RECORD_CONSTRAINTS
+            .iter()
+            .map(|s| ("constraint of the records".to_string(), s.to_string())),
+    );
+    out.push(("constraint LoadLock".into(), super::lock::CONSTRAINT.into()));
     for rel in RelType::ALL {
         out.push((format!("count {}", rel.name()), count_relationships(rel)));
         out.push((
@@ -485,7 +511,12 @@ mod tests {
         );
         assert_eq!(
             merge_nodes(Label::Country),
-            "UNWIND $rows AS r MERGE (n:Country {code: r.key}) SET n += r.props"
+            "UNWIND $rows AS r MERGE (n:Country {code: r.key}) SET n.name = coalesce(r.props.name, n.name), \
+             n.latitude = coalesce(r.props.latitude, n.latitude), n.longitude = coalesce(r.props.longitude, n.longitude)"
+        );
+        assert_eq!(
+            merge_nodes(Label::LearningState),
+            "UNWIND $rows AS r MERGE (n:LearningState {state: r.key})"
         );
         assert_eq!(range_indexes().len(), 12);
     }

@@ -155,6 +155,7 @@ impl Neo4jSink {
     pub async fn create_schema(&self) -> Result<usize, SinkError> {
         let mut statements: Vec<String> = Label::ALL.iter().map(|l| cypher::unique_constraint(*l)).collect();
         statements.extend(cypher::range_indexes());
+        statements.extend(cypher::RECORD_CONSTRAINTS.iter().map(|s| s.to_string()));
         for statement in &statements {
             self.retrying(statement, |bolt| async move {
                 bolt.write(vec![Statement::new("schema", statement)]).await

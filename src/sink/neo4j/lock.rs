@@ -31,7 +31,7 @@ pub const HEARTBEAT: Duration = Duration::from_secs(10);
 /// 120 s by default) with room to spare.
 pub const STALE_AFTER: Duration = Duration::from_secs(300);
 
-const CONSTRAINT: &str =
+pub const CONSTRAINT: &str =
     "CREATE CONSTRAINT learngraph_loadlock_name IF NOT EXISTS FOR (l:LoadLock) REQUIRE l.name IS UNIQUE";
 
 /// Takes the lock if nobody holds it, and returns the holder either way.
