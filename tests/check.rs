@@ -281,7 +281,7 @@ fn with_json_logs_stderr_is_json_lines_and_the_configuration_is_one_of_them() {
         .expect("a Configuration event");
     let settings: Value = serde_json::from_str(configuration["configuration"].as_str().expect("a JSON text"))
         .expect("the configuration is a JSON object");
-    assert_eq!(settings["neo4j.batch_size"], "5000");
+    assert_eq!(settings["neo4j.batch_size"], "5000 (default; 2000 on Neo4j)");
     assert!(
         settings["neo4j.password"]
             .as_str()

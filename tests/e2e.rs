@@ -142,6 +142,16 @@ async fn load_verify_read_back_and_load_again() {
     assert_eq!(first["learners_unchanged"], 0);
     assert_eq!(first["learners_updated"], 0);
     assert!(first["relationships_written"].as_u64().expect("n") > 100_000);
+    // The writers, not configured, are the default measured for the server
+    // (README, "Configuration"): two on Neo4j, one on ArcadeDB; the pool
+    // follows them.
+    let writers = if common::on_neo4j() { 2 } else { 1 };
+    assert_eq!(first["writer_tasks"], writers, "{first}");
+    assert_eq!(first["configuration"]["etl"]["num_workers"], writers);
+    assert_eq!(
+        first["configuration"]["neo4j"]["max_connection_pool_size"],
+        writers + 1
+    );
     let configuration = first["configuration"].to_string();
     assert!(
         !configuration.contains(&common::test_db().password),

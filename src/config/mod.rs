@@ -212,7 +212,13 @@ pub struct Neo4jConfig {
     pub password: Secret,
     pub database: String,
     pub max_connection_pool_size: usize,
+    /// The pool size was not configured: it follows the writers.
+    #[serde(skip)]
+    pub pool_follows_workers: bool,
     pub batch_size: usize,
+    /// Where `batch_size` comes from (as the writers').
+    #[serde(skip)]
+    pub batch_origin: WorkersOrigin,
     pub max_retry_seconds: u64,
     pub query_timeout_seconds: u64,
     pub connect_timeout_seconds: u64,
@@ -223,6 +229,10 @@ pub struct Neo4jConfig {
 #[derive(Clone, Debug, Serialize)]
 pub struct EtlConfig {
     pub num_workers: usize,
+    /// Where `num_workers` comes from: the configuration, or the default
+    /// for the server the run talks to.
+    #[serde(skip)]
+    pub workers_origin: WorkersOrigin,
     pub chunk_size: u64,
     pub checkpoint_interval: u64,
     /// Resolved: never 0.
@@ -285,10 +295,31 @@ pub fn default_user() -> String {
 pub fn default_database() -> String {
     "neo4j".to_string()
 }
+/// Learners per batch on a server other than Neo4j (ArcadeDB: the whole
+/// file loaded fastest with 5,000).
 pub const DEFAULT_BATCH_SIZE: usize = 5_000;
-/// One writer: on the local test server two or more writers lose more to
-/// write conflicts on the shared nodes than they gain (BENCHMARKS.md).
+/// Learners per batch on Neo4j (the sweep on Neo4j: 2,000 with two
+/// writers was the fastest pair).
+pub const NEO4J_DEFAULT_BATCH_SIZE: usize = 2_000;
+/// One writer for a server other than Neo4j: on ArcadeDB two or more
+/// writers lose more to write conflicts on the shared nodes than they gain
+/// (BENCHMARKS.md, "load").
 pub const DEFAULT_NUM_WORKERS: usize = 1;
+/// Writers on Neo4j, whose locks let concurrent batches pass each other
+/// (BENCHMARKS.md, "load on Neo4j": the sweep chose it).
+pub const NEO4J_DEFAULT_NUM_WORKERS: usize = 2;
+
+/// Where `etl.num_workers` (and `neo4j.batch_size`) comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WorkersOrigin {
+    /// A file, the environment or a flag set it.
+    Configured,
+    /// Not set: the default, until the server is known.
+    #[default]
+    Default,
+    /// Not set: the default for the server the run talks to.
+    ServerDefault,
+}
 pub const DEFAULT_CHUNK_SIZE: u64 = 1_000;
 pub const DEFAULT_CHECKPOINT_INTERVAL: u64 = 50_000;
 pub const DEFAULT_MAX_ERROR_RATE: f64 = 0.05;
@@ -509,10 +540,8 @@ fn neo4j_config(
         3_600,
         "1 to 3600",
     )?;
-    let pool = flags
-        .max_connection_pool_size
-        .or(raw.max_connection_pool_size)
-        .unwrap_or(num_workers + 1);
+    let configured_pool = flags.max_connection_pool_size.or(raw.max_connection_pool_size);
+    let pool = configured_pool.unwrap_or(num_workers + 1);
     if pool < num_workers || pool > 256 {
         return Err(invalid(
             "neo4j.max_connection_pool_size",
@@ -520,7 +549,8 @@ fn neo4j_config(
             "at least etl.num_workers, at most 256",
         ));
     }
-    let batch_size = flags.batch_size.or(raw.batch_size).unwrap_or(DEFAULT_BATCH_SIZE);
+    let configured_batch = flags.batch_size.or(raw.batch_size);
+    let batch_size = configured_batch.unwrap_or(DEFAULT_BATCH_SIZE);
     if !(1..=100_000).contains(&batch_size) {
         return Err(invalid(
             "neo4j.batch_size",
@@ -541,7 +571,12 @@ fn neo4j_config(
         password,
         database,
         max_connection_pool_size: pool,
+        pool_follows_workers: configured_pool.is_none(),
         batch_size,
+        batch_origin: match configured_batch {
+            Some(_) => WorkersOrigin::Configured,
+            None => WorkersOrigin::Default,
+        },
         max_retry_seconds: flags
             .max_retry_seconds
             .or(raw.max_retry_seconds)
@@ -553,7 +588,12 @@ fn neo4j_config(
 }
 
 /// The `[etl]` section and `--max-rows`.
-fn etl_config(raw: RawEtl, flags: &FlagOverrides, num_workers: usize) -> Result<EtlConfig, ConfigError> {
+fn etl_config(
+    raw: RawEtl,
+    flags: &FlagOverrides,
+    num_workers: usize,
+    workers_origin: WorkersOrigin,
+) -> Result<EtlConfig, ConfigError> {
     let chunk_size = flags.chunk_size.or(raw.chunk_size).unwrap_or(DEFAULT_CHUNK_SIZE);
     if !(1..=1_000_000).contains(&chunk_size) {
         return Err(invalid("etl.chunk_size", format!("{chunk_size}"), "1 to 1000000"));
@@ -611,6 +651,7 @@ fn etl_config(raw: RawEtl, flags: &FlagOverrides, num_workers: usize) -> Result<
     }
     Ok(EtlConfig {
         num_workers,
+        workers_origin,
         chunk_size,
         checkpoint_interval,
         transform_threads,
@@ -685,6 +726,44 @@ fn source_config(
 }
 
 impl Config {
+    /// The configuration for a run against the server whose agent string is
+    /// `agent` (`Neo4j/5.26.30`, `ArcadeDB/...`): the writers and the batch
+    /// size not set by the user become the defaults measured for that
+    /// server, and a pool not set follows the writers. Everything set by
+    /// the user stays as it is.
+    pub fn for_server(&self, agent: &str) -> Config {
+        let mut config = self.clone();
+        let neo4j = agent.starts_with("Neo4j/");
+        if config.neo4j.batch_origin != WorkersOrigin::Configured {
+            config.neo4j.batch_size = if neo4j {
+                NEO4J_DEFAULT_BATCH_SIZE
+            } else {
+                DEFAULT_BATCH_SIZE
+            };
+            config.neo4j.batch_origin = WorkersOrigin::ServerDefault;
+        }
+        if config.etl.workers_origin != WorkersOrigin::Configured {
+            let workers = if neo4j {
+                NEO4J_DEFAULT_NUM_WORKERS
+            } else {
+                DEFAULT_NUM_WORKERS
+            };
+            // A pool the user set bounds the writers, as it does when they are set.
+            config.etl.num_workers = if config.neo4j.pool_follows_workers {
+                workers
+            } else {
+                workers.min(config.neo4j.max_connection_pool_size)
+            };
+            config.etl.workers_origin = WorkersOrigin::ServerDefault;
+            if config.neo4j.pool_follows_workers {
+                config.neo4j.max_connection_pool_size = config.etl.num_workers + 1;
+            }
+        }
+        config
+    }
+}
+
+impl Config {
     /// Layers file, environment and flags, then validates the result, one
     /// section at a time. The layering is written here rather than by a
     /// layering crate: of the four environment variables none follows a
@@ -700,15 +779,17 @@ impl Config {
             source,
         } = raw;
         let neo4j_connection = Neo4jConnection::build(&neo4j, env, flags)?;
-        let num_workers = flags
-            .num_workers
-            .or(etl.num_workers)
-            .unwrap_or(DEFAULT_NUM_WORKERS);
+        let configured_workers = flags.num_workers.or(etl.num_workers);
+        let workers_origin = match configured_workers {
+            Some(_) => WorkersOrigin::Configured,
+            None => WorkersOrigin::Default,
+        };
+        let num_workers = configured_workers.unwrap_or(DEFAULT_NUM_WORKERS);
         if !(1..=64).contains(&num_workers) {
             return Err(invalid("etl.num_workers", format!("{num_workers}"), "1 to 64"));
         }
         let neo4j = neo4j_config(neo4j_connection, neo4j, flags, num_workers)?;
-        let etl = etl_config(etl, flags, num_workers)?;
+        let etl = etl_config(etl, flags, num_workers, workers_origin)?;
         let validation = validation_config(validation, flags)?;
         let source = match flags.source.clone().or(source.uri.clone()) {
             None => None,
@@ -761,14 +842,38 @@ impl fmt::Display for Config {
             "neo4j.max_connection_pool_size = {}",
             n.max_connection_pool_size
         )?;
-        writeln!(f, "neo4j.batch_size = {}", n.batch_size)?;
+        match n.batch_origin {
+            WorkersOrigin::Configured => writeln!(f, "neo4j.batch_size = {}", n.batch_size)?,
+            WorkersOrigin::Default => writeln!(
+                f,
+                "neo4j.batch_size = {} (default; {NEO4J_DEFAULT_BATCH_SIZE} on Neo4j)",
+                n.batch_size
+            )?,
+            WorkersOrigin::ServerDefault => writeln!(
+                f,
+                "neo4j.batch_size = {} (the default for this server)",
+                n.batch_size
+            )?,
+        }
         writeln!(f, "neo4j.max_retry_seconds = {}", n.max_retry_seconds)?;
         writeln!(f, "neo4j.query_timeout_seconds = {}", n.query_timeout_seconds)?;
         writeln!(f, "neo4j.connect_timeout_seconds = {}", n.connect_timeout_seconds)?;
         if let Some(ca) = &n.trusted_ca {
             writeln!(f, "neo4j.trusted_ca = {}", ca.display())?;
         }
-        writeln!(f, "etl.num_workers = {}", e.num_workers)?;
+        match e.workers_origin {
+            WorkersOrigin::Configured => writeln!(f, "etl.num_workers = {}", e.num_workers)?,
+            WorkersOrigin::Default => writeln!(
+                f,
+                "etl.num_workers = {} (default; {NEO4J_DEFAULT_NUM_WORKERS} on Neo4j)",
+                e.num_workers
+            )?,
+            WorkersOrigin::ServerDefault => writeln!(
+                f,
+                "etl.num_workers = {} (the default for this server)",
+                e.num_workers
+            )?,
+        }
         writeln!(f, "etl.chunk_size = {}", e.chunk_size)?;
         writeln!(f, "etl.checkpoint_interval = {}", e.checkpoint_interval)?;
         writeln!(f, "etl.transform_threads = {}", e.transform_threads)?;
@@ -1028,5 +1133,69 @@ mod tests {
         );
         assert_eq!(explicit.neo4j.password.expose(), "pw-from-file");
         assert_eq!(explicit.neo4j.uri, "bolt://h");
+    }
+
+    #[test]
+    fn writers_and_batches_not_configured_follow_the_server_and_configured_ones_stay() {
+        let defaults = build("", EnvOverrides::default(), FlagOverrides::default()).expect("valid");
+        assert_eq!(defaults.etl.num_workers, 1);
+        assert!(
+            defaults
+                .to_string()
+                .contains("etl.num_workers = 1 (default; 2 on Neo4j)")
+        );
+        assert!(
+            defaults
+                .to_string()
+                .contains("neo4j.batch_size = 5000 (default; 2000 on Neo4j)")
+        );
+        let neo4j = defaults.for_server("Neo4j/5.26.30");
+        assert_eq!(
+            (neo4j.etl.num_workers, neo4j.neo4j.max_connection_pool_size),
+            (2, 3)
+        );
+        assert_eq!(neo4j.neo4j.batch_size, 2_000);
+        assert!(
+            neo4j
+                .to_string()
+                .contains("etl.num_workers = 2 (the default for this server)")
+        );
+        assert!(
+            neo4j
+                .to_string()
+                .contains("neo4j.batch_size = 2000 (the default for this server)")
+        );
+        let other = defaults.for_server("ArcadeDB/26.10.2");
+        assert_eq!(
+            (other.etl.num_workers, other.neo4j.max_connection_pool_size),
+            (1, 2)
+        );
+        assert_eq!(other.neo4j.batch_size, 5_000);
+
+        let set = build(
+            "[etl]\nnum_workers = 3\n[neo4j]\nbatch_size = 700",
+            EnvOverrides::default(),
+            FlagOverrides::default(),
+        )
+        .expect("valid");
+        let neo4j = set.for_server("Neo4j/5.26.30");
+        assert_eq!(
+            (neo4j.etl.num_workers, neo4j.neo4j.max_connection_pool_size),
+            (3, 4)
+        );
+        assert_eq!(neo4j.neo4j.batch_size, 700);
+
+        // A pool set to one connection bounds the server's default writers.
+        let pool = build(
+            "[neo4j]\nmax_connection_pool_size = 1",
+            EnvOverrides::default(),
+            FlagOverrides::default(),
+        )
+        .expect("valid");
+        let neo4j = pool.for_server("Neo4j/5.26.30");
+        assert_eq!(
+            (neo4j.etl.num_workers, neo4j.neo4j.max_connection_pool_size),
+            (1, 1)
+        );
     }
 }

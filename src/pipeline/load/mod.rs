@@ -139,12 +139,33 @@ pub struct LoadOptions {
 pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result<LoadSummary, LoadError> {
     // One load at a time, whichever machine it runs on: everything from
     // here reads the graph to decide what to write.
-    let sink = Neo4jSink::connect(config).await?;
+    let (sink, config) = connect_for_server(config).await?;
+    let config = &config;
     let claimant = Claimant::this_process(&format!("load {}", input.display()), options.break_lock);
     let lock = sink.acquire_lock(&claimant).await?;
     let loaded = load_locked(input, config, options, sink, &lock).await;
     lock.release().await;
     loaded
+}
+
+/// Connects, and settles what depends on the server: the writers and the
+/// batch size not set by the user are the defaults measured for it (see
+/// [`Config::for_server`]);
+/// a pool that follows them is then reconnected at its new size.
+pub(crate) async fn connect_for_server(config: &Config) -> Result<(Neo4jSink, Config), SinkError> {
+    let sink = Neo4jSink::connect(config).await?;
+    let settled = config.for_server(&sink.server().agent);
+    tracing::info!(
+        server = %sink.server().agent,
+        workers = settled.etl.num_workers,
+        batch_size = settled.neo4j.batch_size,
+        pool = settled.neo4j.max_connection_pool_size,
+        "Writers and batch size in force (the defaults for this server unless configured)"
+    );
+    if settled.neo4j.max_connection_pool_size == config.neo4j.max_connection_pool_size {
+        return Ok((sink, settled));
+    }
+    Ok((Neo4jSink::connect(&settled).await?, settled))
 }
 
 /// [`load`], the lock held: the list of its steps.

@@ -206,12 +206,16 @@ impl Neo4jSink {
                 ])
             })
             .collect();
+        // One writer: cities link to a few dense Country nodes, and on Neo4j
+        // two transactions merging links to the same country deadlock on
+        // its relationship group (every deadlock of the sweep was here;
+        // BENCHMARKS.md). The few thousand links take a second alone.
         self.write_batches(
             "phase 1 IN_COUNTRY",
             cypher::MERGE_IN_COUNTRY,
             in_country,
             batch_size,
-            workers,
+            1,
         )
         .await?;
         Ok(result)
