@@ -14,32 +14,10 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{FreshServer, temp_dir};
+use common::{FreshServer, LABELS, TYPES, temp_dir};
 use neo4rs::query;
 
 const BOLT_PORT: u16 = 17717;
-
-const LABELS: [&str; 9] = [
-    "Learner",
-    "Country",
-    "City",
-    "Skill",
-    "Program",
-    "Company",
-    "Institution",
-    "LearningState",
-    "ProfessionalStatus",
-];
-const TYPES: [&str; 8] = [
-    "HAS_SKILL",
-    "ENROLLED_IN",
-    "WORKS_FOR",
-    "RUNS_VENTURE",
-    "STUDIED_AT",
-    "HAS_LEARNING_STATE",
-    "HAS_PROFESSIONAL_STATUS",
-    "IN_COUNTRY",
-];
 
 /// The Learner properties only `load` writes (docs/graph.md, "What
 /// learngraph adds to the model"): an offline import records no load.
@@ -168,16 +146,7 @@ async fn neo4j_admin_imports_the_export_into_the_graph_an_online_load_builds() {
     let password = std::fs::read_to_string(server.password_file()).expect("password");
     let imported = connect(&server.uri(), password.trim()).await;
     apply_schema(&imported, &out.join("schema.cypher")).await;
-    let verify = Command::new(common::binary())
-        .args(["verify", input.to_str().unwrap(), "--password-file"])
-        .arg(server.password_file())
-        .current_dir(work.path())
-        .env("NEO4J_URI", server.uri())
-        .env("NEO4J_USERNAME", "root")
-        .env("NEO4J_DATABASE", "learners")
-        .env_remove("NEO4J_PASSWORD")
-        .output()
-        .expect("verify runs");
+    let verify = server.run(work.path(), &["verify", input.to_str().unwrap()]);
     assert!(
         verify.status.success(),
         "{}{}",

@@ -12,27 +12,7 @@ use std::path::{Path, PathBuf};
 use neo4rs::{BoltBoolean, BoltDate, BoltFloat, BoltInteger, BoltList, BoltMap, BoltString, BoltType, query};
 use serde_json::Value as Json;
 
-const LABELS: [&str; 9] = [
-    "Learner",
-    "Country",
-    "City",
-    "Skill",
-    "Program",
-    "Company",
-    "Institution",
-    "LearningState",
-    "ProfessionalStatus",
-];
-const TYPES: [&str; 8] = [
-    "HAS_SKILL",
-    "ENROLLED_IN",
-    "WORKS_FOR",
-    "RUNS_VENTURE",
-    "STUDIED_AT",
-    "HAS_LEARNING_STATE",
-    "HAS_PROFESSIONAL_STATUS",
-    "IN_COUNTRY",
-];
+use common::{LABELS, TYPES};
 
 /// One exported file: its header fields and rows.
 struct ExportFile {

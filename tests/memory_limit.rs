@@ -8,26 +8,9 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Output};
-
 use common::{FreshServer, generate, json, temp_dir};
 
 const BOLT_PORT: u16 = 17707;
-
-fn run(dir: &Path, server: &FreshServer, args: &[&str]) -> Output {
-    Command::new(common::binary())
-        .args(args)
-        .arg("--password-file")
-        .arg(server.password_file())
-        .current_dir(dir)
-        .env("NEO4J_URI", server.uri())
-        .env("NEO4J_USERNAME", "root")
-        .env("NEO4J_DATABASE", "learners")
-        .env_remove("NEO4J_PASSWORD")
-        .output()
-        .expect("runs")
-}
 
 /// A transaction of about `rows` learners' worth of properties, sent by
 /// the second driver: whether the server's limit refuses it.
@@ -90,11 +73,7 @@ async fn a_batch_over_the_transaction_memory_limit_is_split_and_every_row_loads_
 
     let input = generate(work.path(), "memory.csv", 3_000, 83, 0.0);
     let input = input.to_str().unwrap();
-    let load = run(
-        work.path(),
-        &server,
-        &["load", input, "--json", "--batch-size", "3000"],
-    );
+    let load = server.run(work.path(), &["load", input, "--json", "--batch-size", "3000"]);
     let stderr = String::from_utf8_lossy(&load.stderr);
     assert!(load.status.success(), "{stderr}");
     let summary = json(&load);
@@ -105,7 +84,7 @@ async fn a_batch_over_the_transaction_memory_limit_is_split_and_every_row_loads_
     assert!(memory_code(&stderr), "{stderr}");
     assert!(stderr.contains("writing it in halves"), "{stderr}");
 
-    let verify = run(work.path(), &server, &["verify", input]);
+    let verify = server.run(work.path(), &["verify", input]);
     assert!(
         verify.status.success(),
         "{}{}",

@@ -7,25 +7,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use common::{FreshServer, generate, json, make_certificates, temp_dir};
 
 const BOLT_PORT: u16 = 17697;
-
-fn run(dir: &Path, server: &FreshServer, args: &[&str]) -> Output {
-    Command::new(common::binary())
-        .args(args)
-        .arg("--password-file")
-        .arg(server.password_file())
-        .current_dir(dir)
-        .env("NEO4J_USERNAME", "root")
-        .env("NEO4J_DATABASE", "learners")
-        .env_remove("NEO4J_URI")
-        .env_remove("NEO4J_PASSWORD")
-        .output()
-        .expect("runs")
-}
 
 /// Neo4j's Bolt SSL policy serving the certificate the CA signed, TLS
 /// required (its folder must hold `trusted` and `revoked`, empty here: no
@@ -71,16 +56,15 @@ fn tls_connects_with_ssc_and_with_a_trusted_ca_and_refuses_an_unknown_certificat
 
     // A self-signed (here: unknown) certificate, accepted unchecked.
     let ssc = format!("bolt+ssc://127.0.0.1:{BOLT_PORT}");
-    let load = run(work.path(), &server, &["load", input, "--json", "--uri", &ssc]);
+    let load = server.run(work.path(), &["load", input, "--json", "--uri", &ssc]);
     assert!(load.status.success(), "{}", String::from_utf8_lossy(&load.stderr));
     assert_eq!(json(&load)["rows_accepted"], 300);
 
     // Verified against the private CA, with routing.
     let ca = ca.display().to_string();
     let trusted = format!("neo4j+s://localhost:{BOLT_PORT}");
-    let verify = run(
+    let verify = server.run(
         work.path(),
-        &server,
         &["verify", input, "--uri", &trusted, "--trusted-ca", &ca],
     );
     assert!(
@@ -93,7 +77,7 @@ fn tls_connects_with_ssc_and_with_a_trusted_ca_and_refuses_an_unknown_certificat
 
     // Verified against the system's roots, which do not know the CA.
     let strict = format!("bolt+s://localhost:{BOLT_PORT}");
-    let refused = run(work.path(), &server, &["verify", input, "--uri", &strict]);
+    let refused = server.run(work.path(), &["verify", input, "--uri", &strict]);
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(14), "{stderr}");
     assert!(stderr.contains("certificate"), "{stderr}");
@@ -101,7 +85,7 @@ fn tls_connects_with_ssc_and_with_a_trusted_ca_and_refuses_an_unknown_certificat
 
     // Plain Bolt to a TLS-only server: told to use TLS.
     let plain = format!("bolt://127.0.0.1:{BOLT_PORT}");
-    let refused = run(work.path(), &server, &["verify", input, "--uri", &plain]);
+    let refused = server.run(work.path(), &["verify", input, "--uri", &plain]);
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(14), "{stderr}");
     assert!(stderr.contains("bolt+s://"), "{stderr}");

@@ -218,7 +218,7 @@ pub struct Neo4jConfig {
     pub batch_size: usize,
     /// Where `batch_size` comes from (as the writers').
     #[serde(skip)]
-    pub batch_origin: WorkersOrigin,
+    pub batch_origin: SettingOrigin,
     pub max_retry_seconds: u64,
     pub query_timeout_seconds: u64,
     pub connect_timeout_seconds: u64,
@@ -232,7 +232,7 @@ pub struct EtlConfig {
     /// Where `num_workers` comes from: the configuration, or the default
     /// for the server the run talks to.
     #[serde(skip)]
-    pub workers_origin: WorkersOrigin,
+    pub workers_origin: SettingOrigin,
     pub chunk_size: u64,
     pub checkpoint_interval: u64,
     /// Resolved: never 0.
@@ -309,9 +309,10 @@ pub const DEFAULT_NUM_WORKERS: usize = 1;
 /// (BENCHMARKS.md, "load on Neo4j": the sweep chose it).
 pub const NEO4J_DEFAULT_NUM_WORKERS: usize = 2;
 
-/// Where `etl.num_workers` (and `neo4j.batch_size`) comes from.
+/// Where a setting whose default depends on the server comes from
+/// (`etl.num_workers`, `neo4j.batch_size`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum WorkersOrigin {
+pub enum SettingOrigin {
     /// A file, the environment or a flag set it.
     Configured,
     /// Not set: the default, until the server is known.
@@ -319,6 +320,26 @@ pub enum WorkersOrigin {
     Default,
     /// Not set: the default for the server the run talks to.
     ServerDefault,
+}
+
+/// Whether a server's agent string names Neo4j itself. Servers that speak
+/// Bolt for compatibility also begin with `Neo4j/` and say so:
+/// `Neo4j/5.26.0 compatible (ArcadeDB 26.10.2)`, `Neo4j/v5.11.0 compatible
+/// graph database server - Memgraph`.
+pub fn is_neo4j(agent: &str) -> bool {
+    agent.starts_with("Neo4j/") && !agent.contains("compatible")
+}
+
+impl SettingOrigin {
+    /// The value as the configuration block shows it, with where it comes
+    /// from when that is the default.
+    fn shown(self, value: usize, on_neo4j: usize) -> String {
+        match self {
+            SettingOrigin::Configured => value.to_string(),
+            SettingOrigin::Default => format!("{value} (default; {on_neo4j} on Neo4j)"),
+            SettingOrigin::ServerDefault => format!("{value} (the default for this server)"),
+        }
+    }
 }
 pub const DEFAULT_CHUNK_SIZE: u64 = 1_000;
 pub const DEFAULT_CHECKPOINT_INTERVAL: u64 = 50_000;
@@ -574,8 +595,8 @@ fn neo4j_config(
         pool_follows_workers: configured_pool.is_none(),
         batch_size,
         batch_origin: match configured_batch {
-            Some(_) => WorkersOrigin::Configured,
-            None => WorkersOrigin::Default,
+            Some(_) => SettingOrigin::Configured,
+            None => SettingOrigin::Default,
         },
         max_retry_seconds: flags
             .max_retry_seconds
@@ -592,7 +613,7 @@ fn etl_config(
     raw: RawEtl,
     flags: &FlagOverrides,
     num_workers: usize,
-    workers_origin: WorkersOrigin,
+    workers_origin: SettingOrigin,
 ) -> Result<EtlConfig, ConfigError> {
     let chunk_size = flags.chunk_size.or(raw.chunk_size).unwrap_or(DEFAULT_CHUNK_SIZE);
     if !(1..=1_000_000).contains(&chunk_size) {
@@ -733,16 +754,16 @@ impl Config {
     /// the user stays as it is.
     pub fn for_server(&self, agent: &str) -> Config {
         let mut config = self.clone();
-        let neo4j = agent.starts_with("Neo4j/");
-        if config.neo4j.batch_origin != WorkersOrigin::Configured {
+        let neo4j = is_neo4j(agent);
+        if config.neo4j.batch_origin != SettingOrigin::Configured {
             config.neo4j.batch_size = if neo4j {
                 NEO4J_DEFAULT_BATCH_SIZE
             } else {
                 DEFAULT_BATCH_SIZE
             };
-            config.neo4j.batch_origin = WorkersOrigin::ServerDefault;
+            config.neo4j.batch_origin = SettingOrigin::ServerDefault;
         }
-        if config.etl.workers_origin != WorkersOrigin::Configured {
+        if config.etl.workers_origin != SettingOrigin::Configured {
             let workers = if neo4j {
                 NEO4J_DEFAULT_NUM_WORKERS
             } else {
@@ -754,7 +775,7 @@ impl Config {
             } else {
                 workers.min(config.neo4j.max_connection_pool_size)
             };
-            config.etl.workers_origin = WorkersOrigin::ServerDefault;
+            config.etl.workers_origin = SettingOrigin::ServerDefault;
             if config.neo4j.pool_follows_workers {
                 config.neo4j.max_connection_pool_size = config.etl.num_workers + 1;
             }
@@ -781,8 +802,8 @@ impl Config {
         let neo4j_connection = Neo4jConnection::build(&neo4j, env, flags)?;
         let configured_workers = flags.num_workers.or(etl.num_workers);
         let workers_origin = match configured_workers {
-            Some(_) => WorkersOrigin::Configured,
-            None => WorkersOrigin::Default,
+            Some(_) => SettingOrigin::Configured,
+            None => SettingOrigin::Default,
         };
         let num_workers = configured_workers.unwrap_or(DEFAULT_NUM_WORKERS);
         if !(1..=64).contains(&num_workers) {
@@ -842,38 +863,22 @@ impl fmt::Display for Config {
             "neo4j.max_connection_pool_size = {}",
             n.max_connection_pool_size
         )?;
-        match n.batch_origin {
-            WorkersOrigin::Configured => writeln!(f, "neo4j.batch_size = {}", n.batch_size)?,
-            WorkersOrigin::Default => writeln!(
-                f,
-                "neo4j.batch_size = {} (default; {NEO4J_DEFAULT_BATCH_SIZE} on Neo4j)",
-                n.batch_size
-            )?,
-            WorkersOrigin::ServerDefault => writeln!(
-                f,
-                "neo4j.batch_size = {} (the default for this server)",
-                n.batch_size
-            )?,
-        }
+        writeln!(
+            f,
+            "neo4j.batch_size = {}",
+            n.batch_origin.shown(n.batch_size, NEO4J_DEFAULT_BATCH_SIZE)
+        )?;
         writeln!(f, "neo4j.max_retry_seconds = {}", n.max_retry_seconds)?;
         writeln!(f, "neo4j.query_timeout_seconds = {}", n.query_timeout_seconds)?;
         writeln!(f, "neo4j.connect_timeout_seconds = {}", n.connect_timeout_seconds)?;
         if let Some(ca) = &n.trusted_ca {
             writeln!(f, "neo4j.trusted_ca = {}", ca.display())?;
         }
-        match e.workers_origin {
-            WorkersOrigin::Configured => writeln!(f, "etl.num_workers = {}", e.num_workers)?,
-            WorkersOrigin::Default => writeln!(
-                f,
-                "etl.num_workers = {} (default; {NEO4J_DEFAULT_NUM_WORKERS} on Neo4j)",
-                e.num_workers
-            )?,
-            WorkersOrigin::ServerDefault => writeln!(
-                f,
-                "etl.num_workers = {} (the default for this server)",
-                e.num_workers
-            )?,
-        }
+        writeln!(
+            f,
+            "etl.num_workers = {}",
+            e.workers_origin.shown(e.num_workers, NEO4J_DEFAULT_NUM_WORKERS)
+        )?;
         writeln!(f, "etl.chunk_size = {}", e.chunk_size)?;
         writeln!(f, "etl.checkpoint_interval = {}", e.checkpoint_interval)?;
         writeln!(f, "etl.transform_threads = {}", e.transform_threads)?;
@@ -1137,35 +1142,30 @@ mod tests {
 
     #[test]
     fn writers_and_batches_not_configured_follow_the_server_and_configured_ones_stay() {
+        let shows = |config: &Config, line: &str| config.to_string().contains(line);
         let defaults = build("", EnvOverrides::default(), FlagOverrides::default()).expect("valid");
         assert_eq!(defaults.etl.num_workers, 1);
-        assert!(
-            defaults
-                .to_string()
-                .contains("etl.num_workers = 1 (default; 2 on Neo4j)")
-        );
-        assert!(
-            defaults
-                .to_string()
-                .contains("neo4j.batch_size = 5000 (default; 2000 on Neo4j)")
-        );
+        assert!(shows(&defaults, "etl.num_workers = 1 (default; 2 on Neo4j)"));
+        assert!(shows(
+            &defaults,
+            "neo4j.batch_size = 5000 (default; 2000 on Neo4j)"
+        ));
         let neo4j = defaults.for_server("Neo4j/5.26.30");
         assert_eq!(
             (neo4j.etl.num_workers, neo4j.neo4j.max_connection_pool_size),
             (2, 3)
         );
         assert_eq!(neo4j.neo4j.batch_size, 2_000);
-        assert!(
-            neo4j
-                .to_string()
-                .contains("etl.num_workers = 2 (the default for this server)")
-        );
-        assert!(
-            neo4j
-                .to_string()
-                .contains("neo4j.batch_size = 2000 (the default for this server)")
-        );
-        let other = defaults.for_server("ArcadeDB/26.10.2");
+        assert!(shows(&neo4j, "etl.num_workers = 2 (the default for this server)"));
+        assert!(shows(
+            &neo4j,
+            "neo4j.batch_size = 2000 (the default for this server)"
+        ));
+        assert!(is_neo4j("Neo4j/2026.08.1"));
+        assert!(!is_neo4j(
+            "Neo4j/v5.11.0 compatible graph database server - Memgraph"
+        ));
+        let other = defaults.for_server("Neo4j/5.26.0 compatible (ArcadeDB 26.10.2)");
         assert_eq!(
             (other.etl.num_workers, other.neo4j.max_connection_pool_size),
             (1, 2)

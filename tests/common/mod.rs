@@ -144,6 +144,33 @@ pub fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("a temporary folder")
 }
 
+/// The labels of the analysts' model (docs/graph.md), without the load's
+/// own records.
+pub const LABELS: [&str; 9] = [
+    "Learner",
+    "Country",
+    "City",
+    "Skill",
+    "Program",
+    "Company",
+    "Institution",
+    "LearningState",
+    "ProfessionalStatus",
+];
+
+/// The relationship types of the model written by default (docs/graph.md;
+/// RESIDES_IN and FROM_COUNTRY are off unless configured).
+pub const TYPES: [&str; 8] = [
+    "HAS_SKILL",
+    "ENROLLED_IN",
+    "WORKS_FOR",
+    "RUNS_VENTURE",
+    "STUDIED_AT",
+    "HAS_LEARNING_STATE",
+    "HAS_PROFESSIONAL_STATUS",
+    "IN_COUNTRY",
+];
+
 /// The local test database, as scripts/test exports it.
 pub struct TestDb {
     pub uri: String,
@@ -397,6 +424,22 @@ impl FreshServer {
 
     pub fn uri(&self) -> String {
         format!("bolt://127.0.0.1:{}", self.bolt_port)
+    }
+
+    /// Runs the binary with `args` in `dir` against this server (its URI,
+    /// unless `args` names another with `--uri`; its password file).
+    pub fn run(&self, dir: &Path, args: &[&str]) -> Output {
+        Command::new(binary())
+            .args(args)
+            .arg("--password-file")
+            .arg(self.password_file())
+            .current_dir(dir)
+            .env("NEO4J_URI", self.uri())
+            .env("NEO4J_USERNAME", "root")
+            .env("NEO4J_DATABASE", "learners")
+            .env_remove("NEO4J_PASSWORD")
+            .output()
+            .expect("the learngraph binary runs")
     }
 }
 
