@@ -167,7 +167,7 @@ fn exported_files_are_valid_for_the_importer_and_match_check() {
     assert!(script.contains("neo4j-admin\" database import full \"${DATABASE:-neo4j}\""));
     for label in LABELS {
         assert!(
-            script.contains(&format!("--nodes={label}=")),
+            script.contains(&format!("--nodes={label}=\"$here\"/")),
             "{label} in import.sh"
         );
     }

@@ -426,34 +426,40 @@ fn sorted_pairs(rows: impl Iterator<Item = (String, String)>) -> Vec<(String, St
     rows
 }
 
-/// The `neo4j-admin database import full` arguments for an export folder.
-pub fn import_arguments(gzip: bool, options: GraphOptions) -> Vec<String> {
+/// The `neo4j-admin database import full` arguments for an export folder,
+/// each file named under `folder` (shell text: the script passes `"$here"/`,
+/// the folder's absolute path; Neo4j 2026's importer refuses a bare file
+/// name, "Unable to find the parent of the path").
+pub fn import_arguments(gzip: bool, options: GraphOptions, folder: &str) -> Vec<String> {
     let ext = if gzip { ".csv.gz" } else { ".csv" };
     let mut args: Vec<String> = Label::ALL
         .iter()
-        .map(|label| format!("--nodes={}={}{ext}", label.name(), node_file(*label)))
+        .map(|label| format!("--nodes={}={folder}{}{ext}", label.name(), node_file(*label)))
         .collect();
     let mut rels = learner_relationships(options);
     rels.push(RelType::InCountry);
-    args.extend(
-        rels.iter()
-            .map(|rel| format!("--relationships={}={}{ext}", rel.name(), relationship_file(*rel))),
-    );
+    args.extend(rels.iter().map(|rel| {
+        format!(
+            "--relationships={}={folder}{}{ext}",
+            rel.name(),
+            relationship_file(*rel)
+        )
+    }));
     args.push("--multiline-fields=true".into());
     args.push("--ignore-empty-strings=true".into());
     args
 }
 
 fn import_script(gzip: bool, options: GraphOptions) -> String {
-    let args = import_arguments(gzip, options).join(" \\\n  ");
+    let args = import_arguments(gzip, options, "\"$here\"/").join(" \\\n  ");
     format!(
         "#!/usr/bin/env bash\n\
          # Written by `learngraph export`. Imports these files into a new (or empty) and stopped\n\
-         # Neo4j 5 database, then create the constraints and indexes with schema.cypher:\n\
+         # Neo4j 5 or 2025+ database, then create the constraints and indexes with schema.cypher:\n\
          #   NEO4J_HOME=/path/to/neo4j DATABASE=neo4j ./import.sh\n\
          #   cypher-shell -d neo4j -f schema.cypher   (after starting the database)\n\
          set -euo pipefail\n\
-         cd \"$(dirname \"$0\")\"\n\
+         here=$(cd \"$(dirname \"$0\")\" && pwd -P)\n\
          \"${{NEO4J_HOME:-/var/lib/neo4j}}/bin/neo4j-admin\" database import full \"${{DATABASE:-neo4j}}\" \\\n  {args}\n"
     )
 }
