@@ -79,6 +79,10 @@ const EAGER: &[(&str, &str)] = &[
         "a changed learner's replaced relationships are deleted before the new ones are created in the same \
          statement; only the changed learners of a later snapshot (a few per cent) go through it",
     ),
+    (
+        "clear relationships of ",
+        "clear reads one bounded batch ($limit) of a label's relationships, then deletes it",
+    ),
     ("take the load lock", "one node, the lock"),
     (
         "take over the load lock",
@@ -120,9 +124,8 @@ fn operators(plan: &Plan, out: &mut Vec<String>) {
 
 fn driver() -> Driver {
     let db = common::test_db();
-    let address = db.uri.trim_start_matches("bolt://").to_string();
-    let connection: ConnectionConfig = format!("bolt://{address}").parse().expect("a Bolt URI");
-    let config = DriverConfig::new().with_auth(Arc::new(AuthToken::new_basic_auth("root", &db.password)));
+    let connection: ConnectionConfig = db.uri.parse().expect("a Bolt URI");
+    let config = DriverConfig::new().with_auth(Arc::new(AuthToken::new_basic_auth(&db.user, &db.password)));
     Driver::new(connection, config)
 }
 
@@ -130,7 +133,7 @@ fn driver() -> Driver {
 fn explain(driver: &Driver, text: &str) -> Result<Vec<String>, String> {
     let result = driver
         .execute_query(format!("EXPLAIN {text}"))
-        .with_database(Arc::new("learners".to_string()))
+        .with_database(Arc::new(common::test_db().database))
         .run()
         .map_err(|e| e.to_string())?;
     let plan = result.summary.plan.ok_or("the server returned no plan")?;

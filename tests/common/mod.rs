@@ -175,6 +175,10 @@ pub const TYPES: [&str; 8] = [
 pub struct TestDb {
     pub uri: String,
     pub password: String,
+    /// `root` and `learners` on the local servers; another server's with
+    /// LEARNGRAPH_TEST_USER and LEARNGRAPH_TEST_DATABASE.
+    pub user: String,
+    pub database: String,
 }
 
 /// The database the end-to-end tests use. They need it: without it they
@@ -188,7 +192,14 @@ pub fn test_db() -> TestDb {
         .expect("password file")
         .trim()
         .to_string();
-    TestDb { uri, password }
+    let user = std::env::var("LEARNGRAPH_TEST_USER").unwrap_or_else(|_| "root".to_string());
+    let database = std::env::var("LEARNGRAPH_TEST_DATABASE").unwrap_or_else(|_| "learners".to_string());
+    TestDb {
+        uri,
+        password,
+        user,
+        database,
+    }
 }
 
 /// The binary with `args`, set up for the test database (credentials in
@@ -200,9 +211,9 @@ pub fn db_command(dir: &Path, args: &[&str]) -> Command {
         .args(args)
         .current_dir(dir)
         .env("NEO4J_URI", &db.uri)
-        .env("NEO4J_USERNAME", "root")
+        .env("NEO4J_USERNAME", &db.user)
         .env("NEO4J_PASSWORD", &db.password)
-        .env("NEO4J_DATABASE", "learners")
+        .env("NEO4J_DATABASE", &db.database)
         .env("RUST_BACKTRACE", "0");
     command
 }
@@ -219,9 +230,9 @@ pub async fn test_graph() -> neo4rs::Graph {
     let db = test_db();
     let config = neo4rs::ConfigBuilder::default()
         .uri(db.uri.as_str())
-        .user("root")
+        .user(db.user.as_str())
         .password(db.password.as_str())
-        .db("learners")
+        .db(db.database.as_str())
         .build()
         .expect("config");
     neo4rs::Graph::connect(config)

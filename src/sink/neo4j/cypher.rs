@@ -335,6 +335,20 @@ pub fn delete_batch(label: Option<Label>) -> String {
     format!("MATCH {pattern} WHERE NOT n:LoadLock WITH n LIMIT $limit DETACH DELETE n RETURN count(*) AS n")
 }
 
+/// Deletes up to `$limit` relationships of the nodes of a label (or of any
+/// node); returns how many. Run before [`delete_batch`]: a dense node's
+/// relationships (a learning state holds one per learner) deleted with it
+/// in one transaction exceed Neo4j's transaction memory on a full graph.
+pub fn delete_relationships_batch(label: Option<Label>) -> String {
+    match label {
+        Some(l) => format!(
+            "MATCH (n:{})-[r]-() WITH DISTINCT r LIMIT $limit DELETE r RETURN count(*) AS n",
+            l.name()
+        ),
+        None => "MATCH ()-[r]->() WITH r LIMIT $limit DELETE r RETURN count(*) AS n".to_string(),
+    }
+}
+
 pub fn count_nodes(label: Label) -> String {
     format!("MATCH (n:{}) RETURN count(n) AS n", label.name())
 }
@@ -394,6 +408,10 @@ pub fn catalogue() -> Vec<(String, String)> {
             shared_node_values(label),
         ));
         out.push((format!("clear {}", label.name()), delete_batch(Some(label))));
+        out.push((
+            format!("clear relationships of {}", label.name()),
+            delete_relationships_batch(Some(label)),
+        ));
         out.push((format!("count {}", label.name()), count_nodes(label)));
     }
     out.extend(range_indexes().into_iter().map(|s| ("index".to_string(), s)));
@@ -429,6 +447,7 @@ pub fn catalogue() -> Vec<(String, String)> {
         update_learners(GraphOptions::default()),
     ));
     out.push(("clear all".into(), delete_batch(None)));
+    out.push(("clear all relationships".into(), delete_relationships_batch(None)));
     for (name, text) in [
         ("phase 1 IN_COUNTRY", MERGE_IN_COUNTRY),
         ("phase 1 compare IN_COUNTRY", CITY_COUNTRIES),

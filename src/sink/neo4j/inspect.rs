@@ -97,26 +97,51 @@ impl Neo4jSink {
     }
 
     /// Deletes nodes (and their relationships) of the given labels, or of
-    /// every label, `batch` nodes per transaction so that a large graph does
-    /// not exhaust the server's memory. Returns nodes deleted.
+    /// every label: first the relationships, `10 x batch` per transaction,
+    /// then the nodes, `batch` per transaction, so that a large graph does
+    /// not exhaust the server's memory; a transaction the server still
+    /// refuses for its memory is tried again at half the size. Returns
+    /// nodes deleted.
     pub async fn delete_nodes(&self, labels: Option<&[Label]>, batch: usize) -> Result<u64, SinkError> {
-        let statements: Vec<String> = match labels {
-            Some(labels) => labels.iter().map(|l| cypher::delete_batch(Some(*l))).collect(),
-            None => vec![cypher::delete_batch(None)],
+        let targets: Vec<Option<Label>> = match labels {
+            Some(labels) => labels.iter().map(|l| Some(*l)).collect(),
+            None => vec![None],
         };
         let mut deleted = 0;
-        for statement in statements {
-            loop {
-                let limit = params::int(batch as i64);
-                let rows = self.read(&statement, vec![("limit", limit)]).await?;
-                let n = rows.first().and_then(|r| r.int("n")).unwrap_or(0).max(0) as u64;
-                deleted += n;
-                if n == 0 {
-                    break;
-                }
-            }
+        for target in targets {
+            self.delete_all(&cypher::delete_relationships_batch(target), batch * 10)
+                .await?;
+            deleted += self.delete_all(&cypher::delete_batch(target), batch).await?;
         }
         Ok(deleted)
+    }
+
+    /// Runs a deleting `statement` with `$limit` until it deletes nothing;
+    /// halves the limit when the server refuses a transaction for memory.
+    async fn delete_all(&self, statement: &str, batch: usize) -> Result<u64, SinkError> {
+        let mut limit = batch.max(1);
+        let mut deleted = 0;
+        loop {
+            let rows = match self
+                .read(statement, vec![("limit", params::int(limit as i64))])
+                .await
+            {
+                Err(error) if error.is_memory_limit() && limit > 1 => {
+                    limit /= 2;
+                    tracing::warn!(
+                        limit,
+                        "Deleting in smaller transactions: the server refused one for its memory"
+                    );
+                    continue;
+                }
+                other => other?,
+            };
+            let n = rows.first().and_then(|r| r.int("n")).unwrap_or(0).max(0) as u64;
+            deleted += n;
+            if n == 0 {
+                return Ok(deleted);
+            }
+        }
     }
 
     /// Nodes per label and relationships per type in the database.
