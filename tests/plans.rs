@@ -142,8 +142,7 @@ fn explain(driver: &Driver, text: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-/// Schema commands and the lock's statements that are not plannable
-/// queries (EXPLAIN does not apply to them).
+/// Schema commands: EXPLAIN does not apply to them.
 fn is_schema_command(text: &str) -> bool {
     text.starts_with("CREATE CONSTRAINT") || text.starts_with("CREATE INDEX") || text.starts_with("DROP ")
 }

@@ -152,7 +152,7 @@ pub async fn load(input: &Path, config: &Config, options: LoadOptions) -> Result
 /// batch size not set by the user are the defaults measured for it (see
 /// [`Config::for_server`]);
 /// a pool that follows them is then reconnected at its new size.
-pub(crate) async fn connect_for_server(config: &Config) -> Result<(Neo4jSink, Config), SinkError> {
+async fn connect_for_server(config: &Config) -> Result<(Neo4jSink, Config), SinkError> {
     let sink = Neo4jSink::connect(config).await?;
     let settled = config.for_server(&sink.server().agent);
     tracing::info!(
