@@ -67,6 +67,10 @@ pub const WRITE_REFUSED: u8 = 28;
 pub const LOCKED: u8 = 29;
 /// `history --fail-if-last-failed`: the latest run of load did not finish.
 pub const LAST_RUN_UNFINISHED: u8 = 30;
+/// The load lost the graph's load lock while it ran (another run took it
+/// over or broke it): it stopped before its next write; resume once the
+/// other run is done.
+pub const LOCK_LOST: u8 = 31;
 
 fn mysql_code(e: &MysqlError) -> u8 {
     match e {
@@ -101,6 +105,7 @@ fn sink_code(e: &SinkError) -> u8 {
         SinkError::Authentication { .. } => AUTHENTICATION_FAILED,
         SinkError::UnknownDatabase { .. } => DATABASE_UNKNOWN,
         SinkError::Locked { .. } => LOCKED,
+        SinkError::LockLost { .. } => LOCK_LOST,
         e if e.is_connection_loss() => CONNECTION_LOST,
         SinkError::Query { .. } => ERROR,
     }

@@ -18,4 +18,5 @@ pub mod graph;
 pub mod pipeline;
 pub mod sink;
 pub mod source;
+pub mod text;
 pub mod transform;

@@ -9,19 +9,58 @@
 mod common;
 
 use std::process::Stdio;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use neo4rs::query;
 
-fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("after 1970")
-        .as_millis() as i64
+/// What a run records of its process in the lock: its host, boot, pid
+/// namespace, pid and start time (`None`: a record of an earlier version,
+/// which names only host and pid).
+#[derive(Clone)]
+struct Identity {
+    host: String,
+    boot_id: Option<String>,
+    pid_namespace: Option<String>,
+    pid: i64,
+    process_start: Option<i64>,
 }
 
-/// Writes a lock node as another run would have left it.
-async fn plant_lock(graph: &neo4rs::Graph, host: &str, pid: i64, heartbeat_millis: i64) {
+impl Identity {
+    /// A process of this host, boot and namespace, with pid `pid` started
+    /// at tick `start`.
+    fn here(pid: i64, start: i64) -> Self {
+        Identity {
+            host: host_name(),
+            boot_id: Some(
+                std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+                    .expect("a boot id")
+                    .trim()
+                    .to_string(),
+            ),
+            pid_namespace: Some(
+                std::fs::read_link("/proc/self/ns/pid")
+                    .expect("a pid namespace")
+                    .to_string_lossy()
+                    .into_owned(),
+            ),
+            pid,
+            process_start: Some(start),
+        }
+    }
+
+    fn earlier_version(host: &str, pid: i64) -> Self {
+        Identity {
+            host: host.to_string(),
+            boot_id: None,
+            pid_namespace: None,
+            pid,
+            process_start: None,
+        }
+    }
+}
+
+/// Writes a lock node as another run would have left it, its last
+/// heartbeat `age_millis` ago by the server's clock.
+async fn plant_lock(graph: &neo4rs::Graph, who: Identity, age_millis: i64) {
     graph
         .run(query("MATCH (l:LoadLock) DELETE l"))
         .await
@@ -30,11 +69,16 @@ async fn plant_lock(graph: &neo4rs::Graph, host: &str, pid: i64, heartbeat_milli
         .run(
             query(
                 "CREATE (:LoadLock {name: 'load', token: 'planted', host: $host, pid: $pid, command: 'load other.csv', \
-                 startedMillis: $beat, heartbeatMillis: $beat})",
+                 startedMillis: timestamp() - $age, heartbeatMillis: timestamp() - $age}) \
+                 WITH 1 AS planted MATCH (l:LoadLock {name: 'load'}) \
+                 SET l.bootId = $boot, l.pidNamespace = $namespace, l.processStart = $start",
             )
-            .param("host", host)
-            .param("pid", pid)
-            .param("beat", heartbeat_millis),
+            .param("host", who.host)
+            .param("pid", who.pid)
+            .param("age", age_millis)
+            .param("boot", who.boot_id)
+            .param("namespace", who.pid_namespace)
+            .param("start", who.process_start),
         )
         .await
         .expect("plants the lock");
@@ -146,7 +190,7 @@ async fn a_gone_holder_loses_the_lock_and_a_live_one_keeps_it_until_broken() {
     let path = input.to_str().unwrap();
 
     // A live run on another machine: refused, by load and clear alike.
-    plant_lock(&graph, "other-machine", 4242, now_millis()).await;
+    plant_lock(&graph, Identity::earlier_version("other-machine", 4242), 0).await;
     for args in [&["load", path][..], &["clear", "--all", "--yes"][..]] {
         let output = common::run_db(dir.path(), args);
         let log = String::from_utf8_lossy(&output.stderr);
@@ -162,7 +206,7 @@ async fn a_gone_holder_loses_the_lock_and_a_live_one_keeps_it_until_broken() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("Took over the load lock"));
 
     // Its heartbeat older than the bound: taken over with a warning.
-    plant_lock(&graph, "other-machine", 4242, now_millis() - 301_000).await;
+    plant_lock(&graph, Identity::earlier_version("other-machine", 4242), 301_000).await;
     let output = common::run_db_ok(dir.path(), &["load", path]);
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -170,14 +214,41 @@ async fn a_gone_holder_loses_the_lock_and_a_live_one_keeps_it_until_broken() {
         "{log}"
     );
 
-    // A run of this host whose process is gone (kill -9): taken over at once.
-    plant_lock(&graph, &host_name(), i64::from(i32::MAX), now_millis()).await;
-    let output = common::run_db_ok(dir.path(), &["load", path]);
-    let log = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        log.contains("Took over the load lock") && log.contains("is gone"),
-        "{log}"
+    // A run of this host, boot and pid namespace whose process is gone
+    // (kill -9), or whose pid now names another process: taken over at
+    // once.
+    let this_process = i64::from(std::process::id());
+    for gone in [
+        Identity::here(i64::from(i32::MAX), 1),
+        Identity::here(this_process, 1),
+    ] {
+        plant_lock(&graph, gone, 0).await;
+        let output = common::run_db_ok(dir.path(), &["load", path]);
+        let log = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            log.contains("Took over the load lock") && log.contains("is gone"),
+            "{log}"
+        );
+    }
+    // A record that cannot prove its process gone (an earlier version's,
+    // naming only host and pid): kept until its heartbeat is old.
+    plant_lock(
+        &graph,
+        Identity::earlier_version(&host_name(), i64::from(i32::MAX)),
+        0,
+    )
+    .await;
+    let output = common::run_db(dir.path(), &["load", path]);
+    assert_eq!(
+        output.status.code(),
+        Some(29),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
     );
+    graph
+        .run(query("MATCH (l:LoadLock) DELETE l"))
+        .await
+        .expect("clears the lock");
     assert_eq!(
         common::count(&graph, "MATCH (l:LoadLock) RETURN count(l) AS n").await,
         0,

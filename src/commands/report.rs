@@ -97,6 +97,7 @@ fn describes(history: &History) -> String {
             match run.outcome {
                 RunOutcome::Finished => "finished",
                 RunOutcome::StoppedAndResumed => "stopped, resumed",
+                RunOutcome::Stopped => "STOPPED",
                 RunOutcome::Unfinished => "DID NOT FINISH",
             },
             run.ended_at

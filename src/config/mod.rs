@@ -345,6 +345,8 @@ pub const DEFAULT_CHUNK_SIZE: u64 = 1_000;
 pub const DEFAULT_CHECKPOINT_INTERVAL: u64 = 50_000;
 pub const DEFAULT_MAX_ERROR_RATE: f64 = 0.05;
 pub const DEFAULT_MAX_RETRY_SECONDS: u64 = 120;
+/// The longest `neo4j.max_retry_seconds` accepted.
+pub const MAX_RETRY_SECONDS_BOUND: u64 = 3_600;
 /// The deadline of one database call (a batch, a count), generous enough
 /// for the slowest verify count on a full graph.
 pub const DEFAULT_QUERY_TIMEOUT_SECONDS: u64 = 300;
@@ -561,6 +563,21 @@ fn neo4j_config(
         3_600,
         "1 to 3600",
     )?;
+    // A run waits out an outage this long while it holds the load lock; the
+    // lock's takeover age grows with it (sink::neo4j::lock::LeaseTerms), so
+    // it is bounded to keep a dead run's lock from blocking for a day.
+    let max_retry_seconds = flags
+        .max_retry_seconds
+        .or(raw.max_retry_seconds)
+        .unwrap_or(DEFAULT_MAX_RETRY_SECONDS);
+    if max_retry_seconds > MAX_RETRY_SECONDS_BOUND {
+        return Err(invalid(
+            "neo4j.max_retry_seconds",
+            format!("{max_retry_seconds}"),
+            "0 to 3600 (a run holding the load lock waits no longer than this for the database; its lock is taken \
+             over only after this and neo4j.query_timeout_seconds have passed without a heartbeat)",
+        ));
+    }
     let configured_pool = flags.max_connection_pool_size.or(raw.max_connection_pool_size);
     let pool = configured_pool.unwrap_or(num_workers + 1);
     if pool < num_workers || pool > 256 {
@@ -598,10 +615,7 @@ fn neo4j_config(
             Some(_) => SettingOrigin::Configured,
             None => SettingOrigin::Default,
         },
-        max_retry_seconds: flags
-            .max_retry_seconds
-            .or(raw.max_retry_seconds)
-            .unwrap_or(DEFAULT_MAX_RETRY_SECONDS),
+        max_retry_seconds,
         query_timeout_seconds,
         connect_timeout_seconds,
         trusted_ca,
@@ -1022,6 +1036,25 @@ mod tests {
         let config = build(toml, env, flags).expect("valid");
         assert_eq!(config.neo4j.uri, "bolt://flag:1");
         assert_eq!(config.neo4j.batch_size, 99);
+    }
+
+    #[test]
+    fn a_retry_bound_longer_than_an_hour_is_refused_naming_the_key() {
+        for (toml, ok) in [
+            ("[neo4j]\nmax_retry_seconds = 0", true),
+            ("[neo4j]\nmax_retry_seconds = 3600", true),
+            ("[neo4j]\nmax_retry_seconds = 3601", false),
+            ("[neo4j]\nmax_retry_seconds = 18446744073709551615", false),
+        ] {
+            let built = build(toml, EnvOverrides::default(), FlagOverrides::default());
+            match built {
+                Ok(config) => assert!(ok, "{toml} accepted as {}", config.neo4j.max_retry_seconds),
+                Err(error) => {
+                    assert!(!ok, "{toml}: {error}");
+                    assert!(error.to_string().contains("neo4j.max_retry_seconds"), "{error}");
+                }
+            }
+        }
     }
 
     #[test]

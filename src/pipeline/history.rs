@@ -42,8 +42,11 @@ pub struct SnapshotEntry {
 pub enum RunOutcome {
     /// It recorded its end.
     Finished,
-    /// It never recorded its end, and a later run resumed it.
+    /// It never finished, and a later run resumed it.
     StoppedAndResumed,
+    /// It recorded why it stopped (an error, a lost lock) and nothing
+    /// resumed it yet.
+    Stopped,
     /// It never recorded its end: it stopped (killed, an error, the server
     /// gone) or is still running.
     Unfinished,
@@ -54,6 +57,7 @@ impl RunOutcome {
         match self {
             RunOutcome::Finished => "finished",
             RunOutcome::StoppedAndResumed => "stopped, resumed",
+            RunOutcome::Stopped => "STOPPED",
             RunOutcome::Unfinished => "UNFINISHED",
         }
     }
@@ -79,11 +83,14 @@ pub struct RunEntry {
     pub resumes: Option<String>,
     /// Set on a `--max-rows` trial.
     pub trial_max_rows: Option<u64>,
+    /// Why it stopped, when it recorded that (an error, a lost lock).
+    pub stopped_because: Option<String>,
     /// The build that ran (`learngraph --version`); absent on records of
     /// versions before it was recorded.
     pub learngraph_version: Option<String>,
     #[serde(skip)]
     started_millis: Option<i64>,
+
 }
 
 /// The graph's own history, newest first.
@@ -160,9 +167,11 @@ pub async fn history(config: &Config) -> Result<History, LoadError> {
         .await?
         .iter()
         .filter_map(|row| {
-            let outcome = match (row.bool("complete"), row.date("resumedOn")) {
-                (Some(true), _) => RunOutcome::Finished,
-                (_, Some(_)) => RunOutcome::StoppedAndResumed,
+            let stopped_because = row.str("stoppedBecause");
+            let outcome = match (row.bool("complete"), row.date("resumedOn"), &stopped_because) {
+                (Some(true), _, _) => RunOutcome::Finished,
+                (_, Some(_), _) => RunOutcome::StoppedAndResumed,
+                (_, None, Some(_)) => RunOutcome::Stopped,
                 _ => RunOutcome::Unfinished,
             };
             Some(RunEntry {
@@ -180,15 +189,39 @@ pub async fn history(config: &Config) -> Result<History, LoadError> {
                 learners_missing: optional(row, "missing"),
                 resumes: row.str("resumes"),
                 trial_max_rows: optional(row, "trial"),
+                stopped_because,
                 learngraph_version: row.str("version"),
                 started_millis: row.int("startedMillis"),
             })
         })
         .collect();
-    // Newest first: by day, then by the time of day where it is recorded
-    // (a record without it sorts before those of the same day with it).
-    runs.sort_by_key(|run| std::cmp::Reverse((run.started_on, run.started_millis)));
-    let last_run_finished = runs.first().map(|run| run.outcome == RunOutcome::Finished);
+    // Newest first, by the server's clock where the record has it (every
+    // run stamps its start with it), else by day.
+    runs.sort_by_key(|run| {
+        std::cmp::Reverse(run.started_millis.or_else(|| {
+            run.started_on
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc().timestamp_millis())
+        }))
+    });
+    // The last run failed when the newest one did not finish, or when a
+    // run that did not finish (it lost its lock to a trial, say) is not yet
+    // made good by a complete load (its resume, or a full load) started
+    // after it: a trial finishing after it makes nothing good.
+    let made_good = |stopped: &RunEntry| {
+        runs.iter().any(|run| {
+            run.outcome == RunOutcome::Finished
+                && run.trial_max_rows.is_none()
+                && run.started_millis > stopped.started_millis
+        })
+    };
+    let last_run_finished = runs.first().map(|newest| {
+        newest.outcome == RunOutcome::Finished
+            && runs
+                .iter()
+                .filter(|run| matches!(run.outcome, RunOutcome::Stopped | RunOutcome::Unfinished))
+                .all(made_good)
+    });
     Ok(History {
         snapshots,
         runs,
@@ -244,6 +277,9 @@ impl History {
             }
             if let Some(resumed) = &run.resumes {
                 notes.push(format!("resumes {resumed}"));
+            }
+            if let Some(reason) = &run.stopped_because {
+                notes.push(format!("stopped because {}", terminal_safe(reason)));
             }
             if let Some(version) = &run.learngraph_version {
                 notes.push(format!("learngraph {version}"));

@@ -187,25 +187,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Text from the data as it may reach a terminal: control characters (C0,
-/// DEL and C1, which start escape and OSC sequences, and line breaks that
-/// would break a table) shown escaped (`\u{1b}`, `\n`), so a cell can
-/// neither run a terminal command nor forge lines. JSON and CSV outputs
-/// keep the value as it is.
-pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut shown = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if c.is_control() {
-            shown.extend(c.escape_debug());
-        } else {
-            shown.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(shown)
-}
+pub use crate::text::terminal_safe;
 
 /// A text cell as a spreadsheet may open it: one that begins with `=`,
 /// `+`, `-`, `@`, a tab or a carriage return would run as a formula, so it

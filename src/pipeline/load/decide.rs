@@ -327,6 +327,7 @@ pub(super) async fn refuse_if_lock_lost(sink: &Neo4jSink, lock: &HeldLock) -> Re
             holder: "a run that took this run's lock over (and has finished since)".to_string(),
             since: "this run's analysis".to_string(),
             silent_seconds: 0,
+            stale_seconds: 0,
         },
     };
     Err(refusal.into())

@@ -168,6 +168,68 @@ async fn connect_for_server(config: &Config) -> Result<(Neo4jSink, Config), Sink
     Ok((Neo4jSink::connect(&settled).await?, settled))
 }
 
+/// The writing steps of a started run: the shared entities, the learners,
+/// the learners marked missing, and the run's and snapshot's records.
+#[allow(clippy::too_many_arguments)]
+async fn write_run(
+    input: &Path,
+    config: &Config,
+    sink: &Neo4jSink,
+    analysis: &crate::pipeline::analyze::Analysis,
+    phases: &mut Vec<PhaseSummary>,
+    snapshot_date: Option<NaiveDate>,
+    check_existing: bool,
+    missing: &mut decide::MissingPlan,
+    run_id: &str,
+    mut checkpoint: crate::pipeline::checkpoint::CheckpointV1,
+    checkpoint_file: PathBuf,
+) -> Result<
+    (
+        crate::sink::neo4j::EntitiesWritten,
+        u64,
+        String,
+        phase2::LearnersWritten,
+    ),
+    LoadError,
+> {
+    let merged =
+        write::write_entities_once(sink, analysis, config, &mut checkpoint, &checkpoint_file, phases).await?;
+    let resume_after = checkpoint.committed_records;
+    let load_id = checkpoint.load_id.clone();
+    let load_date = snapshot_date.unwrap_or_else(today);
+    let learners = phase2::write_learners(
+        input,
+        config,
+        analysis,
+        sink,
+        Phase2Start {
+            load_date,
+            checkpoint,
+            checkpoint_file,
+            check_existing,
+            known: std::mem::take(&mut missing.known),
+        },
+    )
+    .await?;
+    phases.push(learners.phase.clone());
+    if check_existing {
+        phases.push(write::mark_missing(sink, &missing.missing, load_date, config).await?);
+    }
+    records::record_finished_run(
+        sink,
+        input,
+        config,
+        analysis,
+        snapshot_date,
+        run_id,
+        &learners,
+        missing,
+    )
+    .await?;
+
+    Ok((merged, resume_after, load_id, learners))
+}
+
 /// [`load`], the lock held: the list of its steps.
 async fn load_locked(
     input: &Path,
@@ -191,7 +253,7 @@ async fn load_locked(
 
     // From here on the load writes.
     phases.push(write::create_schema(&sink).await?);
-    let (mut checkpoint, run_id) = match resumed {
+    let (checkpoint, run_id) = match resumed {
         Some(checkpoint) => {
             records::resume_run(
                 &sink,
@@ -205,47 +267,30 @@ async fn load_locked(
         }
         None => records::start_run(&sink, input, config, &analysis, snapshot_date).await?,
     };
-    let merged = write::write_entities_once(
+    let written = write_run(
+        input,
+        config,
         &sink,
         &analysis,
-        config,
-        &mut checkpoint,
-        &checkpoint_file,
         &mut phases,
-    )
-    .await?;
-    let resume_after = checkpoint.committed_records;
-    let load_id = checkpoint.load_id.clone();
-    let load_date = snapshot_date.unwrap_or_else(today);
-    let learners = phase2::write_learners(
-        input,
-        config,
-        &analysis,
-        &sink,
-        Phase2Start {
-            load_date,
-            checkpoint,
-            checkpoint_file,
-            check_existing,
-            known: std::mem::take(&mut missing.known),
-        },
-    )
-    .await?;
-    phases.push(learners.phase.clone());
-    if check_existing {
-        phases.push(write::mark_missing(&sink, &missing.missing, load_date, config).await?);
-    }
-    records::record_finished_run(
-        &sink,
-        input,
-        config,
-        &analysis,
         snapshot_date,
+        check_existing,
+        &mut missing,
         &run_id,
-        &learners,
-        &missing,
+        checkpoint,
+        checkpoint_file,
     )
-    .await?;
+    .await;
+    let (merged, resume_after, load_id, learners) = match written {
+        Ok(written) => written,
+        Err(error) => {
+            // The run's record says why it stopped, even when the reason
+            // is that it lost the lock (that write skips the guard).
+            sink.record_stopped_run(&run_id, &error.to_string(), std::time::Duration::from_secs(10))
+                .await;
+            return Err(error);
+        }
+    };
 
     Ok(LoadSummary::new(Finished {
         input,

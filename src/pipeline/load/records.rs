@@ -13,8 +13,7 @@ use crate::config::Config;
 use crate::graph::records::Props;
 use crate::pipeline::analyze::Analysis;
 use crate::pipeline::checkpoint::{self, CheckpointV1};
-use crate::sink::neo4j::Neo4jSink;
-use crate::sink::neo4j::lock::now_millis;
+use crate::sink::neo4j::{Neo4jSink, RunStamp};
 use crate::source::reader::SourceError;
 use crate::transform::today;
 
@@ -24,7 +23,6 @@ fn run_start_props(input: &Path, analysis: &Analysis, snapshot_date: Option<Naiv
     props.str("file", Some(input.display().to_string()));
     props.date("snapshotDate", snapshot_date);
     props.date("startedOn", Some(today()));
-    props.int("startedMillis", Some(now_millis()));
     props.int("rowsRead", Some(analysis.rows_read as i64));
     props.str("learngraphVersion", Some(crate::VERSION.to_string()));
     props.bool("complete", Some(false));
@@ -75,7 +73,8 @@ pub(super) async fn start_run(
     })?;
     checkpoint.stream_fingerprint = analysis.fingerprint.whole();
     let props = run_start_props(input, analysis, snapshot_date);
-    sink.record_load_run(&checkpoint.load_id, &props).await?;
+    sink.record_load_run(&checkpoint.load_id, &props, RunStamp::Start)
+        .await?;
     checkpoint::write(&checkpoint::checkpoint_path(input), &checkpoint)?;
     let run_id = checkpoint.load_id.clone();
     Ok((checkpoint, run_id))
@@ -98,13 +97,14 @@ pub(super) async fn resume_run(
     }
     let mut interrupted = Props::default();
     interrupted.date("resumedOn", Some(today()));
-    sink.record_load_run(&checkpoint.load_id, &interrupted).await?;
+    sink.record_load_run(&checkpoint.load_id, &interrupted, RunStamp::Neither)
+        .await?;
     checkpoint::write(checkpoint_file, &checkpoint)?;
     let run_id = checkpoint::new_load_id();
     let mut props = run_start_props(input, analysis, snapshot_date);
     props.str("resumes", Some(checkpoint.load_id.clone()));
     props.int("resumedAfterRecord", Some(checkpoint.committed_records as i64));
-    sink.record_load_run(&run_id, &props).await?;
+    sink.record_load_run(&run_id, &props, RunStamp::Start).await?;
     Ok((checkpoint, run_id))
 }
 
@@ -138,7 +138,6 @@ pub(super) async fn record_finished_run(
         (None, _) => {}
     }
     props.bool("complete", Some(true));
-    props.int("endedMillis", Some(now_millis()));
-    sink.record_load_run(run_id, &props).await?;
+    sink.record_load_run(run_id, &props, RunStamp::End).await?;
     Ok(())
 }

@@ -180,6 +180,29 @@ fn map_value(map: &HashMap<String, ValueReceive>) -> serde_json::Value {
     serde_json::Value::Object(map.iter().map(|(k, v)| (k.clone(), json_value(v))).collect())
 }
 
+/// Runs the guard's check first in `tx`: the refusal when it does not
+/// hold. (The transaction then commits having written nothing.)
+fn guard_refusal(
+    tx: &neo4j::transaction::Transaction,
+    guard: Option<&WriteGuard>,
+) -> Result<Option<String>, Neo4jError> {
+    let Some(guard) = guard else {
+        return Ok(None);
+    };
+    let mut stream = tx
+        .query(&*guard.check.text)
+        .with_parameters(&guard.check.params)
+        .run()?;
+    let held = stream
+        .by_ref()
+        .next()
+        .transpose()?
+        .and_then(|record| Row(record).bool("held"))
+        .unwrap_or(false);
+    stream.consume()?;
+    Ok((!held).then(|| guard.refused.clone()))
+}
+
 /// How a transaction ends once its work is done.
 #[derive(Clone, Copy)]
 enum Ending {
@@ -212,6 +235,10 @@ pub enum BoltError {
     Abandoned,
     #[error("{0}")]
     Config(String),
+    /// The write guard refused the transaction: the run no longer holds
+    /// the load lock (see [`WriteGuard`]).
+    #[error("{0}")]
+    GuardRefused(String),
 }
 
 impl From<Neo4jError> for BoltError {
@@ -264,6 +291,24 @@ pub struct Bolt {
     timeout: Duration,
     connect_timeout: Duration,
     notified: Arc<Notified>,
+    guard: Arc<Mutex<Option<WriteGuard>>>,
+}
+
+/// A condition every write transaction checks before it writes anything:
+/// the load lock still being this run's. It fails without asking the
+/// server once its deadline has passed (the run has not confirmed its hold
+/// for too long), and otherwise runs `check` (a statement returning one
+/// row with a boolean `held`) first in the transaction, rolling back if it
+/// is not held. Reads, and writes on [`Bolt::write_unguarded`], skip it.
+#[derive(Clone, Debug)]
+pub struct WriteGuard {
+    pub check: Statement,
+    /// After this instant nothing is written.
+    pub deadline: std::time::Instant,
+    /// Why a write past the deadline is refused.
+    pub expired: String,
+    /// Why a write is refused when `check` says not held.
+    pub refused: String,
 }
 
 /// The (statement kind, notification code) pairs already logged.
@@ -315,6 +360,7 @@ impl Bolt {
             timeout,
             connect_timeout: options.connect_timeout,
             notified: Arc::new(Notified::default()),
+            guard: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -323,15 +369,118 @@ impl Bolt {
         let fresh = Bolt::open(options)?;
         Ok(Bolt {
             notified: self.notified.clone(),
+            guard: self.guard.clone(),
             ..fresh
         })
     }
 
-    /// Runs `statements` in one write transaction, committed at the end.
+    /// Sets (or, with `None`, lifts) the condition every later write of
+    /// this driver and its clones checks first.
+    pub fn set_guard(&self, guard: Option<WriteGuard>) {
+        *self.guard.lock().unwrap_or_else(|p| p.into_inner()) = guard;
+    }
+
+    /// Moves the guard's deadline to `deadline`, if a guard is set.
+    pub fn extend_guard(&self, deadline: std::time::Instant) {
+        if let Some(guard) = self.guard.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            guard.deadline = deadline;
+        }
+    }
+
+    /// The guard in force, or a refusal when its deadline has passed.
+    fn current_guard(&self) -> Result<Option<WriteGuard>, BoltError> {
+        let guard = self.guard.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        match guard {
+            Some(guard) if std::time::Instant::now() > guard.deadline => {
+                Err(BoltError::GuardRefused(guard.expired))
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// Runs `statements` in one write transaction, committed at the end,
+    /// after the write guard (if one is set) says the run may write.
     pub async fn write(&self, statements: Vec<Statement>) -> Result<(), BoltError> {
+        let guard = self.current_guard()?;
+        let written = self.write_checked(guard.clone(), statements).await;
+        self.explained(guard, written).await
+    }
+
+    /// A failed guarded write, explained: when the lock was lost while the
+    /// transaction ran (another run wrote the same learners first, say), the
+    /// loss is the cause to report, not the duplicate it caused.
+    async fn explained<T>(
+        &self,
+        guard: Option<WriteGuard>,
+        result: Result<T, BoltError>,
+    ) -> Result<T, BoltError> {
+        let (Err(error), Some(guard)) = (&result, guard) else {
+            return result;
+        };
+        if matches!(error, BoltError::GuardRefused(_)) {
+            return result;
+        }
+        let check = guard.check.clone();
+        match self.read(check).await {
+            Ok(rows) if !rows.first().and_then(|r| r.bool("held")).unwrap_or(false) => {
+                Err(BoltError::GuardRefused(guard.refused))
+            }
+            _ => result,
+        }
+    }
+
+    /// [`write`](Self::write) whatever the guard says: a run's record of
+    /// its own end, which it writes even when it lost the lock.
+    pub async fn write_unguarded(&self, statements: Vec<Statement>) -> Result<(), BoltError> {
+        self.write_checked(None, statements).await
+    }
+
+    /// Runs one write statement that returns rows (a batch of deletes and
+    /// its count) under the guard, and collects its rows.
+    pub async fn write_returning(&self, statement: Statement) -> Result<Vec<Row>, BoltError> {
+        let guard = self.current_guard()?;
+        let written = self.write_returning_checked(guard.clone(), statement).await;
+        self.explained(guard, written).await
+    }
+
+    async fn write_returning_checked(
+        &self,
+        guard: Option<WriteGuard>,
+        statement: Statement,
+    ) -> Result<Vec<Row>, BoltError> {
+        let refused = self
+            .call(move |bolt| {
+                bolt.in_transaction_ending(Ending::Commit, |tx| {
+                    if let Some(refusal) = guard_refusal(tx, guard.as_ref())? {
+                        return Ok(Err(refusal));
+                    }
+                    let mut stream = tx
+                        .query(&*statement.text)
+                        .with_parameters(&statement.params)
+                        .run()?;
+                    let rows = stream
+                        .by_ref()
+                        .map(|record| record.map(Row))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    stream.consume()?;
+                    Ok(Ok(rows))
+                })
+            })
+            .await?;
+        refused.map_err(BoltError::GuardRefused)
+    }
+
+    async fn write_checked(
+        &self,
+        guard: Option<WriteGuard>,
+        statements: Vec<Statement>,
+    ) -> Result<(), BoltError> {
         let summaries = self
             .call(move |bolt| {
-                bolt.in_transaction(|tx| {
+                bolt.in_transaction_ending(Ending::Commit, |tx| {
+                    if let Some(refusal) = guard_refusal(tx, guard.as_ref())? {
+                        return Ok(Err(refusal));
+                    }
                     let mut summaries = Vec::with_capacity(statements.len());
                     for statement in &statements {
                         let stream = tx
@@ -342,10 +491,11 @@ impl Bolt {
                             summaries.push((statement.kind.clone(), summary));
                         }
                     }
-                    Ok(summaries)
+                    Ok(Ok(summaries))
                 })
             })
-            .await?;
+            .await?
+            .map_err(BoltError::GuardRefused)?;
         for (kind, summary) in &summaries {
             self.log_notifications(kind, summary);
         }

@@ -119,8 +119,11 @@ pub const RECORD_SNAPSHOT: &str = "MERGE (s:Snapshot {date: $date}) ON CREATE SE
 pub const DELETE_SNAPSHOTS: &str = "MATCH (s:Snapshot) DETACH DELETE s";
 
 /// One record per load (`LoadRun {id}`): binds a checkpoint to the graph it
-/// was written against.
-pub const RECORD_LOAD_RUN: &str = "MERGE (r:LoadRun {id: $id}) SET r += $props";
+/// was written against. Its start and end are stamped by the database
+/// server's clock, the one clock every run shares.
+pub const RECORD_LOAD_RUN: &str = "MERGE (r:LoadRun {id: $id}) SET r += $props \
+     FOREACH (_ IN CASE WHEN $stampStart THEN [1] ELSE [] END | SET r.startedMillis = timestamp()) \
+     FOREACH (_ IN CASE WHEN $stampEnd THEN [1] ELSE [] END | SET r.endedMillis = timestamp())";
 
 pub const LOAD_RUN_EXISTS: &str = "MATCH (r:LoadRun {id: $id}) RETURN count(r) AS n";
 
@@ -155,7 +158,8 @@ pub const LOAD_RUN_HISTORY: &str = "MATCH (r:LoadRun) RETURN r.id AS id, r.file 
      r.snapshotDate AS snapshot, r.startedOn AS startedOn, r.startedMillis AS startedMillis, \
      r.endedMillis AS endedMillis, r.complete AS complete, r.rowsRead AS rowsRead, r.rowsLoaded AS rowsLoaded, \
      r.learnersNew AS new, r.learnersChanged AS changed, r.learnersMissing AS missing, r.resumes AS resumes, \
-     r.resumedOn AS resumedOn, r.trialMaxRows AS trial, r.learngraphVersion AS version";
+     r.resumedOn AS resumedOn, r.trialMaxRows AS trial, r.learngraphVersion AS version, \
+     r.stoppedBecause AS stoppedBecause";
 
 /// The state transitions each snapshot's load made: a current state it
 /// opened (`openedBySnapshot`) and the one it closed on the same date.
@@ -482,6 +486,7 @@ pub fn catalogue() -> Vec<(String, String)> {
         ("load lock heartbeat", super::lock::BEAT),
         ("release the load lock", super::lock::RELEASE),
         ("read the load lock", super::lock::READ),
+        ("check the load lock is held", super::lock::STILL_HELD),
     ] {
         out.push((name.to_string(), text.to_string()));
     }

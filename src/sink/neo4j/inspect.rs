@@ -123,7 +123,7 @@ impl Neo4jSink {
         let mut deleted = 0;
         loop {
             let rows = match self
-                .read(statement, vec![("limit", params::int(limit as i64))])
+                .write_returning(statement, vec![("limit", params::int(limit as i64))])
                 .await
             {
                 Err(error) if error.is_memory_limit() && limit > 1 => {

@@ -30,6 +30,7 @@ use crate::graph::counts::GraphOptions;
 use bolt::{Bolt, BoltError, ConnectOptions, ServerInfo};
 pub use first_load::{BatchWritten, EntitiesWritten, LearnerBatch, PreparedLearners};
 pub use inspect::WriteAccess;
+pub use records::RunStamp;
 use retry::RetryPolicy;
 
 #[derive(Debug, thiserror::Error)]
@@ -49,15 +50,21 @@ pub enum SinkError {
     UnknownDatabase { database: String, detail: String },
     #[error(
         "another learngraph run holds the graph's load lock: {holder}, since {since} (last heartbeat {silent_seconds} s \
-         ago); nothing was written. Wait for it to finish; if that run is gone (killed on another machine), its lock \
-         is taken over once its heartbeat is {stale} s old, or at once with --break-lock",
-        stale = lock::STALE_AFTER.as_secs()
+         ago, by the database server's clock); nothing was written. Wait for it to finish; if that run is gone \
+         (killed on another machine), its lock is taken over once its heartbeat is {stale_seconds} s old, or at once \
+         with --break-lock"
     )]
     Locked {
         holder: String,
         since: String,
         silent_seconds: i64,
+        stale_seconds: u64,
     },
+    #[error(
+        "this run lost the graph's load lock while it ran ({reason}); it stopped before its next write. Another run \
+         may be writing: wait for it to finish (`learngraph history` shows it), then continue with `load --resume`"
+    )]
+    LockLost { reason: String },
     #[error("{what} failed: {}", failure::describe(.source))]
     Query {
         what: String,

@@ -8,6 +8,22 @@ use super::bolt::{Param, Statement};
 use super::{Neo4jSink, SinkError, cypher, params};
 use crate::graph::records::Props;
 
+/// Which end of a run a record stamps with the server's time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunStamp {
+    Start,
+    End,
+    Neither,
+}
+
+fn load_run_statement(id: &str, props: &Props, stamp: RunStamp) -> Statement {
+    Statement::new("recording the load", cypher::RECORD_LOAD_RUN)
+        .param("id", params::string(id))
+        .param("props", Param::Map(params::props(props)))
+        .param("stampStart", Param::Boolean(stamp == RunStamp::Start))
+        .param("stampEnd", Param::Boolean(stamp == RunStamp::End))
+}
+
 impl Neo4jSink {
     /// What the load of the snapshot of `date` did to learners, counted
     /// from the marks it left in the graph: (created, changed or brought
@@ -37,16 +53,34 @@ impl Neo4jSink {
         .await
     }
 
-    /// Records a load (or what it did, at its end) under its id.
-    pub async fn record_load_run(&self, id: &str, props: &Props) -> Result<(), SinkError> {
-        let props = Param::Map(params::props(props));
+    /// Records a load (or what it did, at its end) under its id, stamping
+    /// its start or its end as `stamp` says.
+    pub async fn record_load_run(&self, id: &str, props: &Props, stamp: RunStamp) -> Result<(), SinkError> {
         self.retrying("recording the load", |bolt| {
-            let q = Statement::new("recording the load", cypher::RECORD_LOAD_RUN)
-                .param("id", params::string(id))
-                .param("props", props.clone());
+            let q = load_run_statement(id, props, stamp);
             async move { bolt.write(vec![q]).await }
         })
         .await
+    }
+
+    /// Records why the run `id` stopped, once, whatever the load lock says:
+    /// a run that lost its lock still tells `history` why it stopped. A
+    /// server that does not take it within `deadline` leaves the run
+    /// unfinished in the record, which is what it is.
+    pub async fn record_stopped_run(&self, id: &str, reason: &str, deadline: std::time::Duration) {
+        let mut props = Props::default();
+        props.str("stoppedBecause", Some(reason.to_string()));
+        let q = load_run_statement(id, &props, RunStamp::End);
+        let bolt = self.bolt().await;
+        match tokio::time::timeout(deadline, bolt.write_unguarded(vec![q])).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(error = %super::failure::describe(&error), "Could not record why the load stopped")
+            }
+            Err(_) => {
+                tracing::warn!("Could not record why the load stopped: the server did not answer in time")
+            }
+        }
     }
 
     /// Whether the graph holds the record of the load `id`.

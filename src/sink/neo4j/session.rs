@@ -137,6 +137,7 @@ impl Neo4jSink {
             self.policy,
             || async move {
                 match attempt(self.bolt().await).await {
+                    Err(refused @ BoltError::GuardRefused(_)) => Err(refused),
                     // Any failure the moment the server stops answering is a
                     // lost connection, whatever the server said on its way down.
                     Err(error) if !retry::is_retriable(&error) && !self.server_answers().await => {
@@ -158,9 +159,12 @@ impl Neo4jSink {
             },
         )
         .await
-        .map_err(|source| SinkError::Query {
-            what: what.to_string(),
-            source,
+        .map_err(|source| match source {
+            BoltError::GuardRefused(reason) => SinkError::LockLost { reason },
+            source => SinkError::Query {
+                what: what.to_string(),
+                source,
+            },
         })
     }
 
@@ -186,6 +190,24 @@ impl Neo4jSink {
         self.retrying(what, |bolt| {
             let statement = Statement::new(what, statement).param(name, rows.clone());
             async move { bolt.write(vec![statement]).await }
+        })
+        .await
+    }
+
+    /// Runs a write statement that returns rows (a batch of deletes and
+    /// its count) in its own guarded transaction, with retries.
+    pub(super) async fn write_returning(
+        &self,
+        statement: &str,
+        params: Vec<(&str, Param)>,
+    ) -> Result<Vec<Row>, SinkError> {
+        let what: String = statement.chars().take(60).collect();
+        self.retrying(&what, |bolt| {
+            let mut q = Statement::new(&what, statement);
+            for (name, value) in &params {
+                q = q.param(name, value.clone());
+            }
+            async move { bolt.write_returning(q).await }
         })
         .await
     }
