@@ -132,7 +132,7 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
                 LoadError::TooManyRejects { .. } => TOO_MANY_REJECTS,
                 LoadError::Checkpoint(_) => CHECKPOINT_MISMATCH,
                 LoadError::Interrupted { .. } => CONNECTION_LOST,
-                LoadError::OlderSnapshot { .. } => OLDER_SNAPSHOT,
+                LoadError::OlderSnapshot { .. } | LoadError::LaterSnapshotStarted { .. } => OLDER_SNAPSHOT,
                 LoadError::TooManyMissing { .. } => TOO_MANY_MISSING,
                 LoadError::FutureSnapshot { .. } => FUTURE_SNAPSHOT,
                 LoadError::InputChanged { .. } => INPUT_CHANGED,

@@ -18,10 +18,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Output};
+
+use common::Running;
 
 /// The binary run through `wrapper` (a namespace, a clock), against the
 /// test database.
@@ -46,56 +46,6 @@ const OWN_PID_NAMESPACE: &[&str] = &["unshare", "--pid", "--fork", "--mount-proc
 /// A clock `offset` away (`+400s`), monotonic time left true.
 fn skewed(offset: &str) -> Vec<String> {
     vec!["faketime".into(), "-f".into(), offset.into()]
-}
-
-/// A running load whose log is read as it comes: `wait_for` blocks until a
-/// line holds the text, so the test acts on an event, not on a guess of how
-/// long a step takes.
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    log: Vec<String>,
-}
-
-impl Running {
-    fn spawn(mut command: Command) -> Self {
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the load starts");
-        let stderr = child.stderr.take().expect("stderr");
-        let (send, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Running {
-            child,
-            lines,
-            log: Vec::new(),
-        }
-    }
-
-    fn wait_for(&mut self, text: &str) {
-        for line in self.lines.iter() {
-            let found = line.contains(text);
-            self.log.push(line);
-            if found {
-                return;
-            }
-        }
-        panic!("the load ended before logging {text:?}:\n{}", self.log.join("\n"));
-    }
-
-    fn finish(mut self) -> (Option<i32>, String) {
-        let status = self.child.wait().expect("the load ends");
-        self.log.extend(self.lines.iter());
-        (status.code(), self.log.join("\n"))
-    }
 }
 
 fn stderr(output: &Output) -> String {

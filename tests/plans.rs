@@ -42,6 +42,10 @@ const LABEL_SCANS: &[(&str, &str)] = &[
         "clear --phase 2 deletes every Snapshot record",
     ),
     ("delete load runs", "clear --phase 2 deletes every LoadRun record"),
+    (
+        "later snapshot run",
+        "a load reads the LoadRun records (one per run) for a later snapshot's",
+    ),
     ("snapshots", "history lists every Snapshot record (a handful)"),
     (
         "latest snapshot",

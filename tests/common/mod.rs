@@ -6,7 +6,9 @@ pub mod model;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
 
 use learngraph::generate::snapshots::{ChangeReport, report_path};
 use learngraph::graph::records::{EntityCollector, LearnerRecord};
@@ -543,4 +545,54 @@ pub fn make_certificates(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf)
         "server",
     ]);
     (dir.join("ca.pem"), dir.join("server.p12"))
+}
+
+/// A running load whose log is read as it comes: `wait_for` blocks until a
+/// line holds the text, so the test acts on an event, not on a guess of how
+/// long a step takes.
+pub struct Running {
+    pub child: Child,
+    lines: mpsc::Receiver<String>,
+    log: Vec<String>,
+}
+
+impl Running {
+    pub fn spawn(mut command: Command) -> Self {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the load starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Running {
+            child,
+            lines,
+            log: Vec::new(),
+        }
+    }
+
+    pub fn wait_for(&mut self, text: &str) {
+        for line in self.lines.iter() {
+            let found = line.contains(text);
+            self.log.push(line);
+            if found {
+                return;
+            }
+        }
+        panic!("the load ended before logging {text:?}:\n{}", self.log.join("\n"));
+    }
+
+    pub fn finish(mut self) -> (Option<i32>, String) {
+        let status = self.child.wait().expect("the load ends");
+        self.log.extend(self.lines.iter());
+        (status.code(), self.log.join("\n"))
+    }
 }

@@ -247,6 +247,19 @@ async fn snapshot_date(
     {
         return Err(LoadError::OlderSnapshot { file: date, graph });
     }
+    if let Some(later) = sink.later_snapshot_run(date).await? {
+        return Err(LoadError::LaterSnapshotStarted {
+            file: date,
+            later: later.date,
+            kind: later.kind(),
+            from: later
+                .file
+                .as_deref()
+                .map(|f| format!(", from {}", crate::text::terminal_safe(f)))
+                .unwrap_or_default(),
+            run: later.id,
+        });
+    }
     Ok(Some(date))
 }
 

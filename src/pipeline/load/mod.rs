@@ -76,6 +76,20 @@ pub enum LoadError {
     )]
     OlderSnapshot { file: NaiveDate, graph: NaiveDate },
     #[error(
+        "the file is the snapshot of {file}, and the graph already holds learners written by a run of the later \
+         snapshot {later} ({kind}, run {run}{from}); nothing was written. Applying the earlier snapshot over them \
+         would date state changes before ones already written. Either finish the later snapshot first (`load \
+         --resume` its file, or load it whole) and load snapshots in date order from there on, or start the graph \
+         again (`clear --all --yes`) and load every snapshot in date order"
+    )]
+    LaterSnapshotStarted {
+        file: NaiveDate,
+        later: NaiveDate,
+        kind: String,
+        run: String,
+        from: String,
+    },
+    #[error(
         "the snapshot date {date} is after today ({today}){}; nothing was written. A snapshot cannot come from the \
          future: fix the export's snapshot_id, or pass the right --snapshot-date",
         if *configured { " as configured" } else { ", as the file's snapshot_id says" }

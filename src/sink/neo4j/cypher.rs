@@ -173,6 +173,13 @@ pub const STATE_TRANSITIONS: &str = "MATCH (l:Learner)-[new:HAS_LEARNING_STATE|H
 /// The latest loaded snapshot's date.
 pub const LATEST_SNAPSHOT: &str = "MATCH (s:Snapshot) RETURN s.date AS d ORDER BY d DESC LIMIT 1";
 
+/// The run of the latest snapshot after `$date` that any run started
+/// writing, finished or not (a trial, a killed run): its learners are in the
+/// graph whether or not a Snapshot record says so.
+pub const LATER_SNAPSHOT_RUN: &str = "MATCH (r:LoadRun) WHERE r.snapshotDate > $date \
+     RETURN r.id AS id, r.snapshotDate AS date, r.complete AS complete, r.trialMaxRows AS trial, r.file AS file \
+     ORDER BY date DESC, coalesce(r.complete, false), r.startedMillis DESC LIMIT 1";
+
 /// Loaded snapshots.
 pub const SNAPSHOTS: &str = "MATCH (s:Snapshot) RETURN count(s) AS n";
 
@@ -468,6 +475,7 @@ pub fn catalogue() -> Vec<(String, String)> {
         ("count missing learners", COUNT_MISSING_LEARNERS),
         ("delete load runs", DELETE_LOAD_RUNS),
         ("latest snapshot", LATEST_SNAPSHOT),
+        ("later snapshot run", LATER_SNAPSHOT_RUN),
         ("snapshots", SNAPSHOTS),
         ("snapshot learners new", SNAPSHOT_LEARNERS_NEW),
         ("snapshot learners changed", SNAPSHOT_LEARNERS_CHANGED),

@@ -30,7 +30,7 @@ use crate::graph::counts::GraphOptions;
 use bolt::{Bolt, BoltError, ConnectOptions, ServerInfo};
 pub use first_load::{BatchWritten, EntitiesWritten, LearnerBatch, PreparedLearners};
 pub use inspect::WriteAccess;
-pub use records::RunStamp;
+pub use records::{LaterRun, RunStamp};
 use retry::RetryPolicy;
 
 #[derive(Debug, thiserror::Error)]

@@ -8,6 +8,28 @@ use super::bolt::{Param, Statement};
 use super::{Neo4jSink, SinkError, cypher, params};
 use crate::graph::records::Props;
 
+/// A run of a later snapshot than the one about to load.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LaterRun {
+    pub id: String,
+    pub date: NaiveDate,
+    pub complete: bool,
+    pub trial_max_rows: Option<i64>,
+    pub file: Option<String>,
+}
+
+impl LaterRun {
+    /// What it was, for a message: `a trial of 50 rows`, `a run that did
+    /// not finish`.
+    pub fn kind(&self) -> String {
+        match (self.trial_max_rows, self.complete) {
+            (Some(rows), _) => format!("a --max-rows trial of {rows} rows"),
+            (None, true) => "a complete run".to_string(),
+            (None, false) => "a run that did not finish (killed, stopped, or still running)".to_string(),
+        }
+    }
+}
+
 /// Which end of a run a record stamps with the server's time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunStamp {
@@ -109,6 +131,23 @@ impl Neo4jSink {
     pub async fn latest_snapshot(&self) -> Result<Option<NaiveDate>, SinkError> {
         let rows = self.read(cypher::LATEST_SNAPSHOT, Vec::new()).await?;
         Ok(rows.first().and_then(|r| r.date("d")))
+    }
+
+    /// The latest run of a snapshot after `date`, if any run of one
+    /// started: whether it finished or not, it wrote learners dated by it.
+    pub async fn later_snapshot_run(&self, date: NaiveDate) -> Result<Option<LaterRun>, SinkError> {
+        let rows = self
+            .read(cypher::LATER_SNAPSHOT_RUN, vec![("date", params::date(date))])
+            .await?;
+        Ok(rows.first().and_then(|row| {
+            Some(LaterRun {
+                id: row.str("id")?,
+                date: row.date("date")?,
+                complete: row.bool("complete").unwrap_or(false),
+                trial_max_rows: row.int("trial"),
+                file: row.str("file"),
+            })
+        }))
     }
 
     /// How many snapshots the graph records.
