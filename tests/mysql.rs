@@ -15,10 +15,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::{
-    assert_success, check_json, db_command, db_lock, generate, json, run_db_ok, temp_dir, test_graph,
-};
-use neo4rs::{BoltType, query};
+use common::{assert_success, check_json, db_command, db_lock, generate, json, run_db_ok, temp_dir};
 
 /// A generated file (see [`generate`]), also imported into the local MySQL
 /// table.
@@ -120,69 +117,6 @@ fn check_table(dir: &Path, table: Option<&str>) -> serde_json::Value {
     report
 }
 
-/// Every label and relationship type count, and the first learners by key
-/// with every property and every relationship (type, properties, target),
-/// as sorted text: equal graphs give equal values.
-async fn graph_picture() -> (BTreeMap<String, i64>, Vec<String>) {
-    let graph = test_graph().await;
-    let mut counts = BTreeMap::new();
-    for (statement, prefix) in [
-        (
-            "MATCH (n) UNWIND labels(n) AS k RETURN k, count(*) AS n",
-            "label ",
-        ),
-        ("MATCH ()-[r]->() RETURN type(r) AS k, count(*) AS n", "type "),
-    ] {
-        let mut rows = graph.execute(query(statement)).await.expect("counts");
-        while let Some(row) = rows.next().await.expect("reads") {
-            let k: String = row.get("k").expect("k");
-            if k != "LoadRun" {
-                counts.insert(format!("{prefix}{k}"), row.get::<i64>("n").expect("n"));
-            }
-        }
-    }
-    let mut learners = Vec::new();
-    let mut rows = graph
-        .execute(query(
-            "MATCH (l:Learner) WITH l ORDER BY l.hashedEmail LIMIT 60 \
-             OPTIONAL MATCH (l)-[r]->(t) RETURN l, r, t ORDER BY l.hashedEmail",
-        ))
-        .await
-        .expect("sample");
-    let mut by_learner: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    while let Some(row) = rows.next().await.expect("reads") {
-        let node: neo4rs::Node = row.get("l").expect("l");
-        let key: String = node.get("hashedEmail").expect("key");
-        let entry = by_learner
-            .entry(key)
-            .or_insert_with(|| vec![properties_of(&node.keys(), |k| node.get(k))]);
-        if let (Ok(rel), Ok(target)) = (row.get::<neo4rs::Relation>("r"), row.get::<neo4rs::Node>("t")) {
-            entry.push(format!(
-                "{} {} -> {:?} {}",
-                rel.typ(),
-                properties_of(&rel.keys(), |k| rel.get(k)),
-                target.labels(),
-                properties_of(&target.keys(), |k| target.get(k)),
-            ));
-        }
-    }
-    for (key, mut parts) in by_learner {
-        let node = parts.remove(0);
-        parts.sort();
-        learners.push(format!("{key} {node} [{}]", parts.join("; ")));
-    }
-    (counts, learners)
-}
-
-fn properties_of<E: std::fmt::Debug>(keys: &[&str], get: impl Fn(&str) -> Result<BoltType, E>) -> String {
-    let mut pairs: Vec<String> = keys
-        .iter()
-        .map(|k| format!("{k}={:?}", get(k).expect("property")))
-        .collect();
-    pairs.sort();
-    pairs.join(",")
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_same_rows_from_the_file_and_from_the_table_give_the_same_graph() {
     let _db = db_lock();
@@ -191,13 +125,13 @@ async fn the_same_rows_from_the_file_and_from_the_table_give_the_same_graph() {
 
     run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
     let file_load = run_db_ok(dir.path(), &["load", input.to_str().unwrap(), "--json"]);
-    let from_file = graph_picture().await;
+    let from_file = common::graph_picture(Some(60), &[]).await;
 
     run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
     let load = with_source_ok(dir.path(), &["load", "--source", &source(None), "--json"]);
     assert_eq!(json(&load)["rows_read"], 2_500);
     assert_eq!(json(&load)["rows_accepted"], json(&file_load)["rows_accepted"]);
-    let from_table = graph_picture().await;
+    let from_table = common::graph_picture(Some(60), &[]).await;
     let verify = with_source_ok(dir.path(), &["verify", "--source", &source(None)]);
     assert!(String::from_utf8_lossy(&verify.stdout).contains("PASSED"));
 

@@ -43,6 +43,10 @@ const LABEL_SCANS: &[(&str, &str)] = &[
     ),
     ("delete load runs", "clear --phase 2 deletes every LoadRun record"),
     (
+        "complete loads of snapshot",
+        "a complete load counts the LoadRun records (one per run) of its date",
+    ),
+    (
         "later snapshot run",
         "a load reads the LoadRun records (one per run) for a later snapshot's",
     ),

@@ -31,6 +31,10 @@ pub struct SnapshotEntry {
     pub learners_kept_row_rejected: u64,
     pub rows_loaded: u64,
     pub file: Option<String>,
+    /// Complete loads of this date: more than one when a corrected export
+    /// of the same date was loaded again (the counts are the graph's after
+    /// the last).
+    pub loads: u64,
     /// `before -> after` of each state opened on this date, and how many.
     pub learning_transitions: BTreeMap<String, u64>,
     pub professional_transitions: BTreeMap<String, u64>,
@@ -90,7 +94,6 @@ pub struct RunEntry {
     pub learngraph_version: Option<String>,
     #[serde(skip)]
     started_millis: Option<i64>,
-
 }
 
 /// The graph's own history, newest first.
@@ -156,6 +159,7 @@ pub async fn history(config: &Config) -> Result<History, LoadError> {
                 learners_kept_row_rejected: kept,
                 rows_loaded: count(row, "rows"),
                 file: row.str("file"),
+                loads: optional(row, "loads").unwrap_or(1),
                 learning_transitions: transitions.remove(&(date, true)).unwrap_or_default(),
                 professional_transitions: transitions.remove(&(date, false)).unwrap_or_default(),
             })
@@ -255,6 +259,13 @@ impl History {
                 grouped(s.learners_missing),
                 grouped(s.learners_kept_row_rejected)
             );
+            if s.loads > 1 {
+                let _ = writeln!(
+                    out,
+                    "      reloaded: {} complete loads of this date; the counts are the graph's after the last",
+                    s.loads
+                );
+            }
             for (kind, transitions) in [
                 ("learning state", &s.learning_transitions),
                 ("professional status", &s.professional_transitions),

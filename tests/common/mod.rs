@@ -4,9 +4,9 @@
 
 pub mod model;
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 
@@ -595,4 +595,80 @@ impl Running {
         self.log.extend(self.lines.iter());
         (status.code(), self.log.join("\n"))
     }
+}
+
+/// Every label and relationship type count, and the first learners by key
+/// with every property and every relationship (type, properties, target),
+/// as sorted text: equal graphs give equal values. `learners_limit` takes
+/// the first learners only; `leave_out` names properties (run marks) left
+/// out of the comparison.
+pub async fn graph_picture(
+    learners_limit: Option<usize>,
+    leave_out: &[&str],
+) -> (BTreeMap<String, i64>, Vec<String>) {
+    let graph = test_graph().await;
+    let mut counts = BTreeMap::new();
+    for (statement, prefix) in [
+        (
+            "MATCH (n) UNWIND labels(n) AS k RETURN k, count(*) AS n",
+            "label ",
+        ),
+        ("MATCH ()-[r]->() RETURN type(r) AS k, count(*) AS n", "type "),
+    ] {
+        let mut rows = graph.execute(neo4rs::query(statement)).await.expect("counts");
+        while let Some(row) = rows.next().await.expect("reads") {
+            let k: String = row.get("k").expect("k");
+            if k != "LoadRun" {
+                counts.insert(format!("{prefix}{k}"), row.get::<i64>("n").expect("n"));
+            }
+        }
+    }
+    let mut learners = Vec::new();
+    let mut rows = graph
+        .execute(
+            neo4rs::query(
+                "MATCH (l:Learner) WITH l ORDER BY l.hashedEmail LIMIT $limit \
+                 OPTIONAL MATCH (l)-[r]->(t) RETURN l, r, t ORDER BY l.hashedEmail",
+            )
+            .param("limit", learners_limit.map_or(i64::MAX, |n| n as i64)),
+        )
+        .await
+        .expect("sample");
+    let mut by_learner: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    while let Some(row) = rows.next().await.expect("reads") {
+        let node: neo4rs::Node = row.get("l").expect("l");
+        let key: String = node.get("hashedEmail").expect("key");
+        let entry = by_learner
+            .entry(key)
+            .or_insert_with(|| vec![properties_of(&node.keys(), leave_out, |k| node.get(k))]);
+        if let (Ok(rel), Ok(target)) = (row.get::<neo4rs::Relation>("r"), row.get::<neo4rs::Node>("t")) {
+            entry.push(format!(
+                "{} {} -> {:?} {}",
+                rel.typ(),
+                properties_of(&rel.keys(), leave_out, |k| rel.get(k)),
+                target.labels(),
+                properties_of(&target.keys(), leave_out, |k| target.get(k)),
+            ));
+        }
+    }
+    for (key, mut parts) in by_learner {
+        let node = parts.remove(0);
+        parts.sort();
+        learners.push(format!("{key} {node} [{}]", parts.join("; ")));
+    }
+    (counts, learners)
+}
+
+fn properties_of<E: std::fmt::Debug>(
+    keys: &[&str],
+    leave_out: &[&str],
+    get: impl Fn(&str) -> Result<neo4rs::BoltType, E>,
+) -> String {
+    let mut pairs: Vec<String> = keys
+        .iter()
+        .filter(|k| !leave_out.contains(k))
+        .map(|k| format!("{k}={:?}", get(k).expect("property")))
+        .collect();
+    pairs.sort();
+    pairs.join(",")
 }

@@ -55,6 +55,8 @@ async fn snapshot_record(
         Some(rows_loaded.saturating_sub(new + changed) as i64),
     );
     props.int("learnersMissing", Some(missing as i64));
+    // This run is not yet recorded complete: it is one more.
+    props.int("loads", Some(sink.complete_loads(date).await? as i64 + 1));
     Ok(props)
 }
 

@@ -20,6 +20,8 @@ pub(super) struct Existing {
     learning: Option<String>,
     professional: Option<String>,
     missing: bool,
+    /// The snapshot that first wrote it.
+    first_snapshot: Option<NaiveDate>,
 }
 
 impl Existing {
@@ -48,10 +50,62 @@ pub(super) async fn read_existing(
                     learning: row.str("learning"),
                     professional: row.str("professional"),
                     missing: row.bool("missing").unwrap_or(false),
+                    first_snapshot: row.date("first"),
                 },
             ))
         })
         .collect())
+}
+
+/// A current state this snapshot's own date opened: a correction of that
+/// date retracts it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct OpenedOnDate {
+    /// A later snapshot's load opened it (it is a transition).
+    pub opened_by_snapshot: bool,
+    /// The state before it, which a correction back to it makes current
+    /// again.
+    pub prior: Option<String>,
+}
+
+/// Per learner key, its learning state and professional status opened on
+/// the load's date, where they were.
+pub(super) type OpenedOn = HashMap<String, (Option<OpenedOnDate>, Option<OpenedOnDate>)>;
+
+/// The current states of the given (changed) learners that the load's
+/// date opened: only a reload of the same date finds any.
+pub(super) async fn read_opened_on(
+    bolt: &Bolt,
+    keys: &[&str],
+    date: NaiveDate,
+) -> Result<OpenedOn, BoltError> {
+    let mut opened = OpenedOn::new();
+    if keys.is_empty() {
+        return Ok(opened);
+    }
+    let list = params::list(keys.iter().map(|k| params::string(k)).collect());
+    for (statement, learning) in [
+        (cypher::STATES_OPENED_ON, true),
+        (cypher::STATUSES_OPENED_ON, false),
+    ] {
+        let query = Statement::new("phase 2 states opened on the date", statement)
+            .param("keys", list.clone())
+            .param("date", params::date(date));
+        for row in bolt.read(query).await? {
+            let Some(key) = row.str("k") else { continue };
+            let head = OpenedOnDate {
+                opened_by_snapshot: row.bool("opened").unwrap_or(false),
+                prior: row.str("prior"),
+            };
+            let entry = opened.entry(key).or_default();
+            if learning {
+                entry.0 = Some(head);
+            } else {
+                entry.1 = Some(head);
+            }
+        }
+    }
+    Ok(opened)
 }
 
 /// A changed learner's relationships of the kinds a snapshot replaces, as
@@ -158,6 +212,13 @@ pub(super) struct SnapshotChanges {
     pub(super) replace: Vec<(&'static str, Vec<Param>)>,
     pub(super) close_learning: Vec<Param>,
     pub(super) close_professional: Vec<Param>,
+    /// States the load's own date opened, retracted by a correction:
+    /// `{l, d, reopen}` (reopen: the state before is current again).
+    pub(super) retract_learning: Vec<Param>,
+    pub(super) retract_professional: Vec<Param>,
+    /// Learners (by index) first written by this date's own earlier load:
+    /// their state histories are rewritten whole from the corrected row.
+    pub(super) restate: Vec<Param>,
     pub(super) relationships: u64,
     pub(super) transitions: Vec<(&'static str, String)>,
 }
@@ -172,18 +233,23 @@ impl SnapshotChanges {
                 .collect(),
             close_learning: Vec::new(),
             close_professional: Vec::new(),
+            retract_learning: Vec::new(),
+            retract_professional: Vec::new(),
+            restate: Vec::new(),
             relationships: 0,
             transitions: Vec::new(),
         }
     }
 
     /// Adds a changed learner: `held` is what the graph holds of its
-    /// replaceable relationships (`None`: none at all).
+    /// replaceable relationships (`None`: none at all), `opened_on` its
+    /// current states the load's date opened (a correction of that date).
     pub(super) fn add(
         &mut self,
         record: &LearnerRecord,
         before: &Existing,
         held: Option<&Held>,
+        opened_on: Option<&(Option<OpenedOnDate>, Option<OpenedOnDate>)>,
         load_date: NaiveDate,
     ) {
         let index = self.records.len() as i64;
@@ -204,20 +270,33 @@ impl SnapshotChanges {
                 learners.push(params::int(index));
             }
         }
-        for (kind, property, old, opened, close) in [
+        if before.first_snapshot == Some(load_date) {
+            // First written by this date: no transition, the row's history.
+            self.restate.push(params::int(index));
+            changed.learning_states = record.learning_states.clone();
+            changed.professional_states = record.professional_states.clone();
+            self.count(changed);
+            return;
+        }
+        let (learning_head, professional_head) = opened_on.cloned().unwrap_or_default();
+        for (kind, property, old, head, opened, close, retract) in [
             (
                 "learning",
                 "currentLearningState",
                 &before.learning,
+                learning_head,
                 &mut changed.learning_states,
                 &mut self.close_learning,
+                &mut self.retract_learning,
             ),
             (
                 "professional",
                 "currentProfessionalStatus",
                 &before.professional,
+                professional_head,
                 &mut changed.professional_states,
                 &mut self.close_professional,
+                &mut self.retract_professional,
             ),
         ] {
             let Some(new) = record.text(property) else {
@@ -226,24 +305,55 @@ impl SnapshotChanges {
             if old.as_deref() == Some(new) {
                 continue;
             }
+            // The state before the one that changes, and whether the new
+            // one opens as a later snapshot's transition.
+            let (from, by_snapshot) = match head {
+                Some(head) => {
+                    let reopen = head.prior.as_deref() == Some(new);
+                    retract.push(params::map([
+                        ("l", params::int(index)),
+                        ("d", params::date(load_date)),
+                        ("reopen", Param::Boolean(reopen)),
+                    ]));
+                    if reopen {
+                        continue;
+                    }
+                    (
+                        head.prior.filter(|_| head.opened_by_snapshot),
+                        head.opened_by_snapshot,
+                    )
+                }
+                None => {
+                    if old.is_some() {
+                        close.push(params::map([
+                            ("l", params::int(index)),
+                            ("d", params::date(load_date)),
+                        ]));
+                    }
+                    (old.clone(), true)
+                }
+            };
             let mut props = Props::default();
             // Every change carries the load's one date, never a row's own.
             props.date("validFrom", Some(load_date));
             props.bool("isCurrent", Some(true));
             props.bool("dateUnknown", Some(false));
-            props.bool("openedBySnapshot", Some(true));
+            if by_snapshot {
+                props.bool("openedBySnapshot", Some(true));
+            }
             opened.push(crate::graph::records::Rel {
                 target: new.to_string(),
                 props,
             });
-            if let Some(old) = old {
-                close.push(params::map([
-                    ("l", params::int(index)),
-                    ("d", params::date(load_date)),
-                ]));
-                self.transitions.push((kind, format!("{old} -> {new}")));
+            if let Some(from) = from {
+                self.transitions.push((kind, format!("{from} -> {new}")));
             }
         }
+        self.count(changed);
+    }
+
+    /// Takes in a changed learner's record, as it will be written.
+    fn count(&mut self, changed: LearnerRecord) {
         let mut tally = crate::graph::counts::RelTally::default();
         tally.add(&changed);
         self.relationships += tally.relationships();
@@ -294,10 +404,11 @@ mod tests {
             learning: None,
             professional: None,
             missing: false,
+            first_snapshot: None,
         };
         let date = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
         let mut changes = SnapshotChanges::new(options);
-        changes.add(&record, &before, Some(&held), date);
+        changes.add(&record, &before, Some(&held), None, date);
         let replaced: Vec<(&str, usize)> = changes.replace.iter().map(|(list, l)| (*list, l.len())).collect();
         assert_eq!(
             replaced,
@@ -320,7 +431,7 @@ mod tests {
         // A learner the graph holds no relationship of: every kind it has
         // is written.
         let mut changes = SnapshotChanges::new(options);
-        changes.add(&record, &before, None, date);
+        changes.add(&record, &before, None, None, date);
         assert_eq!(changes.replace[0].1.len(), 1);
         assert_eq!(changes.records[0].skills, record.skills);
     }

@@ -97,7 +97,22 @@ pub const ANY_LEARNER: &str = "MATCH (l:Learner) RETURN 1 AS one LIMIT 1";
 /// compares: the fingerprint, the current states, whether marked missing.
 pub const EXISTING_LEARNERS: &str = "UNWIND $keys AS k MATCH (l:Learner {hashedEmail: k}) \
      RETURN l.hashedEmail AS k, l.sourceHash AS h, l.currentLearningState AS learning, \
-     l.currentProfessionalStatus AS professional, l.missingSince IS NOT NULL AS missing";
+     l.currentProfessionalStatus AS professional, l.missingSince IS NOT NULL AS missing, l.firstSnapshot AS first";
+
+/// The changed learners whose current learning state (and, below,
+/// professional status) this snapshot's date opened, with whether a later
+/// snapshot's load opened it and the state before it: a correction of that
+/// date retracts it rather than closing it.
+pub const STATES_OPENED_ON: &str = "UNWIND $keys AS k MATCH (l:Learner {hashedEmail: k})-[c:HAS_LEARNING_STATE]->() \
+     WHERE c.isCurrent = true AND c.validFrom >= $date \
+     OPTIONAL MATCH (l)-[p:HAS_LEARNING_STATE]->(s:LearningState) WHERE p.validTo = c.validFrom \
+     WITH k, c, p, s ORDER BY p.validFrom DESC \
+     RETURN k, coalesce(c.openedBySnapshot, false) AS opened, collect(s.state)[0] AS prior";
+pub const STATUSES_OPENED_ON: &str = "UNWIND $keys AS k MATCH (l:Learner {hashedEmail: k})-[c:HAS_PROFESSIONAL_STATUS]->() \
+     WHERE c.isCurrent = true AND c.validFrom >= $date \
+     OPTIONAL MATCH (l)-[p:HAS_PROFESSIONAL_STATUS]->(s:ProfessionalStatus) WHERE p.validTo = c.validFrom \
+     WITH k, c, p, s ORDER BY p.validFrom DESC \
+     RETURN k, coalesce(c.openedBySnapshot, false) AS opened, collect(s.status)[0] AS prior";
 
 /// The keys and fingerprints of the learners the latest snapshot holds.
 pub const PRESENT_LEARNER_KEYS: &str =
@@ -111,10 +126,15 @@ pub const MISSING_LEARNER_KEYS: &str =
 pub const MARK_MISSING: &str = "UNWIND $keys AS k MATCH (l:Learner {hashedEmail: k}) \
      SET l.missingSince = coalesce(l.missingSince, $date)";
 
-/// Records a loaded snapshot with what its load did (written once, by the
-/// run that completes it); later runs of the same snapshot keep their
-/// counts on their own `LoadRun`.
-pub const RECORD_SNAPSHOT: &str = "MERGE (s:Snapshot {date: $date}) ON CREATE SET s += $props";
+/// Records a loaded snapshot with what its loads did: written by the run
+/// that completes it, and again by each complete reload of the same date
+/// (a corrected export), so that it describes the graph after the last.
+pub const RECORD_SNAPSHOT: &str = "MERGE (s:Snapshot {date: $date}) SET s += $props";
+
+/// The complete loads of a snapshot's date (trials and interrupted runs
+/// left out): more than one is a reload.
+pub const COMPLETE_LOADS_OF_SNAPSHOT: &str = "MATCH (r:LoadRun) WHERE r.snapshotDate = $date \
+     AND r.complete = true AND r.trialMaxRows IS NULL RETURN count(r) AS n";
 
 pub const DELETE_SNAPSHOTS: &str = "MATCH (s:Snapshot) DETACH DELETE s";
 
@@ -151,7 +171,7 @@ pub const SNAPSHOT_LEARNERS_MISSING: &str =
 /// Every Snapshot record, for `history`.
 pub const SNAPSHOT_HISTORY: &str = "MATCH (s:Snapshot) RETURN s.date AS date, s.learnersNew AS new, \
      s.learnersChanged AS changed, s.learnersUnchanged AS unchanged, s.learnersMissing AS missing, \
-     s.learnersKeptRowRejected AS kept, s.rowsLoaded AS rows, s.file AS file";
+     s.learnersKeptRowRejected AS kept, s.rowsLoaded AS rows, s.file AS file, s.loads AS loads";
 
 /// Every LoadRun record, for `history`.
 pub const LOAD_RUN_HISTORY: &str = "MATCH (r:LoadRun) RETURN r.id AS id, r.file AS file, \
@@ -328,6 +348,35 @@ pub fn update_learners(options: GraphOptions) -> String {
             rel.name()
         ));
     }
+    // A correction of the date that first wrote a learner: its state
+    // history is the corrected row's, as if written first from it.
+    for (list, rel) in [
+        ("restateLearning", RelType::HasLearningState),
+        ("restateProfessional", RelType::HasProfessionalStatus),
+    ] {
+        parts.push(format!(
+            "CALL (ls) {{ UNWIND ${list} AS i WITH ls[i][0] AS l MATCH (l)-[r:{}]->() \
+             WITH collect(r) AS old UNWIND old AS r DELETE r }}",
+            rel.name()
+        ));
+    }
+    // A correction of the snapshot's own date: the current state it opened
+    // never held, so it is retracted, not closed (no interval of no
+    // length); where the corrected state is the one before it, that one is
+    // current again (no transition from a state to itself).
+    for (list, rel) in [
+        ("retractLearning", RelType::HasLearningState),
+        ("retractProfessional", RelType::HasProfessionalStatus),
+    ] {
+        parts.push(format!(
+            "CALL (ls) {{ UNWIND ${list} AS x WITH ls[x.l][0] AS l, x MATCH (l)-[r:{rel}]->() \
+             WHERE r.isCurrent = true WITH collect(r) AS current UNWIND current AS r DELETE r }} \
+             CALL (ls) {{ UNWIND ${list} AS x WITH ls[x.l][0] AS l, x WHERE x.reopen \
+             MATCH (l)-[p:{rel}]->() WHERE p.validTo = x.d WITH x, p ORDER BY p.validFrom DESC \
+             WITH x, collect(p)[0] AS p SET p.isCurrent = true, p.validTo = null }}",
+            rel = rel.name()
+        ));
+    }
     for (list, rel, with_props) in BATCH_RELATIONSHIPS {
         if wanted(rel, options) {
             parts.push(batch_relationships(list, rel, with_props));
@@ -464,10 +513,13 @@ pub fn catalogue() -> Vec<(String, String)> {
         ("phase 1 compare IN_COUNTRY", CITY_COUNTRIES),
         ("any learner", ANY_LEARNER),
         ("existing learners", EXISTING_LEARNERS),
+        ("phase 2 states opened on the date", STATES_OPENED_ON),
+        ("phase 2 statuses opened on the date", STATUSES_OPENED_ON),
         ("present learner keys", PRESENT_LEARNER_KEYS),
         ("missing learner keys", MISSING_LEARNER_KEYS),
         ("mark missing", MARK_MISSING),
         ("record snapshot", RECORD_SNAPSHOT),
+        ("complete loads of snapshot", COMPLETE_LOADS_OF_SNAPSHOT),
         ("delete snapshots", DELETE_SNAPSHOTS),
         ("record load run", RECORD_LOAD_RUN),
         ("load run exists", LOAD_RUN_EXISTS),

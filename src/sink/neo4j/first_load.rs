@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use super::bolt::{Param, Row, Statement};
-use super::changes::{SnapshotChanges, read_existing, read_replaceable};
+use super::changes::{SnapshotChanges, read_existing, read_opened_on, read_replaceable};
 use super::{Neo4jSink, SinkError, cypher, params};
 use crate::graph::model::{LEARNING_STATES, Label, PROFESSIONAL_STATUSES};
 use crate::graph::properties::{Kind, node_properties};
@@ -435,9 +435,17 @@ impl Neo4jSink {
                 } else {
                     read_replaceable(&bolt, options, changed.iter().map(|(r, _)| r.key.as_str())).await?
                 };
+                let changed_keys: Vec<&str> = changed.iter().map(|(r, _)| r.key.as_str()).collect();
+                let opened_on = read_opened_on(&bolt, &changed_keys, learners.load_date).await?;
                 let mut changes = SnapshotChanges::new(options);
                 for (record, before) in changed {
-                    changes.add(record, before, held.get(&record.key), learners.load_date);
+                    changes.add(
+                        record,
+                        before,
+                        held.get(&record.key),
+                        opened_on.get(&record.key),
+                        learners.load_date,
+                    );
                 }
                 let mut statements = Vec::new();
                 if !new.is_empty() {
@@ -469,7 +477,11 @@ impl Neo4jSink {
                             .param("snapshot", params::date(load_date))
                             .params(replace)
                             .param("closeLearning", params::list(changes.close_learning))
-                            .param("closeProfessional", params::list(changes.close_professional)),
+                            .param("closeProfessional", params::list(changes.close_professional))
+                            .param("retractLearning", params::list(changes.retract_learning))
+                            .param("retractProfessional", params::list(changes.retract_professional))
+                            .param("restateLearning", params::list(changes.restate.clone()))
+                            .param("restateProfessional", params::list(changes.restate)),
                     );
                     written.updated = changes.records.len() as u64;
                     written.relationships += changes.relationships;

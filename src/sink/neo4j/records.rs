@@ -63,6 +63,17 @@ impl Neo4jSink {
         Ok((counts[0], counts[1], counts[2]))
     }
 
+    /// How many complete loads of the snapshot of `date` the graph records.
+    pub async fn complete_loads(&self, date: NaiveDate) -> Result<u64, SinkError> {
+        let rows = self
+            .read(
+                cypher::COMPLETE_LOADS_OF_SNAPSHOT,
+                vec![("date", params::date(date))],
+            )
+            .await?;
+        Ok(rows.first().and_then(|r| r.int("n")).unwrap_or(0).max(0) as u64)
+    }
+
     /// Records a loaded snapshot: its date and what the load did.
     pub async fn record_snapshot(&self, date: NaiveDate, props: &Props) -> Result<(), SinkError> {
         let props = Param::Map(params::props(props));
