@@ -266,3 +266,63 @@ async fn a_corrected_export_of_the_same_date_corrects_that_date() {
     assert_eq!(direct["learners_missing"].as_i64(), Some(record[2]));
     assert_eq!(direct["learners_present"].as_i64(), Some(record[3]));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trial_after_a_full_load_renames_no_shared_node() {
+    let _db = common::db_lock();
+    let dir = common::temp_dir();
+    common::run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
+    let graph = common::test_graph().await;
+    let input = common::generate(dir.path(), "data.csv", 2_000, 71, 0.0);
+    common::run_db_ok(dir.path(), &load_args(&input));
+    let names = |graph: neo4rs::Graph| async move {
+        let mut rows = graph
+            .execute(neo4rs::query(
+                "MATCH (s:Skill) RETURN s.id AS id, s.name AS name ORDER BY id",
+            ))
+            .await
+            .expect("skills");
+        let mut names = Vec::new();
+        while let Some(row) = rows.next().await.expect("reads") {
+            names.push((
+                row.get::<String>("id").unwrap(),
+                row.get::<String>("name").unwrap(),
+            ));
+        }
+        names
+    };
+    let before = names(graph.clone()).await;
+    // The same export, its first 50 rows shouting their skills: by these
+    // rows' counts alone, every skill they name is spelt in capitals.
+    let skills = common::column("skills_list");
+    let shouting = dir.path().join("shouting.csv");
+    common::rewrite(&input, &shouting, |i, fields| {
+        if i < 50 {
+            fields[skills] = String::from_utf8_lossy(&fields[skills])
+                .to_uppercase()
+                .into_bytes();
+        }
+        true
+    });
+    common::run_db_ok(
+        dir.path(),
+        &["load", shouting.to_str().unwrap(), "--max-rows", "50"],
+    );
+    let after = names(graph.clone()).await;
+    let renamed: Vec<_> = before
+        .iter()
+        .zip(&after)
+        .filter(|(a, b)| a != b)
+        .take(5)
+        .collect();
+    assert_eq!(before.len(), after.len());
+    assert!(renamed.is_empty(), "the trial renamed {renamed:?}");
+    // The fault was real: the trial's own rows name skills in capitals.
+    let mut reader = csv::Reader::from_path(&shouting).expect("opens");
+    let first = reader.records().next().expect("a row").expect("reads");
+    let named = &first[skills];
+    assert!(
+        named.chars().any(char::is_alphabetic) && named == named.to_uppercase(),
+        "{named}"
+    );
+}

@@ -66,6 +66,9 @@ async fn write_entities(
             &analysis.entities,
             config.neo4j.batch_size,
             config.etl.num_workers,
+            // A trial's few rows name nodes by their own spelling counts:
+            // it adds the nodes the graph lacks and renames none.
+            config.etl.max_rows.is_some(),
         )
         .await?;
     progress.add(merged.written + merged.unchanged);

@@ -175,11 +175,12 @@ impl Neo4jSink {
         entities: &Entities,
         batch_size: usize,
         workers: usize,
+        trial: bool,
     ) -> Result<EntitiesWritten, SinkError> {
         let mut result = EntitiesWritten::default();
         for (label, nodes) in shared_nodes(entities) {
             let total = nodes.len() as u64;
-            let nodes = self.changed_nodes(label, nodes).await?;
+            let nodes = self.changed_nodes(label, nodes, trial).await?;
             result.written += nodes.len() as u64;
             result.unchanged += total - nodes.len() as u64;
             let rows = nodes
@@ -223,11 +224,14 @@ impl Neo4jSink {
 
     /// `nodes` without those the graph already holds with every one of
     /// their properties equal (a property the snapshot lacks is never
-    /// removed, so it does not count).
+    /// removed, so it does not count); with `only_absent` (a `--max-rows`
+    /// trial, whose few rows' spellings decide nothing), without any the
+    /// graph already holds.
     pub(super) async fn changed_nodes(
         &self,
         label: Label,
         nodes: Vec<(String, Props)>,
+        only_absent: bool,
     ) -> Result<Vec<(String, Props)>, SinkError> {
         let names = node_properties(label);
         let mut same = vec![false; nodes.len()];
@@ -245,7 +249,7 @@ impl Neo4jSink {
             };
             self.stream_rows(&what, statement, read_values, |(key, values)| {
                 if let Some(&slot) = slots.get(key.as_str()) {
-                    same[slot] = graph_holds(&nodes[slot].1, names, &values);
+                    same[slot] = only_absent || graph_holds(&nodes[slot].1, names, &values);
                 }
             })
             .await?;
