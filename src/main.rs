@@ -103,9 +103,12 @@ fn main() -> std::process::ExitCode {
         Ok(Outcome::LastRunUnfinished) => std::process::ExitCode::from(exit::LAST_RUN_UNFINISHED),
         Err(error) => {
             let code = exit::code_for(&error);
-            tracing::error!(error = %format!("{error:#}"), exit_code = code, "Stopped");
+            // A message may quote a file name or a record another process
+            // left: its escape sequences never reach the terminal raw.
+            let message = learngraph::text::terminal_safe_lines(&format!("{error:#}"));
+            tracing::error!(error = %message, exit_code = code, "Stopped");
             if cli.log_format == LogFormat::Text {
-                eprintln!("error: {error:#}");
+                eprintln!("error: {message}");
             }
             std::process::ExitCode::from(code)
         }

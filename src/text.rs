@@ -20,3 +20,22 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
     }
     std::borrow::Cow::Owned(shown)
 }
+
+/// [`terminal_safe`] for a message of several lines: line breaks stay,
+/// every other control character is shown escaped. For learngraph's own
+/// messages, which may quote a file name or a record from the graph.
+pub fn terminal_safe_lines(text: &str) -> String {
+    text.split('\n').map(terminal_safe).collect::<Vec<_>>().join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_keeps_its_lines_and_loses_its_escape_sequences() {
+        let message = "cannot read \u{1b}]0;pwned\u{7}x.csv\nsecond line\r";
+        let shown = terminal_safe_lines(message);
+        assert_eq!(shown, "cannot read \\u{1b}]0;pwned\\u{7}x.csv\nsecond line\\r");
+    }
+}

@@ -308,3 +308,28 @@ fn with_json_logs_stderr_is_json_lines_and_the_configuration_is_one_of_them() {
         failed.status.code().map(|c| c as u64)
     );
 }
+
+#[test]
+fn a_file_name_with_escape_sequences_reaches_the_terminal_escaped() {
+    let dir = common::temp_dir();
+    // Dirty: the report also names the rejects file, after the input.
+    let input = common::generate(dir.path(), "data.csv", 200, 7, 0.1);
+    let hostile = dir.path().join("data\u{1b}]0;owned\u{7}\u{1b}[2J.csv");
+    std::fs::copy(&input, &hostile).expect("copies");
+    let name = hostile.file_name().unwrap().to_str().unwrap();
+    for args in [vec!["check", name], vec!["check", "missing\u{1b}[31m.csv"]] {
+        let output = common::run_in(dir.path(), &args);
+        for stream in [&output.stdout, &output.stderr] {
+            let text = String::from_utf8_lossy(stream);
+            assert!(
+                !text.contains('\u{1b}') && !text.contains('\u{7}'),
+                "{args:?}: {text:?}"
+            );
+        }
+        assert!(
+            String::from_utf8_lossy(&output.stdout).contains("\\u{1b}")
+                || String::from_utf8_lossy(&output.stderr).contains("\\u{1b}"),
+            "the name is shown, escaped"
+        );
+    }
+}

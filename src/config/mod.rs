@@ -368,7 +368,44 @@ impl RawConfig {
     }
 
     pub fn from_toml(text: &str) -> Result<Self, String> {
-        toml::from_str(text).map_err(|e| e.to_string().trim().replace('\n', " "))
+        toml::from_str(text).map_err(|e| describe_toml_error(text, &e))
+    }
+}
+
+/// A TOML error as a message that names the line and the key and never
+/// shows a value: the parser's own text quotes the offending line, which
+/// may hold a password (a bare word, a missing quote, a number).
+fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
+    let line = error
+        .span()
+        .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+    let key = line
+        .and_then(|n| text.lines().nth(n - 1))
+        .and_then(|line| line.split_once('=').map(|(key, _)| key).or(Some(line)))
+        .map(str::trim)
+        .filter(|key| {
+            !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '[' | ']'))
+        });
+    let message = error.message().trim();
+    // "unknown field `x`, expected one of ..." names keys only; any other
+    // message may quote a value between backticks.
+    let message = if message.starts_with("unknown field") {
+        message.to_string()
+    } else {
+        let mut shown = String::new();
+        for (i, part) in message.split('`').enumerate() {
+            shown.push_str(if i % 2 == 0 { part } else { "(value not shown)" });
+        }
+        shown
+    };
+    let message = message.replace('\n', " ");
+    match (line, key) {
+        (Some(line), Some(key)) => format!("line {line}, key {key}: {message}"),
+        (Some(line), None) => format!("line {line}: {message}"),
+        _ => message,
     }
 }
 
@@ -1053,6 +1090,26 @@ mod tests {
                     assert!(!ok, "{toml}: {error}");
                     assert!(error.to_string().contains("neo4j.max_retry_seconds"), "{error}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn a_toml_error_names_the_line_and_the_key_and_never_a_value() {
+        for (toml, key) in [
+            ("[neo4j]\npassword = hunter2-secret\n", "password"),
+            ("[neo4j]\npassword = \"hunter2-secret\n", "password"),
+            ("[neo4j]\npassword = 4242424242\n", "password"),
+            ("[neo4j]\npassword = 'hunter2-secret\nuser = \"x\"\n", "password"),
+            ("[neo4j]\npasword = \"hunter2-secret\"\n", "pasword"),
+        ] {
+            let error = RawConfig::from_toml(toml).expect_err("invalid");
+            assert!(
+                error.contains("line 2") && error.contains(key),
+                "{toml:?}: {error}"
+            );
+            for secret in ["hunter2", "4242424242"] {
+                assert!(!error.contains(secret), "{toml:?}: {error}");
             }
         }
     }

@@ -55,7 +55,8 @@ pub fn lock_input(input: &Path, command: &str) -> Result<LocalLock, LockError> {
             let holder = std::fs::read_to_string(&path).unwrap_or_default();
             return Err(LockError::Held {
                 input: input.to_path_buf(),
-                holder: holder.trim().to_string(),
+                // Written by another process: shown escaped.
+                holder: crate::text::terminal_safe(holder.trim()).into_owned(),
             });
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),

@@ -79,7 +79,7 @@ impl CheckReport {
 
     pub fn to_text(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "Input: {}", self.input);
+        let _ = writeln!(out, "Input: {}", terminal_safe(&self.input));
         let _ = writeln!(
             out,
             "Rows: {} read, {} loaded, {} rejected ({:.3}%; threshold {:.3}%) in {:.1} s ({} rows/s)",
@@ -108,7 +108,7 @@ impl CheckReport {
             let _ = writeln!(
                 out,
                 "Rejected by reason (rows in {}):",
-                self.rejects_file.display()
+                terminal_safe(&self.rejects_file.display().to_string())
             );
             for (reason, n) in &self.rejected_by_reason {
                 let _ = writeln!(out, "  {reason:<28} {:>12}", grouped(*n));
@@ -143,7 +143,7 @@ impl CheckReport {
                 "FAILED: {:.3}% of rows were rejected, above validation.max_error_rate ({:.3}%); see {}",
                 self.rejected_share * 100.0,
                 self.max_error_rate * 100.0,
-                self.rejects_file.display()
+                terminal_safe(&self.rejects_file.display().to_string())
             );
         }
         out

@@ -167,7 +167,7 @@ impl LoadSummary {
         let _ = writeln!(
             out,
             "Load of {} finished in {:.1} s",
-            self.input.display(),
+            crate::text::terminal_safe(&self.input.display().to_string()),
             self.seconds
         );
         for phase in &self.phases {
