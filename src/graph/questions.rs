@@ -3,7 +3,7 @@
 //! that an analyst can read and copy. The binary carries them compiled in.
 //!
 //! A file starts with a comment header: its first line is the title, the
-//! next lines the description, and `// param NAME: TYPE [= DEFAULT]  text`
+//! next lines the description, and `// param NAME: TYPE [MIN..MAX] [= DEFAULT]  text`
 //! lines declare its parameters (a parameter without a default is
 //! required; `= null` makes it optional). Every question also takes
 //! `$includeMissing`: the latest snapshot's view leaves out learners marked
@@ -124,6 +124,11 @@ pub struct Parameter {
     /// `None`: required.
     pub default: Option<Arg>,
     pub help: String,
+    /// The bounds of an integer, as declared (`integer 1..10000`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<i64>,
 }
 
 /// One question of the catalogue.
@@ -193,6 +198,14 @@ pub enum QuestionError {
         value: String,
         expected: &'static str,
     },
+    #[error("--param {name}={value} is out of range: {question} takes {name} from {minimum} to {maximum}")]
+    OutOfRange {
+        question: String,
+        name: String,
+        value: i64,
+        minimum: i64,
+        maximum: i64,
+    },
     #[error("--param {0:?} is not NAME=VALUE")]
     NotNameValue(String),
 }
@@ -260,7 +273,22 @@ fn parse_parameter(declaration: &str) -> Result<Parameter, String> {
     let rest = rest.trim_start();
     let (kind_word, rest) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
     let kind = Kind::parse(kind_word).ok_or_else(|| format!("unknown parameter type {kind_word:?}"))?;
-    let rest = rest.trim_start();
+    let mut rest = rest.trim_start();
+    let (mut minimum, mut maximum) = (None, None);
+    if kind == Kind::Integer {
+        let (word, after) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        if let Some((low, high)) = word.split_once("..") {
+            minimum = Some(
+                low.parse()
+                    .map_err(|_| format!("bound {low:?} is not an integer"))?,
+            );
+            maximum = Some(
+                high.parse()
+                    .map_err(|_| format!("bound {high:?} is not an integer"))?,
+            );
+            rest = after.trim_start();
+        }
+    }
     let (default, help) = match rest.strip_prefix('=') {
         Some(after) => {
             let after = after.trim_start();
@@ -276,6 +304,8 @@ fn parse_parameter(declaration: &str) -> Result<Parameter, String> {
         kind,
         default,
         help: help.trim().to_string(),
+        minimum,
+        maximum,
     })
 }
 
@@ -310,6 +340,18 @@ impl Question {
                     value: text.to_string(),
                     expected: parameter.kind.name(),
                 })?;
+            if let (Arg::Integer(n), Some(minimum), Some(maximum)) =
+                (&value, parameter.minimum, parameter.maximum)
+                && !(minimum..=maximum).contains(n)
+            {
+                return Err(QuestionError::OutOfRange {
+                    question: self.name.to_string(),
+                    name: name.to_string(),
+                    value: *n,
+                    minimum,
+                    maximum,
+                });
+            }
             values[declared].1 = Some(value);
         }
         let mut bound = Vec::with_capacity(values.len() + 1);
@@ -345,6 +387,30 @@ impl Question {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_integer_out_of_its_declared_bounds_is_a_usage_error_before_any_query() {
+        for question in catalogue() {
+            for parameter in question.parameters.iter().filter(|p| p.kind == Kind::Integer) {
+                let (Some(minimum), Some(maximum)) = (parameter.minimum, parameter.maximum) else {
+                    panic!("{} declares {} without bounds", question.name, parameter.name);
+                };
+                for value in [minimum - 1, maximum + 1, i64::MIN, i64::MAX] {
+                    let given = [format!("{}={value}", parameter.name)];
+                    let error = question.bind(&given, false).expect_err("out of range");
+                    assert!(matches!(error, QuestionError::OutOfRange { .. }), "{error}");
+                    assert!(
+                        error
+                            .to_string()
+                            .contains(&format!("from {minimum} to {maximum}")),
+                        "{error}"
+                    );
+                }
+                let given = [format!("{}={minimum}", parameter.name)];
+                question.bind(&given, false).expect("in range");
+            }
+        }
+    }
 
     #[test]
     fn every_file_parses_with_a_title_a_statement_and_its_parameters_declared() {
