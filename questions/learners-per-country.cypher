@@ -2,7 +2,7 @@
 // For each country: how many learners live there (countryOfResidenceCode)
 // and how many come from it (countryOfOriginCode), with the Country node's
 // name, the most residents first.
-// param limit: integer 1..10000 = 50  how many countries to list
+// param limit: integer 1..1000000 = 50  how many countries to list
 MATCH (l:Learner)
 WHERE $includeMissing OR l.missingSince IS NULL
 UNWIND [[l.countryOfResidenceCode, 1, 0], [l.countryOfOriginCode, 0, 1]] AS side

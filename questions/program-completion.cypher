@@ -2,7 +2,7 @@
 // Enrollments (ENROLLED_IN) per program and cohort by their status:
 // graduated, dropped out, still enrolled; the rates are shares of all
 // enrollments of the cohort, in per cent. Largest cohorts first.
-// param limit: integer 1..10000 = 200  how many cohorts to list
+// param limit: integer 1..1000000 = 200  how many cohorts to list
 MATCH (l:Learner)-[e:ENROLLED_IN]->(p:Program)
 WHERE $includeMissing OR l.missingSince IS NULL
 WITH p, count(e) AS enrollments,

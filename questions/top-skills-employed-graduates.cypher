@@ -1,7 +1,7 @@
 // Top skills of employed graduates
 // Skills of learners whose current learning state is Graduate and who
 // work now (currentProfessionalStatus other than Unemployed).
-// param limit: integer 1..10000 = 20  how many skills to list
+// param limit: integer 1..1000000 = 20  how many skills to list
 MATCH (l:Learner)-[:HAS_SKILL]->(s:Skill)
 WHERE ($includeMissing OR l.missingSince IS NULL)
   AND l.currentLearningState = 'Graduate' AND l.currentProfessionalStatus <> 'Unemployed'
