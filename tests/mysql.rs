@@ -274,10 +274,12 @@ fn a_killed_load_from_the_table_resumes_from_its_spool_and_ignores_later_table_w
         .spawn()
         .expect("runs");
     // Killed once phase 2 has checkpointed some rows.
-    let spool = dir.path().join("learners.impact_learners_profile.spool.csv");
+    let spool = dir
+        .path()
+        .join("127.0.0.1_13306.learners.impact_learners_profile.spool.csv");
     let checkpoint = dir
         .path()
-        .join("learners.impact_learners_profile.spool.csv.checkpoint.json");
+        .join("127.0.0.1_13306.learners.impact_learners_profile.spool.csv.checkpoint.json");
     let started = std::time::Instant::now();
     while !checkpoint.exists() {
         assert!(started.elapsed().as_secs() < 120, "no checkpoint was written");
@@ -291,6 +293,34 @@ fn a_killed_load_from_the_table_resumes_from_its_spool_and_ignores_later_table_w
     script(
         &["sql"],
         Some("DELETE FROM impact_learners_profile WHERE row_id % 2 = 0;"),
+    );
+    // A resume that names another table (its spool pointed at the
+    // interrupted load's) is refused, naming the setting that differs.
+    let config = dir.path().join("other-table.toml");
+    std::fs::write(
+        &config,
+        format!("[source]\nspool_path = {:?}\n", spool.to_str().expect("utf-8")),
+    )
+    .expect("writes");
+    let other = source(Some("another_table"));
+    let refused = with_source(
+        dir.path(),
+        &[
+            "load",
+            "--source",
+            &other,
+            "--config",
+            config.to_str().unwrap(),
+            "--resume",
+        ],
+    );
+    let text = log(&refused);
+    assert_eq!(refused.status.code(), Some(18), "{text}");
+    assert!(
+        text.contains("source.uri was")
+            && text.contains("?table=impact_learners_profile")
+            && text.contains("another_table"),
+        "the refusal names what differs: {text}"
     );
     let mut resume_args = args.to_vec();
     resume_args.extend(["--resume", "--json"]);
@@ -456,7 +486,9 @@ fn a_resume_after_a_finished_table_load_reads_todays_table_not_the_old_spool() {
     let _db = db_lock();
     let dir = temp_dir();
     run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
-    let spool = dir.path().join("learners.impact_learners_profile.spool.csv");
+    let spool = dir
+        .path()
+        .join("127.0.0.1_13306.learners.impact_learners_profile.spool.csv");
     let uri = source(None);
 
     // Day 1: a load that finishes; a cron job that always resumes.
@@ -499,7 +531,7 @@ fn a_resume_after_a_finished_table_load_reads_todays_table_not_the_old_spool() {
     );
     let partial = dir
         .path()
-        .join("learners.impact_learners_profile.spool.csv.partial");
+        .join("127.0.0.1_13306.learners.impact_learners_profile.spool.csv.partial");
     let day2_bytes = std::fs::read(&spool).expect("day 2's spool");
     std::fs::write(&partial, &day2_bytes[..day2_bytes.len() / 2]).expect("writes");
     std::fs::remove_file(&spool).expect("removes");
@@ -535,7 +567,8 @@ fn a_trial_load_of_a_larger_table_reads_its_first_rows_then_the_full_load_the_re
     generate(dir.path(), "old.csv", 40, 3, 0.0);
     std::fs::copy(
         dir.path().join("old.csv"),
-        dir.path().join("learners.impact_learners_profile.spool.csv"),
+        dir.path()
+            .join("127.0.0.1_13306.learners.impact_learners_profile.spool.csv"),
     )
     .expect("copies");
     generate_imported(dir.path(), "table.csv", 3_000, 87, 0.0);

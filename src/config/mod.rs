@@ -39,7 +39,7 @@ pub struct RawSource {
     pub uri: Option<String>,
     /// A file holding the MySQL password (its first line).
     pub password_file: Option<PathBuf>,
-    /// Where the table is spooled; by default `DATABASE.TABLE.spool.csv`
+    /// Where the table is spooled; by default `HOST_PORT.DATABASE.TABLE.spool.csv`
     /// in the current folder.
     pub spool_path: Option<PathBuf>,
     /// The deadline of connecting to the MySQL server (TCP, TLS, its
@@ -370,6 +370,30 @@ impl RawConfig {
     pub fn from_toml(text: &str) -> Result<Self, String> {
         toml::from_str(text).map_err(|e| describe_toml_error(text, &e))
     }
+}
+
+/// The spool of a table, by default: named by its server, database and
+/// table, so that a resume never reads another server's rows
+/// (`HOST_PORT.DATABASE.TABLE.spool.csv` in the current folder).
+fn default_spool_path(table: &crate::source::mysql::TableSource) -> PathBuf {
+    let safe = |text: &str| {
+        text.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect::<String>()
+    };
+    PathBuf::from(format!(
+        "{}_{}.{}.{}.spool.csv",
+        safe(&table.host),
+        table.port,
+        safe(&table.database),
+        safe(&table.table)
+    ))
 }
 
 /// A TOML error as a message that names the line and the key and never
@@ -774,9 +798,7 @@ fn source_config(
         },
         || None,
     )?;
-    let spool_path = raw
-        .spool_path
-        .unwrap_or_else(|| PathBuf::from(format!("{}.{}.spool.csv", table.database, table.table)));
+    let spool_path = raw.spool_path.unwrap_or_else(|| default_spool_path(&table));
     Ok(SourceConfig {
         table,
         password: Secret::new(password),

@@ -27,6 +27,11 @@ pub struct CheckpointV1 {
     pub input_fingerprint: String,
     /// Hash of the settings that decide what is written, and where.
     pub config_fingerprint: String,
+    /// Those settings themselves (no secret among them), so that a refused
+    /// resume names the one that differs; absent in earlier versions'
+    /// checkpoints.
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
     /// Fingerprint of every byte the analysis pass read (see
     /// [`StreamFingerprint`](crate::pipeline::scan::StreamFingerprint)).
     #[serde(default)]
@@ -100,17 +105,85 @@ pub fn input_fingerprint(input: &Path) -> std::io::Result<String> {
 
 /// The settings that decide what a load writes and where.
 pub fn config_fingerprint(config: &Config) -> String {
-    let mut parts = BTreeMap::new();
-    parts.insert("uri", config.neo4j.uri.clone());
-    parts.insert("database", config.neo4j.database.clone());
-    parts.insert("snapshot_date", format!("{:?}", config.etl.snapshot_date));
-    parts.insert("graph", format!("{:?}", config.graph));
-    // Only when set, so that checkpoints of earlier versions still match.
-    if let Some(rows) = config.etl.max_rows {
-        parts.insert("max_rows", rows.to_string());
-    }
+    let parts: BTreeMap<&str, String> = resume_settings(config)
+        .into_iter()
+        .map(|(key, value)| (fingerprint_name(key), value))
+        .collect();
     let text = format!("{parts:?}");
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(text.as_bytes()))
+}
+
+/// The settings a resume must share with the interrupted load, by the
+/// name an operator sets them under; none holds a secret (URIs hold none
+/// once the configuration has split their credentials off).
+pub fn resume_settings(config: &Config) -> BTreeMap<&'static str, String> {
+    let mut settings = BTreeMap::new();
+    settings.insert("neo4j.uri", config.neo4j.uri.clone());
+    settings.insert("neo4j.database", config.neo4j.database.clone());
+    settings.insert("etl.snapshot_date", format!("{:?}", config.etl.snapshot_date));
+    settings.insert("graph", format!("{:?}", config.graph));
+    // Only when set, so that checkpoints of earlier versions still match.
+    if let Some(rows) = config.etl.max_rows {
+        settings.insert("--max-rows", rows.to_string());
+    }
+    if let Some(source) = &config.source {
+        let table = &source.table;
+        settings.insert(
+            "source.uri",
+            format!(
+                "mysql://{}:{}/{}?table={}",
+                table.host, table.port, table.database, table.table
+            ),
+        );
+    }
+    settings
+}
+
+/// The names the fingerprint has always hashed the settings under, so that
+/// earlier versions' checkpoints still match.
+fn fingerprint_name(key: &str) -> &'static str {
+    match key {
+        "neo4j.uri" => "uri",
+        "neo4j.database" => "database",
+        "etl.snapshot_date" => "snapshot_date",
+        "graph" => "graph",
+        "--max-rows" => "max_rows",
+        _ => "source",
+    }
+}
+
+/// What differs between the interrupted load's settings and this run's,
+/// as `key: "then" then, "now" now`; `None` for a checkpoint that did not
+/// keep them.
+fn differing_settings(
+    then: &BTreeMap<String, String>,
+    now: &BTreeMap<&'static str, String>,
+) -> Option<String> {
+    if then.is_empty() {
+        return None;
+    }
+    let keys: std::collections::BTreeSet<&str> = then
+        .keys()
+        .map(String::as_str)
+        .chain(now.keys().copied())
+        .collect();
+    let shown = |value: Option<&String>| {
+        value.map_or("(not set)".to_string(), |v| {
+            format!("{:?}", crate::text::terminal_safe(v))
+        })
+    };
+    let differing: Vec<String> = keys
+        .into_iter()
+        .filter(|key| then.get(*key) != now.get(key))
+        .map(|key| {
+            format!(
+                "{key} was {} and is now {}",
+                shown(then.get(key)),
+                shown(now.get(key))
+            )
+        })
+        .collect();
+    (!differing.is_empty()).then(|| differing.join("; "))
 }
 
 impl CheckpointV1 {
@@ -119,6 +192,10 @@ impl CheckpointV1 {
             input: input.to_path_buf(),
             input_fingerprint: input_fingerprint(input)?,
             config_fingerprint: config_fingerprint(config),
+            settings: resume_settings(config)
+                .into_iter()
+                .map(|(key, value)| (key.to_string(), value))
+                .collect(),
             stream_fingerprint: String::new(),
             load_id: new_load_id(),
             entities_done: false,
@@ -209,9 +286,17 @@ pub fn read_for_resume(path: &Path, input: &Path, config: &Config) -> Result<Che
         });
     }
     if checkpoint.config_fingerprint != config_fingerprint(config) {
+        let what = match differing_settings(&checkpoint.settings, &resume_settings(config)) {
+            Some(differing) => format!("another configuration: {differing}"),
+            None => {
+                "another configuration (the database, the source, the snapshot date or the graph options \
+                     differ)"
+                    .to_string()
+            }
+        };
         return Err(CheckpointError::Mismatch {
             path: path.to_path_buf(),
-            what: "another configuration (database, snapshot date or graph options differ)".to_string(),
+            what,
         });
     }
     Ok(checkpoint)
@@ -313,6 +398,15 @@ mod tests {
             read_for_resume(&path, &input, &other),
             Err(CheckpointError::Mismatch { .. })
         ));
+        // The refusal names the one setting that differs, then and now.
+        let other = config("[neo4j]\ndatabase = \"elsewhere\"");
+        let err = read_for_resume(&path, &input, &other).expect_err("another database");
+        let text = err.to_string();
+        assert!(
+            text.contains("neo4j.database was \"neo4j\" and is now \"elsewhere\""),
+            "{text}"
+        );
+        assert!(!text.contains("neo4j.uri"), "only what differs: {text}");
         std::fs::write(&input, "a,b\n1,3\n").expect("change the input");
         let err = read_for_resume(&path, &input, &base).expect_err("an edited file");
         assert!(err.to_string().contains("was edited"), "{err}");
