@@ -333,3 +333,36 @@ fn a_file_name_with_escape_sequences_reaches_the_terminal_escaped() {
         );
     }
 }
+
+#[test]
+fn a_configured_snapshot_date_says_so_and_counts_the_rows_it_overrides() {
+    let dir = common::temp_dir();
+    let input = common::generate(dir.path(), "data.csv", 300, 11, 0.0);
+    let own = check_json(dir.path(), &input, &[]);
+    assert_eq!(own["snapshot_date_from"], "snapshot_id");
+    assert_eq!(own["rows_snapshot_id_overridden"], 0);
+    let own_date = own["snapshot_date"].as_str().expect("a date").to_string();
+    // Every row names its snapshot: a configured other date overrides all.
+    let configured = check_json(dir.path(), &input, &["--snapshot-date", "2020-06-30"]);
+    assert_eq!(configured["snapshot_date"], "2020-06-30");
+    assert_eq!(configured["snapshot_date_from"], "configured");
+    assert_eq!(configured["rows_snapshot_id_overridden"], 300);
+    let text = common::run_in(
+        dir.path(),
+        &["check", "data.csv", "--snapshot-date", "2020-06-30"],
+    );
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("Snapshot: 2020-06-30 (configured"), "{text}");
+    assert!(text.contains("300 rows carry another snapshot_id"), "{text}");
+    // The file's own date configured: nothing overridden.
+    let same = check_json(dir.path(), &input, &["--snapshot-date", &own_date]);
+    assert_eq!(same["rows_snapshot_id_overridden"], 0);
+    for date in ["0205-12-31", "1899-12-31", "2999-01-01"] {
+        let output = common::run_in(dir.path(), &["check", "data.csv", "--snapshot-date", date]);
+        assert_eq!(output.status.code(), Some(10), "{date}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("etl.snapshot_date"),
+            "{date}"
+        );
+    }
+}

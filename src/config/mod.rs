@@ -724,6 +724,24 @@ fn etl_config(
         })?),
         None => None,
     };
+    if let Some(date) = snapshot_date {
+        let today = chrono::Utc::now().date_naive();
+        let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a date");
+        if date < earliest || date > today {
+            return Err(invalid(
+                "etl.snapshot_date",
+                format!(
+                    "{date} is {}",
+                    if date > today {
+                        "after today"
+                    } else {
+                        "before 1900"
+                    }
+                ),
+                "a date from 1900-01-01 to today (an export's date: a typo such as 0205 for 2025 is refused)",
+            ));
+        }
+    }
     if flags.max_rows == Some(0) {
         return Err(invalid("--max-rows", "0".to_string(), "1 or more"));
     }
@@ -1133,6 +1151,28 @@ mod tests {
             for secret in ["hunter2", "4242424242"] {
                 assert!(!error.contains(secret), "{toml:?}: {error}");
             }
+        }
+    }
+
+    #[test]
+    fn a_snapshot_date_before_1900_or_after_today_is_refused() {
+        for (date, ok) in [
+            ("0205-12-31", false),
+            ("1899-12-31", false),
+            ("2999-01-01", false),
+            ("2025-12-31", true),
+        ] {
+            let built = build(
+                &format!("[etl]\nsnapshot_date = \"{date}\""),
+                EnvOverrides::default(),
+                FlagOverrides::default(),
+            );
+            assert_eq!(
+                built.is_ok(),
+                ok,
+                "{date}: {:?}",
+                built.err().map(|e| e.to_string())
+            );
         }
     }
 

@@ -31,7 +31,12 @@ pub struct CheckReport {
     pub findings: BTreeMap<Finding, u64>,
     pub unknown_countries: BTreeMap<String, u64>,
     /// The file's snapshot date: the snapshot_id most accepted rows carry.
+    /// The load's date: configured, else the snapshot_id most rows carry.
     pub snapshot_date: Option<chrono::NaiveDate>,
+    /// Where it came from: `configured` or `snapshot_id`.
+    pub snapshot_date_from: &'static str,
+    /// Rows whose snapshot_id a configured date overrides.
+    pub rows_snapshot_id_overridden: u64,
     /// Accepted rows per snapshot date, when the file holds more than one.
     pub rows_per_snapshot: BTreeMap<chrono::NaiveDate, u64>,
     /// Accepted rows whose snapshot_id is not the file's snapshot date.
@@ -64,7 +69,15 @@ impl CheckReport {
             relationships: analysis.counts.relationships.clone(),
             findings: analysis.findings.counts().clone(),
             unknown_countries: analysis.findings.unknown_countries().clone(),
-            snapshot_date: analysis.dominant_snapshot(),
+            snapshot_date: config.etl.snapshot_date.or(analysis.dominant_snapshot()),
+            snapshot_date_from: if config.etl.snapshot_date.is_some() {
+                "configured"
+            } else {
+                "snapshot_id"
+            },
+            rows_snapshot_id_overridden: analysis
+                .findings
+                .get(crate::transform::quality::Finding::SnapshotIdOverridden),
             rows_per_snapshot: if analysis.snapshot_dates.len() > 1 {
                 analysis.snapshot_dates.clone()
             } else {
@@ -91,8 +104,25 @@ impl CheckReport {
             self.seconds,
             grouped_round(self.rows_per_second)
         );
-        if let Some(date) = self.snapshot_date {
-            let _ = writeln!(out, "Snapshot: {date} (the snapshot_id most rows carry)");
+        match (self.snapshot_date, self.snapshot_date_from) {
+            (Some(date), "configured") => {
+                let _ = writeln!(
+                    out,
+                    "Snapshot: {date} (configured: --snapshot-date or etl.snapshot_date)"
+                );
+                if self.rows_snapshot_id_overridden > 0 {
+                    let _ = writeln!(
+                        out,
+                        "  WARNING: {} rows carry another snapshot_id; the configured date overrides it (a load \
+                         dates them {date})",
+                        grouped(self.rows_snapshot_id_overridden)
+                    );
+                }
+            }
+            (Some(date), _) => {
+                let _ = writeln!(out, "Snapshot: {date} (the snapshot_id most rows carry)");
+            }
+            (None, _) => {}
         }
         if self.rows_off_snapshot > 0 {
             let _ = writeln!(

@@ -497,6 +497,9 @@ impl Transformer {
             });
         }
         if let Some(date) = self.options.snapshot_date {
+            if own.is_some_and(|own| own != date) {
+                findings.add(Finding::SnapshotIdOverridden);
+            }
             return Ok(Some(date));
         }
         if own.is_none() {

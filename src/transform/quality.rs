@@ -84,6 +84,9 @@ pub enum Finding {
     /// A state dated before the state ahead of it (a graduation before its
     /// enrollment began): it begins where that one does.
     StateDatesOutOfOrder,
+    /// A row whose own snapshot_id differs from the configured snapshot
+    /// date (`--snapshot-date`), which overrides it.
+    SnapshotIdOverridden,
 }
 
 /// Counters per finding, plus the unknown country names with their counts.
