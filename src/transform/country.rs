@@ -5,7 +5,8 @@
 //!    also gives the Country nodes their English names), and our own
 //!    reviewed table, `country_variants.tsv`: the spellings real exports
 //!    use that no table has (`DRC`, `BiH`, `Misr`, `Antigua`, ...);
-//! 2. the ISO alpha-3 codes (`NGA`, `CIV`);
+//! 2. the ISO alpha-3 codes (`NGA`, `CIV`), only as codes are written:
+//!    three capital letters (`CAN` is Canada, `Can` and `can` are words);
 //! 3. the names of the `keshvar` crate (the ISO 3166 data of the
 //!    `countries` project): each country's name in the languages the
 //!    exports' learners write (French, Portuguese, Spanish, German, Swahili,
@@ -13,8 +14,13 @@
 //!    it names one country in every language.
 //!
 //! Names are compared loosely: case, accents, punctuation and a leading
-//! "the" do not matter. A name that matches nothing gets no code: it is
-//! reported, never guessed.
+//! "the" do not matter. A name in another script (Arabic, Amharic,
+//! Cyrillic, ...) is never folded to Latin letters and guessed at: it
+//! matches only a name the `keshvar` lists give in that script
+//! (`مصر` is Egypt; `هند` is no list's name, so it stays unknown). A name
+//! that stands for several countries (`Virgin Islands`) stays unknown. A
+//! name that matches nothing gets no code: it is reported, never guessed,
+//! since a wrong country is worse than an unknown one.
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -49,6 +55,10 @@ pub struct CountryCode {
 /// Looks up country names; built once and shared by every transform thread.
 pub struct CountryResolver {
     by_key: HashMap<String, CountryCode>,
+    /// Alpha-3 codes, as written (capitals).
+    by_code: HashMap<&'static str, CountryCode>,
+    /// Names in scripts other than Latin, lower-cased as they are written.
+    by_native_name: HashMap<String, CountryCode>,
     /// The English names as they are: most rows spell them so, and an
     /// exact match skips building the loose key.
     by_name: HashMap<String, CountryCode>,
@@ -89,6 +99,38 @@ fn latin(name: &str) -> bool {
     name.chars()
         .filter(|c| c.is_alphabetic())
         .all(|c| (c as u32) <= 0x024F || (0x1E00..=0x1EFF).contains(&(c as u32)))
+}
+
+/// Names that stand for more than one country: unknown, never one of them.
+const AMBIGUOUS: [&str; 2] = ["Virgin Islands", "Islas Virgenes"];
+
+/// The scripts' languages whose names the lists give: a name in another
+/// script matches only these, as written.
+const NATIVE_LANGUAGES: [&str; 8] = ["ar", "am", "ru", "uk", "fa", "he", "ti", "bg"];
+
+/// `keshvar`'s names of each country in [`NATIVE_LANGUAGES`], lower-cased;
+/// a name two countries share is left out.
+fn native_names(countries: &[Country]) -> HashMap<String, usize> {
+    let mut names: HashMap<String, Option<usize>> = HashMap::default();
+    for country in keshvar::CountryIterator::new() {
+        let alpha2 = country.alpha2().to_string();
+        let Some(index) = countries.iter().position(|c| c.alpha2 == alpha2) else {
+            continue;
+        };
+        for language in NATIVE_LANGUAGES {
+            let Some(name) = country.translations().get(language) else {
+                continue;
+            };
+            let entry = names.entry(name.trim().to_lowercase()).or_insert(Some(index));
+            if *entry != Some(index) {
+                *entry = None;
+            }
+        }
+    }
+    names
+        .into_iter()
+        .filter_map(|(name, index)| Some((name, index?)))
+        .collect()
 }
 
 /// Layer 3: `keshvar`'s names in [`NAME_LANGUAGES`] and its unofficial
@@ -146,16 +188,25 @@ impl CountryResolver {
                 by_key.insert(loose_key(spelling), entry(name_index));
             }
         }
-        for (name_index, country) in countries.iter().enumerate() {
-            by_key
-                .entry(country.alpha3.to_ascii_lowercase())
-                .or_insert(entry(name_index));
-        }
+        let by_code = countries
+            .iter()
+            .enumerate()
+            .map(|(name_index, country)| (country.alpha3, entry(name_index)))
+            .collect();
         for (key, name_index) in other_names(&countries) {
             by_key.entry(key).or_insert(entry(name_index));
         }
+        for key in AMBIGUOUS {
+            by_key.remove(&loose_key(key));
+        }
+        let by_native_name = native_names(&countries)
+            .into_iter()
+            .map(|(name, name_index)| (name, entry(name_index)))
+            .collect();
         CountryResolver {
             by_key,
+            by_code,
+            by_native_name,
             by_name,
             names,
         }
@@ -165,6 +216,15 @@ impl CountryResolver {
     pub fn resolve(&self, name: &str) -> Option<CountryCode> {
         if let Some(country) = self.by_name.get(name) {
             return Some(*country);
+        }
+        let trimmed = name.trim();
+        if !latin(trimmed) {
+            return self.by_native_name.get(&trimmed.to_lowercase()).copied();
+        }
+        if trimmed.len() == 3 && trimmed.bytes().all(|b| b.is_ascii_uppercase()) {
+            if let Some(country) = self.by_code.get(trimmed) {
+                return Some(*country);
+            }
         }
         self.by_key.get(&loose_key(name)).copied()
     }
@@ -240,6 +300,56 @@ mod tests {
             codes.insert(code.code);
         }
         assert_eq!(codes.len(), 168, "168 names give 168 distinct codes");
+    }
+
+    #[test]
+    fn no_word_and_no_other_script_resolves_to_a_wrong_country() {
+        let resolver = CountryResolver::new();
+        let code = |name: &str| resolver.resolve(name).map(|c| c.code);
+        // Names in the scripts learners write, as the lists give them.
+        for (name, expected) in [
+            ("مصر", "EG"),
+            ("الهند", "IN"),
+            ("نيجيريا", "NG"),
+            ("كينيا", "KE"),
+            ("ኢትዮጵያ", "ET"),
+            ("Нигерия", "NG"),
+            ("Египет", "EG"),
+            ("Égypte", "EG"),
+            ("Nigéria", "NG"),
+            ("Quénia", "KE"),
+            ("Misr", "EG"),
+            ("Kenya", "KE"),
+            ("CAN", "CA"),
+            ("NGA", "NG"),
+        ] {
+            assert_eq!(code(name), Some(expected), "{name}");
+        }
+        // Guesses that were wrong: unknown now. Transliterations matched
+        // against codes (مصر -> msr -> Montserrat, هند -> hnd -> Honduras),
+        // a truncated Cyrillic name, common short words that are alpha-3
+        // codes when written in capitals, a name of two countries.
+        for name in [
+            "هند",
+            "Нигери",
+            "And",
+            "and",
+            "Can",
+            "can",
+            "Per",
+            "Ben",
+            "Guy",
+            "Mar",
+            "Fin",
+            "The",
+            "Man",
+            "Tun",
+            "Virgin Islands",
+            "virgin islands",
+            "ምስር",
+        ] {
+            assert_eq!(code(name), None, "{name} must stay unknown");
+        }
     }
 
     #[test]
