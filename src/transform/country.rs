@@ -221,10 +221,11 @@ impl CountryResolver {
         if !latin(trimmed) {
             return self.by_native_name.get(&trimmed.to_lowercase()).copied();
         }
-        if trimmed.len() == 3 && trimmed.bytes().all(|b| b.is_ascii_uppercase()) {
-            if let Some(country) = self.by_code.get(trimmed) {
-                return Some(*country);
-            }
+        if trimmed.len() == 3
+            && trimmed.bytes().all(|b| b.is_ascii_uppercase())
+            && let Some(country) = self.by_code.get(trimmed)
+        {
+            return Some(*country);
         }
         self.by_key.get(&loose_key(name)).copied()
     }
