@@ -406,11 +406,24 @@ impl Neo4jSink {
         let prepared = std::sync::Mutex::new(learners.prepared);
         let options = self.options;
         let load_date = learners.load_date;
+        // What the first attempt found to write (key -> new?): a retry
+        // after a commit whose answer was lost finds those learners written,
+        // and counts them as what the first attempt wrote, not unchanged.
+        let first_attempt: std::sync::Mutex<Option<HashMap<String, bool>>> = std::sync::Mutex::new(None);
         self.retrying("phase 2 learners", |bolt| {
             let ahead = prepared.lock().unwrap_or_else(|p| p.into_inner()).take();
             let (create, update, records) = (&create, &update, learners.records);
+            let first_attempt = &first_attempt;
             async move {
+                let earlier = first_attempt.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                let remember = |classified: HashMap<String, bool>| {
+                    let mut slot = first_attempt.lock().unwrap_or_else(|p| p.into_inner());
+                    if slot.is_none() {
+                        *slot = Some(classified);
+                    }
+                };
                 if let Some(ahead) = ahead {
+                    remember(records.iter().map(|(r, _)| (r.key.clone(), true)).collect());
                     bolt.write(vec![
                         Statement::new(CREATE, create)
                             .params(ahead.params)
@@ -430,10 +443,22 @@ impl Neo4jSink {
                 for (record, rels) in records {
                     match existing.get(&record.key) {
                         None => new.push((*record, *rels)),
-                        Some(before) if before.same_as(record) => written.unchanged += 1,
+                        Some(before) if before.same_as(record) => {
+                            match earlier.as_ref().and_then(|e| e.get(&record.key)) {
+                                Some(true) => written.created += 1,
+                                Some(false) => written.updated += 1,
+                                None => written.unchanged += 1,
+                            }
+                        }
                         Some(before) => changed.push((*record, before)),
                     }
                 }
+                remember(
+                    new.iter()
+                        .map(|(r, _)| (r.key.clone(), true))
+                        .chain(changed.iter().map(|(r, _)| (r.key.clone(), false)))
+                        .collect(),
+                );
                 let held = if changed.is_empty() {
                     HashMap::new()
                 } else {
@@ -459,7 +484,7 @@ impl Neo4jSink {
                             .params(prepared.params)
                             .param("snapshot", params::date(load_date)),
                     );
-                    written.created = new.len() as u64;
+                    written.created += new.len() as u64;
                     written.relationships += prepared.relationships;
                 }
                 if !changes.records.is_empty() {
@@ -487,7 +512,7 @@ impl Neo4jSink {
                             .param("restateLearning", params::list(changes.restate.clone()))
                             .param("restateProfessional", params::list(changes.restate)),
                     );
-                    written.updated = changes.records.len() as u64;
+                    written.updated += changes.records.len() as u64;
                     written.relationships += changes.relationships;
                     written.transitions = changes.transitions;
                 }
