@@ -324,6 +324,18 @@ pub fn replaceable_relationships(options: GraphOptions) -> String {
 /// State history is never deleted. A learner that vanished meanwhile stays
 /// a `null` in its slot. Old relationships are collected before they are
 /// deleted: deleting while matching skipped some on ArcadeDB.
+/// The subquery deleting every `rel` relationship of the learners whose
+/// indexes (in the batch list `ls`) are in `$list`. Old relationships are
+/// collected before they are deleted: deleting while matching skipped some
+/// on ArcadeDB.
+fn delete_relationships_of(list: &str, rel: RelType) -> String {
+    format!(
+        "CALL (ls) {{ UNWIND ${list} AS i WITH ls[i][0] AS l MATCH (l)-[r:{}]->() \
+         WITH collect(r) AS old UNWIND old AS r DELETE r }}",
+        rel.name()
+    )
+}
+
 pub fn update_learners(options: GraphOptions) -> String {
     let mut parts = vec![
         "UNWIND $learners AS p OPTIONAL MATCH (l:Learner {hashedEmail: p.hashedEmail}) \
@@ -332,11 +344,7 @@ pub fn update_learners(options: GraphOptions) -> String {
             .to_string(),
     ];
     for (list, rel, _) in replaced_relationships(options) {
-        parts.push(format!(
-            "CALL (ls) {{ UNWIND ${list}Replace AS i WITH ls[i][0] AS l MATCH (l)-[r:{}]->() \
-             WITH collect(r) AS old UNWIND old AS r DELETE r }}",
-            rel.name()
-        ));
+        parts.push(delete_relationships_of(&format!("{list}Replace"), rel));
     }
     for (list, rel) in [
         ("closeLearning", RelType::HasLearningState),
@@ -350,15 +358,8 @@ pub fn update_learners(options: GraphOptions) -> String {
     }
     // A correction of the date that first wrote a learner: its state
     // history is the corrected row's, as if written first from it.
-    for (list, rel) in [
-        ("restateLearning", RelType::HasLearningState),
-        ("restateProfessional", RelType::HasProfessionalStatus),
-    ] {
-        parts.push(format!(
-            "CALL (ls) {{ UNWIND ${list} AS i WITH ls[i][0] AS l MATCH (l)-[r:{}]->() \
-             WITH collect(r) AS old UNWIND old AS r DELETE r }}",
-            rel.name()
-        ));
+    for rel in [RelType::HasLearningState, RelType::HasProfessionalStatus] {
+        parts.push(delete_relationships_of("restate", rel));
     }
     // A correction of the snapshot's own date: the current state it opened
     // never held, so it is retracted, not closed (no interval of no

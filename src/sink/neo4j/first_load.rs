@@ -509,8 +509,7 @@ impl Neo4jSink {
                             .param("closeProfessional", params::list(changes.close_professional))
                             .param("retractLearning", params::list(changes.retract_learning))
                             .param("retractProfessional", params::list(changes.retract_professional))
-                            .param("restateLearning", params::list(changes.restate.clone()))
-                            .param("restateProfessional", params::list(changes.restate)),
+                            .param("restate", params::list(changes.restate)),
                     );
                     written.updated += changes.records.len() as u64;
                     written.relationships += changes.relationships;

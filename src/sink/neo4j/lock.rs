@@ -45,14 +45,24 @@ pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(300);
 pub const CONSTRAINT: &str =
     "CREATE CONSTRAINT learngraph_loadlock_name IF NOT EXISTS FOR (l:LoadLock) REQUIRE l.name IS UNIQUE";
 
+/// Who holds the lock, with ages by the server's clock: the columns
+/// [`Holder::from_row`] reads.
+macro_rules! holder_columns {
+    () => {
+        "l.token AS token, l.host AS host, l.bootId AS bootId, l.pidNamespace AS pidNamespace, l.pid AS pid, \
+         l.processStart AS processStart, l.command AS command, l.startedMillis AS started, \
+         timestamp() - l.heartbeatMillis AS silent, l.staleAfterMillis AS staleAfter"
+    };
+}
+
 /// Takes the lock if nobody holds it, and returns the holder either way.
-pub const TAKE: &str = "MERGE (l:LoadLock {name: 'load'}) \
+pub const TAKE: &str = concat!(
+    "MERGE (l:LoadLock {name: 'load'}) \
      ON CREATE SET l.token = $token, l.host = $host, l.bootId = $bootId, l.pidNamespace = $pidNamespace, \
      l.pid = $pid, l.processStart = $processStart, l.command = $command, l.startedMillis = timestamp(), \
-     l.heartbeatMillis = timestamp(), l.staleAfterMillis = $staleAfter \
-     RETURN l.token AS token, l.host AS host, l.bootId AS bootId, \
-     l.pidNamespace AS pidNamespace, l.pid AS pid, l.processStart AS processStart, l.command AS command, \
-     l.startedMillis AS started, timestamp() - l.heartbeatMillis AS silent, l.staleAfterMillis AS staleAfter";
+     l.heartbeatMillis = timestamp(), l.staleAfterMillis = $staleAfter RETURN ",
+    holder_columns!()
+);
 
 /// Takes over the lock from the holder named by its token: when that one
 /// is gone (`$unconditional`), or its heartbeat is older than the takeover
@@ -73,9 +83,7 @@ pub const STILL_HELD: &str =
     "OPTIONAL MATCH (l:LoadLock {name: 'load'}) RETURN coalesce(l.token = $token, false) AS held";
 
 /// The lock's holder, if any.
-pub const READ: &str = "MATCH (l:LoadLock {name: 'load'}) RETURN l.token AS token, l.host AS host, l.bootId AS bootId, \
-     l.pidNamespace AS pidNamespace, l.pid AS pid, l.processStart AS processStart, l.command AS command, \
-     l.startedMillis AS started, timestamp() - l.heartbeatMillis AS silent, l.staleAfterMillis AS staleAfter";
+pub const READ: &str = concat!("MATCH (l:LoadLock {name: 'load'}) RETURN ", holder_columns!());
 
 /// Gives the lock back (only the holder's own).
 pub const RELEASE: &str =
