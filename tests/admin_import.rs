@@ -21,7 +21,13 @@ const BOLT_PORT: u16 = 17717;
 
 /// The Learner properties only `load` writes (docs/graph.md, "What
 /// learngraph adds to the model"): an offline import records no load.
-const LOAD_MARKS: [&str; 2] = ["firstSnapshot", "changedBySnapshot"];
+const LOAD_MARKS: [&str; 5] = [
+    "firstSnapshot",
+    "changedBySnapshot",
+    "priorSourceHash",
+    "priorChangedBySnapshot",
+    "priorSnapshotId",
+];
 
 /// A node's or relationship's properties as sorted `key=value` text.
 fn properties(map: &neo4rs::BoltMap) -> String {

@@ -321,7 +321,13 @@ async fn load_export(graph: &neo4rs::Graph, dir: &Path) {
 }
 
 /// The Learner properties only `load` writes: docs/graph.md, "What learngraph adds to the model".
-const LOAD_MARKS: [&str; 2] = ["firstSnapshot", "changedBySnapshot"];
+const LOAD_MARKS: [&str; 5] = [
+    "firstSnapshot",
+    "changedBySnapshot",
+    "priorSourceHash",
+    "priorChangedBySnapshot",
+    "priorSnapshotId",
+];
 
 /// Counts per label and type, and the properties of a few learners and
 /// their enrollments, as comparable text.

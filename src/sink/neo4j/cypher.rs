@@ -311,7 +311,13 @@ pub fn replaceable_relationships(options: GraphOptions) -> String {
 
 /// A later snapshot's changed learners, one statement per batch: the
 /// properties are replaced (which also clears `missingSince`), keeping
-/// `firstSnapshot` and marking `changedBySnapshot`; each kind of
+/// `firstSnapshot` and marking `changedBySnapshot`. What the learner was
+/// before that date changed it stays beside (`priorSourceHash`,
+/// `priorChangedBySnapshot`, `priorSnapshotId`): a corrected export of
+/// the same date that puts a learner back as it was puts its marks back
+/// too, and a learner the date created is never marked changed by it, so
+/// that a correction leaves the graph the corrected file alone would have
+/// made. Each kind of
 /// profile relationship (skills, enrollments, jobs, ventures, studies,
 /// places) that changed is replaced by the snapshot's: `$<kind>Replace`
 /// lists the learners (by index) whose old ones go, and `$<kind>` brings
@@ -339,7 +345,20 @@ fn delete_relationships_of(list: &str, rel: RelType) -> String {
 pub fn update_learners(options: GraphOptions) -> String {
     let mut parts = vec![
         "UNWIND $learners AS p OPTIONAL MATCH (l:Learner {hashedEmail: p.hashedEmail}) \
-         WITH p, l, l.firstSnapshot AS first SET l = p, l.firstSnapshot = first, l.changedBySnapshot = $snapshot \
+         WITH p, l, l.firstSnapshot AS first, coalesce(l.changedBySnapshot = $snapshot, false) AS again \
+         WITH p, l, first, \
+         CASE WHEN again THEN l.priorSourceHash WHEN l.missingSince IS NULL THEN l.sourceHash END AS priorHash, \
+         CASE WHEN again THEN l.priorChangedBySnapshot ELSE l.changedBySnapshot END AS priorChanged, \
+         CASE WHEN again THEN l.priorSnapshotId ELSE l.snapshotId END AS priorSnapshotId \
+         WITH p, l, first, priorHash, priorChanged, priorSnapshotId, \
+         NOT coalesce(first >= $snapshot, false) AND coalesce(p.sourceHash = priorHash, false) AS reverted, \
+         coalesce(first = $snapshot, false) AS created \
+         SET l = p, l.firstSnapshot = first, \
+         l.changedBySnapshot = CASE WHEN created THEN null WHEN reverted THEN priorChanged ELSE $snapshot END, \
+         l.snapshotId = CASE WHEN reverted THEN priorSnapshotId ELSE p.snapshotId END, \
+         l.priorSourceHash = CASE WHEN created OR reverted THEN null ELSE priorHash END, \
+         l.priorChangedBySnapshot = CASE WHEN created OR reverted THEN null ELSE priorChanged END, \
+         l.priorSnapshotId = CASE WHEN created OR reverted THEN null ELSE priorSnapshotId END \
          WITH collect([l]) AS ls"
             .to_string(),
     ];
