@@ -102,17 +102,6 @@ async fn a_tried_or_killed_later_snapshot_keeps_an_earlier_one_out() {
     assert!(String::from_utf8_lossy(&verify.stdout).contains("PASSED"));
 }
 
-/// Every data row of a file by its key.
-fn rows_by_key(path: &Path) -> std::collections::HashMap<Vec<u8>, Vec<Vec<u8>>> {
-    let key = common::column("hashed_email");
-    let mut rows = std::collections::HashMap::new();
-    common::rewrite(path, &path.with_extension("copy"), |_, fields| {
-        rows.entry(fields[key].clone()).or_insert_with(|| fields.clone());
-        true
-    });
-    rows
-}
-
 /// Zero-length state intervals that begin on `date`.
 async fn empty_intervals_on(graph: &neo4rs::Graph, date: &str) -> i64 {
     common::count(
@@ -133,9 +122,9 @@ async fn a_corrected_export_of_the_same_date_corrects_that_date() {
     let graph = common::test_graph().await;
     let files = common::generate_snapshots(dir.path(), "snaps", 3_000, 67, 3, 0.0);
     let (first, second, third) = (
-        rows_by_key(&files[0]),
-        rows_by_key(&files[1]),
-        rows_by_key(&files[2]),
+        common::rows_by_key(&files[0]),
+        common::rows_by_key(&files[1]),
+        common::rows_by_key(&files[2]),
     );
     // The correction of snapshot 2: half the learners it changed are as
     // they were (the change was wrong), and those snapshot 3 changes are

@@ -35,6 +35,9 @@ enum Fault {
     KillAndResume,
     RestartDatabase,
     TrialFirst,
+    /// Another run (a trial, from another folder) breaks the load's lock
+    /// mid-load; the load stops (exit 31) and is resumed.
+    LoseLock,
 }
 
 /// The steps of one sequence, for the failure message.
@@ -74,15 +77,24 @@ fn local_db(action: &str) {
     assert!(status.success(), "scripts/local-db {action}");
 }
 
+/// Rows per transaction of a load a fault interrupts: small, so that even a
+/// later snapshot's few changed learners take many transactions, and the
+/// fault lands mid-load rather than after it.
+const INTERRUPTED_BATCH: &str = "10";
+
 fn spawn_load(dir: &Path, input: &str, extra: &[&str]) -> Child {
+    spawn_load_in_batches(dir, input, "100", extra)
+}
+
+fn spawn_load_in_batches(dir: &Path, input: &str, batch: &str, extra: &[&str]) -> Child {
     let mut args = vec![
         "load",
         input,
         "--json",
         "--batch-size",
-        "100",
+        batch,
         "--checkpoint-interval",
-        "100",
+        batch,
     ];
     args.extend_from_slice(extra);
     common::db_command(dir, &args)
@@ -147,7 +159,7 @@ fn load(run: &mut Run, step: usize, fault: Fault, h: u64) -> (Json, bool) {
             run.step(format!(
                 "load snapshot {step}, kill -9 after row {target}, then --resume"
             ));
-            let mut child = spawn_load(&dir, &input, &[]);
+            let mut child = spawn_load_in_batches(&dir, &input, INTERRUPTED_BATCH, &[]);
             if !reaches(&mut child, &checkpoint, target) {
                 run.step("  (the load finished before the kill)".into());
                 return (finished(run, child, "the load"), true);
@@ -163,7 +175,7 @@ fn load(run: &mut Run, step: usize, fault: Fault, h: u64) -> (Json, bool) {
             run.step(format!(
                 "load snapshot {step}, database restarted after row {target}"
             ));
-            let mut child = spawn_load(&dir, &input, &[]);
+            let mut child = spawn_load_in_batches(&dir, &input, INTERRUPTED_BATCH, &[]);
             if reaches(&mut child, &checkpoint, target) {
                 local_db("stop");
                 local_db("start");
@@ -171,6 +183,63 @@ fn load(run: &mut Run, step: usize, fault: Fault, h: u64) -> (Json, bool) {
                 run.step("  (the load finished before the restart)".into());
             }
             (finished(run, child, "the load through a restart"), true)
+        }
+        Fault::LoseLock => {
+            let rows = run_rows(run, step);
+            let target = 1 + h % (rows / 2).max(1);
+            let trial_rows = 1 + mix(h, 7) % rows;
+            run.step(format!(
+                "load snapshot {step}; after row {target} a trial from elsewhere (--max-rows {trial_rows} --break-lock) takes its lock, it stops, then --resume"
+            ));
+            let mut child = spawn_load_in_batches(&dir, &input, INTERRUPTED_BATCH, &[]);
+            if !reaches(&mut child, &checkpoint, target) {
+                run.step("  (the load finished before its lock was broken)".into());
+                return (finished(run, child, "the load"), true);
+            }
+            // The other run has its own copy of the file, as a run from
+            // another container would.
+            let elsewhere = dir.join(format!("elsewhere-{step}"));
+            std::fs::create_dir_all(&elsewhere).expect("a folder");
+            let copy = elsewhere.join("snapshot.csv");
+            std::fs::copy(&input, &copy).expect("copies");
+            let trial = common::run_db(
+                &elsewhere,
+                &[
+                    "load",
+                    copy.to_str().expect("utf-8"),
+                    "--max-rows",
+                    &trial_rows.to_string(),
+                    "--break-lock",
+                ],
+            );
+            let trial_log = String::from_utf8_lossy(&trial.stderr).into_owned();
+            assert!(trial.status.success(), "the breaking trial failed: {trial_log}\n{}", run.replay());
+            let output = child.wait_with_output().expect("the load ends");
+            let log = String::from_utf8_lossy(&output.stderr).into_owned();
+            if output.status.success() {
+                // Its last write was made while it still held the lock.
+                run.step("  (the load had made its writes before its lock was broken)".into());
+                let summary = serde_json::from_slice(&output.stdout).expect("a JSON summary");
+                return (summary, false);
+            }
+            assert!(
+                trial_log.contains("Took over the load lock"),
+                "the fault happened: {trial_log}\n{}",
+                run.replay()
+            );
+            assert_eq!(
+                output.status.code(),
+                Some(31),
+                "the run that lost its lock: {log}\n{}",
+                run.replay()
+            );
+            let (code, monitor) = exit_code(run, &["history", "--fail-if-last-failed"]);
+            assert_eq!(code, Some(30), "the monitor sees the stopped run: {monitor}\n{}", run.replay());
+            let child = spawn_load(&dir, &input, &["--resume"]);
+            let summary = finished(run, child, "the resumed load");
+            let (code, monitor) = exit_code(run, &["history", "--fail-if-last-failed"]);
+            assert_eq!(code, Some(0), "the resume made the stopped run good: {monitor}\n{}", run.replay());
+            (summary, false)
         }
         Fault::TrialFirst => {
             let rows = 1 + h % run_rows(run, step);
@@ -553,6 +622,103 @@ async fn explain_written(run: &Run, model: &Model, date: NaiveDate) {
     );
 }
 
+/// A run of snapshot `step + 1` before snapshot `step`: a `--max-rows`
+/// trial, or a load killed after some rows. Snapshot `step` is then refused
+/// (exit 19, naming the later run), and the later one is finished.
+fn later_run_first(run: &mut Run, step: usize, h: u64) {
+    let later = step + 1;
+    let rows = run_rows(run, later);
+    let dir = run.dir.path().to_path_buf();
+    let input = run.path(later).to_string();
+    let unfinished = if h.is_multiple_of(2) {
+        let trial_rows = 1 + mix(h, 1) % rows;
+        run.step(format!(
+            "trial of snapshot {later} (--max-rows {trial_rows}), then snapshot {step}: refused"
+        ));
+        common::run_db_ok(&dir, &["load", &input, "--max-rows", &trial_rows.to_string()]);
+        Some("--max-rows trial")
+    } else {
+        let target = 1 + mix(h, 1) % (rows / 2).max(1);
+        run.step(format!(
+            "load of snapshot {later} killed after row {target}, then snapshot {step}: refused"
+        ));
+        let checkpoint = PathBuf::from(format!("{input}.checkpoint.json"));
+        let mut child = spawn_load_in_batches(&dir, &input, INTERRUPTED_BATCH, &[]);
+        if reaches(&mut child, &checkpoint, target) {
+            child.kill().expect("SIGKILL");
+            child.wait().expect("reaped");
+            Some("did not finish")
+        } else {
+            run.step("  (the later load finished before the kill)".into());
+            finished(run, child, "the later load");
+            None
+        }
+    };
+    let (code, stderr) = exit_code(run, &["load", run.path(step)]);
+    assert_eq!(code, Some(19), "{stderr}\n{}", run.replay());
+    if let Some(kind) = unfinished {
+        assert!(
+            stderr.contains(kind),
+            "the refusal names the later run ({kind}): {stderr}\n{}",
+            run.replay()
+        );
+    }
+    run.step(format!("finish snapshot {later}, snapshot {step} skipped"));
+    let finish: &[&str] = if unfinished == Some("did not finish") {
+        &["load", &input, "--resume"]
+    } else {
+        &["load", &input]
+    };
+    common::run_db_ok(&dir, finish);
+}
+
+/// A corrected export of snapshot `step`, dated as it and holding the same
+/// learners: of the rows the export accepted, about a third are as the
+/// snapshot before had them (the change was wrong) and a third as the one
+/// after has them (the change came early), where those accept them too.
+/// Loads it and returns its path.
+fn corrected_export(run: &mut Run, step: usize, snapshots: &[Snapshot], h: u64) -> PathBuf {
+    let key = common::column("hashed_email");
+    let snapshot_id = common::column("snapshot_id");
+    let accepted = |snapshot: &Snapshot, k: &[u8]| {
+        std::str::from_utf8(k)
+            .map(|k| k.replace('\0', ""))
+            .is_ok_and(|k| snapshot.rows.contains_key(k.trim()))
+    };
+    let neighbours: Vec<(usize, std::collections::HashMap<Vec<u8>, Vec<Vec<u8>>>)> = [step - 1, step + 1]
+        .into_iter()
+        .filter(|&n| n >= 1 && n <= run.files.len())
+        .map(|n| (n, common::rows_by_key(&run.files[n - 1])))
+        .collect();
+    let path = run.dir.path().join(format!("snapshot-{step}-corrected.csv"));
+    let mut rewritten = 0;
+    common::rewrite(&run.files[step - 1], &path, |i, fields| {
+        let pick = (mix(h, i as u64) % 3) as usize;
+        let Some((other, rows)) = neighbours.get(pick) else {
+            return true;
+        };
+        let k = fields[key].clone();
+        if let Some(row) = rows.get(&k)
+            && fields.len() == row.len()
+            && accepted(&snapshots[step - 1], &k)
+            && accepted(&snapshots[other - 1], &k)
+        {
+            let mut row = row.clone();
+            row[snapshot_id] = fields[snapshot_id].clone();
+            if row != *fields {
+                *fields = row;
+                rewritten += 1;
+            }
+        }
+        true
+    });
+    run.step(format!(
+        "load a corrected export of snapshot {step} ({rewritten} rows as a neighbouring snapshot has them)"
+    ));
+    common::run_db_ok(run.dir.path(), &["load", path.to_str().expect("utf-8")]);
+    path
+}
+
 fn exit_code(run: &Run, args: &[&str]) -> (Option<i32>, String) {
     let output = common::run_db(run.dir.path(), args);
     (
@@ -585,42 +751,27 @@ async fn sequence(seed: u64, rows: u64, count: usize, dirty: f64) -> usize {
         }
         let h = mix(seed, step as u64);
         let snapshot = &snapshots[step - 1];
-        // A trial of the next snapshot before this one: this one is then
-        // refused (the graph holds learners of a later date), and the
-        // operator's way on is to finish the later one, skipping this.
+        // A run of the next snapshot before this one (a trial, or a load
+        // killed mid-way): this one is then refused (the graph holds
+        // learners of a later date), and the operator's way on is to
+        // finish the later one, skipping this.
         if step < count && mix(h, 5).is_multiple_of(3) {
-            let later = step + 1;
-            let rows = 1 + mix(h, 6) % run_rows(&run, later);
-            run.step(format!(
-                "trial of snapshot {later} (--max-rows {rows}), then snapshot {step}: refused"
-            ));
-            common::run_db_ok(
-                run.dir.path(),
-                &["load", run.path(later), "--max-rows", &rows.to_string()],
-            );
-            let (code, stderr) = exit_code(&run, &["load", run.path(step)]);
-            assert_eq!(code, Some(19), "{stderr}\n{}", run.replay());
-            assert!(
-                stderr.contains("--max-rows trial"),
-                "the refusal names the trial: {stderr}\n{}",
-                run.replay()
-            );
-            run.step(format!("load snapshot {later}, snapshot {step} skipped"));
-            common::run_db_ok(run.dir.path(), &["load", run.path(later)]);
-            model.apply(&snapshots[later - 1]);
+            later_run_first(&mut run, step, mix(h, 6));
+            model.apply(&snapshots[step]);
             compare(
                 &run,
                 &model,
-                &format!("loading snapshot {later} after skipping {step}"),
+                &format!("loading snapshot {} after skipping {step}", step + 1),
             )
             .await;
-            skipped_to = later;
+            skipped_to = step + 1;
             continue;
         }
         let fault = match h % 8 {
             0 | 1 => Fault::KillAndResume,
             2 => Fault::TrialFirst,
             3 if step > 1 => Fault::RestartDatabase,
+            4 => Fault::LoseLock,
             _ => Fault::None,
         };
         let expected_plan = model.plan(snapshot);
@@ -650,6 +801,7 @@ async fn sequence(seed: u64, rows: u64, count: usize, dirty: f64) -> usize {
             compare(&run, &model, &format!("the dry run of snapshot {step}")).await;
         }
         let (summary, alone) = load(&mut run, step, fault, mix(h, 2));
+        let before = model.clone();
         model.apply(snapshot);
         let counts = &model.snapshots[&snapshot.date];
         if alone {
@@ -714,6 +866,18 @@ async fn sequence(seed: u64, rows: u64, count: usize, dirty: f64) -> usize {
                 &format!("refusing snapshot {} after {step}", step - 1),
             )
             .await;
+        }
+        if mix(h, 8).is_multiple_of(4) {
+            let corrected = corrected_export(&mut run, step, &snapshots, mix(h, 9));
+            let corrected = common::model::read(&corrected, today);
+            // The graph the corrected file alone would have made, with the
+            // shared nodes the wrong one named (they are never deleted).
+            let mut expected = before;
+            expected.apply(&corrected);
+            expected.absorb_shared(&model);
+            model = expected;
+            compare(&run, &model, &format!("loading the corrected snapshot {step}")).await;
+            explain_written(&run, &model, corrected.date).await;
         }
     }
     run.log.iter().filter(|line| !line.starts_with(' ')).count()

@@ -321,15 +321,31 @@ pub fn column(name: &str) -> usize {
         .expect("a contract column")
 }
 
+/// Every data row of a file by its key (the first row of each key).
+pub fn rows_by_key(path: &Path) -> std::collections::HashMap<Vec<u8>, Vec<Vec<u8>>> {
+    let key = column("hashed_email");
+    let mut rows = std::collections::HashMap::new();
+    rewrite(path, &path.with_extension("copy"), |_, fields| {
+        rows.entry(fields[key].clone()).or_insert_with(|| fields.clone());
+        true
+    });
+    rows
+}
+
 /// Copies a CSV file record by record; `edit` may change a data record's
 /// fields (numbered from 0, the header is copied as it is) and returns
-/// whether to keep it.
+/// whether to keep it. Records of another length than the header's (a
+/// damaged row) are copied as they are read.
 pub fn rewrite(from: &Path, to: &Path, mut edit: impl FnMut(usize, &mut Vec<Vec<u8>>) -> bool) {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
+        .flexible(true)
         .from_path(from)
         .expect("opens");
-    let mut writer = csv::Writer::from_path(to).expect("creates");
+    let mut writer = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_path(to)
+        .expect("creates");
     let mut record = csv::ByteRecord::new();
     let mut index = 0;
     while reader.read_byte_record(&mut record).expect("reads") {

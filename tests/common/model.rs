@@ -411,7 +411,8 @@ fn read_row(fields: &[&str], countries: &HashMap<String, String>) -> Option<Row>
 }
 
 impl Model {
-    fn absorb_shared(&mut self, other: &Model) {
+    /// Adds the shared nodes `other` names (shared nodes are never deleted).
+    pub fn absorb_shared(&mut self, other: &Model) {
         self.skills.extend(other.skills.iter().cloned());
         self.programs.extend(other.programs.iter().cloned());
         self.companies.extend(other.companies.iter().cloned());
