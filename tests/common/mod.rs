@@ -321,8 +321,11 @@ pub fn column(name: &str) -> usize {
         .expect("a contract column")
 }
 
+/// A file's data rows (their fields) by key.
+pub type RowsByKey = std::collections::HashMap<Vec<u8>, Vec<Vec<u8>>>;
+
 /// Every data row of a file by its key (the first row of each key).
-pub fn rows_by_key(path: &Path) -> std::collections::HashMap<Vec<u8>, Vec<Vec<u8>>> {
+pub fn rows_by_key(path: &Path) -> RowsByKey {
     let key = column("hashed_email");
     let mut rows = std::collections::HashMap::new();
     rewrite(path, &path.with_extension("copy"), |_, fields| {
