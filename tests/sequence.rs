@@ -891,10 +891,18 @@ async fn sequence(seed: u64, rows: u64, count: usize, dirty: f64) -> usize {
             let corrected = corrected_export(&mut run, step, &snapshots, mix(h, 9));
             let corrected = common::model::read(&corrected, today);
             // The graph the corrected file alone would have made, with the
-            // shared nodes the wrong one named (they are never deleted).
+            // shared nodes the wrong one named (they are never deleted),
+            // and a city's coordinates as the wrong one gave them where the
+            // corrected one gives none (a load never erases a value).
             let mut expected = before;
             expected.apply(&corrected);
             expected.absorb_shared(&model);
+            expected.cities = model.cities.clone();
+            for (city, coordinates) in &corrected.shared.cities {
+                if coordinates.0.is_some() || coordinates.1.is_some() {
+                    expected.cities.insert(city.clone(), coordinates.clone());
+                }
+            }
             model = expected;
             compare(&run, &model, &format!("loading the corrected snapshot {step}")).await;
             explain_written(&run, &model, corrected.date).await;
