@@ -11,6 +11,11 @@
 //!   stops before its next write with exit 31, its run is recorded as
 //!   stopped with the reason, `history --fail-if-last-failed` fails on it,
 //!   and `load --resume` then completes it.
+//! - A write in flight when the lock is broken never lands: the holder's
+//!   one transaction (the whole file in one batch) is running when a trial
+//!   breaks the lock; it is rolled back, the trial's learners are the only
+//!   ones in the graph, and the trial, which creates learners that
+//!   transaction held, is not refused for duplicates.
 //!
 //! The namespaces come from `unshare` (util-linux) and the clocks from
 //! `faketime` (libfaketime); `scripts/test` installs the latter.
@@ -209,4 +214,64 @@ async fn a_run_whose_lock_is_broken_stops_before_its_next_write_and_says_so() {
     assert!(String::from_utf8_lossy(&verify.stdout).contains("PASSED"));
     let history = common::json(&common::run_db_ok(dir.path(), &["history", "--json"]));
     assert_eq!(history["last_run_finished"], true, "{history}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_write_in_flight_when_the_lock_is_broken_is_rolled_back() {
+    let _db = common::db_lock();
+    let dir = common::temp_dir();
+    common::run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
+    let graph = common::test_graph().await;
+    let rows = 30_000;
+    common::generate(dir.path(), "data.csv", rows, 71, 0.0);
+    let trial_folder = dir.path().join("trial");
+    std::fs::create_dir(&trial_folder).expect("a folder");
+    std::fs::copy(dir.path().join("data.csv"), trial_folder.join("data.csv")).expect("copies");
+
+    // Every learner in one transaction.
+    let mut first = Running::spawn(common::db_command(
+        dir.path(),
+        &[
+            "load",
+            "data.csv",
+            "--batch-size",
+            &rows.to_string(),
+            "--workers",
+            "1",
+        ],
+    ));
+    // Synchronised on the server: that transaction is running.
+    let running = neo4rs::query(
+        "SHOW TRANSACTIONS YIELD currentQuery WHERE currentQuery CONTAINS $needle RETURN count(*) AS n",
+    )
+    .param("needle", "UNWIND $learners AS p CREATE (l:Learner)");
+    loop {
+        let mut answer = graph.execute(running.clone()).await.expect("transactions");
+        let row = answer.next().await.expect("a row").expect("a count");
+        if row.get::<i64>("n").expect("n") > 0 {
+            break;
+        }
+        assert!(
+            first.child.try_wait().expect("waits").is_none(),
+            "the first run ended before its learners' transaction was seen"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let trial = common::run_db(
+        &trial_folder,
+        &["load", "data.csv", "--max-rows", "50", "--break-lock"],
+    );
+    assert!(trial.status.success(), "{}", stderr(&trial));
+    assert!(
+        stderr(&trial).contains("Took over the load lock"),
+        "the fault happened: {}",
+        stderr(&trial)
+    );
+    let (code, log) = first.finish();
+    assert_eq!(code, Some(31), "{log}");
+    assert_eq!(
+        learners(&graph).await,
+        50,
+        "only the trial's learners: the transaction in flight was rolled back"
+    );
 }

@@ -180,18 +180,16 @@ fn map_value(map: &HashMap<String, ValueReceive>) -> serde_json::Value {
     serde_json::Value::Object(map.iter().map(|(k, v)| (k.clone(), json_value(v))).collect())
 }
 
-/// Runs the guard's check first in `tx`: the refusal when it does not
-/// hold. (The transaction then commits having written nothing.)
+/// Runs one of the guard's statements (`check` or `fence`) in `tx`: the
+/// refusal when it says the lock is not held.
 fn guard_refusal(
     tx: &neo4j::transaction::Transaction,
-    guard: Option<&WriteGuard>,
+    guard: &WriteGuard,
+    statement: &Statement,
 ) -> Result<Option<String>, Neo4jError> {
-    let Some(guard) = guard else {
-        return Ok(None);
-    };
     let mut stream = tx
-        .query(&*guard.check.text)
-        .with_parameters(&guard.check.params)
+        .query(&*statement.text)
+        .with_parameters(&statement.params)
         .run()?;
     let held = stream
         .by_ref()
@@ -302,7 +300,11 @@ pub struct Bolt {
 /// is not held. Reads, and writes on [`Bolt::write_unguarded`], skip it.
 #[derive(Clone, Debug)]
 pub struct WriteGuard {
+    /// Run first in each write transaction: `held`, or nothing is written.
     pub check: Statement,
+    /// Run last in each write transaction, where the server can make it a
+    /// fence (Neo4j): `held`, or the transaction is rolled back.
+    pub fence: Option<Statement>,
     /// After this instant nothing is written.
     pub deadline: std::time::Instant,
     /// Why a write past the deadline is refused.
@@ -406,6 +408,18 @@ impl Bolt {
         self.explained(guard, written).await
     }
 
+    /// Runs schema statements (constraints, indexes) under the guard's
+    /// check but not its fence: Neo4j runs no write in a transaction that
+    /// changed the schema, and a schema statement in flight when the lock
+    /// is broken is harmless (each is `IF NOT EXISTS`).
+    pub async fn write_schema(&self, statements: Vec<Statement>) -> Result<(), BoltError> {
+        let guard = self
+            .current_guard()?
+            .map(|guard| WriteGuard { fence: None, ..guard });
+        let written = self.write_checked(guard.clone(), statements).await;
+        self.explained(guard, written).await
+    }
+
     /// A failed guarded write, explained: when the lock was lost while the
     /// transaction ran (another run wrote the same learners first, say), the
     /// loss is the cause to report, not the duplicate it caused.
@@ -450,10 +464,7 @@ impl Bolt {
     ) -> Result<Vec<Row>, BoltError> {
         let refused = self
             .call(move |bolt| {
-                bolt.in_transaction_ending(Ending::Commit, |tx| {
-                    if let Some(refusal) = guard_refusal(tx, guard.as_ref())? {
-                        return Ok(Err(refusal));
-                    }
+                bolt.in_guarded_transaction(guard.as_ref(), |tx| {
                     let mut stream = tx
                         .query(&*statement.text)
                         .with_parameters(&statement.params)
@@ -463,7 +474,7 @@ impl Bolt {
                         .map(|record| record.map(Row))
                         .collect::<Result<Vec<_>, _>>()?;
                     stream.consume()?;
-                    Ok(Ok(rows))
+                    Ok(rows)
                 })
             })
             .await?;
@@ -477,10 +488,7 @@ impl Bolt {
     ) -> Result<(), BoltError> {
         let summaries = self
             .call(move |bolt| {
-                bolt.in_transaction_ending(Ending::Commit, |tx| {
-                    if let Some(refusal) = guard_refusal(tx, guard.as_ref())? {
-                        return Ok(Err(refusal));
-                    }
+                bolt.in_guarded_transaction(guard.as_ref(), |tx| {
                     let mut summaries = Vec::with_capacity(statements.len());
                     for statement in &statements {
                         let stream = tx
@@ -491,7 +499,7 @@ impl Bolt {
                             summaries.push((statement.kind.clone(), summary));
                         }
                     }
-                    Ok(Ok(summaries))
+                    Ok(summaries)
                 })
             })
             .await?
@@ -653,6 +661,42 @@ impl Bolt {
                 Ending::RollBack => tx.rollback()?,
             }
             Ok(value)
+        })
+    }
+
+    /// Runs `work` in a write transaction between the guard's check and
+    /// its fence (when there is a guard): committed when both say the lock
+    /// is held, rolled back with the refusal when either does not.
+    fn in_guarded_transaction<T>(
+        &self,
+        guard: Option<&WriteGuard>,
+        work: impl FnOnce(&neo4j::transaction::Transaction) -> Result<T, Neo4jError>,
+    ) -> Result<Result<T, String>, Neo4jError> {
+        let mut session = self
+            .driver
+            .session(SessionConfig::new().with_database(self.database.clone()));
+        let mut builder = session.transaction().with_routing_control(RoutingControl::Write);
+        if let Some(timeout) = TransactionTimeout::from_millis(self.timeout.as_millis() as i64) {
+            builder = builder.with_transaction_timeout(timeout);
+        }
+        builder.run(|tx| {
+            let refusal = |tx: &neo4j::transaction::Transaction, statement: Option<&Statement>| match (
+                guard, statement,
+            ) {
+                (Some(guard), Some(statement)) => guard_refusal(tx, guard, statement),
+                _ => Ok(None),
+            };
+            if let Some(refused) = refusal(&tx, guard.map(|g| &g.check))? {
+                tx.rollback()?;
+                return Ok(Err(refused));
+            }
+            let value = work(&tx)?;
+            if let Some(refused) = refusal(&tx, guard.and_then(|g| g.fence.as_ref()))? {
+                tx.rollback()?;
+                return Ok(Err(refused));
+            }
+            tx.commit()?;
+            Ok(Ok(value))
         })
     }
 

@@ -567,6 +567,7 @@ pub fn catalogue() -> Vec<(String, String)> {
         ("release the load lock", super::lock::RELEASE),
         ("read the load lock", super::lock::READ),
         ("check the load lock is held", super::lock::STILL_HELD),
+        ("fence a write with the load lock", super::lock::FENCE),
     ] {
         out.push((name.to_string(), text.to_string()));
     }

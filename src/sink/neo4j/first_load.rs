@@ -158,7 +158,7 @@ impl Neo4jSink {
         statements.extend(cypher::RECORD_CONSTRAINTS.iter().map(|s| s.to_string()));
         for statement in &statements {
             self.retrying(statement, |bolt| async move {
-                bolt.write(vec![Statement::new("schema", statement)]).await
+                bolt.write_schema(vec![Statement::new("schema", statement)]).await
             })
             .await?;
         }

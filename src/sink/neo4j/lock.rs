@@ -82,6 +82,15 @@ pub const BEAT: &str = "MATCH (l:LoadLock {name: 'load'}) WHERE l.token = $token
 pub const STILL_HELD: &str =
     "OPTIONAL MATCH (l:LoadLock {name: 'load'}) RETURN coalesce(l.token = $token, false) AS held";
 
+/// The last statement of each of the holder's write transactions on Neo4j:
+/// it locks the lock node (a write takes the node's exclusive lock, held
+/// until the commit) and only then reads the token. A takeover committed
+/// before it is seen, and the transaction is rolled back; a takeover sent
+/// after it waits for the commit. So no write of a run commits once another
+/// run holds the lock, even one in flight when the lock was broken.
+pub const FENCE: &str = "OPTIONAL MATCH (l:LoadLock {name: 'load'}) SET l.fence = true \
+     WITH l RETURN coalesce(l.token = $token, false) AS held";
+
 /// The lock's holder, if any.
 pub const READ: &str = concat!("MATCH (l:LoadLock {name: 'load'}) RETURN ", holder_columns!());
 
@@ -371,7 +380,8 @@ impl Neo4jSink {
     /// every write of this sink is guarded by the lock.
     pub async fn acquire_lock(&self, claimant: &Claimant) -> Result<HeldLock, SinkError> {
         self.retrying("creating the load lock's constraint", |bolt| async move {
-            bolt.write(vec![Statement::new("schema", CONSTRAINT)]).await
+            bolt.write_schema(vec![Statement::new("schema", CONSTRAINT)])
+                .await
         })
         .await?;
         let token = new_token();
@@ -453,6 +463,12 @@ impl Neo4jSink {
         let guard = bolt::WriteGuard {
             check: Statement::new("checking the load lock", STILL_HELD)
                 .param("token", params::string(&token)),
+            // ArcadeDB answers two writes of one node with a conflict, not
+            // a wait: there its writers would retry each other's fences.
+            fence: self.server().agent.starts_with("Neo4j/").then(|| {
+                Statement::new("fencing the write with the load lock", FENCE)
+                    .param("token", params::string(&token))
+            }),
             deadline: confirmed + terms.hold_for,
             expired: format!(
                 "its heartbeat went unconfirmed for more than {} s, so another run may have taken the lock over",
