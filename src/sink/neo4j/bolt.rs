@@ -640,12 +640,12 @@ impl Bolt {
         self.in_transaction_ending(Ending::Commit, work)
     }
 
-    /// Runs `work` in a transaction routed to the writer, on this thread,
-    /// and ends it as `ending` says.
-    fn in_transaction_ending<T>(
+    /// Runs `body` on a transaction routed to the writer, on this thread,
+    /// with the server-side timeout of every call: `body` commits or rolls
+    /// it back.
+    fn in_write_transaction<T>(
         &self,
-        ending: Ending,
-        work: impl FnOnce(&neo4j::transaction::Transaction) -> Result<T, Neo4jError>,
+        body: impl FnOnce(neo4j::transaction::Transaction) -> Result<T, Neo4jError>,
     ) -> Result<T, Neo4jError> {
         let mut session = self
             .driver
@@ -654,7 +654,17 @@ impl Bolt {
         if let Some(timeout) = TransactionTimeout::from_millis(self.timeout.as_millis() as i64) {
             builder = builder.with_transaction_timeout(timeout);
         }
-        builder.run(|tx| {
+        builder.run(body)
+    }
+
+    /// Runs `work` in a transaction routed to the writer and ends it as
+    /// `ending` says.
+    fn in_transaction_ending<T>(
+        &self,
+        ending: Ending,
+        work: impl FnOnce(&neo4j::transaction::Transaction) -> Result<T, Neo4jError>,
+    ) -> Result<T, Neo4jError> {
+        self.in_write_transaction(|tx| {
             let value = work(&tx)?;
             match ending {
                 Ending::Commit => tx.commit()?,
@@ -672,20 +682,12 @@ impl Bolt {
         guard: Option<&WriteGuard>,
         work: impl FnOnce(&neo4j::transaction::Transaction) -> Result<T, Neo4jError>,
     ) -> Result<Result<T, String>, Neo4jError> {
-        let mut session = self
-            .driver
-            .session(SessionConfig::new().with_database(self.database.clone()));
-        let mut builder = session.transaction().with_routing_control(RoutingControl::Write);
-        if let Some(timeout) = TransactionTimeout::from_millis(self.timeout.as_millis() as i64) {
-            builder = builder.with_transaction_timeout(timeout);
-        }
-        builder.run(|tx| {
-            let refusal = |tx: &neo4j::transaction::Transaction, statement: Option<&Statement>| match (
-                guard, statement,
-            ) {
+        let refusal =
+            |tx: &neo4j::transaction::Transaction, statement: Option<&Statement>| match (guard, statement) {
                 (Some(guard), Some(statement)) => guard_refusal(tx, guard, statement),
                 _ => Ok(None),
             };
+        self.in_write_transaction(|tx| {
             if let Some(refused) = refusal(&tx, guard.map(|g| &g.check))? {
                 tx.rollback()?;
                 return Ok(Err(refused));
