@@ -897,10 +897,14 @@ async fn sequence(seed: u64, rows: u64, count: usize, dirty: f64) -> usize {
             let mut expected = before;
             expected.apply(&corrected);
             expected.absorb_shared(&model);
-            expected.cities = model.cities.clone();
-            for (city, coordinates) in &corrected.shared.cities {
-                if coordinates.0.is_some() || coordinates.1.is_some() {
-                    expected.cities.insert(city.clone(), coordinates.clone());
+            for (city, coordinates) in expected.cities.iter_mut() {
+                let given = corrected
+                    .shared
+                    .cities
+                    .get(city)
+                    .is_some_and(|c| c.0.is_some() || c.1.is_some());
+                if let (false, Some(wrong)) = (given, model.cities.get(city)) {
+                    *coordinates = wrong.clone();
                 }
             }
             model = expected;
