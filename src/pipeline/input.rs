@@ -102,16 +102,18 @@ pub fn input_file(input: Option<&Path>, config: &Config, passes: Passes) -> Resu
             let path = path.clone();
             thread(move || {
                 let started = Instant::now();
-                // The state is set before the pipe closes: its reader tells
-                // a whole stream from a cut one by it.
-                match table.write_csv(pipe, &path, progress) {
-                    Ok((pipe, rows)) => {
+                // The state is set before the pipe closes, a failed read's
+                // too: its reader tells a whole stream from a cut one, and
+                // a cut one's reason, by it.
+                let mut pipe = pipe;
+                match table.write_csv(&mut pipe, &path, progress) {
+                    Ok((_, rows)) => {
                         tracing::info!(rows, seconds = started.elapsed().as_secs_f64(), "Table read");
                         growing::finish(&path, &growing, Written::Complete);
-                        drop(pipe);
                     }
                     Err(error) => growing::finish(&path, &growing, Written::Failed(error.to_string())),
                 }
+                drop(pipe);
             })
         }
         Passes::Spooled { .. } => {
