@@ -19,22 +19,12 @@ use neo4rs::query;
 
 const BOLT_PORT: u16 = 17717;
 
-/// The Learner properties only `load` writes (docs/graph.md, "What
-/// learngraph adds to the model"): an offline import records no load.
-const LOAD_MARKS: [&str; 5] = [
-    "firstSnapshot",
-    "changedBySnapshot",
-    "priorSourceHash",
-    "priorChangedBySnapshot",
-    "priorSnapshotId",
-];
-
 /// A node's or relationship's properties as sorted `key=value` text.
 fn properties(map: &neo4rs::BoltMap) -> String {
     let mut props: Vec<String> = map
         .value
         .iter()
-        .filter(|(k, _)| !LOAD_MARKS.contains(&k.value.as_str()))
+        .filter(|(k, _)| !common::LOAD_MARKS.contains(&k.value.as_str()))
         .map(|(k, v)| format!("{}={v:?}", k.value))
         .collect();
     props.sort();

@@ -320,15 +320,6 @@ async fn load_export(graph: &neo4rs::Graph, dir: &Path) {
     }
 }
 
-/// The Learner properties only `load` writes: docs/graph.md, "What learngraph adds to the model".
-const LOAD_MARKS: [&str; 5] = [
-    "firstSnapshot",
-    "changedBySnapshot",
-    "priorSourceHash",
-    "priorChangedBySnapshot",
-    "priorSnapshotId",
-];
-
 /// Counts per label and type, and the properties of a few learners and
 /// their enrollments, as comparable text.
 async fn snapshot(graph: &neo4rs::Graph, keys: &[String]) -> (Vec<(String, i64)>, Vec<String>) {
@@ -360,7 +351,7 @@ async fn snapshot(graph: &neo4rs::Graph, keys: &[String]) -> (Vec<(String, i64)>
         let mut node_props: Vec<String> = node
             .keys()
             .iter()
-            .filter(|k| !LOAD_MARKS.contains(k))
+            .filter(|k| !common::LOAD_MARKS.contains(k))
             .map(|k| format!("{k}={:?}", node.get::<BoltType>(k).expect("value")))
             .collect();
         node_props.sort();

@@ -68,6 +68,25 @@ async fn learners(graph: &neo4rs::Graph) -> i64 {
     common::count(graph, "MATCH (l:Learner) RETURN count(l) AS n").await
 }
 
+/// Another run, from a folder of its own with a copy of `dir`'s data.csv
+/// (as from another container): a 50-row trial that breaks the load lock.
+/// Fails the test unless it succeeded and took the lock over.
+fn break_the_lock_with_a_trial(dir: &Path) {
+    let trial_folder = dir.join("trial");
+    std::fs::create_dir(&trial_folder).expect("a folder");
+    std::fs::copy(dir.join("data.csv"), trial_folder.join("data.csv")).expect("copies");
+    let trial = common::run_db(
+        &trial_folder,
+        &["load", "data.csv", "--max-rows", "50", "--break-lock"],
+    );
+    assert!(trial.status.success(), "{}", stderr(&trial));
+    assert!(
+        stderr(&trial).contains("Took over the load lock"),
+        "the fault happened: {}",
+        stderr(&trial)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_in_another_pid_namespace_or_with_a_skewed_clock_never_takes_a_live_lock() {
     let _db = common::db_lock();
@@ -139,9 +158,6 @@ async fn a_run_whose_lock_is_broken_stops_before_its_next_write_and_says_so() {
     let graph = common::test_graph().await;
     let input = common::generate(dir.path(), "data.csv", 60_000, 53, 0.0);
     let expected = learners_in(&input);
-    let trial_folder = dir.path().join("trial");
-    std::fs::create_dir(&trial_folder).expect("a folder");
-    std::fs::copy(&input, trial_folder.join("data.csv")).expect("copies");
 
     let mut first = Running::spawn(common::db_command(
         dir.path(),
@@ -158,16 +174,7 @@ async fn a_run_whose_lock_is_broken_stops_before_its_next_write_and_says_so() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let trial = common::run_db(
-        &trial_folder,
-        &["load", "data.csv", "--max-rows", "50", "--break-lock"],
-    );
-    assert!(trial.status.success(), "{}", stderr(&trial));
-    assert!(
-        stderr(&trial).contains("Took over the load lock"),
-        "the fault happened: {}",
-        stderr(&trial)
-    );
+    break_the_lock_with_a_trial(dir.path());
     let after_trial = learners(&graph).await;
     let (code, log) = first.finish();
     assert_eq!(
@@ -224,9 +231,6 @@ async fn a_write_in_flight_when_the_lock_is_broken_is_rolled_back() {
     let graph = common::test_graph().await;
     let rows = 30_000;
     common::generate(dir.path(), "data.csv", rows, 71, 0.0);
-    let trial_folder = dir.path().join("trial");
-    std::fs::create_dir(&trial_folder).expect("a folder");
-    std::fs::copy(dir.path().join("data.csv"), trial_folder.join("data.csv")).expect("copies");
 
     // Every learner in one transaction.
     let mut first = Running::spawn(common::db_command(
@@ -257,16 +261,7 @@ async fn a_write_in_flight_when_the_lock_is_broken_is_rolled_back() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let trial = common::run_db(
-        &trial_folder,
-        &["load", "data.csv", "--max-rows", "50", "--break-lock"],
-    );
-    assert!(trial.status.success(), "{}", stderr(&trial));
-    assert!(
-        stderr(&trial).contains("Took over the load lock"),
-        "the fault happened: {}",
-        stderr(&trial)
-    );
+    break_the_lock_with_a_trial(dir.path());
     let (code, log) = first.finish();
     assert_eq!(code, Some(31), "{log}");
     assert_eq!(

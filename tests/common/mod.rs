@@ -321,6 +321,16 @@ pub fn column(name: &str) -> usize {
         .expect("a contract column")
 }
 
+/// The Learner properties only `load` writes (docs/graph.md, "What
+/// learngraph adds to the model"): an offline import has none of them.
+pub const LOAD_MARKS: [&str; 5] = [
+    "firstSnapshot",
+    "changedBySnapshot",
+    "priorSourceHash",
+    "priorChangedBySnapshot",
+    "priorSnapshotId",
+];
+
 /// A file's data rows (their fields) by key.
 pub type RowsByKey = std::collections::HashMap<Vec<u8>, Vec<Vec<u8>>>;
 
