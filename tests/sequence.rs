@@ -160,8 +160,7 @@ fn load(run: &mut Run, step: usize, fault: Fault, h: u64) -> (Json, bool) {
             (finished(run, child, "the load"), true)
         }
         Fault::KillAndResume => {
-            let rows = run_rows(run, step);
-            let target = 1 + h % (rows / 2).max(1);
+            let target = interruption_row(run, step, h);
             run.step(format!(
                 "load snapshot {step}, kill -9 after row {target}, then --resume"
             ));
@@ -176,8 +175,7 @@ fn load(run: &mut Run, step: usize, fault: Fault, h: u64) -> (Json, bool) {
             (finished(run, child, "the resumed load"), false)
         }
         Fault::RestartDatabase => {
-            let rows = run_rows(run, step);
-            let target = 1 + h % (rows / 2).max(1);
+            let target = interruption_row(run, step, h);
             run.step(format!(
                 "load snapshot {step}, database restarted after row {target}"
             ));
@@ -191,9 +189,8 @@ fn load(run: &mut Run, step: usize, fault: Fault, h: u64) -> (Json, bool) {
             (finished(run, child, "the load through a restart"), true)
         }
         Fault::LoseLock => {
-            let rows = run_rows(run, step);
-            let target = 1 + h % (rows / 2).max(1);
-            let trial_rows = 1 + mix(h, 7) % rows;
+            let target = interruption_row(run, step, h);
+            let trial_rows = 1 + mix(h, 7) % run_rows(run, step);
             run.step(format!(
                 "load snapshot {step}; after row {target} a trial from elsewhere (--max-rows {trial_rows} --break-lock) takes its lock, it stops, then --resume"
             ));
@@ -273,6 +270,12 @@ fn load(run: &mut Run, step: usize, fault: Fault, h: u64) -> (Json, bool) {
             (finished(run, child, "the full load after a trial"), false)
         }
     }
+}
+
+/// The row after which a fault interrupts the load of snapshot `step`:
+/// drawn by `h` from the file's first half.
+fn interruption_row(run: &Run, step: usize, h: u64) -> u64 {
+    1 + h % (run_rows(run, step) / 2).max(1)
 }
 
 fn run_rows(run: &Run, step: usize) -> u64 {
@@ -658,7 +661,7 @@ fn later_run_first(run: &mut Run, step: usize, h: u64) {
         common::run_db_ok(&dir, &["load", &input, "--max-rows", &trial_rows.to_string()]);
         Some("--max-rows trial")
     } else {
-        let target = 1 + mix(h, 1) % (rows / 2).max(1);
+        let target = interruption_row(run, later, mix(h, 1));
         run.step(format!(
             "load of snapshot {later} killed after row {target}, then snapshot {step}: refused"
         ));

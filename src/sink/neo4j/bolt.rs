@@ -404,6 +404,16 @@ impl Bolt {
     /// after the write guard (if one is set) says the run may write.
     pub async fn write(&self, statements: Vec<Statement>) -> Result<(), BoltError> {
         let guard = self.current_guard()?;
+        self.write_guarded(guard, statements).await
+    }
+
+    /// [`write_checked`](Self::write_checked) under `guard`, a failure
+    /// [`explained`](Self::explained).
+    async fn write_guarded(
+        &self,
+        guard: Option<WriteGuard>,
+        statements: Vec<Statement>,
+    ) -> Result<(), BoltError> {
         let written = self.write_checked(guard.clone(), statements).await;
         self.explained(guard, written).await
     }
@@ -416,8 +426,7 @@ impl Bolt {
         let guard = self
             .current_guard()?
             .map(|guard| WriteGuard { fence: None, ..guard });
-        let written = self.write_checked(guard.clone(), statements).await;
-        self.explained(guard, written).await
+        self.write_guarded(guard, statements).await
     }
 
     /// A failed guarded write, explained: when the lock was lost while the
