@@ -11,6 +11,7 @@ use crate::pipeline::lock::LockError;
 use crate::pipeline::outputs::OutputError;
 use crate::sink::neo4j::SinkError;
 use crate::source::mysql::MysqlError;
+use crate::source::parquet::ParquetError;
 use crate::source::reader::SourceError;
 
 pub const SUCCESS: u8 = 0;
@@ -85,11 +86,23 @@ fn mysql_code(e: &MysqlError) -> u8 {
     }
 }
 
+fn parquet_code(e: &ParquetError) -> u8 {
+    match e {
+        ParquetError::MissingColumn { .. } | ParquetError::ColumnType { .. } => HEADER_INVALID,
+        ParquetError::Open { .. }
+        | ParquetError::Unreadable { .. }
+        | ParquetError::RowGroupTooLarge { .. }
+        | ParquetError::Read { .. } => INPUT_UNREADABLE,
+        ParquetError::Write { .. } => ERROR,
+    }
+}
+
 fn source_code(e: &SourceError) -> u8 {
     match e {
-        SourceError::Open { .. } | SourceError::Read { .. } | SourceError::RecordTooLarge { .. } => {
-            INPUT_UNREADABLE
-        }
+        SourceError::Open { .. }
+        | SourceError::Read { .. }
+        | SourceError::RecordTooLarge { .. }
+        | SourceError::Damaged { .. } => INPUT_UNREADABLE,
         SourceError::TableRead { .. } => SOURCE_UNREACHABLE,
         SourceError::Empty { .. } | SourceError::NoRows { .. } => INPUT_EMPTY,
         SourceError::Changed { .. } => INPUT_CHANGED,
@@ -150,6 +163,8 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
         if let Some(e) = cause.downcast_ref::<InputError>() {
             return match e {
                 InputError::Mysql(e) => mysql_code(e),
+                InputError::Parquet(e) => parquet_code(e),
+                InputError::Spool { .. } => ERROR,
                 InputError::Both | InputError::None => USAGE,
             };
         }

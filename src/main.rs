@@ -40,6 +40,7 @@ enum Command {
     Ask(commands::ask::AskArgs),
     Report(commands::report::ReportArgs),
     History(commands::history::HistoryArgs),
+    Mcp(commands::mcp::McpArgs),
     Clear(commands::clear::ClearArgs),
     /// Print a shell completion script, generated from these commands:
     /// `source <(learngraph completions bash)`, or save it where the shell
@@ -91,6 +92,7 @@ fn main() -> std::process::ExitCode {
         Command::Ask(args) => runtime().and_then(|rt| rt.block_on(commands::ask::run(args, console))),
         Command::Report(args) => runtime().and_then(|rt| rt.block_on(commands::report::run(args, console))),
         Command::History(args) => runtime().and_then(|rt| rt.block_on(commands::history::run(args, console))),
+        Command::Mcp(args) => runtime().and_then(|rt| rt.block_on(commands::mcp::run(args, console))),
         Command::Clear(args) => runtime().and_then(|rt| rt.block_on(commands::clear::run(args, console))),
         Command::Completions { shell } => print_completions(*shell),
         Command::Man => print_man_page(),

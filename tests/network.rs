@@ -323,3 +323,107 @@ fn a_second_ctrl_c_exits_at_once_while_a_batch_hangs() {
     assert!(log.contains("interrupted twice"), "{log}");
     assert!(log.contains("load --resume"), "{log}");
 }
+
+/// A bare JSON-RPC client of `learngraph mcp` over stdio: one request, its
+/// answer.
+struct McpSession {
+    child: std::process::Child,
+    answers: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+    next_id: u64,
+}
+
+impl McpSession {
+    fn start(mut command: std::process::Command) -> Self {
+        use std::io::BufRead;
+        let mut child = command
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("learngraph mcp starts");
+        let answers = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let mut session = McpSession {
+            child,
+            answers,
+            next_id: 0,
+        };
+        session.request(
+            "initialize",
+            serde_json::json!({"protocolVersion": "2025-06-18", "capabilities": {},
+                               "clientInfo": {"name": "network-test", "version": "1"}}),
+        );
+        session.send(serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        session
+    }
+
+    fn send(&mut self, message: serde_json::Value) {
+        let stdin = self.child.stdin.as_mut().expect("stdin");
+        writeln!(stdin, "{message}").expect("writes");
+        stdin.flush().expect("flushes");
+    }
+
+    fn request(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let line = self.answers.next().expect("an answer").expect("reads");
+            let answer: serde_json::Value = serde_json::from_str(&line).expect("JSON-RPC");
+            if answer["id"] == id {
+                return answer["result"].clone();
+            }
+        }
+    }
+
+    fn call(&mut self, tool: &str, arguments: serde_json::Value) -> serde_json::Value {
+        self.request(
+            "tools/call",
+            serde_json::json!({"name": tool, "arguments": arguments}),
+        )
+    }
+}
+
+/// An assistant's call whose connection goes silent fails within the
+/// server's deadline (not after the loader's two-minute retry budget), and
+/// the next call answers.
+#[test]
+fn an_mcp_call_on_a_connection_gone_silent_fails_within_the_deadline_and_the_next_answers() {
+    let _db = db_lock();
+    let dir = temp_dir();
+    let input = generate(dir.path(), "mcp.csv", 300, 43, 0.0);
+    run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
+    run_db_ok(dir.path(), &["load", input.to_str().unwrap()]);
+    // Only top-skills sends this.
+    let proxy = StallingProxy::start(db_address(), b"[:HAS_SKILL]->(s:Skill)");
+    let uri = format!("bolt://{}", proxy.address);
+    let mut session = McpSession::start(db_command(
+        dir.path(),
+        &["mcp", "--uri", &uri, "--deadline-seconds", "3"],
+    ));
+    let count = serde_json::json!({"query": "MATCH (l:Learner) RETURN count(l) AS n"});
+    let before = session.call("read_cypher", count.clone());
+    assert_eq!(before["isError"], false, "{before}");
+
+    let started = Instant::now();
+    let stalled = session.call("top-skills", serde_json::json!({}));
+    let elapsed = started.elapsed();
+    assert_eq!(
+        proxy.stalled.load(Ordering::SeqCst),
+        1,
+        "the proxy never stalled the question"
+    );
+    assert_eq!(stalled["isError"], true, "{stalled}");
+    let why = stalled["content"][0]["text"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("did not answer within 5 s (--deadline-seconds)"),
+        "{why}"
+    );
+    // Not a speed claim: the loader's retry budget is 120 s.
+    assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
+
+    let after = session.call("read_cypher", count);
+    assert_eq!(after["isError"], false, "{after}");
+    assert_eq!(after["structuredContent"], before["structuredContent"]);
+    drop(session.child.stdin.take());
+    session.child.wait().expect("the server ends with its input");
+}

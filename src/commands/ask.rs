@@ -8,9 +8,8 @@ use crate::commands::{
 };
 use crate::graph::questions::Answered;
 use crate::graph::questions::{self, Question};
-use crate::pipeline::ask::ask;
-use crate::pipeline::outputs::{spreadsheet_safe, terminal_safe};
-use crate::pipeline::text::grouped;
+use crate::pipeline::ask::{ask, cell, table};
+use crate::pipeline::outputs::spreadsheet_safe;
 
 /// Answer one of the analysts' questions (each a Cypher file in the
 /// repository's `questions/` folder), or list them when no name is given.
@@ -63,7 +62,7 @@ pub async fn run(args: &AskArgs, console: Console) -> anyhow::Result<Outcome> {
         write_csv(&answered, &mut csv)?;
         write_stdout(&csv)?;
     } else {
-        write_stdout(to_text(&answered).as_bytes())?;
+        write_stdout(table(&answered).as_bytes())?;
     }
     Ok(Outcome::Success)
 }
@@ -95,16 +94,6 @@ fn parameters_text(question: &Question) -> String {
         .collect()
 }
 
-/// A JSON value as a table cell or CSV field: text without quotes, null as
-/// nothing.
-fn cell(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::Null => String::new(),
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// A value as a CSV field a spreadsheet opens as data: text that would run
 /// as a formula is neutralized; numbers stay as they are.
 fn csv_field(value: &serde_json::Value) -> String {
@@ -112,38 +101,6 @@ fn csv_field(value: &serde_json::Value) -> String {
         serde_json::Value::String(text) => spreadsheet_safe(text).into_owned(),
         other => cell(other),
     }
-}
-
-fn to_text(answered: &Answered) -> String {
-    let mut table = comfy_table::Table::new();
-    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-    table.set_header(answered.columns.iter().map(|c| terminal_safe(c)));
-    for row in &answered.rows {
-        table.add_row(row.iter().map(|value| {
-            let text = match value.as_i64() {
-                Some(n) => grouped(n).to_string(),
-                None => terminal_safe(&cell(value)).into_owned(),
-            };
-            let cell = comfy_table::Cell::new(text);
-            if value.is_number() {
-                cell.set_alignment(comfy_table::CellAlignment::Right)
-            } else {
-                cell
-            }
-        }));
-    }
-    let parameters: Vec<String> = answered
-        .parameters
-        .iter()
-        .map(|(name, value)| format!("{name}={}", terminal_safe(&cell(value))))
-        .collect();
-    format!(
-        "{}  ({})\n{table}\n{} rows in {:.2} s\n",
-        answered.title,
-        parameters.join(", "),
-        grouped(answered.rows.len()),
-        answered.seconds
-    )
 }
 
 fn write_csv(answered: &Answered, out: impl std::io::Write) -> anyhow::Result<()> {
@@ -194,7 +151,7 @@ mod tests {
 
     #[test]
     fn the_table_shows_every_value_and_the_parameters() {
-        let text = to_text(&answered());
+        let text = table(&answered());
         assert!(text.starts_with("Top skills  (limit=2)\n"), "{text}");
         for value in ["python, \"3\"", "12", "sql", "1.5", "2025-09-30", "2 rows"] {
             assert!(text.contains(value), "{value} in {text}");
@@ -205,7 +162,7 @@ mod tests {
     fn the_table_groups_digits_and_csv_keeps_plain_numbers() {
         let mut answered = answered();
         answered.rows[0][1] = serde_json::json!(1_234_567);
-        let text = to_text(&answered);
+        let text = table(&answered);
         assert!(text.contains("1,234,567"), "{text}");
         let mut out = Vec::new();
         write_csv(&answered, &mut out).expect("writes");

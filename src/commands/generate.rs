@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use crate::commands::Outcome;
-use crate::generate::{self, FileSummary, GenerateOptions};
+use crate::generate::{self, FileFormat, FileSummary, GenerateOptions};
 
 /// Write a synthetic export with the shape and quirks of the production file.
 #[derive(Debug, clap::Args)]
@@ -39,6 +39,10 @@ pub struct GenerateArgs {
     /// other rows and holds one row from the future.
     #[arg(long, value_name = "K")]
     pub snapshots: Option<u32>,
+    /// The files' form: the CSV export, or the same rows as Parquet (every
+    /// column as text, snappy, row groups of 50,000 rows; clean rows only).
+    #[arg(long, value_enum, default_value_t = FileFormat::Csv)]
+    pub format: FileFormat,
 }
 
 pub fn run(args: &GenerateArgs) -> anyhow::Result<Outcome> {
@@ -50,6 +54,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<Outcome> {
         dirty_rate: args.dirty,
         follow_up: args.follow_up,
         snapshots: args.snapshots,
+        format: args.format,
     })
     .with_context(|| format!("generating {}", args.out.display()))?;
     let seconds = started.elapsed().as_secs_f64();

@@ -8,6 +8,7 @@ pub mod export;
 pub mod generate;
 pub mod history;
 pub mod load;
+pub mod mcp;
 pub mod ping;
 pub mod report;
 pub mod verify;

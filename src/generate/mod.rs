@@ -7,6 +7,7 @@
 
 pub mod faults;
 pub mod fields;
+pub mod parquet;
 pub mod profile;
 pub mod row;
 pub mod snapshots;
@@ -39,6 +40,18 @@ pub struct GenerateOptions {
     pub follow_up: bool,
     /// Write this many successive snapshots into the folder `out`.
     pub snapshots: Option<u32>,
+    /// The files' form.
+    pub format: FileFormat,
+}
+
+/// The form of the generated files.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum FileFormat {
+    /// The CSV export.
+    #[default]
+    Csv,
+    /// The same rows as Parquet, every column as text (see [`parquet`]).
+    Parquet,
 }
 
 /// What was generated: one entry per file written.
@@ -72,6 +85,11 @@ pub enum GenerateError {
     #[error("--snapshots must be at least 1")]
     NoSnapshots,
     #[error(
+        "--format parquet writes clean rows: a Parquet file cannot hold the rows of the wrong length or the invalid \
+         UTF-8 that --dirty plants; generate the damaged sample as CSV"
+    )]
+    DirtyParquet,
+    #[error(
         "--snapshots {asked}: snapshot {asked} would be dated {date}, after today, and a load refuses a snapshot from the future; ask for at most {most}"
     )]
     FutureSnapshot {
@@ -102,6 +120,10 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
     if options.follow_up && options.dirty_rate > 0.0 {
         return Err(GenerateError::DirtyFollowUp);
     }
+    if options.format == FileFormat::Parquet && options.dirty_rate > 0.0 {
+        return Err(GenerateError::DirtyParquet);
+    }
+    let format = options.format;
     let world = World::new(options.rows);
     let generator = RowGenerator::new(&world, options.seed, options.dirty_rate);
     let mut summary = GenerateSummary::default();
@@ -123,10 +145,17 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
             std::fs::create_dir_all(&options.out).map_err(write_err(&options.out))?;
             let plan = SnapshotPlan::new(&generator, options.rows, count);
             for step in 1..=count {
-                let path = options.out.join(snapshots::file_name(step));
-                summary
-                    .files
-                    .push(write_file(&generator, options.rows, Some((&plan, step)), &path)?);
+                let mut path = options.out.join(snapshots::file_name(step));
+                if format == FileFormat::Parquet {
+                    path.set_extension("parquet");
+                }
+                summary.files.push(write_file(
+                    &generator,
+                    options.rows,
+                    Some((&plan, step)),
+                    &path,
+                    format,
+                )?);
             }
         }
         None if options.follow_up => {
@@ -136,11 +165,12 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
                 options.rows,
                 Some((&plan, 2)),
                 &options.out,
+                format,
             )?);
         }
         None => summary
             .files
-            .push(write_file(&generator, options.rows, None, &options.out)?),
+            .push(write_file(&generator, options.rows, None, &options.out, format)?),
     }
     Ok(summary)
 }
@@ -151,11 +181,36 @@ fn write_err(path: &Path) -> impl FnOnce(std::io::Error) -> GenerateError + use<
 }
 
 /// Writes one file: the first snapshot, or snapshot `step` of a sequence.
+/// As Parquet, the rows are written as CSV first, beside it.
 fn write_file(
     generator: &RowGenerator<'_>,
     rows: u64,
     sequence: Option<(&SnapshotPlan, u32)>,
     path: &Path,
+    format: FileFormat,
+) -> Result<FileSummary, GenerateError> {
+    if format == FileFormat::Csv {
+        return write_csv_file(generator, rows, sequence, path, path);
+    }
+    let mut csv = path.as_os_str().to_owned();
+    csv.push(".csv-partial");
+    let csv = PathBuf::from(csv);
+    let mut summary = write_csv_file(generator, rows, sequence, &csv, path)?;
+    let written = parquet::csv_to_parquet(&csv, path);
+    let _ = std::fs::remove_file(&csv);
+    summary.bytes = written?;
+    summary.path = path.to_path_buf();
+    Ok(summary)
+}
+
+/// Writes one file as CSV at `path`; its side files (faults, changes) are
+/// named after `named`.
+fn write_csv_file(
+    generator: &RowGenerator<'_>,
+    rows: u64,
+    sequence: Option<(&SnapshotPlan, u32)>,
+    path: &Path,
+    named: &Path,
 ) -> Result<FileSummary, GenerateError> {
     let total_rows = sequence.map_or(rows, |(plan, step)| plan.rows_in(step));
     let mut changes = ChangeReport::default();
@@ -172,7 +227,7 @@ fn write_file(
     let header = header.into_inner().unwrap_or_default();
     out.write_all(&header).map_err(write_err(path))?;
 
-    let sidecar_path = faults::sidecar_path(path);
+    let sidecar_path = faults::sidecar_path(named);
     let mut sidecar = if generator.dirty_rate > 0.0 {
         let file = File::create(&sidecar_path).map_err(write_err(&sidecar_path))?;
         Some(csv::Writer::from_writer(BufWriter::new(file)))
@@ -231,7 +286,7 @@ fn write_file(
         changes.base_rows = plan.base_rows;
         changes.rows_written = summary.rows;
         changes.snapshot_id = snapshots::snapshot_id(step);
-        let report = snapshots::report_path(path);
+        let report = snapshots::report_path(named);
         let text = serde_json::to_string_pretty(&changes).unwrap_or_default();
         std::fs::write(&report, text + "\n").map_err(write_err(&report))?;
         summary.changes = Some((changes, report));

@@ -5,6 +5,8 @@ use std::time::Instant;
 
 use crate::config::Config;
 use crate::graph::questions::{self, Answer, Answered, Arg, Question, QuestionError};
+use crate::pipeline::outputs::terminal_safe;
+use crate::pipeline::text::grouped;
 use crate::sink::neo4j::{Neo4jSink, SinkError};
 
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +39,8 @@ pub async fn ask_all(config: &Config, include_missing: bool) -> Result<Vec<Answe
     Ok(out)
 }
 
-async fn answer(
+/// Answers `question` on a connected sink.
+pub async fn answer(
     sink: &Neo4jSink,
     question: &'static Question,
     args: Vec<(String, Arg)>,
@@ -56,4 +59,55 @@ async fn answer(
         rows,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// An answer as a table for a terminal: values from the graph escaped,
+/// integers grouped, the parameters above and the row count below.
+pub fn table(answered: &Answered) -> String {
+    let table = grid(&answered.columns, &answered.rows);
+    let parameters: Vec<String> = answered
+        .parameters
+        .iter()
+        .map(|(name, value)| format!("{name}={}", terminal_safe(&cell(value))))
+        .collect();
+    format!(
+        "{}  ({})\n{table}\n{} rows in {:.2} s\n",
+        answered.title,
+        parameters.join(", "),
+        grouped(answered.rows.len()),
+        answered.seconds
+    )
+}
+
+/// Columns and rows as a terminal table: values escaped, integers grouped
+/// and to the right.
+pub fn grid(columns: &[String], rows: &[Vec<serde_json::Value>]) -> comfy_table::Table {
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_header(columns.iter().map(|c| terminal_safe(c)));
+    for row in rows {
+        table.add_row(row.iter().map(|value| {
+            let text = match value.as_i64() {
+                Some(n) => grouped(n).to_string(),
+                None => terminal_safe(&cell(value)).into_owned(),
+            };
+            let cell = comfy_table::Cell::new(text);
+            if value.is_number() {
+                cell.set_alignment(comfy_table::CellAlignment::Right)
+            } else {
+                cell
+            }
+        }));
+    }
+    table
+}
+
+/// A JSON value as a table cell or CSV field: text without quotes, null as
+/// nothing.
+pub fn cell(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }

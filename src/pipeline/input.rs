@@ -1,11 +1,14 @@
-//! The file every pass reads: the CSV export given as FILE, or the MySQL
-//! table of `source.uri` read once into its spool file (see
-//! [`crate::source::mysql`]). A resume reuses the spool as it is, so the
-//! checkpoint's record numbers keep pointing at the same rows, but only
-//! the spool of an interrupted load: after a finished load (its checkpoint
-//! says complete), or without a checkpoint, the spool is spent and a
-//! resume reads the table afresh. A fresh read first removes the old
-//! spool, so a read that fails partway leaves none to be mistaken for it.
+//! The file every pass reads: the CSV export given as FILE; or a source
+//! read once into the same CSV form: the MySQL table of `source.uri` (see
+//! [`crate::source::mysql`]) or a Parquet file given as FILE (see
+//! [`crate::source::parquet`]). A one-pass command reads the converted
+//! rows through a pipe; a load through a spool file, which a resume reuses
+//! as it is, so the checkpoint's record numbers keep pointing at the same
+//! rows, but only the spool of an interrupted load: after a finished load
+//! (its checkpoint says complete), or without a checkpoint, the spool is
+//! spent and a resume reads the source afresh. A fresh read first removes
+//! the old spool, so a read that fails partway leaves none to be mistaken
+//! for it.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -13,7 +16,8 @@ use std::time::{Duration, Instant};
 use crate::config::Config;
 use crate::pipeline::checkpoint::{self, checkpoint_path};
 use crate::source::growing::{self, Written};
-use crate::source::mysql::{Deadlines, MysqlError, TableReader, open_table, partial_path};
+use crate::source::mysql::{Deadlines, MysqlError, TableReader, TableSource, open_table, partial_path};
+use crate::source::parquet::{self, ParquetError, ParquetReader, open_parquet};
 
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
@@ -25,6 +29,22 @@ pub enum InputError {
     None,
     #[error(transparent)]
     Mysql(#[from] MysqlError),
+    #[error(transparent)]
+    Parquet(#[from] ParquetError),
+    #[error("cannot write the spool file {path}: {source}")]
+    Spool { path: PathBuf, source: std::io::Error },
+}
+
+impl InputError {
+    /// How a conversion that failed this way ended, for its reader: a
+    /// damaged file is the input's fault, anything else the source's.
+    fn written(&self) -> Written {
+        match self {
+            InputError::Parquet(ParquetError::Write { .. }) => Written::Failed(self.to_string()),
+            InputError::Parquet(_) => Written::Damaged(self.to_string()),
+            _ => Written::Failed(self.to_string()),
+        }
+    }
 }
 
 /// How a command reads its input.
@@ -38,141 +58,221 @@ pub enum Passes {
     Spooled { resume: bool },
 }
 
-/// What a table read wrote.
+/// What a conversion wrote.
 struct Spooled {
     rows: u64,
     bytes: u64,
 }
 
-/// The CSV file to read. With a table source, the table is read now, on a
-/// thread of its own, while the caller goes on: into a pipe for one pass,
-/// or into the spool file (unless a resume finds a complete one), which the
-/// first pass follows as it grows (see [`crate::source::growing`]), so the
-/// analysis runs alongside the read.
+/// A source read once into the CSV form, before it is read.
+enum Source<'a> {
+    Table(&'a TableSource, &'a crate::config::SourceConfig),
+    Parquet(&'a Path),
+}
+
+/// A source opened and ready to be written as CSV.
+enum Converter {
+    Table(TableReader),
+    Parquet(ParquetReader),
+}
+
+impl Converter {
+    fn write_csv<W: std::io::Write>(self, out: W, path: &Path) -> Result<(W, u64), InputError> {
+        Ok(match self {
+            Converter::Table(table) => table.write_csv(out, path, progress)?,
+            Converter::Parquet(file) => file.write_csv(out, progress)?,
+        })
+    }
+}
+
+/// The CSV file to read. With a table source, or a Parquet file, the
+/// source is read now, on a thread of its own, while the caller goes on:
+/// into a pipe for one pass, or into the spool file (unless a resume finds
+/// a complete one), which the first pass follows as it grows (see
+/// [`crate::source::growing`]), so the analysis runs alongside the read.
 pub fn input_file(input: Option<&Path>, config: &Config, passes: Passes) -> Result<PathBuf, InputError> {
     let source = match (input, &config.source) {
         (Some(_), Some(_)) => return Err(InputError::Both),
         (None, None) => return Err(InputError::None),
-        (Some(path), None) => return Ok(path.to_path_buf()),
-        (None, Some(source)) => source,
-    };
-    let path = source.spool_path.clone();
-    let resume = passes == Passes::Spooled { resume: true };
-    let checkpoint = checkpoint_path(&path);
-    if resume {
-        match (checkpoint::is_interrupted(&checkpoint), path.is_file()) {
-            (true, true) => {
-                tracing::info!(
-                    spool = %path.display(),
-                    "Resuming the interrupted load from the spool of the table it read; the table is not read again"
-                );
-                return Ok(path);
-            }
-            // A checkpoint without its spool cannot be resumed: the rows
-            // it counted are gone. Start over (rows already in the graph
-            // are not written twice).
-            (true, false) => {
-                tracing::warn!(checkpoint = %checkpoint.display(), "The spool of the interrupted load is gone: reading the table again and starting over");
-                let _ = std::fs::remove_file(&checkpoint);
-            }
-            (false, _) => tracing::info!(
-                spool = %path.display(),
-                "No interrupted load to resume (the last one finished, or none ran): reading the table afresh"
-            ),
+        (Some(path), None) if parquet::is_parquet(path) => Source::Parquet(path),
+        (Some(path), None) => {
+            refuse_parquet_without_magic(path)?;
+            return Ok(path.to_path_buf());
         }
+        (None, Some(source)) => Source::Table(&source.table, source),
+    };
+    let (path, described, noun) = match &source {
+        Source::Table(table, settings) => (settings.spool_path.clone(), table.to_string(), "table"),
+        Source::Parquet(file) => (parquet_spool_path(file), file.display().to_string(), "file"),
+    };
+    let resume = passes == Passes::Spooled { resume: true };
+    if resume && reuse_spool(&path, noun) {
+        return Ok(path);
     }
-    // The limit of a trial load (--max-rows) is the table read's too.
+    // The limit of a trial load (--max-rows) is the source read's too.
     let limit = match passes {
         Passes::Spooled { .. } => config.etl.max_rows,
         Passes::One => None,
     };
-    let deadlines = Deadlines {
-        connect: Duration::from_secs(source.connect_timeout_seconds),
-        read: Duration::from_secs(source.read_timeout_seconds),
+    let converter = match source {
+        Source::Table(table, settings) => {
+            let deadlines = Deadlines {
+                connect: Duration::from_secs(settings.connect_timeout_seconds),
+                read: Duration::from_secs(settings.read_timeout_seconds),
+            };
+            Converter::Table(open_table(table, settings.password.expose(), deadlines, limit)?)
+        }
+        Source::Parquet(file) => Converter::Parquet(open_parquet(file, config.etl.max_record_bytes, limit)?),
     };
-    let table = open_table(&source.table, source.password.expose(), deadlines, limit)?;
-    let spool_error = |source: std::io::Error| MysqlError::Spool {
-        path: path.clone(),
+    match passes {
+        Passes::One => stream(converter, &path, &described)?,
+        Passes::Spooled { .. } => spool_in_background(converter, &path, &described)?,
+    }
+    Ok(path)
+}
+
+/// A file named `.parquet` that does not begin with the magic is a damaged
+/// Parquet file, not a CSV file to read.
+fn refuse_parquet_without_magic(path: &Path) -> Result<(), InputError> {
+    let named = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("parq"));
+    if named && path.is_file() {
+        return Err(ParquetError::Unreadable {
+            path: path.to_path_buf(),
+            detail: "it does not begin with PAR1, the mark of every Parquet file".to_string(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// The spool of a Parquet file: in the current folder, named by the file
+/// and its full path, so that a resume never reads another file's rows.
+fn parquet_spool_path(file: &Path) -> PathBuf {
+    let full = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    let hash = xxhash_rust::xxh3::xxh3_64(full.as_os_str().as_encoded_bytes());
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    PathBuf::from(format!("{name}.{:08x}.spool.csv", hash as u32))
+}
+
+/// Whether a resume reads the spool of the interrupted load as it is;
+/// `noun` names the source (`table`, `file`).
+fn reuse_spool(path: &Path, noun: &str) -> bool {
+    let checkpoint = checkpoint_path(path);
+    match (checkpoint::is_interrupted(&checkpoint), path.is_file()) {
+        (true, true) => {
+            tracing::info!(
+                spool = %path.display(),
+                "Resuming the interrupted load from the spool of the {noun} it read; the {noun} is not read again"
+            );
+            true
+        }
+        // A checkpoint without its spool cannot be resumed: the rows it
+        // counted are gone. Start over (rows already in the graph are not
+        // written twice).
+        (true, false) => {
+            tracing::warn!(checkpoint = %checkpoint.display(), "The spool of the interrupted load is gone: reading the {noun} again and starting over");
+            let _ = std::fs::remove_file(&checkpoint);
+            false
+        }
+        (false, _) => {
+            tracing::info!(
+                spool = %path.display(),
+                "No interrupted load to resume (the last one finished, or none ran): reading the {noun} afresh"
+            );
+            false
+        }
+    }
+}
+
+/// Writes the source's rows into a pipe the one reader of `path` takes.
+fn stream(converter: Converter, path: &Path, described: &str) -> Result<(), InputError> {
+    tracing::info!(source = %described, "Reading the source as it streams in");
+    let spool_error = |source| InputError::Spool {
+        path: path.to_path_buf(),
         source,
     };
-    let read = match passes {
-        Passes::One => {
-            tracing::info!(source = %source.table, "Reading the table as it streams in");
-            let (growing, pipe) = growing::register_stream(&path).map_err(spool_error)?;
-            let path = path.clone();
-            thread(move || {
-                let started = Instant::now();
-                // The state is set before the pipe closes, a failed read's
-                // too: its reader tells a whole stream from a cut one, and
-                // a cut one's reason, by it.
-                let mut pipe = pipe;
-                match table.write_csv(&mut pipe, &path, progress) {
-                    Ok((_, rows)) => {
-                        tracing::info!(rows, seconds = started.elapsed().as_secs_f64(), "Table read");
-                        growing::finish(&path, &growing, Written::Complete);
-                    }
-                    Err(error) => growing::finish(&path, &growing, Written::Failed(error.to_string())),
-                }
-                drop(pipe);
-            })
-        }
-        Passes::Spooled { .. } => {
-            // The old spool is spent: were this read to fail, no later
-            // run may take it for today's table.
-            match std::fs::remove_file(&path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(spool_error(e).into()),
-                _ => {}
+    let (growing, pipe) = growing::register_stream(path).map_err(spool_error)?;
+    let path = path.to_path_buf();
+    thread(move || {
+        let started = Instant::now();
+        // The state is set before the pipe closes, a failed read's too: its
+        // reader tells a whole stream from a cut one, and a cut one's
+        // reason, by it.
+        let mut pipe = pipe;
+        match converter.write_csv(&mut pipe, &path) {
+            Ok((_, rows)) => {
+                tracing::info!(rows, seconds = started.elapsed().as_secs_f64(), "Source read");
+                growing::finish(&path, &growing, Written::Complete);
             }
-            let partial = partial_path(&path);
-            let file = std::fs::File::create(&partial).map_err(|e| MysqlError::Spool {
-                path: partial.clone(),
-                source: e,
-            })?;
-            tracing::info!(source = %source.table, spool = %path.display(), "Reading the table once into its spool");
-            let growing = growing::register(&path, &partial);
-            let path = path.clone();
-            thread(move || {
-                let started = Instant::now();
-                match spool(table, file, &path) {
-                    Ok(spooled) => {
-                        tracing::info!(
-                            rows = spooled.rows,
-                            megabytes = spooled.bytes / 1_000_000,
-                            seconds = started.elapsed().as_secs_f64(),
-                            "Table read into the spool"
-                        );
-                        growing::finish(&path, &growing, Written::Complete);
-                    }
-                    Err(error) => growing::finish(&path, &growing, Written::Failed(error.to_string())),
-                }
-            })
+            Err(error) => growing::finish(&path, &growing, error.written()),
         }
+        drop(pipe);
+    })
+    .map_err(spool_error)
+}
+
+/// Writes the source's rows into the spool at `path`, which readers follow
+/// as it grows.
+fn spool_in_background(converter: Converter, path: &Path, described: &str) -> Result<(), InputError> {
+    let spool_error = |path: &Path, source| InputError::Spool {
+        path: path.to_path_buf(),
+        source,
     };
-    read.map_err(spool_error)?;
-    Ok(path)
+    // The old spool is spent: were this read to fail, no later run may
+    // take it for today's source.
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(spool_error(path, e)),
+        _ => {}
+    }
+    let partial = partial_path(path);
+    let file = std::fs::File::create(&partial).map_err(|e| spool_error(&partial, e))?;
+    tracing::info!(source = %described, spool = %path.display(), "Reading the source once into its spool");
+    let growing = growing::register(path, &partial);
+    let path = path.to_path_buf();
+    thread(move || {
+        let started = Instant::now();
+        match spool(converter, file, &path) {
+            Ok(spooled) => {
+                tracing::info!(
+                    rows = spooled.rows,
+                    megabytes = spooled.bytes / 1_000_000,
+                    seconds = started.elapsed().as_secs_f64(),
+                    "Source read into the spool"
+                );
+                growing::finish(&path, &growing, Written::Complete);
+            }
+            Err(error) => growing::finish(&path, &growing, error.written()),
+        }
+    })
+    .map_err(|e| spool_error(&partial, e))
 }
 
 fn progress(rows: u64) {
     if rows.is_multiple_of(200_000) {
-        tracing::info!(rows, "Reading the table");
+        tracing::info!(rows, "Reading the source");
     }
 }
 
 fn thread(read: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
     std::thread::Builder::new()
-        .name("learngraph-table".to_string())
+        .name("learngraph-source".to_string())
         .spawn(read)
         .map(drop)
 }
 
-/// Writes the table into `file` (at [`partial_path`]`(path)`), syncs it and
-/// renames it to `path`: a spool that exists is whole.
-fn spool(table: TableReader, file: std::fs::File, path: &Path) -> Result<Spooled, MysqlError> {
-    let spool_error = |source: std::io::Error| MysqlError::Spool {
+/// Writes the source into `file` (at [`partial_path`]`(path)`), syncs it
+/// and renames it to `path`: a spool that exists is whole.
+fn spool(converter: Converter, file: std::fs::File, path: &Path) -> Result<Spooled, InputError> {
+    let spool_error = |source: std::io::Error| InputError::Spool {
         path: path.to_path_buf(),
         source,
     };
-    let (file, rows) = table.write_csv(file, path, progress)?;
+    let (file, rows) = converter.write_csv(file, path)?;
     file.sync_all().map_err(spool_error)?;
     let bytes = file.metadata().map_err(spool_error)?.len();
     drop(file);

@@ -11,6 +11,7 @@ pub mod history;
 pub mod input;
 pub mod load;
 pub mod lock;
+pub mod mcp;
 pub mod outputs;
 pub mod ping;
 pub mod progress;

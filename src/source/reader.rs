@@ -66,6 +66,9 @@ pub enum SourceError {
     /// are followed as they are written).
     #[error("cannot read the input {path}: {message}")]
     TableRead { path: PathBuf, message: String },
+    /// The file converted into this input was found damaged partway.
+    #[error("cannot read the input {path}: {message}")]
+    Damaged { path: PathBuf, message: String },
     #[error("the input {path} is empty: it has no header row")]
     Empty { path: PathBuf },
     #[error(
@@ -416,6 +419,12 @@ impl ChunkReader {
                 }
                 Written::Failed(message) => {
                     return Err(SourceError::TableRead {
+                        path: self.path.clone(),
+                        message,
+                    });
+                }
+                Written::Damaged(message) => {
+                    return Err(SourceError::Damaged {
                         path: self.path.clone(),
                         message,
                     });

@@ -608,12 +608,13 @@ impl Running {
         }
     }
 
-    pub fn wait_for(&mut self, text: &str) {
+    /// Waits for the first line that holds `text`, and returns it.
+    pub fn wait_for(&mut self, text: &str) -> String {
         for line in self.lines.iter() {
             let found = line.contains(text);
-            self.log.push(line);
+            self.log.push(line.clone());
             if found {
-                return;
+                return line;
             }
         }
         panic!("the load ended before logging {text:?}:\n{}", self.log.join("\n"));

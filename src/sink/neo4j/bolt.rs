@@ -31,7 +31,7 @@ use neo4j::driver::auth::AuthToken;
 use neo4j::driver::notification::NotificationFilter;
 use neo4j::driver::{ConnectionConfig, Driver, DriverConfig, KeepAliveConfig, RoutingControl};
 use neo4j::session::SessionConfig;
-use neo4j::summary::{Notification, Severity, Summary};
+use neo4j::summary::{Notification, Plan, Severity, Summary, SummaryQueryType};
 use neo4j::transaction::TransactionTimeout;
 use neo4j::{Neo4jError, ValueReceive};
 
@@ -208,6 +208,13 @@ enum Ending {
     RollBack,
 }
 
+/// What `EXPLAIN` says of a statement.
+#[derive(Clone, Debug)]
+pub struct Explained {
+    pub query_type: Option<SummaryQueryType>,
+    pub plan: Option<Plan>,
+}
+
 /// Who answered: the server's agent string, the Bolt version agreed and the
 /// member that served the call (the writer, under routing).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -215,6 +222,21 @@ pub struct ServerInfo {
     pub agent: String,
     pub protocol: (u8, u8),
     pub address: String,
+}
+
+impl ServerInfo {
+    /// Neo4j itself, not a server that speaks Bolt for compatibility (whose
+    /// agent also begins with `Neo4j/`).
+    pub fn is_neo4j(&self) -> bool {
+        crate::config::is_neo4j(&self.agent)
+    }
+}
+
+/// Which limit cut a read-only answer short.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cut {
+    Rows,
+    Bytes,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -709,6 +731,87 @@ impl Bolt {
             tx.commit()?;
             Ok(Ok(value))
         })
+    }
+
+    /// Runs `work` in a read-access transaction (the server refuses any
+    /// write in it) with the server-side `timeout`, then rolls it back.
+    fn in_read_transaction<T>(
+        &self,
+        timeout: Duration,
+        work: impl FnOnce(&neo4j::transaction::Transaction) -> Result<T, Neo4jError>,
+    ) -> Result<T, Neo4jError> {
+        let mut session = self
+            .driver
+            .session(SessionConfig::new().with_database(self.database.clone()));
+        let mut builder = session.transaction().with_routing_control(RoutingControl::Read);
+        if let Some(timeout) = TransactionTimeout::from_millis(timeout.as_millis() as i64) {
+            builder = builder.with_transaction_timeout(timeout);
+        }
+        builder.run(|tx| {
+            let value = work(&tx)?;
+            tx.rollback()?;
+            Ok(value)
+        })
+    }
+
+    /// What the server says `statement` would do, without running it: the
+    /// query type and the plan of `EXPLAIN`, in a read-access transaction.
+    pub async fn explain(&self, statement: Statement, timeout: Duration) -> Result<Explained, BoltError> {
+        self.call_within(timeout, BoltError::TimedOut, move |bolt| {
+            bolt.in_read_transaction(timeout, |tx| {
+                let mut stream = tx
+                    .query(format!("EXPLAIN {}", statement.text))
+                    .with_parameters(&statement.params)
+                    .run()?;
+                for record in stream.by_ref() {
+                    record?;
+                }
+                let summary = stream.consume()?;
+                Ok(Explained {
+                    query_type: summary.as_ref().and_then(|s| s.query_type.clone()),
+                    plan: summary.and_then(|s| s.plan),
+                })
+            })
+        })
+        .await
+    }
+
+    /// Runs `statement` in a read-access transaction that is rolled back,
+    /// with the server-side `timeout`, and keeps at most `limit` rows as
+    /// JSON values; `true` when the answer had more.
+    pub async fn answer_read_only(
+        &self,
+        statement: Statement,
+        (row_limit, byte_limit): (usize, usize),
+        timeout: Duration,
+    ) -> Result<(Vec<String>, Vec<Vec<serde_json::Value>>, Option<Cut>), BoltError> {
+        self.call_within(timeout, BoltError::TimedOut, move |bolt| {
+            bolt.in_read_transaction(timeout, |tx| {
+                let mut stream = tx
+                    .query(&*statement.text)
+                    .with_parameters(&statement.params)
+                    .run()?;
+                let columns = stream.keys().iter().map(|k| k.to_string()).collect();
+                let mut rows = Vec::new();
+                let mut bytes = 0;
+                let mut cut = None;
+                for record in stream.by_ref() {
+                    let row = Row(record?).to_json();
+                    if rows.len() == row_limit {
+                        cut = Some(Cut::Rows);
+                        break;
+                    }
+                    bytes += serde_json::to_vec(&row).map_or(0, |json| json.len());
+                    if bytes > byte_limit {
+                        cut = Some(Cut::Bytes);
+                        break;
+                    }
+                    rows.push(row);
+                }
+                Ok((columns, rows, cut))
+            })
+        })
+        .await
     }
 
     /// Runs `work` on a thread of its own and waits for it until the

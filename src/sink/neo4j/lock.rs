@@ -465,7 +465,7 @@ impl Neo4jSink {
                 .param("token", params::string(&token)),
             // ArcadeDB answers two writes of one node with a conflict, not
             // a wait: there its writers would retry each other's fences.
-            fence: self.server().agent.starts_with("Neo4j/").then(|| {
+            fence: self.server().is_neo4j().then(|| {
                 Statement::new("fencing the write with the load lock", FENCE)
                     .param("token", params::string(&token))
             }),

@@ -19,6 +19,7 @@ mod first_load;
 mod inspect;
 pub mod lock;
 pub mod params;
+pub mod readonly;
 mod records;
 pub mod retry;
 mod session;

@@ -45,6 +45,22 @@ pub fn arg(arg: &Arg) -> Param {
     }
 }
 
+/// A JSON value an analyst's tool passed as a statement's parameter:
+/// numbers as integers where they are whole, objects as maps.
+pub fn json(value: &serde_json::Value) -> Param {
+    match value {
+        serde_json::Value::Null => Param::Null,
+        serde_json::Value::Bool(b) => Param::Boolean(*b),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(n) => Param::Integer(n),
+            None => Param::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        serde_json::Value::String(s) => Param::String(s.clone()),
+        serde_json::Value::Array(items) => Param::List(items.iter().map(json).collect()),
+        serde_json::Value::Object(map) => Param::Map(map.iter().map(|(k, v)| (k.clone(), json(v))).collect()),
+    }
+}
+
 pub fn date(d: NaiveDate) -> Param {
     Param::Date(d)
 }
