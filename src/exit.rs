@@ -92,18 +92,18 @@ fn parquet_code(e: &ParquetError) -> u8 {
         ParquetError::Open { .. }
         | ParquetError::Unreadable { .. }
         | ParquetError::RowGroupTooLarge { .. }
+        | ParquetError::RowTooLarge { .. }
         | ParquetError::Read { .. } => INPUT_UNREADABLE,
-        ParquetError::Write { .. } => ERROR,
     }
 }
 
 fn source_code(e: &SourceError) -> u8 {
     match e {
-        SourceError::Open { .. }
-        | SourceError::Read { .. }
-        | SourceError::RecordTooLarge { .. }
-        | SourceError::Damaged { .. } => INPUT_UNREADABLE,
+        SourceError::Open { .. } | SourceError::Read { .. } | SourceError::RecordTooLarge { .. } => {
+            INPUT_UNREADABLE
+        }
         SourceError::TableRead { .. } => SOURCE_UNREACHABLE,
+        SourceError::Parquet(e) => parquet_code(e),
         SourceError::Empty { .. } | SourceError::NoRows { .. } => INPUT_EMPTY,
         SourceError::Changed { .. } => INPUT_CHANGED,
         SourceError::MissingColumns { .. } | SourceError::BadHeader { .. } | SourceError::NoHeader { .. } => {

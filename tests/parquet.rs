@@ -204,7 +204,8 @@ fn a_rejected_parquet_row_reaches_the_rejects_file_with_its_row_number_and_reaso
         text(&parquet),
     ]);
 
-    let rejected = |input: &Path, rejects: &str| -> Vec<(String, String)> {
+    // Each rejected row: its record number, reason and raw line.
+    let rejected = |input: &Path, rejects: &str| -> Vec<(String, String, String)> {
         let rejects = dir.path().join(rejects);
         let json = common::check_json(dir.path(), input, &["--rejects", text(&rejects)]);
         assert_eq!(json["rows_rejected"], 2, "{json}");
@@ -213,16 +214,26 @@ fn a_rejected_parquet_row_reaches_the_rejects_file_with_its_row_number_and_reaso
             .records()
             .map(|r| {
                 let r = r.expect("a record");
-                (r[0].to_string(), r[2].to_string())
+                (r[0].to_string(), r[2].to_string(), r[4].to_string())
             })
+            .collect()
+    };
+    let from_csv = rejected(&damaged, "csv.rejects.csv");
+    let from_parquet = rejected(&parquet, "parquet.rejects.csv");
+    let numbers_and_reasons = |rows: &[(String, String, String)]| -> Vec<(String, String)> {
+        rows.iter()
+            .map(|(n, reason, _)| (n.clone(), reason.clone()))
             .collect()
     };
     let expected = vec![
         ("5".to_string(), "invalid_json".to_string()),
         ("9".to_string(), "missing_key".to_string()),
     ];
-    assert_eq!(rejected(&damaged, "csv.rejects.csv"), expected);
-    assert_eq!(rejected(&parquet, "parquet.rejects.csv"), expected);
+    assert_eq!(numbers_and_reasons(&from_csv), expected);
+    assert_eq!(numbers_and_reasons(&from_parquet), expected);
+    // The Parquet row's raw line is the CSV file's line of the same row.
+    assert!(from_csv[0].2.contains("Software Eng"), "{from_csv:?}");
+    assert_eq!(from_parquet, from_csv);
 }
 
 /// The exit code and message of `check` (or `load`) of a damaged file.
@@ -318,4 +329,72 @@ async fn a_parquet_load_verifies_and_its_graph_is_the_csv_loads() {
     let verify = common::run_db_ok(dir.path(), &["verify", text(&parquet)]);
     assert!(String::from_utf8_lossy(&verify.stdout).contains("PASSED"));
     assert_eq!(common::graph_picture(None, &[]).await, from_csv);
+}
+
+/// A Parquet load killed mid-way resumes from its checkpoint to the graph
+/// one whole load makes. While it runs, a second load of the same file is
+/// refused by the file's lock; a resume after the file was replaced by
+/// another export is refused and writes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_parquet_load_resumes_and_a_replaced_file_is_refused() {
+    let _db = common::db_lock();
+    let dir = common::temp_dir();
+    let csv = common::generate(dir.path(), "resume.csv", 2_000, 31, 0.0);
+    let parquet = dir.path().join("resume.parquet");
+    tool(&["convert", "pyarrow", "snappy", "500", text(&csv), text(&parquet)]);
+    let other_csv = common::generate(dir.path(), "other.csv", 2_000, 32, 0.0);
+    let other = dir.path().join("other.parquet");
+    tool(&["convert", "polars", "zstd", "700", text(&other_csv), text(&other)]);
+    let learners = "MATCH (l:Learner) RETURN count(l) AS n";
+
+    common::run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
+    let graph = common::test_graph().await;
+    // One learner per transaction: the kill lands with most of it to do.
+    let mut killed = common::Running::spawn(common::db_command(
+        dir.path(),
+        &["load", text(&parquet), "--batch-size", "1", "--workers", "1"],
+    ));
+    killed.wait_for("phase=\"entities\"");
+    while common::count(&graph, learners).await < 100 {
+        assert!(
+            killed.child.try_wait().expect("waits").is_none(),
+            "the load ended early"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let second = common::run_db(dir.path(), &["load", text(&parquet)]);
+    assert_eq!(
+        second.status.code(),
+        Some(29),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    killed.child.kill().expect("kill -9");
+    let (code, _) = killed.finish();
+    assert_eq!(code, None, "killed by a signal");
+    let written = common::count(&graph, learners).await;
+    let accepted = common::check_json(dir.path(), &csv, &[])["rows_loaded"]
+        .as_i64()
+        .expect("a count");
+    assert!(
+        (100..accepted).contains(&written),
+        "killed mid-load: {written} of {accepted}"
+    );
+
+    // Replaced by another export at the same path: the resume is refused.
+    let kept = dir.path().join("kept.parquet");
+    std::fs::rename(&parquet, &kept).expect("moves");
+    std::fs::copy(&other, &parquet).expect("copies");
+    let refused = common::run_db(dir.path(), &["load", "--resume", text(&parquet)]);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(18), "{said}");
+    assert!(said.contains("another version of the input"), "{said}");
+    assert_eq!(common::count(&graph, learners).await, written);
+
+    std::fs::rename(&kept, &parquet).expect("moves back");
+    let resumed = common::run_db_ok(dir.path(), &["load", "--resume", text(&parquet), "--json"]);
+    assert_eq!(common::json(&resumed)["rows_read"], 2_000);
+    assert_eq!(common::count(&graph, learners).await, accepted);
+    let verify = common::run_db_ok(dir.path(), &["verify", text(&parquet)]);
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("PASSED"));
 }

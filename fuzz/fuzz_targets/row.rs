@@ -20,6 +20,7 @@ fuzz_target!(|data: &[u8]| {
         bytes: data.to_vec(),
         line_end: b'\n',
         tail: Default::default(),
+        decoded: None,
     };
     TRANSFORMER.with(|transformer| {
         let mut findings = Findings::default();

@@ -288,6 +288,8 @@ fn analyze_chunks<X: Send>(
     let mut keys = KeyRegistry::default();
     // A table or a file still being written has no final size yet: 0.
     let input_bytes = std::fs::metadata(input).map(|m| m.len()).unwrap_or(0);
+    // A Parquet file says how many rows it holds.
+    let input_rows = crate::source::parquet::row_count(input);
     let mut analysis = Analysis {
         input: input.to_path_buf(),
         rows_read: 0,
@@ -315,8 +317,9 @@ fn analyze_chunks<X: Send>(
         |entities: &mut EntityCollector, chunk| work(entities, chunk, &transformer),
         |(chunk, extra): (SummarizedChunk, X)| -> Result<(), AnalyzeError> {
             if analysis.rows_read == 0 {
-                let rows =
-                    estimated_rows(input_bytes, &chunk).min(config.etl.max_rows.unwrap_or(u64::MAX) as usize);
+                let rows = input_rows
+                    .map_or_else(|| estimated_rows(input_bytes, &chunk), |rows| rows as usize)
+                    .min(config.etl.max_rows.unwrap_or(u64::MAX) as usize);
                 keys.reserve(rows);
             }
             let mut accepted = Vec::with_capacity(chunk.rows.len());

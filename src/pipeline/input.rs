@@ -1,14 +1,12 @@
-//! The file every pass reads: the CSV export given as FILE; or a source
-//! read once into the same CSV form: the MySQL table of `source.uri` (see
-//! [`crate::source::mysql`]) or a Parquet file given as FILE (see
-//! [`crate::source::parquet`]). A one-pass command reads the converted
-//! rows through a pipe; a load through a spool file, which a resume reuses
-//! as it is, so the checkpoint's record numbers keep pointing at the same
-//! rows, but only the spool of an interrupted load: after a finished load
-//! (its checkpoint says complete), or without a checkpoint, the spool is
-//! spent and a resume reads the source afresh. A fresh read first removes
-//! the old spool, so a read that fails partway leaves none to be mistaken
-//! for it.
+//! The file every pass reads: the export given as FILE (CSV, or Parquet,
+//! which every pass reads in place, see [`crate::source::chunks`]), or the
+//! MySQL table of `source.uri` read once into its spool file (see
+//! [`crate::source::mysql`]). A resume reuses the spool as it is, so the
+//! checkpoint's record numbers keep pointing at the same rows, but only
+//! the spool of an interrupted load: after a finished load (its checkpoint
+//! says complete), or without a checkpoint, the spool is spent and a
+//! resume reads the table afresh. A fresh read first removes the old
+//! spool, so a read that fails partway leaves none to be mistaken for it.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -16,8 +14,8 @@ use std::time::{Duration, Instant};
 use crate::config::Config;
 use crate::pipeline::checkpoint::{self, checkpoint_path};
 use crate::source::growing::{self, Written};
-use crate::source::mysql::{Deadlines, MysqlError, TableReader, TableSource, open_table, partial_path};
-use crate::source::parquet::{self, ParquetError, ParquetReader, open_parquet};
+use crate::source::mysql::{Deadlines, MysqlError, TableReader, open_table, partial_path};
+use crate::source::parquet::{self, ParquetError, open_parquet};
 
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
@@ -35,18 +33,6 @@ pub enum InputError {
     Spool { path: PathBuf, source: std::io::Error },
 }
 
-impl InputError {
-    /// How a conversion that failed this way ended, for its reader: a
-    /// damaged file is the input's fault, anything else the source's.
-    fn written(&self) -> Written {
-        match self {
-            InputError::Parquet(ParquetError::Write { .. }) => Written::Failed(self.to_string()),
-            InputError::Parquet(_) => Written::Damaged(self.to_string()),
-            _ => Written::Failed(self.to_string()),
-        }
-    }
-}
-
 /// How a command reads its input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Passes {
@@ -58,75 +44,52 @@ pub enum Passes {
     Spooled { resume: bool },
 }
 
-/// What a conversion wrote.
+/// What a table read wrote.
 struct Spooled {
     rows: u64,
     bytes: u64,
 }
 
-/// A source read once into the CSV form, before it is read.
-enum Source<'a> {
-    Table(&'a TableSource, &'a crate::config::SourceConfig),
-    Parquet(&'a Path),
-}
-
-/// A source opened and ready to be written as CSV.
-enum Converter {
-    Table(TableReader),
-    Parquet(ParquetReader),
-}
-
-impl Converter {
-    fn write_csv<W: std::io::Write>(self, out: W, path: &Path) -> Result<(W, u64), InputError> {
-        Ok(match self {
-            Converter::Table(table) => table.write_csv(out, path, progress)?,
-            Converter::Parquet(file) => file.write_csv(out, progress)?,
-        })
-    }
-}
-
-/// The CSV file to read. With a table source, or a Parquet file, the
-/// source is read now, on a thread of its own, while the caller goes on:
-/// into a pipe for one pass, or into the spool file (unless a resume finds
-/// a complete one), which the first pass follows as it grows (see
+/// The file to read. A Parquet file is checked now (its footer, columns,
+/// types and row groups), so that a file no pass could read is refused
+/// before anything starts. With a table source, the table is read now, on
+/// a thread of its own, while the caller goes on: into a pipe for one
+/// pass, or into the spool file (unless a resume finds a complete one),
+/// which the first pass follows as it grows (see
 /// [`crate::source::growing`]), so the analysis runs alongside the read.
 pub fn input_file(input: Option<&Path>, config: &Config, passes: Passes) -> Result<PathBuf, InputError> {
     let source = match (input, &config.source) {
         (Some(_), Some(_)) => return Err(InputError::Both),
         (None, None) => return Err(InputError::None),
-        (Some(path), None) if parquet::is_parquet(path) => Source::Parquet(path),
+        (Some(path), None) if parquet::is_parquet(path) => {
+            open_parquet(path, config.etl.max_record_bytes, None, 1)?;
+            return Ok(path.to_path_buf());
+        }
         (Some(path), None) => {
             refuse_parquet_without_magic(path)?;
             return Ok(path.to_path_buf());
         }
-        (None, Some(source)) => Source::Table(&source.table, source),
+        (None, Some(source)) => source,
     };
-    let (path, described, noun) = match &source {
-        Source::Table(table, settings) => (settings.spool_path.clone(), table.to_string(), "table"),
-        Source::Parquet(file) => (parquet_spool_path(file), file.display().to_string(), "file"),
-    };
+    let path = source.spool_path.clone();
     let resume = passes == Passes::Spooled { resume: true };
-    if resume && reuse_spool(&path, noun) {
+    if resume && reuse_spool(&path) {
         return Ok(path);
     }
-    // The limit of a trial load (--max-rows) is the source read's too.
+    // The limit of a trial load (--max-rows) is the table read's too.
     let limit = match passes {
         Passes::Spooled { .. } => config.etl.max_rows,
         Passes::One => None,
     };
-    let converter = match source {
-        Source::Table(table, settings) => {
-            let deadlines = Deadlines {
-                connect: Duration::from_secs(settings.connect_timeout_seconds),
-                read: Duration::from_secs(settings.read_timeout_seconds),
-            };
-            Converter::Table(open_table(table, settings.password.expose(), deadlines, limit)?)
-        }
-        Source::Parquet(file) => Converter::Parquet(open_parquet(file, config.etl.max_record_bytes, limit)?),
+    let deadlines = Deadlines {
+        connect: Duration::from_secs(source.connect_timeout_seconds),
+        read: Duration::from_secs(source.read_timeout_seconds),
     };
+    let table = open_table(&source.table, source.password.expose(), deadlines, limit)?;
+    let described = source.table.to_string();
     match passes {
-        Passes::One => stream(converter, &path, &described)?,
-        Passes::Spooled { .. } => spool_in_background(converter, &path, &described)?,
+        Passes::One => stream(table, &path, &described)?,
+        Passes::Spooled { .. } => spool_in_background(table, &path, &described)?,
     }
     Ok(path)
 }
@@ -147,27 +110,14 @@ fn refuse_parquet_without_magic(path: &Path) -> Result<(), InputError> {
     Ok(())
 }
 
-/// The spool of a Parquet file: in the current folder, named by the file
-/// and its full path, so that a resume never reads another file's rows.
-fn parquet_spool_path(file: &Path) -> PathBuf {
-    let full = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
-    let hash = xxhash_rust::xxh3::xxh3_64(full.as_os_str().as_encoded_bytes());
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    PathBuf::from(format!("{name}.{:08x}.spool.csv", hash as u32))
-}
-
-/// Whether a resume reads the spool of the interrupted load as it is;
-/// `noun` names the source (`table`, `file`).
-fn reuse_spool(path: &Path, noun: &str) -> bool {
+/// Whether a resume reads the spool of the interrupted load as it is.
+fn reuse_spool(path: &Path) -> bool {
     let checkpoint = checkpoint_path(path);
     match (checkpoint::is_interrupted(&checkpoint), path.is_file()) {
         (true, true) => {
             tracing::info!(
                 spool = %path.display(),
-                "Resuming the interrupted load from the spool of the {noun} it read; the {noun} is not read again"
+                "Resuming the interrupted load from the spool of the table it read; the table is not read again"
             );
             true
         }
@@ -175,14 +125,14 @@ fn reuse_spool(path: &Path, noun: &str) -> bool {
         // counted are gone. Start over (rows already in the graph are not
         // written twice).
         (true, false) => {
-            tracing::warn!(checkpoint = %checkpoint.display(), "The spool of the interrupted load is gone: reading the {noun} again and starting over");
+            tracing::warn!(checkpoint = %checkpoint.display(), "The spool of the interrupted load is gone: reading the table again and starting over");
             let _ = std::fs::remove_file(&checkpoint);
             false
         }
         (false, _) => {
             tracing::info!(
                 spool = %path.display(),
-                "No interrupted load to resume (the last one finished, or none ran): reading the {noun} afresh"
+                "No interrupted load to resume (the last one finished, or none ran): reading the table afresh"
             );
             false
         }
@@ -190,7 +140,7 @@ fn reuse_spool(path: &Path, noun: &str) -> bool {
 }
 
 /// Writes the source's rows into a pipe the one reader of `path` takes.
-fn stream(converter: Converter, path: &Path, described: &str) -> Result<(), InputError> {
+fn stream(table: TableReader, path: &Path, described: &str) -> Result<(), InputError> {
     tracing::info!(source = %described, "Reading the source as it streams in");
     let spool_error = |source| InputError::Spool {
         path: path.to_path_buf(),
@@ -204,12 +154,12 @@ fn stream(converter: Converter, path: &Path, described: &str) -> Result<(), Inpu
         // reader tells a whole stream from a cut one, and a cut one's
         // reason, by it.
         let mut pipe = pipe;
-        match converter.write_csv(&mut pipe, &path) {
+        match table.write_csv(&mut pipe, &path, progress) {
             Ok((_, rows)) => {
                 tracing::info!(rows, seconds = started.elapsed().as_secs_f64(), "Source read");
                 growing::finish(&path, &growing, Written::Complete);
             }
-            Err(error) => growing::finish(&path, &growing, error.written()),
+            Err(error) => growing::finish(&path, &growing, Written::Failed(error.to_string())),
         }
         drop(pipe);
     })
@@ -218,7 +168,7 @@ fn stream(converter: Converter, path: &Path, described: &str) -> Result<(), Inpu
 
 /// Writes the source's rows into the spool at `path`, which readers follow
 /// as it grows.
-fn spool_in_background(converter: Converter, path: &Path, described: &str) -> Result<(), InputError> {
+fn spool_in_background(table: TableReader, path: &Path, described: &str) -> Result<(), InputError> {
     let spool_error = |path: &Path, source| InputError::Spool {
         path: path.to_path_buf(),
         source,
@@ -236,7 +186,7 @@ fn spool_in_background(converter: Converter, path: &Path, described: &str) -> Re
     let path = path.to_path_buf();
     thread(move || {
         let started = Instant::now();
-        match spool(converter, file, &path) {
+        match spool(table, file, &path) {
             Ok(spooled) => {
                 tracing::info!(
                     rows = spooled.rows,
@@ -246,7 +196,7 @@ fn spool_in_background(converter: Converter, path: &Path, described: &str) -> Re
                 );
                 growing::finish(&path, &growing, Written::Complete);
             }
-            Err(error) => growing::finish(&path, &growing, error.written()),
+            Err(error) => growing::finish(&path, &growing, Written::Failed(error.to_string())),
         }
     })
     .map_err(|e| spool_error(&partial, e))
@@ -267,12 +217,12 @@ fn thread(read: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
 
 /// Writes the source into `file` (at [`partial_path`]`(path)`), syncs it
 /// and renames it to `path`: a spool that exists is whole.
-fn spool(converter: Converter, file: std::fs::File, path: &Path) -> Result<Spooled, InputError> {
+fn spool(table: TableReader, file: std::fs::File, path: &Path) -> Result<Spooled, InputError> {
     let spool_error = |source: std::io::Error| InputError::Spool {
         path: path.to_path_buf(),
         source,
     };
-    let (file, rows) = converter.write_csv(file, path)?;
+    let (file, rows) = table.write_csv(file, path, progress)?;
     file.sync_all().map_err(spool_error)?;
     let bytes = file.metadata().map_err(spool_error)?.len();
     drop(file);

@@ -1,18 +1,20 @@
 //! The parallel, ordered scan of a file: one thread splits the file into
-//! chunks of whole records, `threads` workers process chunks at once, and
-//! the caller consumes the results in file order.
+//! chunks of whole records (or reads a Parquet file's batches), `threads`
+//! workers process chunks at once, and the caller consumes the results in
+//! file order.
 //!
 //! Channels are bounded, so memory stays at a few chunks per thread
 //! whatever the file size.
 //!
 //! A scan returns the fingerprint of the bytes it read, and each worker's
 //! final state; given an earlier scan's fingerprint, it stops at the first
-//! block that differs (see [`ChunkReader::expecting`]).
+//! block that differs (see [`InputChunks::open`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::source::reader::{Chunk, ChunkReader, ReadLimits, SourceError, StreamFingerprint, check_header};
+use crate::source::chunks::InputChunks;
+use crate::source::reader::{Chunk, ReadLimits, SourceError, StreamFingerprint};
 
 /// Splits `path`, runs `work` on every chunk on `threads` threads, and hands
 /// each result to `consume` in file order. Stops early, with the error,
@@ -34,14 +36,8 @@ where
     S: Default + Send,
     T: Send,
 {
-    let mut reader = ChunkReader::open(path, records_per_chunk)
-        .map_err(ScanError::Source)?
-        .with_limits(limits);
-    if let Some(expected) = expected {
-        reader = reader.expecting(expected.clone());
-    }
-    let header = reader.header().map_err(ScanError::Source)?;
-    check_header(path, &header).map_err(ScanError::Source)?;
+    let mut reader =
+        InputChunks::open(path, records_per_chunk, limits, expected).map_err(ScanError::Source)?;
 
     let threads = threads.max(1);
     let (chunk_tx, chunk_rx) = flume::bounded::<Chunk>(threads * 2);

@@ -20,10 +20,7 @@ use std::sync::{Arc, Mutex};
 pub enum Written {
     InProgress,
     Complete,
-    /// The source failed (a table's server, say): why.
     Failed(String),
-    /// The source is a file found damaged partway: why.
-    Damaged(String),
 }
 
 /// One file being written.

@@ -1,13 +1,12 @@
 //! The export as a Parquet file, as data lakes keep it (recognised by its
 //! `PAR1` magic, not by its name).
 //!
-//! The file is read row group by row group, only the contract's 58 columns
-//! (projection), and every row is written as a CSV record under the
-//! export's header: every pass then reads it as it reads the CSV export, so
-//! the transform, the rejects file (a row's `record` is its row number),
-//! checkpoints and resume need nothing of their own. A one-pass command
-//! reads the records through a pipe, a load through a spool file (see
-//! [`crate::pipeline::input`]).
+//! The file is read batch by batch, only the contract's 58 columns
+//! (projection), and every row becomes a record of the CSV file's text,
+//! split into its fields: the transform threads take these chunks as they
+//! take a CSV file's (see [`crate::pipeline::scan`]), with no CSV written
+//! or parsed between, and the rejects file gets a rejected row as the CSV
+//! line it would be (its `record` is its row number).
 //!
 //! Values become the CSV file's text: strings as they are (dictionary
 //! encoded or not), integers and decimals in their decimal form, booleans
@@ -33,13 +32,15 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
 use super::columns::COLUMNS;
+use super::reader::Chunk;
 
 /// The first and last four bytes of every Parquet file.
 const MAGIC: &[u8; 4] = b"PAR1";
 
-/// Rows decoded at a time: a batch's memory is a few megabytes of the
-/// export's rows, whatever the row group's size.
-const BATCH_ROWS: usize = 4_096;
+/// The most rows decoded at a time (`etl.chunk_size` is the batch size up
+/// to it): a batch's memory is a few megabytes of the export's rows,
+/// whatever the row group's size.
+const BATCH_ROWS: u64 = 4_096;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ParquetError {
@@ -84,8 +85,11 @@ pub enum ParquetError {
         rows: u64,
         detail: String,
     },
-    #[error("cannot write the rows of {path} as CSV: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    #[error(
+        "{path}: row {row} is longer than etl.max_record_bytes ({limit} bytes) in the export's text: its values are \
+         not the export's. Write the file again; raise etl.max_record_bytes only for a real row that long"
+    )]
+    RowTooLarge { path: PathBuf, row: u64, limit: usize },
 }
 
 /// Whether `path` is a Parquet file: it starts with the magic. A file too
@@ -97,6 +101,15 @@ pub fn is_parquet(path: &Path) -> bool {
         .is_ok_and(|()| &start == MAGIC)
 }
 
+/// The rows a Parquet file holds, by its footer; `None` for any other file.
+pub fn row_count(path: &Path) -> Option<u64> {
+    if !is_parquet(path) {
+        return None;
+    }
+    let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path).ok()?).ok()?;
+    u64::try_from(builder.metadata().file_metadata().num_rows()).ok()
+}
+
 /// A Parquet export opened and checked against the contract, ready to be
 /// read once.
 pub struct ParquetReader {
@@ -104,6 +117,12 @@ pub struct ParquetReader {
     batches: ParquetRecordBatchReader,
     /// For each contract column, its position in the projected batches.
     positions: Vec<usize>,
+    /// The longest row (`etl.max_record_bytes`), in the CSV file's text.
+    max_record_bytes: usize,
+    /// The longest row so far: each record's buffer starts this large.
+    record_bytes: usize,
+    rows: u64,
+    chunks: u64,
 }
 
 /// Opens `path`, checks that it holds every contract column in a type
@@ -112,13 +131,14 @@ pub struct ParquetReader {
 /// (and, with `limit`, only that many rows). Nothing is decoded yet.
 ///
 /// Memory stays at a batch of rows and a page per column whatever the row
-/// groups' size: the reader reads pages as it decodes them. A single value
-/// longer than `max_record_bytes` is refused by the CSV reader that reads
-/// the records, as in a CSV file.
+/// groups' size: the reader reads pages as it decodes them. A single row
+/// longer than `max_record_bytes` is refused when it is read, as in a CSV
+/// file.
 pub fn open_parquet(
     path: &Path,
     max_record_bytes: usize,
     limit: Option<u64>,
+    batch_rows: u64,
 ) -> Result<ParquetReader, ParquetError> {
     let unreadable = |error: parquet::errors::ParquetError| ParquetError::Unreadable {
         path: path.to_path_buf(),
@@ -167,7 +187,9 @@ pub fn open_parquet(
         }
     }
     let mask = ProjectionMask::roots(builder.parquet_schema(), roots.iter().copied());
-    let mut builder = builder.with_projection(mask).with_batch_size(BATCH_ROWS);
+    let mut builder = builder
+        .with_projection(mask)
+        .with_batch_size(batch_rows.clamp(1, BATCH_ROWS) as usize);
     if let Some(limit) = limit {
         builder = builder.with_limit(limit as usize);
     }
@@ -183,6 +205,10 @@ pub fn open_parquet(
         path: path.to_path_buf(),
         batches,
         positions,
+        max_record_bytes,
+        record_bytes: 0,
+        rows: 0,
+        chunks: 0,
     })
 }
 
@@ -240,63 +266,54 @@ fn scalar(data_type: &DataType) -> bool {
 }
 
 impl ParquetReader {
-    /// Reads the file once, row group by row group, as CSV with the
-    /// export's header into `out`, and hands `out` back flushed with the
-    /// number of rows. `progress` hears the rows read so far now and then.
-    pub fn write_csv<W: std::io::Write>(
-        self,
-        out: W,
-        mut progress: impl FnMut(u64),
-    ) -> Result<(W, u64), ParquetError> {
-        let path = self.path;
-        let write_error = |source: std::io::Error| ParquetError::Write {
-            path: path.clone(),
-            source,
+    /// The next batch of rows as a chunk of records already split into
+    /// fields, in the CSV file's text: the transform threads take them as
+    /// they take a CSV file's records, with no CSV written or parsed
+    /// between. A row's line is the one it would have in the CSV export
+    /// of the same rows (the header being line 1). `None` at the end.
+    pub fn next_chunk(&mut self) -> Result<Option<Chunk>, ParquetError> {
+        let Some(batch) = self.batches.next() else {
+            return Ok(None);
         };
-        // The csv writer's own buffer is the only one: a second would copy
-        // every byte once more.
-        let mut writer = csv::WriterBuilder::new()
-            .buffer_capacity(1 << 20)
-            .from_writer(out);
-        writer.write_record(COLUMNS).map_err(|e| write_error(e.into()))?;
-        let mut rows = 0u64;
+        let batch = batch.map_err(|e| self.read_error(e.to_string()))?;
+        let columns = plain_columns(&batch, &self.positions).map_err(|detail| self.read_error(detail))?;
+        let mut records = Vec::with_capacity(batch.num_rows());
         let mut field = Vec::new();
-        for batch in self.batches {
-            let batch = batch.map_err(|e| ParquetError::Read {
-                path: path.clone(),
-                rows,
-                detail: e.to_string(),
-            })?;
-            let columns = plain_columns(&batch, &self.positions).map_err(|detail| ParquetError::Read {
-                path: path.clone(),
-                rows,
-                detail,
-            })?;
-            for row in 0..batch.num_rows() {
-                for column in &columns {
-                    // Text is written from the batch as it is; other values
-                    // through one reused buffer.
-                    let written = match borrowed_text(column.as_ref(), row) {
-                        Some(text) => writer.write_field(text),
-                        None => {
-                            field.clear();
-                            write_value(column.as_ref(), row, &mut field);
-                            writer.write_field(&field)
-                        }
-                    };
-                    written.map_err(|e| write_error(e.into()))?;
+        for row in 0..batch.num_rows() {
+            let mut record = csv::ByteRecord::with_capacity(self.record_bytes, COLUMNS.len());
+            for column in &columns {
+                match borrowed_text(column.as_ref(), row) {
+                    Some(text) => record.push_field(text),
+                    None => {
+                        field.clear();
+                        write_value(column.as_ref(), row, &mut field);
+                        record.push_field(&field);
+                    }
                 }
-                writer
-                    .write_record(None::<&[u8]>)
-                    .map_err(|e| write_error(e.into()))?;
-                rows += 1;
             }
-            // Readers following the output see whole blocks sooner.
-            writer.flush().map_err(write_error)?;
-            progress(rows);
+            if record.as_slice().len() > self.max_record_bytes {
+                return Err(ParquetError::RowTooLarge {
+                    path: self.path.clone(),
+                    row: self.rows + row as u64 + 1,
+                    limit: self.max_record_bytes,
+                });
+            }
+            // The next row's buffer starts at this one's size.
+            self.record_bytes = self.record_bytes.max(record.as_slice().len());
+            records.push(record);
         }
-        let out = writer.into_inner().map_err(|e| write_error(e.into_error()))?;
-        Ok((out, rows))
+        let chunk = Chunk::decoded(self.chunks, self.rows + 2, records);
+        self.chunks += 1;
+        self.rows += batch.num_rows() as u64;
+        Ok(Some(chunk))
+    }
+
+    fn read_error(&self, detail: String) -> ParquetError {
+        ParquetError::Read {
+            path: self.path.clone(),
+            rows: self.rows,
+            detail,
+        }
     }
 }
 
@@ -448,8 +465,8 @@ fn json_value(array: &dyn Array, row: usize) -> serde_json::Value {
         }
         DataType::Dictionary(_, _) => {
             let dictionary = array.as_any_dictionary();
-            match dictionary.normalized_keys().get(row) {
-                Some(&key) => json_value(dictionary.values().as_ref(), key),
+            match dictionary_key(dictionary.keys(), row) {
+                Some(key) => json_value(dictionary.values().as_ref(), key),
                 None => Value::Null,
             }
         }
@@ -477,6 +494,23 @@ fn json_value(array: &dyn Array, row: usize) -> serde_json::Value {
             Value::String(String::from_utf8_lossy(&text).into_owned())
         }
     }
+}
+
+/// The key of one entry of a dictionary (reading one, where
+/// `normalized_keys` would convert them all for every entry).
+fn dictionary_key(keys: &dyn Array, row: usize) -> Option<usize> {
+    let key = match keys.data_type() {
+        DataType::Int8 => keys.as_primitive::<Int8Type>().value(row) as i64,
+        DataType::Int16 => keys.as_primitive::<Int16Type>().value(row) as i64,
+        DataType::Int32 => keys.as_primitive::<Int32Type>().value(row) as i64,
+        DataType::Int64 => keys.as_primitive::<Int64Type>().value(row),
+        DataType::UInt8 => keys.as_primitive::<UInt8Type>().value(row) as i64,
+        DataType::UInt16 => keys.as_primitive::<UInt16Type>().value(row) as i64,
+        DataType::UInt32 => keys.as_primitive::<UInt32Type>().value(row) as i64,
+        DataType::UInt64 => i64::try_from(keys.as_primitive::<UInt64Type>().value(row)).ok()?,
+        _ => return None,
+    };
+    usize::try_from(key).ok()
 }
 
 fn list_json(items: &dyn Array) -> serde_json::Value {

@@ -42,6 +42,26 @@ pub struct Chunk {
     /// field, or with no line ending after a record (a cut file, or one
     /// whose last line simply lacks its newline).
     pub tail: Tail,
+    /// The records already split into fields, by a source that is not
+    /// CSV (a Parquet file); `bytes` is then empty, and a rejected
+    /// record's CSV line is written only for the rejects file.
+    pub decoded: Option<Vec<csv::ByteRecord>>,
+}
+
+impl Chunk {
+    /// A chunk of records already split into fields, one per line from
+    /// `first_line` on.
+    pub fn decoded(index: u64, first_line: u64, records: Vec<csv::ByteRecord>) -> Chunk {
+        Chunk {
+            index,
+            first_line,
+            records: records.len(),
+            bytes: Vec::new(),
+            line_end: b'\n',
+            tail: Tail::Terminated,
+            decoded: Some(records),
+        }
+    }
 }
 
 /// How the file's last record ends.
@@ -66,9 +86,6 @@ pub enum SourceError {
     /// are followed as they are written).
     #[error("cannot read the input {path}: {message}")]
     TableRead { path: PathBuf, message: String },
-    /// The file converted into this input was found damaged partway.
-    #[error("cannot read the input {path}: {message}")]
-    Damaged { path: PathBuf, message: String },
     #[error("the input {path} is empty: it has no header row")]
     Empty { path: PathBuf },
     #[error(
@@ -94,6 +111,8 @@ pub enum SourceError {
     RecordTooLarge { path: PathBuf, line: u64, limit: usize },
     #[error("the header of {path} cannot be read: {message}")]
     BadHeader { path: PathBuf, message: String },
+    #[error(transparent)]
+    Parquet(#[from] super::parquet::ParquetError),
     #[error("the header of {path} lacks the column{} {}; the export must hold all 58 columns of the input contract", if missing.len() == 1 { "" } else { "s" }, missing.join(", "))]
     MissingColumns { path: PathBuf, missing: Vec<String> },
 }
@@ -144,6 +163,55 @@ impl StreamFingerprint {
     /// The whole stream's fingerprint as text.
     pub fn whole(&self) -> String {
         format!("{}:{:032x}", self.bytes, self.digest)
+    }
+
+    /// With its digest: the hash of the block hashes, each byte having been
+    /// hashed once, into its block's hash.
+    fn sealed(self) -> Self {
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        for block in &self.blocks {
+            hasher.update(&block.to_le_bytes());
+        }
+        hasher.update(&self.bytes.to_le_bytes());
+        StreamFingerprint {
+            digest: hasher.digest128(),
+            ..self
+        }
+    }
+
+    /// The fingerprint of the whole file at `path`, read in the blocks a
+    /// [`ChunkReader`] reads, for a source whose rows are read otherwise
+    /// (a Parquet file): with `expected`, [`SourceError::Changed`] at the
+    /// first block that differs.
+    pub fn of_file(path: &Path, expected: Option<&StreamFingerprint>) -> Result<Self, SourceError> {
+        let mut file = open_file(path, path)?;
+        let read_error = |source| SourceError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut fingerprint = StreamFingerprint::default();
+        let mut block = Vec::with_capacity(READ_BYTES);
+        loop {
+            block.clear();
+            let n = (&mut file)
+                .take(READ_BYTES as u64)
+                .read_to_end(&mut block)
+                .map_err(read_error)?;
+            // At the end (no block) the earlier read must have ended too.
+            let digest = (n > 0).then(|| xxhash_rust::xxh3::xxh3_64(&block));
+            if let Some(expected) = expected
+                && expected.blocks.get(fingerprint.blocks.len()).copied() != digest
+            {
+                return Err(SourceError::Changed {
+                    path: path.to_path_buf(),
+                    offset: fingerprint.bytes,
+                });
+            }
+            let Some(digest) = digest else { break };
+            fingerprint.blocks.push(digest);
+            fingerprint.bytes += n as u64;
+        }
+        Ok(fingerprint.sealed())
     }
 }
 
@@ -267,17 +335,7 @@ impl ChunkReader {
     /// The fingerprint of the bytes read so far (all of them once the last
     /// chunk was handed out).
     pub fn fingerprint(&self) -> StreamFingerprint {
-        // Each byte is hashed once, into its block's hash; the whole is the
-        // hash of those.
-        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-        for block in &self.fingerprint.blocks {
-            hasher.update(&block.to_le_bytes());
-        }
-        hasher.update(&self.fingerprint.bytes.to_le_bytes());
-        StreamFingerprint {
-            digest: hasher.digest128(),
-            ..self.fingerprint.clone()
-        }
+        self.fingerprint.clone().sealed()
     }
 
     /// Hashes a block just read and checks it against the earlier pass.
@@ -419,12 +477,6 @@ impl ChunkReader {
                 }
                 Written::Failed(message) => {
                     return Err(SourceError::TableRead {
-                        path: self.path.clone(),
-                        message,
-                    });
-                }
-                Written::Damaged(message) => {
-                    return Err(SourceError::Damaged {
                         path: self.path.clone(),
                         message,
                     });
@@ -604,6 +656,7 @@ impl ChunkReader {
                 bytes: taken.bytes,
                 line_end,
                 tail: taken.tail,
+                decoded: None,
             }
         }))
     }
@@ -654,8 +707,22 @@ pub struct RawRecord<'c> {
 }
 
 /// Parses the records of one chunk, reusing one record buffer; calls `each`
-/// with the parsed record and its position.
+/// with the parsed record and its position. A chunk of records already
+/// split has no raw bytes to give: `raw` is empty.
 pub fn for_each_record(chunk: &Chunk, mut each: impl FnMut(&csv::ByteRecord, RawRecord<'_>)) {
+    if let Some(records) = &chunk.decoded {
+        for (line, record) in (chunk.first_line..).zip(records) {
+            each(
+                record,
+                RawRecord {
+                    line,
+                    raw: &[],
+                    start: 0,
+                },
+            );
+        }
+        return;
+    }
     // The csv parser drops a UTF-8 BOM at the start of its input, which is
     // right for a file but wrong for a chunk that starts with a field
     // holding U+FEFF. A leading newline (a blank line, skipped) keeps the

@@ -54,15 +54,22 @@ pub fn transform_chunk_into<R>(
     entities.begin_chunk(chunk.index);
     let mut rows = Vec::with_capacity(chunk.records);
     let mut last_fields = 0;
+    // A chunk of records already split has no lines to point at: a rejected
+    // record's line is written here, for the rejects file.
+    let mut rejected_lines = Vec::new();
     for_each_record(&chunk, |record, raw| {
         let result = decode(record)
             .and_then(|fields| transformer.transform(&fields, &mut findings, entities))
             .map(&mut keep);
         let rejected_key = result.is_err().then(|| key_hint(record)).flatten();
         last_fields = record.len();
+        let bytes = match (&result, &chunk.decoded) {
+            (Err(_), Some(_)) => csv_line(record, &mut rejected_lines),
+            _ => raw.start..raw.start + raw.raw.len(),
+        };
         rows.push(RowResult {
             line: raw.line,
-            raw: raw.start..raw.start + raw.raw.len(),
+            raw: bytes,
             result,
             rejected_key,
         });
@@ -71,11 +78,25 @@ pub fn transform_chunk_into<R>(
         mark_truncated(last, chunk.tail, last_fields);
     }
     TransformedChunk {
-        bytes: chunk.bytes,
+        bytes: match chunk.decoded {
+            Some(_) => rejected_lines,
+            None => chunk.bytes,
+        },
         rows,
         findings,
         entities: entities.take(),
     }
+}
+
+/// Appends `record` to `out` as a line of the CSV export; its range in `out`.
+fn csv_line(record: &csv::ByteRecord, out: &mut Vec<u8>) -> Range<usize> {
+    let start = out.len();
+    let mut writer = csv::Writer::from_writer(&mut *out);
+    // Writing into memory fails only when memory does.
+    let _ = writer.write_byte_record(record);
+    let _ = writer.flush();
+    drop(writer);
+    start..out.len()
 }
 
 /// The file's last record is cut short when the file ends inside a quoted

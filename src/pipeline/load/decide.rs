@@ -168,11 +168,6 @@ async fn wait_until_written(input: &Path) -> Result<(), LoadError> {
             message,
         }
         .into()),
-        Written::Damaged(message) => Err(SourceError::Damaged {
-            path: input.to_path_buf(),
-            message,
-        }
-        .into()),
         _ => Ok(()),
     }
 }
