@@ -141,8 +141,11 @@ mod tests {
         }
     }
 
+    /// A record's line and fields.
+    type Lined = (u64, Vec<Vec<u8>>);
+
     /// Every record of every chunk, with the line it is on.
-    fn read_all(chunks: &mut InputChunks) -> Result<Vec<(u64, Vec<Vec<u8>>)>, SourceError> {
+    fn read_all(chunks: &mut InputChunks) -> Result<Vec<Lined>, SourceError> {
         let mut records = Vec::new();
         while let Some(chunk) = chunks.next_chunk()? {
             for_each_record(&chunk, |record, raw| {
