@@ -51,8 +51,10 @@ impl RelTally {
         self.learners_with_professional_status += u64::from(!record.professional_states.is_empty());
     }
 
-    /// All relationships counted, of every type.
-    pub fn relationships(&self) -> u64 {
+    /// The relationships a load with `options` writes of those counted:
+    /// the optional ones only when they are on.
+    pub fn relationships(&self, options: GraphOptions) -> u64 {
+        let optional = |on: bool, n: u64| if on { n } else { 0 };
         self.has_skill
             + self.enrolled_in
             + self.works_for
@@ -60,8 +62,8 @@ impl RelTally {
             + self.studied_at
             + self.has_learning_state
             + self.has_professional_status
-            + self.resides_in
-            + self.from_country
+            + optional(options.resides_in, self.resides_in)
+            + optional(options.from_country, self.from_country)
     }
 
     pub fn merge(&mut self, other: &RelTally) {

@@ -17,7 +17,7 @@ use super::LoadError;
 use super::read::{ReadError, ReadPlan, read_for_writing};
 use super::summary::PhaseSummary;
 use crate::config::Config;
-use crate::graph::counts::RelTally;
+use crate::graph::counts::{GraphOptions, RelTally};
 use crate::graph::records::LearnerRecord;
 use crate::pipeline::analyze::Analysis;
 use crate::pipeline::checkpoint::{self, CheckpointError, CheckpointV1, CommitTracker};
@@ -59,6 +59,8 @@ pub(super) struct Batch {
 /// Shared state of phase 2's writers.
 pub(super) struct Phase2 {
     sink: Neo4jSink,
+    /// The optional relationships the load writes.
+    options: GraphOptions,
     progress: PhaseProgress,
     written: AtomicU64,
     updated: AtomicU64,
@@ -168,7 +170,7 @@ impl Phase2 {
         learners: Vec<ReadyLearner>,
         prepared: Option<PreparedLearners>,
     ) -> Result<BatchWritten, SinkError> {
-        let records = with_relationship_counts(&learners);
+        let records = with_relationship_counts(&learners, self.options);
         self.sink
             .write_learners(LearnerBatch {
                 records: &records,
@@ -179,10 +181,14 @@ impl Phase2 {
     }
 }
 
-pub(super) fn with_relationship_counts(learners: &[ReadyLearner]) -> Vec<(&LearnerRecord, u64)> {
+/// Each learner with the relationships a load with `options` writes of it.
+pub(super) fn with_relationship_counts(
+    learners: &[ReadyLearner],
+    options: GraphOptions,
+) -> Vec<(&LearnerRecord, u64)> {
     learners
         .iter()
-        .map(|l| (&l.record, l.tally.relationships()))
+        .map(|l| (&l.record, l.tally.relationships(options)))
         .collect()
 }
 
@@ -223,6 +229,7 @@ pub(super) async fn write_learners(
     let resume_after = start.checkpoint.committed_records;
     let phase2 = Arc::new(Phase2 {
         sink: sink.clone(),
+        options: config.graph,
         progress: PhaseProgress::new("learners", "rows", Some(analysis.rows_loaded)),
         written: AtomicU64::new(0),
         updated: AtomicU64::new(0),

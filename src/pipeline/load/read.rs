@@ -10,7 +10,7 @@ use rustc_hash::FxHashMap;
 
 use super::phase2::{Batch, Phase2, ReadyLearner, with_relationship_counts};
 use crate::config::Config;
-use crate::graph::counts::RelTally;
+use crate::graph::counts::{GraphOptions, RelTally};
 use crate::graph::records::{EntityCollector, LearnerRecord};
 use crate::pipeline::analyze::{key_fingerprint, read_limits, transform_options};
 use crate::pipeline::scan::{ScanError, scan};
@@ -72,7 +72,7 @@ pub(super) fn read_for_writing(
         snapshot_date: Some(phase2.load_date),
         ..transform_options(config)
     });
-    let mut batcher = Batcher::new(config.neo4j.batch_size, plan.prepare, batches);
+    let mut batcher = Batcher::new(config.neo4j.batch_size, config.graph, plan.prepare, batches);
     let mut record_number = 0u64;
     let result = scan(
         input,
@@ -140,6 +140,7 @@ struct WritersGone;
 /// its statement's parameters when `prepare` is set.
 struct Batcher {
     size: usize,
+    options: GraphOptions,
     prepare: bool,
     next_index: u64,
     learners: Vec<ReadyLearner>,
@@ -147,9 +148,10 @@ struct Batcher {
 }
 
 impl Batcher {
-    fn new(size: usize, prepare: bool, batches: flume::Sender<Batch>) -> Self {
+    fn new(size: usize, options: GraphOptions, prepare: bool, batches: flume::Sender<Batch>) -> Self {
         Batcher {
             size,
+            options,
             prepare,
             next_index: 0,
             learners: Vec::with_capacity(size),
@@ -179,7 +181,7 @@ impl Batcher {
     fn send(&mut self, learners: Vec<ReadyLearner>, last_record: u64) -> Result<(), WritersGone> {
         let prepared = self
             .prepare
-            .then(|| PreparedLearners::new(&with_relationship_counts(&learners)));
+            .then(|| PreparedLearners::new(&with_relationship_counts(&learners, self.options)));
         let batch = Batch {
             index: self.next_index,
             last_record,

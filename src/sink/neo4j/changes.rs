@@ -356,7 +356,7 @@ impl SnapshotChanges {
     fn count(&mut self, changed: LearnerRecord) {
         let mut tally = crate::graph::counts::RelTally::default();
         tally.add(&changed);
-        self.relationships += tally.relationships();
+        self.relationships += tally.relationships(self.options);
         self.records.push(changed);
     }
 }
