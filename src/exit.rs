@@ -9,6 +9,7 @@ use crate::pipeline::input::InputError;
 use crate::pipeline::load::LoadError;
 use crate::pipeline::lock::LockError;
 use crate::pipeline::outputs::OutputError;
+use crate::pipeline::report::CheckReportError;
 use crate::sink::neo4j::SinkError;
 use crate::source::mysql::MysqlError;
 use crate::source::parquet::ParquetError;
@@ -167,6 +168,9 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
                 InputError::Spool { .. } => ERROR,
                 InputError::Both | InputError::None => USAGE,
             };
+        }
+        if cause.downcast_ref::<CheckReportError>().is_some() {
+            return INPUT_UNREADABLE;
         }
         if let Some(e) = cause.downcast_ref::<MysqlError>() {
             return mysql_code(e);

@@ -107,10 +107,11 @@ fn main() -> std::process::ExitCode {
             let code = exit::code_for(&error);
             // A message may quote a file name or a record another process
             // left: its escape sequences never reach the terminal raw.
-            let message = learngraph::text::terminal_safe_lines(&format!("{error:#}"));
-            tracing::error!(error = %message, exit_code = code, "Stopped");
-            if cli.log_format == LogFormat::Text {
-                eprintln!("error: {message}");
+            let message = learngraph::text::terminal_safe_lines(&learngraph::text::said_once(error.chain()));
+            // Said once: as a line for people, or as one JSON event.
+            match cli.log_format {
+                LogFormat::Text => eprintln!("error: {message}"),
+                LogFormat::Json => tracing::error!(error = %message, exit_code = code, "Stopped"),
             }
             std::process::ExitCode::from(code)
         }

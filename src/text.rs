@@ -28,9 +28,47 @@ pub fn terminal_safe_lines(text: &str) -> String {
     text.split('\n').map(terminal_safe).collect::<Vec<_>>().join("\n")
 }
 
+/// An error and its causes as one sentence, each said once: a cause whose
+/// text the message already holds (a `thiserror` message that quotes its
+/// source, an OS error) is not repeated.
+pub fn said_once<'a>(chain: impl IntoIterator<Item = &'a (dyn std::error::Error + 'static)>) -> String {
+    let mut message = String::new();
+    for cause in chain {
+        let text = cause.to_string();
+        if text.is_empty() || message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_quoting_its_cause_says_it_once_and_a_new_cause_is_added() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot read x.csv: {source}; check the path")]
+        struct Quoting {
+            source: std::io::Error,
+        }
+        let os = || std::io::Error::from_raw_os_error(2);
+        let quoted = anyhow::Error::from(Quoting { source: os() });
+        assert_eq!(
+            said_once(quoted.chain()),
+            "cannot read x.csv: No such file or directory (os error 2); check the path"
+        );
+        let context = anyhow::Error::from(os()).context("reading the settings");
+        assert_eq!(
+            said_once(context.chain()),
+            "reading the settings: No such file or directory (os error 2)"
+        );
+    }
 
     #[test]
     fn a_message_keeps_its_lines_and_loses_its_escape_sequences() {

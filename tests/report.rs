@@ -186,3 +186,24 @@ fn the_report_is_one_self_contained_page_whose_charts_a_browser_draws() {
         .count();
     assert!(colours >= 3, "{colours} series drawn in the population charts");
 }
+
+/// A check report that is missing, or is not one (here the export itself),
+/// is an unreadable input (11), said once, and the hint never points a
+/// redirection at the file given.
+#[test]
+fn a_missing_or_wrong_check_report_exits_11_and_the_hint_never_overwrites_it() {
+    let dir = common::temp_dir();
+    let export = common::generate(dir.path(), "sample.csv", 20, 3, 0.0);
+    let before = std::fs::read(&export).expect("reads");
+    let missing = dir.path().join("missing.json");
+    for (given, says) in [(&missing, "cannot read the check report"), (&export, "is not a check report")] {
+        let given = given.to_str().expect("utf-8");
+        let output = common::run_in(dir.path(), &["report", "--out", "report.html", "--check", given]);
+        let said = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(11), "{said}");
+        assert!(said.contains(says), "{said}");
+        assert!(said.contains("> check.json"), "{said}");
+        assert!(!said.contains(&format!("> {given}")), "{said}");
+    }
+    assert_eq!(std::fs::read(&export).expect("reads"), before);
+}

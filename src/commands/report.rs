@@ -9,6 +9,7 @@ use crate::commands::{ConfigArgs, Console, DatabaseArgs, Outcome, Shown, announc
 use crate::pipeline::ask::ask_all;
 use crate::pipeline::history::{History, RunOutcome, history};
 use crate::pipeline::outputs::write_atomically;
+use crate::pipeline::report::read_check_report;
 use crate::sink::report::{Page, render};
 
 /// Write the analysts' report: every question of `learngraph ask` that
@@ -35,20 +36,7 @@ pub struct ReportArgs {
 
 pub async fn run(args: &ReportArgs, console: Console) -> anyhow::Result<Outcome> {
     // The check report is read first: a wrong path fails before the queries.
-    let check: Option<serde_json::Value> = match &args.check {
-        None => None,
-        Some(path) => {
-            let bytes = std::fs::read(path)
-                .with_context(|| format!("reading the check report {}", path.display()))?;
-            Some(serde_json::from_slice(&bytes).with_context(|| {
-                format!(
-                    "{} is not a check report: write one with `learngraph check FILE --json > {}`",
-                    path.display(),
-                    path.display()
-                )
-            })?)
-        }
-    };
+    let check = args.check.as_deref().map(read_check_report).transpose()?;
     let config = args.config.load_with_database(&args.database)?;
     announce(&config, console, false, Shown::Connection);
     let answers = ask_all(&config, args.include_missing).await?;

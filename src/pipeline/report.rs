@@ -13,6 +13,34 @@ use crate::pipeline::outputs::terminal_safe;
 use crate::pipeline::text::{grouped, grouped_round};
 use crate::transform::quality::Finding;
 
+/// A check report that cannot be read back (`report --check FILE`). The
+/// hint names a new file, never the one given: that may be the export.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckReportError {
+    #[error(
+        "cannot read the check report {path}: {source}; write one with `learngraph check EXPORT --json > \
+         check.json` and pass `--check check.json`"
+    )]
+    Unreadable { path: PathBuf, source: std::io::Error },
+    #[error(
+        "{path} is not a check report ({detail}); write one with `learngraph check EXPORT --json > check.json` \
+         and pass `--check check.json`"
+    )]
+    NotAReport { path: PathBuf, detail: String },
+}
+
+/// Reads back the JSON a `check --json` wrote.
+pub fn read_check_report(path: &std::path::Path) -> Result<serde_json::Value, CheckReportError> {
+    let bytes = std::fs::read(path).map_err(|source| CheckReportError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| CheckReportError::NotAReport {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    })
+}
+
 #[derive(Debug, Serialize)]
 pub struct CheckReport {
     /// The file read, or the `mysql://` source its rows came from.
