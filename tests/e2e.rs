@@ -178,7 +178,11 @@ async fn load_verify_read_back_and_load_again() {
         "{first}"
     );
     assert_eq!(
-        common::count(&graph, "MATCH ()-[r:RESIDES_IN|FROM_COUNTRY]->() RETURN count(r) AS n").await,
+        common::count(
+            &graph,
+            "MATCH ()-[r:RESIDES_IN|FROM_COUNTRY]->() RETURN count(r) AS n"
+        )
+        .await,
         0
     );
     let mut stream = graph

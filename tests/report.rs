@@ -196,7 +196,10 @@ fn a_missing_or_wrong_check_report_exits_11_and_the_hint_never_overwrites_it() {
     let export = common::generate(dir.path(), "sample.csv", 20, 3, 0.0);
     let before = std::fs::read(&export).expect("reads");
     let missing = dir.path().join("missing.json");
-    for (given, says) in [(&missing, "cannot read the check report"), (&export, "is not a check report")] {
+    for (given, says) in [
+        (&missing, "cannot read the check report"),
+        (&export, "is not a check report"),
+    ] {
         let given = given.to_str().expect("utf-8");
         let output = common::run_in(dir.path(), &["report", "--out", "report.html", "--check", given]);
         let said = String::from_utf8_lossy(&output.stderr);

@@ -119,8 +119,6 @@ pub struct ParquetReader {
     positions: Vec<usize>,
     /// The longest row (`etl.max_record_bytes`), in the CSV file's text.
     max_record_bytes: usize,
-    /// The longest row so far: each record's buffer starts this large.
-    record_bytes: usize,
     rows: u64,
     chunks: u64,
 }
@@ -206,7 +204,6 @@ pub fn open_parquet(
         batches,
         positions,
         max_record_bytes,
-        record_bytes: 0,
         rows: 0,
         chunks: 0,
     })
@@ -267,42 +264,31 @@ fn scalar(data_type: &DataType) -> bool {
 
 impl ParquetReader {
     /// The next batch of rows as a chunk of records already split into
-    /// fields, in the CSV file's text: the transform threads take them as
-    /// they take a CSV file's records, with no CSV written or parsed
-    /// between. A row's line is the one it would have in the CSV export
-    /// of the same rows (the header being line 1). `None` at the end.
+    /// fields: the batch's columns in contract order, which the transform
+    /// threads read in place (see [`DecodedRows`]), with no CSV written or
+    /// parsed between. A row's line is the one it would have in the CSV
+    /// export of the same rows (the header being line 1). `None` at the end.
     pub fn next_chunk(&mut self) -> Result<Option<Chunk>, ParquetError> {
         let Some(batch) = self.batches.next() else {
             return Ok(None);
         };
         let batch = batch.map_err(|e| self.read_error(e.to_string()))?;
         let columns = plain_columns(&batch, &self.positions).map_err(|detail| self.read_error(detail))?;
-        let mut records = Vec::with_capacity(batch.num_rows());
-        let mut field = Vec::new();
-        for row in 0..batch.num_rows() {
-            let mut record = csv::ByteRecord::with_capacity(self.record_bytes, COLUMNS.len());
-            for column in &columns {
-                match borrowed_text(column.as_ref(), row) {
-                    Some(text) => record.push_field(text),
-                    None => {
-                        field.clear();
-                        write_value(column.as_ref(), row, &mut field);
-                        record.push_field(&field);
-                    }
-                }
-            }
-            if record.as_slice().len() > self.max_record_bytes {
-                return Err(ParquetError::RowTooLarge {
-                    path: self.path.clone(),
-                    row: self.rows + row as u64 + 1,
-                    limit: self.max_record_bytes,
-                });
-            }
-            // The next row's buffer starts at this one's size.
-            self.record_bytes = self.record_bytes.max(record.as_slice().len());
-            records.push(record);
+        let rows = DecodedRows {
+            columns,
+            rows: batch.num_rows(),
+        };
+        // Only a batch holding more than the bound can hold a row longer.
+        if rows.data_bytes() > self.max_record_bytes
+            && let Some(row) = (0..rows.rows).find(|&row| rows.row_bytes(row) > self.max_record_bytes)
+        {
+            return Err(ParquetError::RowTooLarge {
+                path: self.path.clone(),
+                row: self.rows + row as u64 + 1,
+                limit: self.max_record_bytes,
+            });
         }
-        let chunk = Chunk::decoded(self.chunks, self.rows + 2, records);
+        let chunk = Chunk::decoded(self.chunks, self.rows + 2, rows);
         self.chunks += 1;
         self.rows += batch.num_rows() as u64;
         Ok(Some(chunk))
@@ -314,6 +300,93 @@ impl ParquetReader {
             rows: self.rows,
             detail,
         }
+    }
+}
+
+/// A batch of a Parquet file's rows: its columns in contract order. A
+/// transform thread reads each row's text in place (see
+/// [`DecodedRows::fields`]); a record of the CSV file's form is built only
+/// for a row that needs one (a rejected row's line, a value not UTF-8).
+#[derive(Debug)]
+pub struct DecodedRows {
+    columns: Vec<ArrayRef>,
+    rows: usize,
+}
+
+impl DecodedRows {
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// The row's fields as text, borrowed from the batch where it holds
+    /// text, else written into `owned` (one string per column); `None`
+    /// when a value is not UTF-8 (read it with [`DecodedRows::record`]).
+    pub fn fields<'a>(&'a self, row: usize, owned: &'a mut [String]) -> Option<[&'a str; COLUMNS.len()]> {
+        let mut scratch = Vec::new();
+        for (column, text) in self.columns.iter().zip(owned.iter_mut()) {
+            if borrowed_str(column.as_ref(), row).is_none() && !column.is_null(row) {
+                scratch.clear();
+                write_value(column.as_ref(), row, &mut scratch);
+                text.clear();
+                text.push_str(std::str::from_utf8(&scratch).ok()?);
+            }
+        }
+        let owned: &'a [String] = owned;
+        let mut values = [""; COLUMNS.len()];
+        for ((value, column), text) in values.iter_mut().zip(&self.columns).zip(owned) {
+            *value = match borrowed_str(column.as_ref(), row) {
+                Some(borrowed) => borrowed,
+                None if column.is_null(row) => "",
+                None => text,
+            };
+        }
+        Some(values)
+    }
+
+    /// The row as a record of the CSV file's form, into `record`.
+    pub fn record(&self, row: usize, record: &mut csv::ByteRecord) {
+        record.clear();
+        let mut field = Vec::new();
+        for column in &self.columns {
+            match borrowed_text(column.as_ref(), row) {
+                Some(text) => record.push_field(text),
+                None => {
+                    field.clear();
+                    write_value(column.as_ref(), row, &mut field);
+                    record.push_field(&field);
+                }
+            }
+        }
+    }
+
+    /// The bytes of the batch's values: no row is longer.
+    fn data_bytes(&self) -> usize {
+        self.columns.iter().map(|c| c.get_array_memory_size()).sum()
+    }
+
+    /// The length of a row in the CSV file's text.
+    fn row_bytes(&self, row: usize) -> usize {
+        let mut record = csv::ByteRecord::new();
+        self.record(row, &mut record);
+        record.as_slice().len()
+    }
+}
+
+/// A text value as the batch holds it; `None` for null, another type, or
+/// bytes that are not UTF-8.
+fn borrowed_str(array: &dyn Array, row: usize) -> Option<&str> {
+    if array.is_null(row) {
+        return None;
+    }
+    match array.data_type() {
+        DataType::Utf8 => Some(array.as_string::<i32>().value(row)),
+        DataType::LargeUtf8 => Some(array.as_string::<i64>().value(row)),
+        DataType::Utf8View => Some(array.as_string_view().value(row)),
+        _ => borrowed_text(array, row).and_then(|bytes| std::str::from_utf8(bytes).ok()),
     }
 }
 

@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::growing::{self, Form, Growing, Written};
+use super::parquet::DecodedRows;
 
 /// A run of whole records from the file.
 #[derive(Debug)]
@@ -45,13 +46,13 @@ pub struct Chunk {
     /// The records already split into fields, by a source that is not
     /// CSV (a Parquet file); `bytes` is then empty, and a rejected
     /// record's CSV line is written only for the rejects file.
-    pub decoded: Option<Vec<csv::ByteRecord>>,
+    pub decoded: Option<DecodedRows>,
 }
 
 impl Chunk {
     /// A chunk of records already split into fields, one per line from
     /// `first_line` on.
-    pub fn decoded(index: u64, first_line: u64, records: Vec<csv::ByteRecord>) -> Chunk {
+    pub fn decoded(index: u64, first_line: u64, records: DecodedRows) -> Chunk {
         Chunk {
             index,
             first_line,
@@ -710,10 +711,12 @@ pub struct RawRecord<'c> {
 /// with the parsed record and its position. A chunk of records already
 /// split has no raw bytes to give: `raw` is empty.
 pub fn for_each_record(chunk: &Chunk, mut each: impl FnMut(&csv::ByteRecord, RawRecord<'_>)) {
-    if let Some(records) = &chunk.decoded {
-        for (line, record) in (chunk.first_line..).zip(records) {
+    if let Some(rows) = &chunk.decoded {
+        let mut record = csv::ByteRecord::new();
+        for (line, row) in (chunk.first_line..).zip(0..rows.len()) {
+            rows.record(row, &mut record);
             each(
-                record,
+                &record,
                 RawRecord {
                     line,
                     raw: &[],

@@ -6,9 +6,11 @@
 use std::ops::Range;
 
 use crate::graph::records::{Entities, EntityCollector, LearnerRecord};
+use crate::source::columns::COLUMNS;
+use crate::source::parquet::DecodedRows;
 use crate::source::reader::{Chunk, Tail, for_each_record};
 use crate::transform::quality::Findings;
-use crate::transform::{Reject, Transformer, decode, key_hint};
+use crate::transform::{Fields, Reject, Transformer, decode, key_hint};
 
 /// The result of one row, in file order: the record it writes (or what a
 /// pass keeps of it), or why it is rejected.
@@ -48,28 +50,44 @@ pub fn transform_chunk_into<R>(
     chunk: Chunk,
     transformer: &Transformer,
     entities: &mut EntityCollector,
-    mut keep: impl FnMut(LearnerRecord) -> R,
+    keep: impl FnMut(LearnerRecord) -> R,
 ) -> TransformedChunk<R> {
     let mut findings = Findings::default();
     entities.begin_chunk(chunk.index);
+    let (bytes, rows) = match &chunk.decoded {
+        Some(decoded) => transform_decoded(&chunk, decoded, transformer, &mut findings, entities, keep),
+        None => {
+            let rows = transform_records(&chunk, transformer, &mut findings, entities, keep);
+            (chunk.bytes, rows)
+        }
+    };
+    TransformedChunk {
+        bytes,
+        rows,
+        findings,
+        entities: entities.take(),
+    }
+}
+
+/// The rows of a chunk of the CSV file, parsed here.
+fn transform_records<R>(
+    chunk: &Chunk,
+    transformer: &Transformer,
+    findings: &mut Findings,
+    entities: &mut EntityCollector,
+    mut keep: impl FnMut(LearnerRecord) -> R,
+) -> Vec<RowResult<R>> {
     let mut rows = Vec::with_capacity(chunk.records);
     let mut last_fields = 0;
-    // A chunk of records already split has no lines to point at: a rejected
-    // record's line is written here, for the rejects file.
-    let mut rejected_lines = Vec::new();
-    for_each_record(&chunk, |record, raw| {
+    for_each_record(chunk, |record, raw| {
         let result = decode(record)
-            .and_then(|fields| transformer.transform(&fields, &mut findings, entities))
+            .and_then(|fields| transformer.transform(&fields, findings, entities))
             .map(&mut keep);
         let rejected_key = result.is_err().then(|| key_hint(record)).flatten();
         last_fields = record.len();
-        let bytes = match (&result, &chunk.decoded) {
-            (Err(_), Some(_)) => csv_line(record, &mut rejected_lines),
-            _ => raw.start..raw.start + raw.raw.len(),
-        };
         rows.push(RowResult {
             line: raw.line,
-            raw: bytes,
+            raw: raw.start..raw.start + raw.raw.len(),
             result,
             rejected_key,
         });
@@ -77,15 +95,49 @@ pub fn transform_chunk_into<R>(
     if let Some(last) = rows.last_mut() {
         mark_truncated(last, chunk.tail, last_fields);
     }
-    TransformedChunk {
-        bytes: match chunk.decoded {
-            Some(_) => rejected_lines,
-            None => chunk.bytes,
-        },
-        rows,
-        findings,
-        entities: entities.take(),
+    rows
+}
+
+/// The rows of a chunk already split into fields (a Parquet file's),
+/// read in place; a rejected row's CSV line is written into the returned
+/// bytes, for the rejects file, which the rows' `raw` ranges point into.
+fn transform_decoded<R>(
+    chunk: &Chunk,
+    decoded: &DecodedRows,
+    transformer: &Transformer,
+    findings: &mut Findings,
+    entities: &mut EntityCollector,
+    mut keep: impl FnMut(LearnerRecord) -> R,
+) -> (Vec<u8>, Vec<RowResult<R>>) {
+    let mut rows = Vec::with_capacity(decoded.len());
+    let mut rejected_lines = Vec::new();
+    let mut owned = vec![String::new(); COLUMNS.len()];
+    let mut record = csv::ByteRecord::new();
+    for (line, row) in (chunk.first_line..).zip(0..decoded.len()) {
+        let result = match decoded.fields(row, &mut owned) {
+            Some(values) => transformer.transform(&Fields::from_text(values), findings, entities),
+            // A value that is not UTF-8 is rejected as in the CSV file.
+            None => {
+                decoded.record(row, &mut record);
+                decode(&record).and_then(|fields| transformer.transform(&fields, findings, entities))
+            }
+        }
+        .map(&mut keep);
+        let (raw, rejected_key) = match &result {
+            Ok(_) => (0..0, None),
+            Err(_) => {
+                decoded.record(row, &mut record);
+                (csv_line(&record, &mut rejected_lines), key_hint(&record))
+            }
+        };
+        rows.push(RowResult {
+            line,
+            raw,
+            result,
+            rejected_key,
+        });
     }
+    (rejected_lines, rows)
 }
 
 /// Appends `record` to `out` as a line of the CSV export; its range in `out`.

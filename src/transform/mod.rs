@@ -104,6 +104,12 @@ pub struct Fields<'r> {
 }
 
 impl<'r> Fields<'r> {
+    /// A row's fields, each already text, in the contract's column order
+    /// (a Parquet file's row, read in place).
+    pub fn from_text(values: [&'r str; COLUMNS.len()]) -> Self {
+        Fields { values }
+    }
+
     fn get(&self, column: usize) -> &'r str {
         self.values[column]
     }
