@@ -544,23 +544,14 @@ fn json_value(array: &dyn Array, row: usize) -> serde_json::Value {
             }
         }
         DataType::Boolean => Value::Bool(array.as_boolean().value(row)),
-        DataType::Int8
-        | DataType::Int16
-        | DataType::Int32
-        | DataType::Int64
-        | DataType::UInt8
-        | DataType::UInt16
-        | DataType::UInt32
-        | DataType::UInt64 => ScalarText(array, row)
+        integer if integer.is_integer() => ScalarText(array, row)
             .to_string()
             .parse::<serde_json::Number>()
             .map_or(Value::Null, Value::Number),
-        DataType::Float16 | DataType::Float32 | DataType::Float64 => {
-            match ScalarText(array, row).to_string().parse::<f64>() {
-                Ok(x) => serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number),
-                Err(_) => Value::Null,
-            }
-        }
+        float if float.is_floating() => match ScalarText(array, row).to_string().parse::<f64>() {
+            Ok(x) => serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number),
+            Err(_) => Value::Null,
+        },
         _ => {
             let mut text = Vec::new();
             write_value(array, row, &mut text);
