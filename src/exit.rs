@@ -2,6 +2,7 @@
 //! scripts can react (retry later, fix the password, fix the file).
 
 use crate::config::ConfigError;
+use crate::generate::GenerateError;
 use crate::graph::questions::QuestionError;
 use crate::pipeline::analyze::AnalyzeError;
 use crate::pipeline::ask::AskError;
@@ -51,7 +52,8 @@ pub const TOO_MANY_MISSING: u8 = 20;
 pub const FUTURE_SNAPSHOT: u8 = 21;
 /// The input changed between the analysis pass and the writing pass.
 pub const INPUT_CHANGED: u8 = 22;
-/// An output path would overwrite the input.
+/// An output path would overwrite the input, or an export folder holds
+/// files that are not an earlier export.
 pub const OUTPUT_OVER_INPUT: u8 = 23;
 
 /// The MySQL source server cannot be reached.
@@ -128,12 +130,25 @@ fn sink_code(e: &SinkError) -> u8 {
 fn analyze_code(e: &AnalyzeError) -> u8 {
     match e {
         AnalyzeError::Source(e) => source_code(e),
-        AnalyzeError::OutputPath(OutputError::IsInput { .. } | OutputError::HoldsInput { .. }) => {
-            OUTPUT_OVER_INPUT
-        }
+        AnalyzeError::OutputPath(e) => output_code(e),
         _ => ERROR,
     }
 }
+
+fn output_code(e: &OutputError) -> u8 {
+    match e {
+        OutputError::IsInput { .. } | OutputError::HoldsInput { .. } | OutputError::NotAnExport { .. } => {
+            OUTPUT_OVER_INPUT
+        }
+        OutputError::Io { .. } => ERROR,
+    }
+}
+
+/// A command line that asks for what cannot be done (`clear` without
+/// `--yes`): a usage error, exit 2, as clap's own.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
 
 /// The exit code for an error that stopped a command.
 pub fn code_for(error: &anyhow::Error) -> u8 {
@@ -189,6 +204,18 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
                 LockError::Held { .. } => LOCKED,
                 LockError::Io { .. } => ERROR,
             };
+        }
+        if let Some(e) = cause.downcast_ref::<OutputError>() {
+            return output_code(e);
+        }
+        if let Some(e) = cause.downcast_ref::<GenerateError>() {
+            return match e {
+                GenerateError::Write { .. } => ERROR,
+                _ => USAGE,
+            };
+        }
+        if cause.downcast_ref::<UsageError>().is_some() {
+            return USAGE;
         }
         if cause.downcast_ref::<ConfigError>().is_some() {
             return CONFIG_INVALID;

@@ -23,8 +23,12 @@ struct Cli {
     #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
     log_format: LogFormat,
     /// Show every detail: the whole configuration in every command.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
     verbose: bool,
+    /// Show no configuration at the start (a scheduler's log keeps only
+    /// what happened); `RUST_LOG=warn` does the same.
+    #[arg(short, long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -81,6 +85,7 @@ fn main() -> std::process::ExitCode {
     let console = Console {
         log_format: cli.log_format,
         verbose: cli.verbose,
+        quiet: cli.quiet,
     };
     let result = match &cli.command {
         Command::Generate(args) => commands::generate::run(args),

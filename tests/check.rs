@@ -281,14 +281,42 @@ fn with_json_logs_stderr_is_json_lines_and_the_configuration_is_one_of_them() {
         .expect("a Configuration event");
     let settings: Value = serde_json::from_str(configuration["configuration"].as_str().expect("a JSON text"))
         .expect("the configuration is a JSON object");
-    assert_eq!(settings["neo4j.batch_size"], "5000 (default; 2000 on Neo4j)");
+    assert_eq!(settings["etl.chunk_size"], "1000");
+    // check never connects: no database setting is shown.
+    assert!(settings.get("neo4j.batch_size").is_none(), "{settings}");
+    assert!(settings.get("neo4j.password").is_none(), "{settings}");
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("hunter2"));
+
+    // A command that connects shows its password redacted (nothing listens on port 1).
+    let ping = common::run_in(
+        dir.path(),
+        &[
+            "-v",
+            "ping",
+            "--uri",
+            "bolt://127.0.0.1:1",
+            "--connect-timeout-seconds",
+            "1",
+            "-c",
+            toml.to_str().unwrap(),
+            "--log-format",
+            "json",
+        ],
+    );
+    let lines = json_log_lines(&ping.stderr);
+    let configuration = lines
+        .iter()
+        .find(|line| line["message"] == "Configuration")
+        .expect("a Configuration event");
+    let settings: Value = serde_json::from_str(configuration["configuration"].as_str().expect("a JSON text"))
+        .expect("the configuration is a JSON object");
     assert!(
         settings["neo4j.password"]
             .as_str()
             .is_some_and(|p| p.contains("***")),
         "{settings}"
     );
-    assert!(!String::from_utf8_lossy(&output.stderr).contains("hunter2"));
+    assert!(!String::from_utf8_lossy(&ping.stderr).contains("hunter2"));
 
     // A failure, too, is a JSON line with its exit code, and nothing else.
     let missing = dir.path().join("missing.csv");

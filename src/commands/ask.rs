@@ -4,7 +4,7 @@
 use anyhow::Context;
 
 use crate::commands::{
-    ConfigArgs, Console, DatabaseArgs, Outcome, Shown, announce, print_report, write_stdout,
+    CONNECTING, ConfigArgs, Console, DatabaseArgs, Outcome, Shown, announce, print_report, write_stdout,
 };
 use crate::graph::questions::Answered;
 use crate::graph::questions::{self, Question};
@@ -52,8 +52,13 @@ pub async fn run(args: &AskArgs, console: Console) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Success);
     }
     let bound = question.bind(&args.params, args.include_missing)?;
-    let config = args.config.load_with_database(&args.database)?;
-    announce(&config, console, args.json || args.csv, Shown::Connection);
+    let config = args.config.load_connecting(&args.database)?;
+    announce(
+        &config,
+        console,
+        args.json || args.csv,
+        Shown::Connection(&[CONNECTING]),
+    );
     let answered = ask(&config, question, bound).await?;
     if args.json {
         write_stdout(format!("{}\n", serde_json::to_string_pretty(&answered)?).as_bytes())?;

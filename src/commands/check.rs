@@ -3,9 +3,10 @@
 
 use std::path::PathBuf;
 
-use crate::commands::{ConfigArgs, Console, Outcome, Shown, announce, print_report};
+use crate::commands::{ConfigArgs, Console, Outcome, READING, Shown, SourceArgs, announce, print_report};
+use crate::config::FlagOverrides;
 use crate::pipeline::analyze::analyze;
-use crate::pipeline::input::{Passes, input_file};
+use crate::pipeline::input::{Passes, given_input, input_file};
 use crate::pipeline::report::CheckReport;
 
 /// Read and transform an export, write its rejects, and report counts and
@@ -19,12 +20,17 @@ pub struct CheckArgs {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
     pub config: ConfigArgs,
 }
 
 pub fn run(args: &CheckArgs, console: Console) -> anyhow::Result<Outcome> {
-    let config = args.config.load()?;
-    announce(&config, console, args.json, Shown::Everything);
+    let config = args
+        .config
+        .load_with(args.source.overrides(FlagOverrides::default())?)?;
+    given_input(args.input.as_deref(), &config)?;
+    announce(&config, console, args.json, Shown::Settings(&[READING]));
     let input = input_file(args.input.as_deref(), &config, Passes::One)?;
     let analysis = analyze(&input, &config, |_| {})?;
     let report = CheckReport::new(&analysis, &config);

@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
-use crate::commands::{ConfigArgs, Console, Outcome, Shown, announce, print_report};
+use crate::commands::{ConfigArgs, Console, Outcome, READING, Shown, SourceArgs, announce, print_report};
+use crate::config::FlagOverrides;
 use crate::pipeline::export::export;
-use crate::pipeline::input::{Passes, input_file};
+use crate::pipeline::input::{Passes, given_input, input_file};
 
 /// Write node and relationship files for the offline importer (the fastest
 /// first load into an empty Neo4j database), with `import.sh` and
@@ -24,12 +25,17 @@ pub struct ExportArgs {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
     pub config: ConfigArgs,
 }
 
 pub fn run(args: &ExportArgs, console: Console) -> anyhow::Result<Outcome> {
-    let config = args.config.load()?;
-    announce(&config, console, args.json, Shown::Everything);
+    let config = args
+        .config
+        .load_with(args.source.overrides(FlagOverrides::default())?)?;
+    given_input(args.input.as_deref(), &config)?;
+    announce(&config, console, args.json, Shown::Settings(&[READING]));
     let input = input_file(args.input.as_deref(), &config, Passes::One)?;
     let outcome = export(&input, &args.out, args.gzip, &config)?;
     let report = &outcome.report;

@@ -1,5 +1,6 @@
 //! `learngraph generate`: write a realistic learner-profile export.
 
+use crate::pipeline::text::{grouped, grouped_round};
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -71,12 +72,12 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<Outcome> {
         );
     } else if let Some(file) = summary.files.first() {
         eprintln!(
-            "Generated {} rows ({:.1} MB) into {} in {:.1} s ({:.0} rows/s)",
-            file.rows,
+            "Generated {} rows ({:.1} MB) into {} in {:.1} s ({} rows/s)",
+            grouped(file.rows),
             file.bytes as f64 / 1e6,
             file.path.display(),
             seconds,
-            file.rows as f64 / seconds.max(1e-9)
+            grouped_round(file.rows as f64 / seconds.max(1e-9))
         );
     }
     Ok(Outcome::Success)
@@ -86,7 +87,7 @@ fn print_file(file: &FileSummary, sequence: bool) {
     if let Some(sidecar) = &file.sidecar {
         eprintln!(
             "Injected {} faults into {}, listed in {}",
-            file.faults,
+            grouped(file.faults),
             file.path.display(),
             sidecar.display()
         );
@@ -95,14 +96,18 @@ fn print_file(file: &FileSummary, sequence: bool) {
         Some((changes, path)) => eprintln!(
             "Snapshot {} ({} rows): {} learners changed, {} left, {} came back, {} joined; listed in {}",
             changes.snapshot_id,
-            file.rows,
-            changes.learners_changed,
-            changes.learners_leaving,
-            changes.learners_returning,
-            changes.learners_joining,
+            grouped(file.rows),
+            grouped(changes.learners_changed),
+            grouped(changes.learners_leaving),
+            grouped(changes.learners_returning),
+            grouped(changes.learners_joining),
             path.display()
         ),
-        None if sequence => eprintln!("Snapshot 1 ({} rows): {}", file.rows, file.path.display()),
+        None if sequence => eprintln!(
+            "Snapshot 1 ({} rows): {}",
+            grouped(file.rows),
+            file.path.display()
+        ),
         None => {}
     }
 }

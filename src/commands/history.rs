@@ -2,7 +2,9 @@
 //! records, newest first; with `--fail-if-last-failed` the exit status says
 //! whether the latest run finished, for a monitor.
 
-use crate::commands::{ConfigArgs, Console, DatabaseArgs, Outcome, Shown, announce, print_report};
+use crate::commands::{
+    CONNECTING, ConfigArgs, Console, DatabaseArgs, Outcome, Shown, announce, print_report,
+};
 use crate::pipeline::history::history;
 
 /// What the graph holds and whether the last run worked: every snapshot
@@ -25,8 +27,8 @@ pub struct HistoryArgs {
 }
 
 pub async fn run(args: &HistoryArgs, console: Console) -> anyhow::Result<Outcome> {
-    let config = args.config.load_with_database(&args.database)?;
-    announce(&config, console, args.json, Shown::Connection);
+    let config = args.config.load_connecting(&args.database)?;
+    announce(&config, console, args.json, Shown::Connection(&[CONNECTING]));
     let history = history(&config).await?;
     print_report(args.json, &history, || history.to_text())?;
     Ok(match history.last_run_finished {

@@ -3,10 +3,11 @@
 use std::path::PathBuf;
 
 use crate::commands::{
-    ConfigArgs, Console, DatabaseArgs, Outcome, Shown, announce, print_report, resolve_input,
+    CONNECTING, ConfigArgs, Console, DatabaseArgs, Outcome, READING, Shown, SourceArgs, WRITING, WriteArgs,
+    announce, print_report, resolve_input,
 };
 use crate::config::FlagOverrides;
-use crate::pipeline::input::Passes;
+use crate::pipeline::input::{Passes, given_input};
 use crate::pipeline::load::{LoadOptions, load, plan_load};
 use crate::pipeline::lock::lock_input;
 
@@ -42,7 +43,11 @@ pub struct LoadArgs {
     #[arg(long)]
     pub break_lock: bool,
     #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
     pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub write: WriteArgs,
     #[command(flatten)]
     pub config: ConfigArgs,
 }
@@ -50,11 +55,20 @@ pub struct LoadArgs {
 pub async fn run(args: &LoadArgs, console: Console) -> anyhow::Result<Outcome> {
     let config = args.config.load_with(FlagOverrides {
         max_rows: args.max_rows,
-        ..args.database.overrides(args.config.overrides()?)?
+        ..args.write.overrides(
+            args.database
+                .overrides(args.source.overrides(FlagOverrides::default())?)?,
+        )?
     })?;
+    given_input(args.input.as_deref(), &config)?;
     // A load shows its configuration even with --json: its summary on
     // stdout stays apart, and the settings of a long run matter.
-    announce(&config, console, false, Shown::Everything);
+    announce(
+        &config,
+        console,
+        false,
+        Shown::Settings(&[READING, CONNECTING, WRITING]),
+    );
     let options = LoadOptions {
         resume: args.resume,
         allow_missing: args.allow_missing,

@@ -17,7 +17,7 @@ use rmcp::ServiceExt;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 
-use crate::commands::{ConfigArgs, Console, DatabaseArgs, Outcome, Shown, announce};
+use crate::commands::{CONNECTING, ConfigArgs, Console, DatabaseArgs, Outcome, Shown, announce};
 use crate::pipeline::mcp::{CypherLimits, GraphTools};
 
 /// Serve the graph's questions to an assistant as a Model Context Protocol
@@ -61,8 +61,8 @@ pub struct McpArgs {
 }
 
 pub async fn run(args: &McpArgs, console: Console) -> anyhow::Result<Outcome> {
-    let config = args.config.load_with_database(&args.database)?;
-    announce(&config, console, false, Shown::Connection);
+    let config = args.config.load_connecting(&args.database)?;
+    announce(&config, console, false, Shown::Connection(&[CONNECTING]));
     let limits = CypherLimits {
         rows: args.max_rows as usize,
         deadline: Duration::from_secs(args.deadline_seconds),

@@ -36,45 +36,111 @@ pub enum LogFormat {
     Json,
 }
 
-/// How a command speaks on stderr: the log format and whether `-v` asked
-/// for every detail. Read once from the flags in `main` and passed down.
+/// How a command speaks on stderr: the log format, whether `-v` asked
+/// for every detail and whether `-q` asked for none. Read once from the
+/// flags in `main` and passed down.
 #[derive(Debug, Clone, Copy)]
 pub struct Console {
     pub log_format: LogFormat,
     pub verbose: bool,
+    pub quiet: bool,
 }
+
+/// The settings a command uses, as key prefixes of
+/// [`Config::settings`]: a command shows these and no others.
+pub type Keys = &'static [&'static str];
+
+/// Reading an export: the source, the transform and the graph's options.
+pub const READING: Keys = &[
+    "source.",
+    "etl.chunk_size",
+    "etl.transform_threads",
+    "etl.max_record_bytes",
+    "etl.snapshot_date",
+    "validation.",
+    "graph.",
+];
+/// Reaching the database.
+pub const CONNECTING: Keys = &[
+    "neo4j.uri",
+    "neo4j.user",
+    "neo4j.password",
+    "neo4j.database",
+    "neo4j.max_retry_seconds",
+    "neo4j.query_timeout_seconds",
+    "neo4j.connect_timeout_seconds",
+    "neo4j.trusted_ca",
+];
+/// Writing a load: batches, writers, checkpoints, the missing bound and a
+/// trial's limit.
+pub const WRITING: Keys = &[
+    "neo4j.max_connection_pool_size",
+    "neo4j.batch_size",
+    "etl.num_workers",
+    "etl.checkpoint_interval",
+    "etl.max_missing_share",
+    "--max-rows",
+];
+/// `clear`: it connects and deletes in batches.
+pub const CLEARING: Keys = &["neo4j.batch_size"];
 
 /// How much of the configuration a command shows at its start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shown {
-    /// Every key: the command decides what a run writes (`load`, `export`,
-    /// `clear`, `check`).
-    Everything,
+    /// Every key of these groups: the command decides what a run writes
+    /// (`load`, `export`, `clear`, `check`).
+    Settings(&'static [Keys]),
     /// One line saying where it connects (`ask`, `report`, `verify`,
-    /// `ping`); every key with `-v`.
-    Connection,
+    /// `ping`, `history`, `mcp`); the keys of these groups with `-v`.
+    Connection(&'static [Keys]),
 }
 
-/// Shows the configuration in force, password redacted, at the start of a
-/// command: a block of `key = value` lines for a reader (or the one line
-/// of [`Shown::Connection`]), or with `--log-format json` one log event
-/// whose `configuration` field holds every key as a JSON object, so that
-/// stderr stays one JSON object per line. With text logs, a command whose
-/// report goes to stdout as JSON (`json_report`) leaves it out.
+/// The settings of `groups`, in [`Config::settings`]'s order.
+fn settings_of(config: &Config, groups: &[Keys]) -> Vec<(&'static str, String)> {
+    config
+        .settings()
+        .into_iter()
+        .filter(|(key, _)| {
+            groups
+                .iter()
+                .flat_map(|g| g.iter())
+                .any(|prefix| key.starts_with(prefix))
+        })
+        .collect()
+}
+
+/// Shows the configuration in force, password redacted, once, at the start
+/// of a command: only the keys it uses, as a block of `key = value` lines
+/// for a reader (or the one line of [`Shown::Connection`]), or with
+/// `--log-format json` one log event whose `configuration` field holds them
+/// as a JSON object, so that stderr stays one JSON object per line. With
+/// text logs, a command whose report goes to stdout as JSON (`json_report`)
+/// leaves it out; `-q`, or a log level above info (`RUST_LOG=warn`), hides
+/// it everywhere.
 pub fn announce(config: &Config, console: Console, json_report: bool, shown: Shown) {
+    if console.quiet || !tracing::enabled!(tracing::Level::INFO) {
+        return;
+    }
+    let groups = match shown {
+        Shown::Settings(groups) | Shown::Connection(groups) => groups,
+    };
     match console.log_format {
         LogFormat::Text if json_report => {}
-        LogFormat::Text if shown == Shown::Connection && !console.verbose => eprintln!(
+        LogFormat::Text if matches!(shown, Shown::Connection(_)) && !console.verbose => eprintln!(
             "Connecting to {} (database {}, user {})\n",
             config.neo4j.uri, config.neo4j.database, config.neo4j.user
         ),
-        LogFormat::Text => eprintln!("Configuration:\n{config}\n"),
+        LogFormat::Text => {
+            let lines: Vec<String> = settings_of(config, groups)
+                .into_iter()
+                .map(|(key, value)| format!("{key} = {value}"))
+                .collect();
+            eprintln!("Configuration:\n{}\n", lines.join("\n"));
+        }
         LogFormat::Json => {
-            let settings: serde_json::Map<String, serde_json::Value> = config
-                .to_string()
-                .lines()
-                .filter_map(|line| line.split_once(" = "))
-                .map(|(key, value)| (key.to_string(), serde_json::Value::String(value.to_string())))
+            let settings: serde_json::Map<String, serde_json::Value> = settings_of(config, groups)
+                .into_iter()
+                .map(|(key, value)| (key.to_string(), serde_json::Value::String(value)))
                 .collect();
             tracing::info!(configuration = %serde_json::Value::Object(settings), "Configuration");
         }
@@ -123,7 +189,7 @@ pub enum Outcome {
     LastRunUnfinished,
 }
 
-/// Database flags shared by the commands that connect.
+/// Connection flags shared by the commands that connect.
 #[derive(Debug, Default, clap::Args)]
 pub struct DatabaseArgs {
     /// Overrides neo4j.uri and NEO4J_URI (bolt://, bolt+s://, neo4j://, neo4j+s://).
@@ -139,18 +205,6 @@ pub struct DatabaseArgs {
     /// neo4j.password and NEO4J_PASSWORD.
     #[arg(long)]
     pub password_file: Option<PathBuf>,
-    /// Overrides neo4j.batch_size.
-    #[arg(long)]
-    pub batch_size: Option<usize>,
-    /// Overrides etl.num_workers.
-    #[arg(long)]
-    pub workers: Option<usize>,
-    /// Overrides neo4j.max_connection_pool_size.
-    #[arg(long)]
-    pub pool_size: Option<usize>,
-    /// Overrides etl.checkpoint_interval.
-    #[arg(long)]
-    pub checkpoint_interval: Option<u64>,
     /// Ask for the password on the terminal (it is not echoed).
     #[arg(long)]
     pub password_prompt: bool,
@@ -196,10 +250,6 @@ impl DatabaseArgs {
             user: self.user.clone(),
             database: self.database.clone(),
             password_file: self.password_file.clone(),
-            batch_size: self.batch_size,
-            num_workers: self.workers,
-            max_connection_pool_size: self.pool_size,
-            checkpoint_interval: self.checkpoint_interval,
             max_retry_seconds: self.max_retry_seconds,
             query_timeout_seconds: self.query_timeout_seconds,
             connect_timeout_seconds: self.connect_timeout_seconds,
@@ -209,12 +259,48 @@ impl DatabaseArgs {
     }
 }
 
-/// Configuration flags shared by the commands that read an export.
+/// Write flags of `load`: how many rows a transaction writes, on how many
+/// writers, and how often the checkpoint is saved.
+#[derive(Debug, Default, clap::Args)]
+pub struct WriteArgs {
+    /// Overrides neo4j.batch_size.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Overrides etl.num_workers.
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Overrides neo4j.max_connection_pool_size.
+    #[arg(long)]
+    pub pool_size: Option<usize>,
+    /// Overrides etl.checkpoint_interval.
+    #[arg(long)]
+    pub checkpoint_interval: Option<u64>,
+}
+
+impl WriteArgs {
+    pub fn overrides(&self, flags: FlagOverrides) -> anyhow::Result<FlagOverrides> {
+        Ok(FlagOverrides {
+            batch_size: self.batch_size,
+            num_workers: self.workers,
+            max_connection_pool_size: self.pool_size,
+            checkpoint_interval: self.checkpoint_interval,
+            ..flags
+        })
+    }
+}
+
+/// The configuration file, which every command reads.
 #[derive(Debug, Default, clap::Args)]
 pub struct ConfigArgs {
     /// TOML configuration file (see learngraph.example.toml).
     #[arg(long, short = 'c')]
     pub config: Option<PathBuf>,
+}
+
+/// Flags of the commands that read an export (`check`, `load`, `verify`,
+/// `export`).
+#[derive(Debug, Default, clap::Args)]
+pub struct SourceArgs {
     /// Overrides etl.chunk_size.
     #[arg(long)]
     pub chunk_size: Option<u64>,
@@ -244,11 +330,11 @@ pub struct ConfigArgs {
     pub source_password_prompt: bool,
 }
 
-impl ConfigArgs {
+impl SourceArgs {
     /// The flags as overrides of the file and environment; asks for the
     /// MySQL password if told to. A prompt that cannot be shown (no
     /// terminal: a scheduler's job) is an error, never an empty password.
-    pub fn overrides(&self) -> anyhow::Result<FlagOverrides> {
+    pub fn overrides(&self, flags: FlagOverrides) -> anyhow::Result<FlagOverrides> {
         let source_password = prompted(
             self.source_password_prompt,
             "MySQL password: ",
@@ -264,21 +350,18 @@ impl ConfigArgs {
             snapshot_date: self.snapshot_date.clone(),
             rejects_path: self.rejects.clone(),
             max_error_rate: self.max_error_rate,
-            ..FlagOverrides::default()
+            ..flags
         })
+    }
+}
+
+impl ConfigArgs {
+    /// [`load_with`](Self::load_with) for a command that only connects.
+    pub fn load_connecting(&self, database: &DatabaseArgs) -> anyhow::Result<Config> {
+        self.load_with(database.overrides(FlagOverrides::default())?)
     }
 
     /// Loads file, environment and flags into one validated configuration.
-    pub fn load(&self) -> anyhow::Result<Config> {
-        self.load_with(self.overrides()?)
-    }
-
-    /// [`load`](Self::load) for a command that connects: with the database
-    /// flags too.
-    pub fn load_with_database(&self, database: &DatabaseArgs) -> anyhow::Result<Config> {
-        self.load_with(database.overrides(self.overrides()?)?)
-    }
-
     pub fn load_with(&self, flags: FlagOverrides) -> anyhow::Result<Config> {
         let raw = match &self.config {
             Some(path) => RawConfig::from_file(path)?,

@@ -1,7 +1,9 @@
 //! `learngraph ping`: check the connection, the user's rights and the
 //! schema before a real load.
 
-use crate::commands::{ConfigArgs, Console, DatabaseArgs, Outcome, Shown, announce, print_report};
+use crate::commands::{
+    CONNECTING, ConfigArgs, Console, DatabaseArgs, Outcome, Shown, announce, print_report,
+};
 use crate::pipeline::ping::ping;
 
 /// Connect and report the server (agent, Bolt version, address), the
@@ -20,8 +22,8 @@ pub struct PingArgs {
 }
 
 pub async fn run(args: &PingArgs, console: Console) -> anyhow::Result<Outcome> {
-    let config = args.config.load_with_database(&args.database)?;
-    announce(&config, console, args.json, Shown::Connection);
+    let config = args.config.load_connecting(&args.database)?;
+    announce(&config, console, args.json, Shown::Connection(&[CONNECTING]));
     let report = ping(&config).await?;
     print_report(args.json, &report, || report.to_text())?;
     Ok(if report.write_access {

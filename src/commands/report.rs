@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::commands::{ConfigArgs, Console, DatabaseArgs, Outcome, Shown, announce};
+use crate::commands::{CONNECTING, ConfigArgs, Console, DatabaseArgs, Outcome, Shown, announce};
 use crate::pipeline::ask::ask_all;
 use crate::pipeline::history::{History, RunOutcome, history};
 use crate::pipeline::outputs::write_atomically;
@@ -37,8 +37,8 @@ pub struct ReportArgs {
 pub async fn run(args: &ReportArgs, console: Console) -> anyhow::Result<Outcome> {
     // The check report is read first: a wrong path fails before the queries.
     let check = args.check.as_deref().map(read_check_report).transpose()?;
-    let config = args.config.load_with_database(&args.database)?;
-    announce(&config, console, false, Shown::Connection);
+    let config = args.config.load_connecting(&args.database)?;
+    announce(&config, console, false, Shown::Connection(&[CONNECTING]));
     let answers = ask_all(&config, args.include_missing).await?;
     let describes = describes(&history(&config).await?);
     let generated = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())

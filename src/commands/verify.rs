@@ -3,9 +3,11 @@
 use std::path::PathBuf;
 
 use crate::commands::{
-    ConfigArgs, Console, DatabaseArgs, Outcome, Shown, announce, print_report, resolve_input,
+    CONNECTING, ConfigArgs, Console, DatabaseArgs, Outcome, READING, Shown, SourceArgs, announce,
+    print_report, resolve_input,
 };
-use crate::pipeline::input::Passes;
+use crate::config::FlagOverrides;
+use crate::pipeline::input::{Passes, given_input};
 use crate::pipeline::verify::verify;
 
 /// Compare node and relationship counts in the database with the counts the
@@ -20,14 +22,25 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub config: ConfigArgs,
 }
 
 pub async fn run(args: &VerifyArgs, console: Console) -> anyhow::Result<Outcome> {
-    let config = args.config.load_with_database(&args.database)?;
-    announce(&config, console, args.json, Shown::Connection);
+    let config = args.config.load_with(
+        args.database
+            .overrides(args.source.overrides(FlagOverrides::default())?)?,
+    )?;
+    given_input(args.input.as_deref(), &config)?;
+    announce(
+        &config,
+        console,
+        args.json,
+        Shown::Connection(&[READING, CONNECTING]),
+    );
     let input = resolve_input(args.input.clone(), &config, Passes::One).await?;
     let report = verify(&input, &config).await?;
     print_report(args.json, &report, || report.to_text())?;

@@ -929,66 +929,87 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Every setting in force as `(key, value)`, password redacted, in the
+    /// order a reader looks for them. A trial's row limit is a flag of
+    /// `load` only, never a key of the file: it is shown as `--max-rows`.
+    pub fn settings(&self) -> Vec<(&'static str, String)> {
+        let n = &self.neo4j;
+        let e = &self.etl;
+        let mut settings = Vec::new();
+        if let Some(source) = &self.source {
+            settings.push(("source.uri", source.table.to_string()));
+            settings.push(("source.password", format!("{:?}", source.password)));
+            settings.push(("source.spool_path", source.spool_path.display().to_string()));
+            settings.push((
+                "source.connect_timeout_seconds",
+                source.connect_timeout_seconds.to_string(),
+            ));
+            settings.push((
+                "source.read_timeout_seconds",
+                source.read_timeout_seconds.to_string(),
+            ));
+        }
+        settings.push(("neo4j.uri", n.uri.clone()));
+        settings.push(("neo4j.user", n.user.clone()));
+        settings.push(("neo4j.password", format!("{:?}", n.password)));
+        settings.push(("neo4j.database", n.database.clone()));
+        settings.push((
+            "neo4j.max_connection_pool_size",
+            n.max_connection_pool_size.to_string(),
+        ));
+        settings.push((
+            "neo4j.batch_size",
+            n.batch_origin.shown(n.batch_size, NEO4J_DEFAULT_BATCH_SIZE),
+        ));
+        settings.push(("neo4j.max_retry_seconds", n.max_retry_seconds.to_string()));
+        settings.push(("neo4j.query_timeout_seconds", n.query_timeout_seconds.to_string()));
+        settings.push((
+            "neo4j.connect_timeout_seconds",
+            n.connect_timeout_seconds.to_string(),
+        ));
+        if let Some(ca) = &n.trusted_ca {
+            settings.push(("neo4j.trusted_ca", ca.display().to_string()));
+        }
+        settings.push((
+            "etl.num_workers",
+            e.workers_origin.shown(e.num_workers, NEO4J_DEFAULT_NUM_WORKERS),
+        ));
+        settings.push(("etl.chunk_size", e.chunk_size.to_string()));
+        settings.push(("etl.checkpoint_interval", e.checkpoint_interval.to_string()));
+        settings.push(("etl.transform_threads", e.transform_threads.to_string()));
+        settings.push(("etl.max_missing_share", e.max_missing_share.to_string()));
+        settings.push(("etl.max_record_bytes", e.max_record_bytes.to_string()));
+        if let Some(rows) = e.max_rows {
+            settings.push((
+                "--max-rows",
+                format!("{rows} (a trial load of the file's first rows)"),
+            ));
+        }
+        settings.push((
+            "etl.snapshot_date",
+            e.snapshot_date
+                .map_or("(from snapshot_id)".to_string(), |d| d.to_string()),
+        ));
+        settings.push((
+            "validation.max_error_rate",
+            self.validation.max_error_rate.to_string(),
+        ));
+        settings.push(("graph.resides_in", self.graph.resides_in.to_string()));
+        settings.push(("graph.from_country", self.graph.from_country.to_string()));
+        settings
+    }
+}
+
 impl fmt::Display for Config {
     /// One line per key, password redacted.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = &self.neo4j;
-        let e = &self.etl;
-        if let Some(source) = &self.source {
-            writeln!(f, "source.uri = {}", source.table)?;
-            writeln!(f, "source.password = {:?}", source.password)?;
-            writeln!(f, "source.spool_path = {}", source.spool_path.display())?;
-            writeln!(
-                f,
-                "source.connect_timeout_seconds = {}",
-                source.connect_timeout_seconds
-            )?;
-            writeln!(f, "source.read_timeout_seconds = {}", source.read_timeout_seconds)?;
-        }
-        writeln!(f, "neo4j.uri = {}", n.uri)?;
-        writeln!(f, "neo4j.user = {}", n.user)?;
-        writeln!(f, "neo4j.password = {:?}", n.password)?;
-        writeln!(f, "neo4j.database = {}", n.database)?;
-        writeln!(
-            f,
-            "neo4j.max_connection_pool_size = {}",
-            n.max_connection_pool_size
-        )?;
-        writeln!(
-            f,
-            "neo4j.batch_size = {}",
-            n.batch_origin.shown(n.batch_size, NEO4J_DEFAULT_BATCH_SIZE)
-        )?;
-        writeln!(f, "neo4j.max_retry_seconds = {}", n.max_retry_seconds)?;
-        writeln!(f, "neo4j.query_timeout_seconds = {}", n.query_timeout_seconds)?;
-        writeln!(f, "neo4j.connect_timeout_seconds = {}", n.connect_timeout_seconds)?;
-        if let Some(ca) = &n.trusted_ca {
-            writeln!(f, "neo4j.trusted_ca = {}", ca.display())?;
-        }
-        writeln!(
-            f,
-            "etl.num_workers = {}",
-            e.workers_origin.shown(e.num_workers, NEO4J_DEFAULT_NUM_WORKERS)
-        )?;
-        writeln!(f, "etl.chunk_size = {}", e.chunk_size)?;
-        writeln!(f, "etl.checkpoint_interval = {}", e.checkpoint_interval)?;
-        writeln!(f, "etl.transform_threads = {}", e.transform_threads)?;
-        writeln!(f, "etl.max_missing_share = {}", e.max_missing_share)?;
-        writeln!(f, "etl.max_record_bytes = {}", e.max_record_bytes)?;
-        if let Some(rows) = e.max_rows {
-            writeln!(f, "etl.max_rows = {rows} (a trial load: --max-rows)")?;
-        }
-        match e.snapshot_date {
-            Some(d) => writeln!(f, "etl.snapshot_date = {d}")?,
-            None => writeln!(f, "etl.snapshot_date = (from snapshot_id)")?,
-        }
-        writeln!(
-            f,
-            "validation.max_error_rate = {}",
-            self.validation.max_error_rate
-        )?;
-        writeln!(f, "graph.resides_in = {}", self.graph.resides_in)?;
-        write!(f, "graph.from_country = {}", self.graph.from_country)
+        let lines: Vec<String> = self
+            .settings()
+            .into_iter()
+            .map(|(key, value)| format!("{key} = {value}"))
+            .collect();
+        f.write_str(&lines.join("\n"))
     }
 }
 

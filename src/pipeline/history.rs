@@ -319,7 +319,8 @@ impl History {
                 Some(true) => "The last run finished.",
                 Some(false) =>
                     "The last run DID NOT FINISH: it stopped (see its log), or it is still running; \
-                     `load --resume FILE` continues it.",
+                     `load --resume FILE` continues it, unless it stopped because its input changed \
+                     (exit 22): then load the file again, without --resume.",
             }
         );
         out

@@ -58,9 +58,9 @@ struct Spooled {
 /// which the first pass follows as it grows (see
 /// [`crate::source::growing`]), so the analysis runs alongside the read.
 pub fn input_file(input: Option<&Path>, config: &Config, passes: Passes) -> Result<PathBuf, InputError> {
+    given_input(input, config)?;
     let source = match (input, &config.source) {
-        (Some(_), Some(_)) => return Err(InputError::Both),
-        (None, None) => return Err(InputError::None),
+        (Some(_), Some(_)) | (None, None) => unreachable!("given_input refuses both and neither"),
         (Some(path), None) if parquet::is_parquet(path) => {
             open_parquet(path, config.etl.max_record_bytes, None, 1)?;
             return Ok(path.to_path_buf());
@@ -92,6 +92,16 @@ pub fn input_file(input: Option<&Path>, config: &Config, passes: Passes) -> Resu
         Passes::Spooled { .. } => spool_in_background(table, &path, &described)?,
     }
     Ok(path)
+}
+
+/// Whether one input is given, a FILE or a table (a usage error if none or
+/// both): said before anything else, the configuration included.
+pub fn given_input(input: Option<&Path>, config: &Config) -> Result<(), InputError> {
+    match (input, &config.source) {
+        (Some(_), Some(_)) => Err(InputError::Both),
+        (None, None) => Err(InputError::None),
+        _ => Ok(()),
+    }
 }
 
 /// A file named `.parquet` that does not begin with the magic is a damaged

@@ -5,7 +5,9 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
+
+use crate::pipeline::text::grouped_round;
 
 /// How often a phase logs its progress when there is no terminal.
 const LOG_EVERY: Duration = Duration::from_secs(5);
@@ -30,11 +32,15 @@ impl PhaseProgress {
             };
             let template = match total {
                 Some(_) => format!(
-                    "{{prefix:>9}} [{{bar:30}}] {{human_pos}}/{{human_len}} {unit} {{per_sec}} ETA {{eta}}"
+                    "{{prefix:>9}} [{{bar:30}}] {{human_pos}}/{{human_len}} {unit} {{rate}} ETA {{eta}}"
                 ),
-                None => format!("{{prefix:>9}} {{spinner}} {{human_pos}} {unit} {{per_sec}} {{elapsed}}"),
+                None => format!("{{prefix:>9}} {{spinner}} {{human_pos}} {unit} {{rate}} {{elapsed}}"),
             };
             if let Ok(style) = ProgressStyle::with_template(&template) {
+                // indicatif's own {per_sec} prints fractions ungrouped (2408.9982/s).
+                let style = style.with_key("rate", |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+                    let _ = write!(out, "{}/s", grouped_round(state.per_sec()));
+                });
                 bar.set_style(style.progress_chars("=> "));
             }
             bar.set_prefix(name);

@@ -123,7 +123,7 @@ impl CheckReport {
         let _ = writeln!(out, "Input: {}", terminal_safe(&self.input));
         let _ = writeln!(
             out,
-            "Rows: {} read, {} loaded, {} rejected ({:.3}%; threshold {:.3}%) in {:.1} s ({} rows/s)",
+            "Rows: {} read, {} accepted, {} rejected ({:.3}%; threshold {:.3}%) in {:.1} s ({} rows/s)",
             grouped(self.rows_read),
             grouped(self.rows_loaded),
             grouped(self.rows_rejected),

@@ -97,7 +97,7 @@ impl VerifyReport {
         }
         let _ = writeln!(
             out,
-            "Employment rate of graduates: {} of {} placed ({:.1}%)",
+            "Placement rate of graduates: {} of {} placed ({:.1}%)",
             grouped(a.graduates_placed),
             grouped(a.graduates),
             a.graduate_employment_rate * 100.0

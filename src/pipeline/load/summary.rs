@@ -238,15 +238,25 @@ impl LoadSummary {
                 let _ = writeln!(out, "  {kind:<20} {transition:<36} {:>10}", grouped(*n));
             }
         }
-        let _ = writeln!(
-            out,
-            "Phase 2: {} batches of up to {} rows on {} writers ({} at once at most)",
-            grouped(self.batches),
-            grouped(self.largest_batch),
-            self.writer_tasks,
-            self.peak_concurrent_batches
-        );
-        let _ = writeln!(out, "Configuration:\n{}", self.configuration);
+        if self.batches == 0 {
+            let _ = writeln!(out, "Phase 2: no learner to write");
+        } else {
+            let _ = writeln!(
+                out,
+                "Phase 2: {} {} of up to {} rows on {} {} ({} at once at most)",
+                grouped(self.batches),
+                if self.batches == 1 { "batch" } else { "batches" },
+                grouped(self.largest_batch),
+                self.writer_tasks,
+                if self.writer_tasks == 1 {
+                    "writer"
+                } else {
+                    "writers"
+                },
+                self.peak_concurrent_batches
+            );
+        }
+        // The configuration was shown once, at the start: not again here.
         out
     }
 }

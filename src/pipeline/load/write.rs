@@ -75,7 +75,7 @@ async fn write_entities(
     tracing::info!(
         written = merged.written,
         unchanged = merged.unchanged,
-        "Phase 1: shared nodes the graph did not hold as they are were written"
+        "Phase 1: shared nodes written (new or changed); the unchanged ones were already in the graph"
     );
     phases.push(PhaseSummary {
         name: "phase 1 shared nodes",

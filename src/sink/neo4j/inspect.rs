@@ -102,23 +102,40 @@ impl Neo4jSink {
     /// not exhaust the server's memory; a transaction the server still
     /// refuses for its memory is tried again at half the size. Returns
     /// nodes deleted.
-    pub async fn delete_nodes(&self, labels: Option<&[Label]>, batch: usize) -> Result<u64, SinkError> {
+    pub async fn delete_nodes(
+        &self,
+        labels: Option<&[Label]>,
+        batch: usize,
+        deleted_so_far: &(dyn Fn(u64) + Sync),
+    ) -> Result<u64, SinkError> {
         let targets: Vec<Option<Label>> = match labels {
             Some(labels) => labels.iter().map(|l| Some(*l)).collect(),
             None => vec![None],
         };
         let mut deleted = 0;
         for target in targets {
-            self.delete_all(&cypher::delete_relationships_batch(target), batch * 10)
+            self.delete_all(
+                &cypher::delete_relationships_batch(target),
+                batch * 10,
+                deleted_so_far,
+            )
+            .await?;
+            deleted += self
+                .delete_all(&cypher::delete_batch(target), batch, deleted_so_far)
                 .await?;
-            deleted += self.delete_all(&cypher::delete_batch(target), batch).await?;
         }
         Ok(deleted)
     }
 
     /// Runs a deleting `statement` with `$limit` until it deletes nothing;
     /// halves the limit when the server refuses a transaction for memory.
-    async fn delete_all(&self, statement: &str, batch: usize) -> Result<u64, SinkError> {
+    /// Each transaction's count goes to `deleted_so_far` as it commits.
+    async fn delete_all(
+        &self,
+        statement: &str,
+        batch: usize,
+        deleted_so_far: &(dyn Fn(u64) + Sync),
+    ) -> Result<u64, SinkError> {
         let mut limit = batch.max(1);
         let mut deleted = 0;
         loop {
@@ -138,6 +155,7 @@ impl Neo4jSink {
             };
             let n = rows.first().and_then(|r| r.int("n")).unwrap_or(0).max(0) as u64;
             deleted += n;
+            deleted_so_far(n);
             if n == 0 {
                 return Ok(deleted);
             }
