@@ -258,6 +258,16 @@ fn json_log_lines(stderr: &[u8]) -> Vec<Value> {
         .collect()
 }
 
+/// The settings of the one `Configuration` event on a JSON-logging stderr.
+fn configuration_event(stderr: &[u8]) -> Value {
+    let lines = json_log_lines(stderr);
+    let configuration = lines
+        .iter()
+        .find(|line| line["message"] == "Configuration")
+        .expect("a Configuration event");
+    serde_json::from_str(configuration["configuration"].as_str().expect("a JSON text"))
+        .expect("the configuration is a JSON object")
+}
 #[test]
 fn with_json_logs_stderr_is_json_lines_and_the_configuration_is_one_of_them() {
     let dir = common::temp_dir();
@@ -274,13 +284,7 @@ fn with_json_logs_stderr_is_json_lines_and_the_configuration_is_one_of_them() {
             "json",
         ],
     );
-    let lines = json_log_lines(&output.stderr);
-    let configuration = lines
-        .iter()
-        .find(|line| line["message"] == "Configuration")
-        .expect("a Configuration event");
-    let settings: Value = serde_json::from_str(configuration["configuration"].as_str().expect("a JSON text"))
-        .expect("the configuration is a JSON object");
+    let settings = configuration_event(&output.stderr);
     assert_eq!(settings["etl.chunk_size"], "1000");
     // check never connects: no database setting is shown.
     assert!(settings.get("neo4j.batch_size").is_none(), "{settings}");
@@ -303,13 +307,7 @@ fn with_json_logs_stderr_is_json_lines_and_the_configuration_is_one_of_them() {
             "json",
         ],
     );
-    let lines = json_log_lines(&ping.stderr);
-    let configuration = lines
-        .iter()
-        .find(|line| line["message"] == "Configuration")
-        .expect("a Configuration event");
-    let settings: Value = serde_json::from_str(configuration["configuration"].as_str().expect("a JSON text"))
-        .expect("the configuration is a JSON object");
+    let settings = configuration_event(&ping.stderr);
     assert!(
         settings["neo4j.password"]
             .as_str()

@@ -175,7 +175,7 @@ fn generate_format_parquet_writes_the_rows_of_the_csv() {
             "d.parquet",
         ],
     );
-    assert_eq!(dirty.status.code(), Some(1));
+    assert_eq!(dirty.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&dirty.stderr).contains("generate the damaged sample as CSV"));
 }
 
