@@ -4,8 +4,8 @@
 // their state history, and how many learners made each move; `(none)`
 // where no state covers the date. Without dates: the snapshot before the
 // latest and the latest (the Snapshot nodes' dates).
-// param from: date = null  the earlier date (yyyy-mm-dd)
-// param to: date = null  the later date (yyyy-mm-dd)
+// param from: date = null  the earlier date (yyyy-mm-dd); left out, the snapshot before the latest
+// param to: date = null  the later date (yyyy-mm-dd); left out, the latest snapshot
 OPTIONAL MATCH (snapshot:Snapshot)
 WITH snapshot.date AS date ORDER BY date DESC
 WITH collect(date) AS dates

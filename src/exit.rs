@@ -75,6 +75,87 @@ pub const LAST_RUN_UNFINISHED: u8 = 30;
 /// over or broke it): it stopped before its next write; resume once the
 /// other run is done.
 pub const LOCK_LOST: u8 = 31;
+/// The configured graph options (`graph.*`) differ from those the graph is
+/// written with, and the load was not told to apply them: nothing written.
+pub const GRAPH_OPTIONS_CHANGED: u8 = 32;
+
+/// Every exit code with its meaning in a few words, for the manual page
+/// (the README's table says the same at length).
+pub const MEANINGS: [(u8, &str); 28] = [
+    (SUCCESS, "success"),
+    (ERROR, "any other error"),
+    (
+        USAGE,
+        "command-line usage: an unknown flag, question or parameter; clear without --yes; generate flags that cannot be met",
+    ),
+    (
+        TOO_MANY_REJECTS,
+        "more rows rejected than validation.max_error_rate allows (a load then writes nothing)",
+    ),
+    (VERIFY_FAILED, "verify found a count that differs"),
+    (
+        CONFIG_INVALID,
+        "configuration invalid (the message names the key and the allowed values)",
+    ),
+    (INPUT_UNREADABLE, "input missing or unreadable"),
+    (INPUT_EMPTY, "input empty: no bytes, or a header and no data rows"),
+    (
+        HEADER_INVALID,
+        "no header row, or the header lacks a required column",
+    ),
+    (DATABASE_UNREACHABLE, "database unreachable"),
+    (AUTHENTICATION_FAILED, "authentication failed"),
+    (DATABASE_UNKNOWN, "database name unknown"),
+    (
+        CONNECTION_LOST,
+        "the load stopped (database gone past the retry bound, or Ctrl-C): run load --resume",
+    ),
+    (
+        CHECKPOINT_MISMATCH,
+        "the checkpoint belongs to another file or configuration",
+    ),
+    (
+        OLDER_SNAPSHOT,
+        "the file is an older snapshot than the latest the graph holds",
+    ),
+    (
+        TOO_MANY_MISSING,
+        "the snapshot would mark more than etl.max_missing_share of the learners missing",
+    ),
+    (FUTURE_SNAPSHOT, "the snapshot date is in the future"),
+    (INPUT_CHANGED, "the input changed while it was being loaded"),
+    (
+        OUTPUT_OVER_INPUT,
+        "an output path is the input, or an export folder holds other files",
+    ),
+    (SOURCE_UNREACHABLE, "the MySQL source server cannot be reached"),
+    (
+        SOURCE_AUTHENTICATION_FAILED,
+        "the MySQL source server refused the user",
+    ),
+    (
+        SOURCE_DATABASE_UNKNOWN,
+        "the MySQL source database does not exist (or the user may not see it)",
+    ),
+    (SOURCE_TABLE_UNKNOWN, "the MySQL source table does not exist"),
+    (WRITE_REFUSED, "ping: the database refuses writes from this user"),
+    (
+        LOCKED,
+        "another learngraph run holds the load lock: nothing written",
+    ),
+    (
+        LAST_RUN_UNFINISHED,
+        "history --fail-if-last-failed: the latest load did not finish",
+    ),
+    (
+        LOCK_LOST,
+        "the load lost the graph's load lock while it ran: resume once the other run is done",
+    ),
+    (
+        GRAPH_OPTIONS_CHANGED,
+        "the graph options (graph.*) differ from the graph's: load with --apply-graph-options, or set them back",
+    ),
+];
 
 fn mysql_code(e: &MysqlError) -> u8 {
     match e {
@@ -163,6 +244,7 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
                 LoadError::Interrupted { .. } => CONNECTION_LOST,
                 LoadError::OlderSnapshot { .. } | LoadError::LaterSnapshotStarted { .. } => OLDER_SNAPSHOT,
                 LoadError::TooManyMissing { .. } => TOO_MANY_MISSING,
+                LoadError::GraphOptionsChanged { .. } => GRAPH_OPTIONS_CHANGED,
                 LoadError::FutureSnapshot { .. } => FUTURE_SNAPSHOT,
                 LoadError::InputChanged { .. } => INPUT_CHANGED,
             };
@@ -181,6 +263,7 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
                 InputError::Mysql(e) => mysql_code(e),
                 InputError::Parquet(e) => parquet_code(e),
                 InputError::Spool { .. } => ERROR,
+                InputError::Source(e) => source_code(e),
                 InputError::Both | InputError::None => USAGE,
             };
         }

@@ -131,9 +131,7 @@ fn print_completions(shell: clap_complete::Shell) -> anyhow::Result<Outcome> {
 }
 
 fn print_man_page() -> anyhow::Result<Outcome> {
-    let mut page = Vec::new();
-    clap_mangen::Man::new(Cli::command()).render(&mut page)?;
-    commands::write_stdout(&page)?;
+    commands::write_stdout(&commands::man::page(Cli::command())?)?;
     Ok(Outcome::Success)
 }
 

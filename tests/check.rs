@@ -34,16 +34,32 @@ fn rejects(path: &Path) -> HashMap<u64, String> {
         .collect()
 }
 
-/// Faults listed by the generator: record -> (fault, expected outcome).
+/// Faults listed by the generator: record -> (fault, expected outcome),
+/// each checked to be listed under the name check gives it.
 fn faults(path: &Path) -> HashMap<u64, (String, String)> {
     csv::Reader::from_path(path)
         .expect("sidecar exists")
-        .deserialize::<(u64, u64, String, String)>()
+        .deserialize::<(u64, u64, String, String, String)>()
         .map(|r| {
-            let (_, record, fault, expected) = r.expect("sidecar row");
+            let (_, record, fault, expected, reported_as) = r.expect("sidecar row");
+            if expected == "rejected" {
+                assert_eq!(reported_as, fitting(&fault), "record {record}");
+            }
             (record, (fault, expected))
         })
         .collect()
+}
+
+/// The reason check gives a row with the fault the generator planted.
+fn fitting(fault: &str) -> &'static str {
+    match fault {
+        "invalid_json" => "invalid_json",
+        "too_few_columns" | "too_many_columns" => "wrong_column_count",
+        "missing_key" => "missing_key",
+        "invalid_utf8" => "invalid_utf8",
+        "future_snapshot_id" => "future_snapshot_id",
+        other => panic!("{other} is not a rejecting fault"),
+    }
 }
 
 #[test]
@@ -55,13 +71,6 @@ fn every_injected_fault_is_reported_and_no_clean_row_is_rejected() {
     let injected = faults(&dir.path().join("dirty.csv.faults.csv"));
     assert!(injected.len() > 150, "{} faults", injected.len());
 
-    let fitting = |fault: &str| match fault {
-        "broken_json" => "invalid_json",
-        "missing_column" | "extra_column" => "wrong_column_count",
-        "empty_key" => "missing_key",
-        "invalid_utf8" => "invalid_utf8",
-        other => panic!("{other} is not a rejecting fault"),
-    };
     let mut cleaned: HashMap<&str, u64> = HashMap::new();
     for (record, (fault, expected)) in &injected {
         if expected == "rejected" {
@@ -132,6 +141,44 @@ fn every_injected_fault_is_reported_and_no_clean_row_is_rejected() {
         .filter_map(Value::as_u64)
         .sum();
     assert_eq!(by_reason, rejected.len() as u64);
+}
+
+/// A later dirty snapshot holds learners who left (so record numbers are
+/// not population rows) and one row dated in the future: its faults file
+/// lists that row too, at the record check rejects it as.
+#[test]
+fn a_later_dirty_snapshots_faults_file_lists_each_rejected_row_at_its_record() {
+    let dir = common::temp_dir();
+    let files = common::generate_snapshots(dir.path(), "snaps", 4_000, 23, 2, 0.01);
+    let later = &files[1];
+    let injected = faults(&dir.path().join("snaps/snapshot-2.csv.faults.csv"));
+    let future: Vec<_> = injected
+        .iter()
+        .filter(|(_, (fault, _))| fault == "future_snapshot_id")
+        .collect();
+    assert_eq!(future.len(), 1, "one row from the future: {future:?}");
+    check_json(dir.path(), later, &["--max-error-rate", "0.5"]);
+    let rejected = rejects(&dir.path().join("snaps/snapshot-2.csv.rejects.csv"));
+    let mut matched = 0;
+    for (record, (fault, expected)) in &injected {
+        if expected == "rejected" {
+            assert_eq!(
+                rejected.get(record).map(String::as_str),
+                Some(fitting(fault)),
+                "record {record} with {fault}"
+            );
+            matched += 1;
+        }
+    }
+    let unexplained: Vec<_> = rejected
+        .iter()
+        .filter(|(record, reason)| !injected.contains_key(record) && *reason != "duplicate_key")
+        .collect();
+    assert!(
+        unexplained.is_empty(),
+        "rejected without a listed fault: {unexplained:?}"
+    );
+    assert!(matched > 20, "{matched} listed rejections");
 }
 
 #[test]

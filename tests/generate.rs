@@ -447,7 +447,7 @@ fn dirty_files_list_every_injected_fault_at_its_line() {
     let dir = common::temp_dir();
     let path = common::generate(dir.path(), "dirty.csv", 5_000, 3, 0.02);
     let sidecar = dir.path().join("dirty.csv.faults.csv");
-    let faults: Vec<(u64, u64, String, String)> = csv::Reader::from_path(&sidecar)
+    let faults: Vec<(u64, u64, String, String, String)> = csv::Reader::from_path(&sidecar)
         .expect("sidecar exists")
         .deserialize()
         .map(|r| r.expect("sidecar row"))
@@ -472,14 +472,14 @@ fn dirty_files_list_every_injected_fault_at_its_line() {
             (record.position().expect("position").line(), record.clone()),
         );
     }
-    for (line, rec, fault, expected) in &faults {
+    for (line, rec, fault, expected, reported_as) in &faults {
         let (actual_line, row) = &by_record[rec];
         assert_eq!(actual_line, line, "fault {fault} at record {rec}");
         let damaged = match fault.as_str() {
-            "broken_json" => serde_json::from_slice::<Value>(&row[col::LEARNING_DETAILS]).is_err(),
-            "missing_column" => row.len() == 57,
-            "extra_column" => row.len() == 59,
-            "empty_key" => row[col::HASHED_EMAIL].is_empty(),
+            "invalid_json" => serde_json::from_slice::<Value>(&row[col::LEARNING_DETAILS]).is_err(),
+            "too_few_columns" => row.len() == 57,
+            "too_many_columns" => row.len() == 59,
+            "missing_key" => row[col::HASHED_EMAIL].is_empty(),
             "invalid_utf8" => std::str::from_utf8(&row[col::BIO]).is_err(),
             "nul_byte" => row[col::BIO].contains(&0),
             "unknown_country" => !row[col::COUNTRY_OF_RESIDENCE].is_empty(),
@@ -488,6 +488,13 @@ fn dirty_files_list_every_injected_fault_at_its_line() {
         assert!(damaged, "record {rec} shows no {fault}");
         let cleaned = matches!(fault.as_str(), "nul_byte" | "unknown_country");
         assert_eq!(expected, if cleaned { "cleaned" } else { "rejected" });
+        // In check's words: the rejects file's reason, or the finding.
+        let words = match fault.as_str() {
+            "too_few_columns" | "too_many_columns" => "wrong_column_count",
+            "nul_byte" => "nul_bytes_removed",
+            same => same,
+        };
+        assert_eq!(reported_as, words, "record {rec}");
     }
 }
 

@@ -96,10 +96,53 @@ fn zsh_and_fish_completions_and_the_man_page_name_every_subcommand() {
             "fish lacks {subcommand}"
         );
         assert!(
-            man.contains(&format!("learngraph\\-{subcommand}")),
+            man.contains(&format!(".SS \"learngraph {subcommand}\"")),
             "man lacks {subcommand}"
         );
     }
+}
+
+/// The manual page as `man` shows it: one page for the whole tool (no
+/// reference to a learngraph-load(1) nobody installs), with each command's
+/// flags, the environment, and every exit code of the README's table.
+#[test]
+fn the_man_page_holds_flags_environment_and_every_exit_code_of_the_readme() {
+    let man = stdout_of(&["man"]);
+    assert!(
+        !man.contains("learngraph\\-load(1)") && !man.contains("learngraph\\-generate"),
+        "{man}"
+    );
+    for words in [
+        "\\-\\-apply\\-graph\\-options",
+        "\\-\\-max\\-retry\\-seconds",
+        "\\-\\-password\\-file",
+        ".SH ENVIRONMENT",
+        "NEO4J_URI",
+        "NEO4J_PASSWORD",
+        "MYSQL_PASSWORD",
+        "RUST_LOG",
+        ".SH \"EXIT STATUS\"",
+    ] {
+        assert!(man.contains(words), "the man page lacks {words}");
+    }
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let codes: Vec<&str> = readme
+        .lines()
+        .skip_while(|line| !line.starts_with("Exit codes ("))
+        .skip(2)
+        .take_while(|line| line.starts_with('|'))
+        .filter_map(|line| line.strip_prefix("| "))
+        .filter_map(|line| line.split(" |").next())
+        .filter(|code| code.chars().all(|c| c.is_ascii_digit()) && !code.is_empty())
+        .collect();
+    assert!(codes.len() > 25, "the README's exit codes: {codes:?}");
+    let exit_status = man.split(".SH \"EXIT STATUS\"").nth(1).expect("the section");
+    let in_man: Vec<&str> = exit_status
+        .lines()
+        .filter_map(|line| line.strip_prefix("\\fB"))
+        .filter_map(|line| line.strip_suffix("\\fR"))
+        .collect();
+    assert_eq!(in_man, codes, "the man page's exit codes against the README's");
 }
 
 #[test]

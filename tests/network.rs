@@ -77,6 +77,65 @@ fn a_load_over_neo4j_routing_writes_to_the_writer_the_server_names_and_verifies(
 /// A server that accepts and never answers the handshake fails at the
 /// connect deadline, not the query deadline (300 s by default), and never
 /// later than the query deadline either.
+/// A Bolt URI at an HTTP port, or at a port where nothing listens, is
+/// said as what it is: not a TLS or certificate problem, not a connection
+/// "lost" that was never made.
+#[test]
+fn an_http_port_and_a_refused_connection_are_named_as_what_they_are() {
+    let dir = temp_dir();
+    let http = TcpListener::bind("127.0.0.1:0").expect("binds");
+    let http_port = http.local_addr().expect("address").port();
+    let answered = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&answered);
+    std::thread::spawn(move || {
+        for stream in http.incoming().flatten() {
+            let mut stream = stream;
+            let mut handshake = [0u8; 20];
+            let _ = stream.read(&mut handshake);
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let closed = TcpListener::bind("127.0.0.1:0").expect("binds");
+    let closed_port = closed.local_addr().expect("address").port();
+    drop(closed);
+
+    let at_http = db_command(
+        dir.path(),
+        &[
+            "ping",
+            "--uri",
+            &format!("bolt://127.0.0.1:{http_port}"),
+            "--connect-timeout-seconds",
+            "5",
+        ],
+    )
+    .output()
+    .expect("runs");
+    let said = stderr(&at_http);
+    assert_eq!(at_http.status.code(), Some(14), "{said}");
+    assert!(answered.load(Ordering::SeqCst) >= 1, "the HTTP server was asked");
+    assert!(
+        said.contains("answered in HTTP, not Bolt") && said.contains("7687"),
+        "{said}"
+    );
+    for wrong in ["TLS", "certificate", "lost"] {
+        assert!(!said.contains(wrong), "{wrong} in: {said}");
+    }
+
+    let refused = db_command(
+        dir.path(),
+        &["ping", "--uri", &format!("bolt://127.0.0.1:{closed_port}")],
+    )
+    .output()
+    .expect("runs");
+    let said = stderr(&refused);
+    assert_eq!(refused.status.code(), Some(14), "{said}");
+    assert!(said.contains("refused: nothing listens"), "{said}");
+    assert!(!said.contains("lost"), "{said}");
+    assert_eq!(said.matches("error:").count(), 1, "{said}");
+}
+
 #[test]
 fn a_server_that_never_answers_the_handshake_is_unreachable_after_the_connect_deadline() {
     let port = common::silent_server();

@@ -106,3 +106,56 @@ fn ping_tells_a_refused_user_and_an_unreachable_server_apart() {
         String::from_utf8_lossy(&unreachable.stderr)
     );
 }
+
+/// The README's one way to connect: `eval "$(scripts/local-db env)"` gives
+/// a shell everything `learngraph` needs for the local server, and prints
+/// no password.
+#[test]
+fn the_local_servers_env_lines_give_a_shell_the_connection() {
+    let dir = common::temp_dir();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/local-db");
+    let printed = std::process::Command::new(script)
+        .arg("env")
+        .output()
+        .expect("local-db runs");
+    assert!(printed.status.success());
+    let lines = String::from_utf8_lossy(&printed.stdout).into_owned();
+    let password = common::test_db().password;
+    assert!(!lines.contains(&password), "the password is printed: {lines}");
+    let shell = format!(
+        "eval \"$('{script}' env)\" && exec '{}' ping --json",
+        common::binary().display()
+    );
+    let pinged = std::process::Command::new("bash")
+        .args(["-c", &shell])
+        .current_dir(dir.path())
+        .env_remove("NEO4J_URI")
+        .env_remove("NEO4J_USERNAME")
+        .env_remove("NEO4J_PASSWORD")
+        .env_remove("NEO4J_DATABASE")
+        .output()
+        .expect("bash runs");
+    assert!(
+        pinged.status.success(),
+        "{lines}\n{}",
+        String::from_utf8_lossy(&pinged.stderr)
+    );
+    let report = json(&pinged);
+    assert_eq!(report["database"], "learners");
+    assert_eq!(report["user"], "root");
+    assert_eq!(report["uri"], common::test_db().uri.as_str());
+}
+
+/// `ping` checks that the database it names exists: the local server holds
+/// `learners`, not the default `neo4j`.
+#[test]
+fn ping_of_a_database_the_server_does_not_hold_exits_16_and_names_it() {
+    let dir = common::temp_dir();
+    let pinged = db_command(dir.path(), &["ping", "--database", "nosuchdb"])
+        .output()
+        .expect("runs");
+    let said = String::from_utf8_lossy(&pinged.stderr);
+    assert_eq!(pinged.status.code(), Some(16), "{said}");
+    assert!(said.contains("nosuchdb"), "{said}");
+    assert!(!String::from_utf8_lossy(&pinged.stdout).contains("Ready to load"));
+}

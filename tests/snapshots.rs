@@ -78,6 +78,32 @@ async fn a_follow_up_snapshot_adds_history_and_loading_it_twice_changes_nothing(
         Some(report.learners_leaving),
         "{plan2}"
     );
+    // The split the load then makes, from the generator's own count.
+    assert_eq!(
+        plan2["learners_changed"].as_u64(),
+        Some(report.learners_changed),
+        "{plan2}"
+    );
+    assert_eq!(
+        plan2["learners_unchanged"].as_u64(),
+        Some(plan2["learners_in_graph"].as_u64().unwrap_or(0) - report.learners_changed),
+        "{plan2}"
+    );
+    let plan2_text = String::from_utf8_lossy(
+        &common::run_db_ok(
+            dir.path(),
+            &["load", second.to_str().expect("utf-8"), "--dry-run"],
+        )
+        .stdout,
+    )
+    .into_owned();
+    assert!(
+        plan2_text.contains(&format!(
+            "({} changed, written;",
+            common::with_commas(report.learners_changed)
+        )),
+        "{plan2_text}"
+    );
     assert_eq!(totals(&graph).await, before_plan, "a dry run writes nothing");
 
     let load2 = common::json(&common::run_db_ok(

@@ -7,7 +7,7 @@ use crate::commands::{
     CONNECTING, ConfigArgs, Console, DatabaseArgs, Outcome, Shown, announce, print_report, write_stdout,
 };
 use crate::graph::questions::Answered;
-use crate::graph::questions::{self, Question};
+use crate::graph::questions::{self, Arg, Question};
 use crate::pipeline::ask::{ask, cell, table};
 use crate::pipeline::outputs::spreadsheet_safe;
 
@@ -92,6 +92,8 @@ fn parameters_text(question: &Question) -> String {
         .map(|p| {
             let default = match &p.default {
                 None => "required".to_string(),
+                // Its help says what the question takes in its place.
+                Some(Arg::Null) => "optional".to_string(),
                 Some(value) => format!("default {}", serde_json::to_string(value).unwrap_or_default()),
             };
             format!("  {:<31}   --param {}=...  {} ({default})\n", "", p.name, p.help)
@@ -161,6 +163,30 @@ mod tests {
         for value in ["python, \"3\"", "12", "sql", "1.5", "2025-09-30", "2 rows"] {
             assert!(text.contains(value), "{value} in {text}");
         }
+    }
+
+    #[test]
+    fn an_empty_answer_says_so_in_words_not_as_a_frame_around_nothing() {
+        let mut empty = answered();
+        empty.rows.clear();
+        empty.columns.clear();
+        let text = table(&empty);
+        assert!(text.contains("No row answers it"), "{text}");
+        assert!(!text.contains('─') && !text.contains("0 rows"), "{text}");
+        let mut one = answered();
+        one.rows.truncate(1);
+        assert!(table(&one).contains("\n1 row in "), "{}", table(&one));
+    }
+
+    #[test]
+    fn a_parameter_that_may_be_left_out_says_what_its_absence_means() {
+        let transitions = questions::find("state-transitions").expect("a question");
+        let text = parameters_text(transitions);
+        assert!(!text.contains("null"), "{text}");
+        assert!(
+            text.contains("--param from=...") && text.contains("the snapshot before the latest"),
+            "{text}"
+        );
     }
 
     #[test]

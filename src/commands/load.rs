@@ -42,6 +42,13 @@ pub struct LoadArgs {
     /// an operator who knows that run is gone; see Troubleshooting).
     #[arg(long)]
     pub break_lock: bool,
+    /// Apply graph options (graph.resides_in, graph.from_country) that
+    /// differ from those the graph is written with to the whole graph:
+    /// every learner of the file is written again, and the relationships of
+    /// an option turned off are deleted. Without it such a load is refused
+    /// (exit 32).
+    #[arg(long)]
+    pub apply_graph_options: bool,
     #[command(flatten)]
     pub source: SourceArgs,
     #[command(flatten)]
@@ -73,6 +80,7 @@ pub async fn run(args: &LoadArgs, console: Console) -> anyhow::Result<Outcome> {
         resume: args.resume,
         allow_missing: args.allow_missing,
         break_lock: args.break_lock,
+        apply_graph_options: args.apply_graph_options,
     };
     if args.dry_run {
         let input = resolve_input(args.input.clone(), &config, Passes::One).await?;

@@ -8,6 +8,7 @@ pub mod export;
 pub mod generate;
 pub mod history;
 pub mod load;
+pub mod man;
 pub mod mcp;
 pub mod ping;
 pub mod report;
@@ -208,7 +209,8 @@ pub struct DatabaseArgs {
     /// Ask for the password on the terminal (it is not echoed).
     #[arg(long)]
     pub password_prompt: bool,
-    /// Overrides neo4j.max_retry_seconds.
+    /// Overrides neo4j.max_retry_seconds: how long transient errors are
+    /// retried from the first failure, the waits included.
     #[arg(long)]
     pub max_retry_seconds: Option<u64>,
     /// Overrides neo4j.query_timeout_seconds.

@@ -22,6 +22,9 @@ pub enum Fault {
     NulByte,
     /// The country of residence is no country.
     UnknownCountry,
+    /// The row's snapshot_id is after today (one row of each later dirty
+    /// snapshot; planted by the snapshot plan, not by [`Fault::apply`]).
+    FutureSnapshotId,
 }
 
 /// What the loader must do with a faulty row.
@@ -44,16 +47,32 @@ impl Fault {
         Fault::UnknownCountry,
     ];
 
-    /// The name written to the sidecar file.
+    /// The name written to the sidecar file: the damage done, in `check`'s
+    /// words where it has one for it.
     pub fn name(self) -> &'static str {
         match self {
-            Fault::BrokenJson => "broken_json",
-            Fault::MissingColumn => "missing_column",
-            Fault::ExtraColumn => "extra_column",
-            Fault::EmptyKey => "empty_key",
+            Fault::BrokenJson => "invalid_json",
+            Fault::MissingColumn => "too_few_columns",
+            Fault::ExtraColumn => "too_many_columns",
+            Fault::EmptyKey => "missing_key",
             Fault::InvalidUtf8 => "invalid_utf8",
             Fault::NulByte => "nul_byte",
             Fault::UnknownCountry => "unknown_country",
+            Fault::FutureSnapshotId => "future_snapshot_id",
+        }
+    }
+
+    /// What `check` and `load` call the row: the reason in the rejects file
+    /// for a rejected row, the finding that counts the fix for a cleaned one.
+    pub fn reported_as(self) -> &'static str {
+        match self {
+            Fault::BrokenJson => "invalid_json",
+            Fault::MissingColumn | Fault::ExtraColumn => "wrong_column_count",
+            Fault::EmptyKey => "missing_key",
+            Fault::InvalidUtf8 => "invalid_utf8",
+            Fault::NulByte => "nul_bytes_removed",
+            Fault::UnknownCountry => "unknown_country",
+            Fault::FutureSnapshotId => "future_snapshot_id",
         }
     }
 
@@ -91,6 +110,8 @@ impl Fault {
                 let name = vocab::UNKNOWN_COUNTRIES[(h % vocab::UNKNOWN_COUNTRIES.len() as u64) as usize];
                 fields[col::COUNTRY_OF_RESIDENCE] = name.as_bytes().to_vec();
             }
+            // The snapshot plan writes the date itself.
+            Fault::FutureSnapshotId => {}
         }
     }
 
@@ -111,6 +132,8 @@ pub struct FaultRecord {
     pub fault: String,
     /// `rejected` or `cleaned`.
     pub expected: String,
+    /// The rejects file's reason, or the finding of `check` that counts it.
+    pub reported_as: String,
 }
 
 impl FaultRecord {
@@ -124,6 +147,7 @@ impl FaultRecord {
                 Expected::Cleaned => "cleaned",
             }
             .to_string(),
+            reported_as: fault.reported_as().to_string(),
         }
     }
 }

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::source::columns::COLUMNS;
+use crate::source::columns::{COLUMNS, col};
 use faults::{Fault, FaultRecord};
 use fields::RowFields;
 use row::RowGenerator;
@@ -107,6 +107,7 @@ const CHUNK_ROWS: u64 = 4_096;
 /// changed.
 struct Chunk {
     bytes: Vec<u8>,
+    /// Each damaged row: its line and record within the chunk (from 0).
     faults: Vec<(u64, u64, Fault)>,
     lines: u64,
     rows: u64,
@@ -261,9 +262,10 @@ fn write_csv_file(
             out.write_all(&chunk.bytes).map_err(write_err(path))?;
             summary.bytes += chunk.bytes.len() as u64;
             if let Some(sidecar) = sidecar.as_mut() {
-                for (line_offset, record, fault) in &chunk.faults {
+                for (line_offset, record_offset, fault) in &chunk.faults {
+                    let record = summary.rows + record_offset + 1;
                     sidecar
-                        .serialize(FaultRecord::new(line + line_offset, record + 1, *fault))
+                        .serialize(FaultRecord::new(line + line_offset, record, *fault))
                         .map_err(|e| GenerateError::Write {
                             path: sidecar_path.clone(),
                             source: e.into(),
@@ -309,6 +311,7 @@ fn generate_chunk(
     let mut lines = 0u64;
     let mut rows = 0u64;
     let mut changes = ChangeReport::default();
+    let future_id = snapshots::FUTURE_SNAPSHOT_ID.to_string();
     for row in from..to {
         generator.fill_clean(row, &mut fields);
         if let Some((plan, step)) = sequence {
@@ -328,7 +331,13 @@ fn generate_chunk(
                 }
             }
         }
-        let fault = generator.damage(row, step, &mut fields);
+        let fault = if fields.fields[col::SNAPSHOT_ID] == future_id.as_bytes() {
+            // One reason per row: the row from the future is not damaged too.
+            Some(Fault::FutureSnapshotId)
+        } else {
+            generator.damage(row, step, &mut fields)
+        };
+        let record_offset = rows;
         rows += 1;
         let before = writer.get_ref().len();
         // Writing into a Vec cannot fail.
@@ -336,7 +345,7 @@ fn generate_chunk(
         let _ = writer.flush();
         let bytes = &writer.get_ref()[before..];
         if let Some(fault) = fault {
-            faults.push((lines, row, fault));
+            faults.push((lines, record_offset, fault));
             Fault::restore_shape(&mut fields);
         }
         lines += bytes.iter().filter(|&&b| b == b'\n').count() as u64;

@@ -22,6 +22,9 @@ use crate::transform::{Reject, TransformOptions, Transformer, today};
 /// relationships it writes.
 pub struct RowSummary {
     pub key: u128,
+    /// The row's fingerprint (`sourceHash`), to tell a later snapshot's
+    /// changed learners from the unchanged ones before any write.
+    pub source_hash: Option<i64>,
     pub tally: RelTally,
     pub snapshot: Option<chrono::NaiveDate>,
 }
@@ -32,6 +35,7 @@ impl RowSummary {
         tally.add(record);
         RowSummary {
             key: key_fingerprint(&record.key),
+            source_hash: record.source_hash(),
             tally,
             snapshot: record.snapshot,
         }
@@ -67,11 +71,18 @@ pub fn key_fingerprint(key: &str) -> u128 {
     xxhash_rust::xxh3::xxh3_128(key.as_bytes())
 }
 
-/// Remembers the first line of every learner key, in file order.
+/// Remembers the first line of every learner key, in file order, and the
+/// fingerprint of that row.
 #[derive(Default)]
 pub struct KeyRegistry {
-    first_lines: rustc_hash::FxHashMap<u128, u64>,
+    /// Key fingerprint -> (line, the row's `sourceHash` or [`NO_HASH`]).
+    /// The hash costs no memory: a u128 key pads each entry to 32 bytes.
+    first_lines: rustc_hash::FxHashMap<u128, (u64, i64)>,
 }
+
+/// A row without a fingerprint, in [`KeyRegistry`] (an `Option` would make
+/// each entry 48 bytes instead of 32).
+const NO_HASH: i64 = i64::MIN;
 
 /// The rows a file of `input_bytes` holds if all are like its first chunk's
 /// (capped, so that an odd first chunk cannot reserve much).
@@ -99,15 +110,24 @@ impl KeyRegistry {
         self.first_lines.contains_key(&fingerprint)
     }
 
+    /// The fingerprint (`sourceHash`) of the accepted row with the key of
+    /// this fingerprint.
+    pub fn source_hash(&self, fingerprint: u128) -> Option<i64> {
+        self.first_lines
+            .get(&fingerprint)
+            .map(|(_, hash)| *hash)
+            .filter(|hash| *hash != NO_HASH)
+    }
+
     /// `Ok` for the first row with the key `fingerprint`, or the
     /// duplicate-key rejection.
-    pub fn register(&mut self, fingerprint: u128, line: u64) -> Result<(), Reject> {
+    pub fn register(&mut self, fingerprint: u128, line: u64, source_hash: Option<i64>) -> Result<(), Reject> {
         match self.first_lines.entry(fingerprint) {
             std::collections::hash_map::Entry::Occupied(first) => Err(Reject::DuplicateKey {
-                first_line: *first.get(),
+                first_line: first.get().0,
             }),
             std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(line);
+                slot.insert((line, source_hash.unwrap_or(NO_HASH)));
                 Ok(())
             }
         }
@@ -327,9 +347,10 @@ fn analyze_chunks<X: Send>(
                 let (line, raw) = (row.line, row.raw);
                 analysis.rows_read += 1;
                 let record_number = analysis.rows_read;
-                let outcome = row
-                    .result
-                    .and_then(|summary| keys.register(summary.key, line).map(|()| summary));
+                let outcome = row.result.and_then(|summary| {
+                    keys.register(summary.key, line, summary.source_hash)
+                        .map(|()| summary)
+                });
                 match outcome {
                     Ok(summary) => {
                         analysis.rows_loaded += 1;
@@ -384,6 +405,25 @@ fn analyze_chunks<X: Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_registry_keeps_each_rows_fingerprint_in_the_room_its_key_pads() {
+        assert_eq!(
+            std::mem::size_of::<(u128, (u64, i64))>(),
+            std::mem::size_of::<(u128, u64)>()
+        );
+        let mut keys = KeyRegistry::default();
+        let (a, b) = (key_fingerprint("a"), key_fingerprint("b"));
+        keys.register(a, 2, Some(-7)).expect("first");
+        keys.register(b, 3, None).expect("first");
+        assert!(matches!(
+            keys.register(a, 4, Some(1)),
+            Err(Reject::DuplicateKey { first_line: 2 })
+        ));
+        assert_eq!(keys.source_hash(a), Some(-7));
+        assert_eq!(keys.source_hash(b), None);
+        assert_eq!(keys.source_hash(key_fingerprint("c")), None);
+    }
 
     fn chunk_of(rows: usize, bytes: usize) -> SummarizedChunk {
         TransformedChunk {

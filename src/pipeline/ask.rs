@@ -64,19 +64,25 @@ pub async fn answer(
 /// An answer as a table for a terminal: values from the graph escaped,
 /// integers grouped, the parameters above and the row count below.
 pub fn table(answered: &Answered) -> String {
-    let table = grid(&answered.columns, &answered.rows);
     let parameters: Vec<String> = answered
         .parameters
         .iter()
         .map(|(name, value)| format!("{name}={}", terminal_safe(&cell(value))))
         .collect();
-    format!(
-        "{}  ({})\n{table}\n{} rows in {:.2} s\n",
-        answered.title,
-        parameters.join(", "),
-        grouped(answered.rows.len()),
-        answered.seconds
-    )
+    let heading = format!("{}  ({})", answered.title, parameters.join(", "));
+    if answered.rows.is_empty() {
+        // Not a frame around nothing: some servers name no columns then.
+        return format!(
+            "{heading}\nNo row answers it: the graph holds nothing that fits (with these parameters). {:.2} s\n",
+            answered.seconds
+        );
+    }
+    let table = grid(&answered.columns, &answered.rows);
+    let rows = match answered.rows.len() {
+        1 => "1 row".to_string(),
+        n => format!("{} rows", grouped(n)),
+    };
+    format!("{heading}\n{table}\n{rows} in {:.2} s\n", answered.seconds)
 }
 
 /// Columns and rows as a terminal table: values escaped, integers grouped

@@ -16,6 +16,7 @@ use crate::pipeline::checkpoint::{self, checkpoint_path};
 use crate::source::growing::{self, Written};
 use crate::source::mysql::{Deadlines, MysqlError, TableReader, open_table, partial_path};
 use crate::source::parquet::{self, ParquetError, open_parquet};
+use crate::source::reader::SourceError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
@@ -31,6 +32,8 @@ pub enum InputError {
     Parquet(#[from] ParquetError),
     #[error("cannot write the spool file {path}: {source}")]
     Spool { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Source(#[from] SourceError),
 }
 
 /// How a command reads its input.
@@ -96,12 +99,26 @@ pub fn input_file(input: Option<&Path>, config: &Config, passes: Passes) -> Resu
 
 /// Whether one input is given, a FILE or a table (a usage error if none or
 /// both): said before anything else, the configuration included.
+/// A FILE that cannot be opened is said here too, before any connection.
 pub fn given_input(input: Option<&Path>, config: &Config) -> Result<(), InputError> {
     match (input, &config.source) {
         (Some(_), Some(_)) => Err(InputError::Both),
         (None, None) => Err(InputError::None),
-        _ => Ok(()),
+        (Some(path), None) => Ok(openable(path)?),
+        (None, Some(_)) => Ok(()),
     }
+}
+
+fn openable(path: &Path) -> Result<(), SourceError> {
+    let open = |source| SourceError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(open)?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(open(std::io::Error::other("it is a folder, not a file")));
+    }
+    Ok(())
 }
 
 /// A file named `.parquet` that does not begin with the magic is a damaged

@@ -186,6 +186,30 @@ fn is_timeout(error: &mysql::Error) -> bool {
     })
 }
 
+/// The driver's error in plain words: its own message without the name
+/// of the Rust type around it (`DriverError { ... }`), and a refused
+/// connection said as what it means.
+fn plain(error: &mysql::Error) -> String {
+    use mysql::DriverError;
+    match error {
+        mysql::Error::DriverError(DriverError::CouldNotConnect(Some((address, _, kind))))
+            if *kind == std::io::ErrorKind::ConnectionRefused =>
+        {
+            format!("the connection to {address} was refused: nothing listens there")
+        }
+        mysql::Error::DriverError(DriverError::CouldNotConnect(Some((address, description, _)))) => {
+            format!("cannot connect to {address}: {description}")
+        }
+        mysql::Error::DriverError(e) => e.to_string(),
+        mysql::Error::IoError(e) => e.to_string(),
+        mysql::Error::CodecError(e) => e.to_string(),
+        mysql::Error::MySqlError(e) => e.to_string(),
+        mysql::Error::UrlError(e) => e.to_string(),
+        mysql::Error::TlsError(e) => e.to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// An identifier as MySQL quotes it: in backticks, a backtick doubled.
 fn quote_identifier(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
@@ -264,7 +288,7 @@ fn connect_now(source: &TableSource, password: &str, deadlines: Deadlines) -> Re
 
 /// Names a connection failure by the server's error number.
 fn classify(source: &TableSource, error: mysql::Error) -> MysqlError {
-    let detail = error.to_string();
+    let detail = plain(&error);
     match &error {
         // ER_ACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR handled below.
         mysql::Error::MySqlError(e) if e.code == 1045 => MysqlError::Authentication {
@@ -392,7 +416,7 @@ impl TableReader {
                      connection is half-open"
                 )
             } else {
-                e.to_string()
+                plain(&e)
             },
         };
         let mut rows = 0u64;

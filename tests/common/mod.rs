@@ -702,3 +702,17 @@ fn properties_of<E: std::fmt::Debug>(
     pairs.sort();
     pairs.join(",")
 }
+
+/// `n` as the human output writes it, digits grouped by threes with
+/// commas (written here, not taken from the code under test).
+pub fn with_commas(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}

@@ -13,6 +13,8 @@ use chrono::NaiveDate;
 use super::summary::PhaseSummary;
 use super::{LoadError, LoadOptions};
 use crate::config::Config;
+use crate::graph::counts::GraphOptions;
+use crate::graph::model::RelType;
 use crate::pipeline::analyze::{Analysis, analyze, key_fingerprint};
 use crate::pipeline::checkpoint::{self, CheckpointError, CheckpointV1};
 use crate::pipeline::progress::PhaseProgress;
@@ -35,6 +37,76 @@ pub(super) struct Prepared {
     /// The graph may hold some of the file's learners already.
     pub check_existing: bool,
     pub missing: MissingPlan,
+    /// The graph options this load changes (`--apply-graph-options`).
+    pub options_change: Option<OptionsChange>,
+}
+
+/// Graph options (`graph.*`) that differ from those the graph is written
+/// with: the relationship types a load turns on, and those it turns off.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct OptionsChange {
+    pub turned_on: Vec<RelType>,
+    pub turned_off: Vec<RelType>,
+}
+
+impl OptionsChange {
+    /// What differs between the graph's options and the configured ones.
+    pub fn between(graph: GraphOptions, configured: GraphOptions) -> Option<Self> {
+        let mut change = OptionsChange::default();
+        for (rel, was, is) in [
+            (RelType::ResidesIn, graph.resides_in, configured.resides_in),
+            (RelType::FromCountry, graph.from_country, configured.from_country),
+        ] {
+            match (was, is) {
+                (false, true) => change.turned_on.push(rel),
+                (true, false) => change.turned_off.push(rel),
+                _ => {}
+            }
+        }
+        (change != OptionsChange::default()).then_some(change)
+    }
+
+    /// As the configuration says it: `graph.resides_in = true (the graph has false)`.
+    pub fn describe(&self) -> String {
+        let key = |rel: RelType| match rel {
+            RelType::ResidesIn => "graph.resides_in",
+            _ => "graph.from_country",
+        };
+        self.turned_on
+            .iter()
+            .map(|rel| format!("{} = true (the graph is written with false)", key(*rel)))
+            .chain(
+                self.turned_off
+                    .iter()
+                    .map(|rel| format!("{} = false (the graph is written with true)", key(*rel))),
+            )
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Refuses a load whose graph options differ from the graph's unless told
+/// to apply them: a load would otherwise write them for its changed
+/// learners only, and leave a graph that is half one and half the other.
+async fn graph_options_change(
+    sink: &Neo4jSink,
+    config: &Config,
+    options: LoadOptions,
+) -> Result<Option<OptionsChange>, LoadError> {
+    let in_force = sink.graph_options_in_force().await?;
+    let Some(change) = OptionsChange::between(in_force, config.graph) else {
+        return Ok(None);
+    };
+    if !options.apply_graph_options {
+        return Err(LoadError::GraphOptionsChanged {
+            changes: change.describe(),
+        });
+    }
+    tracing::warn!(
+        changes = %change.describe(),
+        "Applying the changed graph options to the whole graph: every learner of the file is written again"
+    );
+    Ok(Some(change))
 }
 
 pub(super) async fn prepare(
@@ -65,11 +137,20 @@ pub(super) async fn prepare(
     refuse_too_many_rejects(&analysis, config)?;
     let snapshot_date = snapshot_date(&analysis, config, &sink).await?;
     let check_existing = resumed.is_some() || sink.has_learners().await?;
-    let missing = if check_existing {
+    let options_change = if check_existing {
+        graph_options_change(&sink, config, options).await?
+    } else {
+        None
+    };
+    let mut missing = if check_existing {
         plan_missing(&sink, &analysis, config, options).await?
     } else {
         MissingPlan::default()
     };
+    if options_change.is_some() {
+        // Every learner is written again, whatever its fingerprint.
+        missing.known.clear();
+    }
     Ok(Prepared {
         started,
         checkpoint_file,
@@ -80,6 +161,7 @@ pub(super) async fn prepare(
         snapshot_date,
         check_existing,
         missing,
+        options_change,
     })
 }
 
@@ -225,12 +307,16 @@ async fn snapshot_date(
 ) -> Result<Option<NaiveDate>, LoadError> {
     let date = config.etl.snapshot_date.or(analysis.dominant_snapshot());
     let off = analysis.rows_off_snapshot();
-    if off > 0 {
+    if let Some(most) = analysis.dominant_snapshot().filter(|_| off > 0) {
         tracing::warn!(
             rows = off,
             dates = analysis.snapshot_dates.len(),
-            snapshot = ?analysis.dominant_snapshot(),
-            "Rows carry another snapshot_id than most of the file; the load is dated by the most common one"
+            most_common = %most,
+            "Rows carry another snapshot_id than most of the file ({most}); the load is dated {}",
+            match config.etl.snapshot_date {
+                Some(given) => format!("{given}, as --snapshot-date says"),
+                None => "by the most common one".to_string(),
+            }
         );
     }
     let Some(date) = date else { return Ok(None) };

@@ -111,6 +111,13 @@ pub enum LoadError {
         max: f64,
     },
     #[error(
+        "the configuration asks {changes}: this load would write that for the learners that changed only, and \
+         leave a graph that verify finds wrong; nothing was written. To apply it to the whole graph, load again \
+         with --apply-graph-options (every learner of the file is written again; the relationships of an option \
+         turned off are deleted); or set the option back"
+    )]
+    GraphOptionsChanged { changes: String },
+    #[error(
         "the input {input} changed while it was being loaded (its bytes differ from the analysis pass from byte \
          {offset} on); the load stopped before writing anything from the changed part ({committed} rows are \
          committed). Wait until the export that writes the file has finished, then run the load again: rows \
@@ -144,6 +151,10 @@ pub struct LoadOptions {
     pub allow_missing: bool,
     /// Take the graph's load lock whatever its holder says.
     pub break_lock: bool,
+    /// Apply graph options (`graph.*`) that differ from the graph's to the
+    /// whole graph: every learner written again, the relationships of an
+    /// option turned off deleted.
+    pub apply_graph_options: bool,
 }
 
 /// Runs a whole load. Everything that can refuse the load (the file, the
@@ -262,8 +273,13 @@ async fn load_locked(
         snapshot_date,
         check_existing,
         mut missing,
+        options_change,
     } = prepare(input, config, options, sink).await?;
     decide::refuse_if_lock_lost(&sink, lock).await?;
+    let mut sink = sink;
+    if options_change.is_some() {
+        sink.rewrite_every_learner();
+    }
 
     // From here on the load writes.
     phases.push(write::create_schema(&sink).await?);
@@ -272,6 +288,7 @@ async fn load_locked(
             records::resume_run(
                 &sink,
                 input,
+                config,
                 &analysis,
                 snapshot_date,
                 checkpoint,
@@ -281,6 +298,9 @@ async fn load_locked(
         }
         None => records::start_run(&sink, input, config, &analysis, snapshot_date).await?,
     };
+    if let Some(change) = options_change.as_ref().filter(|c| !c.turned_off.is_empty()) {
+        phases.push(write::delete_turned_off(&sink, &change.turned_off, config).await?);
+    }
     let written = write_run(
         input,
         config,

@@ -33,6 +33,11 @@ pub struct LoadPlan {
     pub graph_holds_learners: bool,
     /// The file's learners the graph holds (each written only if changed).
     pub learners_in_graph: u64,
+    /// Of those, the ones whose row differs from what the graph holds (by
+    /// the fingerprint, `sourceHash`): written.
+    pub learners_changed: u64,
+    /// The ones whose row is the graph's: not written.
+    pub learners_unchanged: u64,
     /// The file's learners the graph lacks: created.
     pub learners_new: u64,
     /// The file's learners an earlier snapshot marked missing: they come
@@ -56,6 +61,12 @@ pub async fn plan_load(input: &Path, config: &Config, options: LoadOptions) -> R
     let prepared = prepare(input, config, options, sink).await?;
     let analysis = &prepared.analysis;
     let learners_in_graph = prepared.missing.present_in_file;
+    let learners_unchanged = prepared
+        .missing
+        .known
+        .iter()
+        .filter(|(key, hash)| analysis.learner_keys.source_hash(**key) == Some(**hash))
+        .count() as u64;
     let mut learners_returning = 0u64;
     if prepared.check_existing {
         prepared
@@ -78,6 +89,8 @@ pub async fn plan_load(input: &Path, config: &Config, options: LoadOptions) -> R
         rejects_file: analysis.rejects_file.clone(),
         graph_holds_learners: prepared.check_existing,
         learners_in_graph,
+        learners_changed: learners_in_graph.saturating_sub(learners_unchanged),
+        learners_unchanged,
         learners_new: analysis
             .rows_loaded
             .saturating_sub(learners_in_graph + learners_returning),
@@ -109,9 +122,12 @@ impl LoadPlan {
         if self.graph_holds_learners {
             let _ = writeln!(
                 out,
-                "The graph holds learners: {} of the file's are there (written only if changed), {} would come back \
-                 (marked missing earlier), {} would be created, {} marked missing, {} kept as they are (row rejected)",
+                "The graph holds learners: {} of the file's are there ({} changed, written; {} unchanged, not \
+                 written), {} would come back (marked missing earlier), {} would be created, {} marked missing, {} \
+                 kept as they are (row rejected)",
                 grouped(self.learners_in_graph),
+                grouped(self.learners_changed),
+                grouped(self.learners_unchanged),
                 grouped(self.learners_returning),
                 grouped(self.learners_new),
                 grouped(self.learners_to_mark_missing),

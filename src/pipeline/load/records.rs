@@ -18,8 +18,17 @@ use crate::source::reader::SourceError;
 use crate::transform::today;
 
 /// What a run's record says from its start.
-fn run_start_props(input: &Path, analysis: &Analysis, snapshot_date: Option<NaiveDate>) -> Props {
+fn run_start_props(
+    input: &Path,
+    config: &Config,
+    analysis: &Analysis,
+    snapshot_date: Option<NaiveDate>,
+) -> Props {
     let mut props = Props::default();
+    // The graph options it writes with: a later load with others is refused
+    // or applied to the whole graph, never half done.
+    props.bool("residesIn", Some(config.graph.resides_in));
+    props.bool("fromCountry", Some(config.graph.from_country));
     props.str("file", Some(input.display().to_string()));
     props.date("snapshotDate", snapshot_date);
     props.date("startedOn", Some(today()));
@@ -74,7 +83,7 @@ pub(super) async fn start_run(
         source: e,
     })?;
     checkpoint.stream_fingerprint = analysis.fingerprint.whole();
-    let props = run_start_props(input, analysis, snapshot_date);
+    let props = run_start_props(input, config, analysis, snapshot_date);
     sink.record_load_run(&checkpoint.load_id, &props, RunStamp::Start)
         .await?;
     checkpoint::write(&checkpoint::checkpoint_path(input), &checkpoint)?;
@@ -89,6 +98,7 @@ pub(super) async fn start_run(
 pub(super) async fn resume_run(
     sink: &Neo4jSink,
     input: &Path,
+    config: &Config,
     analysis: &Analysis,
     snapshot_date: Option<NaiveDate>,
     mut checkpoint: CheckpointV1,
@@ -103,7 +113,7 @@ pub(super) async fn resume_run(
         .await?;
     checkpoint::write(checkpoint_file, &checkpoint)?;
     let run_id = checkpoint::new_load_id();
-    let mut props = run_start_props(input, analysis, snapshot_date);
+    let mut props = run_start_props(input, config, analysis, snapshot_date);
     props.str("resumes", Some(checkpoint.load_id.clone()));
     props.int("resumedAfterRecord", Some(checkpoint.committed_records as i64));
     sink.record_load_run(&run_id, &props, RunStamp::Start).await?;

@@ -103,3 +103,24 @@ pub(super) async fn mark_missing(
         items: missing.len() as u64,
     })
 }
+
+/// A graph option turned off, applied: its relationships deleted, in
+/// batches at the server's pace.
+pub(super) async fn delete_turned_off(
+    sink: &Neo4jSink,
+    turned_off: &[crate::graph::model::RelType],
+    config: &Config,
+) -> Result<PhaseSummary, LoadError> {
+    let progress = PhaseProgress::new("relationships of options turned off", "relationships", None);
+    let mut deleted = 0;
+    for rel in turned_off {
+        deleted += sink
+            .delete_relationships_of_type(*rel, config.neo4j.batch_size * 10, &|n| progress.add(n))
+            .await?;
+    }
+    Ok(PhaseSummary {
+        name: "relationships of options turned off",
+        seconds: progress.finish(),
+        items: deleted,
+    })
+}

@@ -429,6 +429,25 @@ pub fn delete_relationships_batch(label: Option<Label>) -> String {
     }
 }
 
+/// Deletes up to `$limit` relationships of one type; returns how many (a
+/// graph option turned off, applied).
+pub fn delete_relationships_of_type(rel: RelType) -> String {
+    format!(
+        "MATCH ()-[r:{}]->() WITH r LIMIT $limit DELETE r RETURN count(*) AS n",
+        rel.name()
+    )
+}
+
+/// One relationship of a type, if the graph holds any.
+pub fn any_relationship(rel: RelType) -> String {
+    format!("MATCH ()-[r:{}]->() RETURN 1 AS one LIMIT 1", rel.name())
+}
+
+/// The graph options (`graph.*`) of the latest complete load that recorded
+/// them: the graph is written with those.
+pub const GRAPH_OPTIONS_IN_FORCE: &str = "MATCH (r:LoadRun) WHERE r.complete = true AND r.residesIn IS NOT NULL \
+     RETURN r.residesIn AS residesIn, r.fromCountry AS fromCountry ORDER BY r.endedMillis DESC LIMIT 1";
+
 pub fn count_nodes(label: Label) -> String {
     format!("MATCH (n:{}) RETURN count(n) AS n", label.name())
 }
@@ -528,10 +547,19 @@ pub fn catalogue() -> Vec<(String, String)> {
     ));
     out.push(("clear all".into(), delete_batch(None)));
     out.push(("clear all relationships".into(), delete_relationships_batch(None)));
+    out.push((
+        "graph option off, applied".into(),
+        delete_relationships_of_type(RelType::ResidesIn),
+    ));
+    out.push((
+        "graph option probe".into(),
+        any_relationship(RelType::FromCountry),
+    ));
     for (name, text) in [
         ("phase 1 IN_COUNTRY", MERGE_IN_COUNTRY),
         ("phase 1 compare IN_COUNTRY", CITY_COUNTRIES),
         ("any learner", ANY_LEARNER),
+        ("graph options in force", GRAPH_OPTIONS_IN_FORCE),
         ("existing learners", EXISTING_LEARNERS),
         ("phase 2 states opened on the date", STATES_OPENED_ON),
         ("phase 2 statuses opened on the date", STATUSES_OPENED_ON),

@@ -21,6 +21,12 @@ pub fn describe(error: &BoltError) -> String {
     };
     match driver {
         Neo4jError::Disconnect { source, .. } => match source {
+            Some(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+                "the connection was refused: nothing listens at that host and port (Bolt's is 7687 unless the \
+                 server says otherwise)"
+                    .to_string()
+            }
+            Some(io) if speaks_http(&io.to_string()) => HTTP_PORT.to_string(),
             Some(io) if is_tls_failure(&io.to_string()) => describe_config(&io.to_string()),
             Some(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => format!(
                 "the server closed the connection ({io}); if it requires TLS, use bolt+s:// or neo4j+s://"
@@ -31,12 +37,23 @@ pub fn describe(error: &BoltError) -> String {
         Neo4jError::Timeout { message, .. } => {
             format!("no connection to the server could be had in time ({message})")
         }
+        Neo4jError::InvalidConfig { message, .. } if speaks_http(message) => HTTP_PORT.to_string(),
         Neo4jError::InvalidConfig { message, .. } => describe_config(message),
         Neo4jError::ProtocolError { message, .. } => {
             format!("the server broke the Bolt protocol ({message})")
         }
         other => other.to_string(),
     }
+}
+
+/// What a Bolt client pointed at an HTTP port is told: not TLS, the port.
+const HTTP_PORT: &str = "the server at that address answered in HTTP, not Bolt: the URI names its HTTP port \
+     (7474 by default, for the browser and the HTTP API); use the Bolt port (7687 by default)";
+
+/// Whether the driver saw an HTTP answer to the Bolt handshake (`HTTP` is
+/// the four bytes 72, 84, 84, 80).
+fn speaks_http(message: &str) -> bool {
+    message.contains("looks like HTTP") || message.contains("[72, 84, 84, 80]")
 }
 
 /// TLS failures come back as configuration errors; the sentence says
@@ -71,6 +88,10 @@ mod tests {
             describe(&BoltError::TimedOut(Duration::from_secs(7))),
             "the server did not answer within 7 s (neo4j.query_timeout_seconds)"
         );
+        assert!(speaks_http(
+            "unexpected server handshake response [72, 84, 84, 80] (looks like HTTP)"
+        ));
+        assert!(!is_tls_failure(HTTP_PORT), "{HTTP_PORT}");
         let tls = describe_config("invalid peer certificate: UnknownIssuer");
         assert!(
             tls.contains("certificate") && tls.contains("neo4j.trusted_ca"),

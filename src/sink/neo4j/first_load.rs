@@ -405,6 +405,7 @@ impl Neo4jSink {
         let update = cypher::update_learners(self.options);
         let prepared = std::sync::Mutex::new(learners.prepared);
         let options = self.options;
+        let rewrite_unchanged = self.rewrite_unchanged;
         let load_date = learners.load_date;
         // What the first attempt found to write (key -> new?): a retry
         // after a commit whose answer was lost finds those learners written,
@@ -443,7 +444,7 @@ impl Neo4jSink {
                 for (record, rels) in records {
                     match existing.get(&record.key) {
                         None => new.push((*record, *rels)),
-                        Some(before) if before.same_as(record) => {
+                        Some(before) if before.same_as(record) && !rewrite_unchanged => {
                             match earlier.as_ref().and_then(|e| e.get(&record.key)) {
                                 Some(true) => written.created += 1,
                                 Some(false) => written.updated += 1,

@@ -162,6 +162,43 @@ impl Neo4jSink {
         }
     }
 
+    /// The graph options the graph is written with: those the latest
+    /// complete load recorded, or, for a graph loaded before loads recorded
+    /// them, whether it holds any relationship of each optional type.
+    pub async fn graph_options_in_force(&self) -> Result<crate::graph::counts::GraphOptions, SinkError> {
+        let rows = self.read(cypher::GRAPH_OPTIONS_IN_FORCE, Vec::new()).await?;
+        if let Some(row) = rows.first() {
+            return Ok(crate::graph::counts::GraphOptions {
+                resides_in: row.bool("residesIn").unwrap_or(false),
+                from_country: row.bool("fromCountry").unwrap_or(false),
+            });
+        }
+        let holds = |rel: RelType| async move {
+            Ok::<_, SinkError>(
+                !self
+                    .read(&cypher::any_relationship(rel), Vec::new())
+                    .await?
+                    .is_empty(),
+            )
+        };
+        Ok(crate::graph::counts::GraphOptions {
+            resides_in: holds(RelType::ResidesIn).await?,
+            from_country: holds(RelType::FromCountry).await?,
+        })
+    }
+
+    /// Deletes every relationship of the type, `batch` per transaction (a
+    /// graph option turned off, applied); returns how many.
+    pub async fn delete_relationships_of_type(
+        &self,
+        rel: RelType,
+        batch: usize,
+        deleted_so_far: &(dyn Fn(u64) + Sync),
+    ) -> Result<u64, SinkError> {
+        self.delete_all(&cypher::delete_relationships_of_type(rel), batch, deleted_so_far)
+            .await
+    }
+
     /// Nodes per label and relationships per type in the database.
     pub async fn counts(&self) -> Result<crate::graph::counts::GraphCounts, SinkError> {
         let mut counts = crate::graph::counts::GraphCounts::default();

@@ -103,6 +103,10 @@ pub struct Neo4jSink {
     reconnect: Arc<AtomicBool>,
     policy: RetryPolicy,
     options: GraphOptions,
+    /// Phase 2 writes every learner as changed, even one whose fingerprint
+    /// the graph holds: a change of graph options applied to the whole
+    /// graph (see [`Neo4jSink::rewrite_every_learner`]).
+    rewrite_unchanged: bool,
     retries: Arc<AtomicU64>,
     /// Phase-2 batches split because the server refused them for memory.
     splits: Arc<AtomicU64>,

@@ -113,14 +113,22 @@ where
         .with_min_delay(policy.first_wait)
         .with_max_delay(policy.max_wait)
         .without_max_times();
-    let mut first_failure: Option<Instant> = None;
+    // When the first failure was: the bound counts the waits too, so that
+    // none ends past it.
+    let first_failure: std::sync::Mutex<Option<Instant>> = std::sync::Mutex::new(None);
+    let time_left = || {
+        let mut first = first_failure
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        policy
+            .max_total
+            .saturating_sub(first.get_or_insert_with(Instant::now).elapsed())
+    };
     attempt
         .retry(schedule)
         .sleep(tokio::time::sleep)
-        .when(move |error| {
-            is_retriable(error) && first_failure.get_or_insert_with(Instant::now).elapsed() < policy.max_total
-        })
-        .adjust(|_, step| step.map(full_jitter))
+        .when(|error| is_retriable(error) && !time_left().is_zero())
+        .adjust(|_, step| step.map(|step| full_jitter(step).min(time_left())))
         .notify(on_retry)
         .await
 }
@@ -190,6 +198,27 @@ mod tests {
         assert!(result.is_err());
         assert!(started.elapsed() >= Duration::from_millis(60));
         assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn the_time_bound_holds_the_waits_too() {
+        // Steps of 10 s against a bound of 300 ms: no wait may run past it.
+        let policy = RetryPolicy {
+            first_wait: Duration::from_secs(10),
+            max_wait: Duration::from_secs(10),
+            max_total: Duration::from_millis(300),
+        };
+        let started = Instant::now();
+        let mut waited = Duration::ZERO;
+        let result: Result<(), _> =
+            with_retry(policy, || async { Err(lost()) }, |_, wait| waited += wait).await;
+        assert!(result.is_err());
+        assert!(waited <= Duration::from_millis(300), "waited {waited:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[tokio::test]

@@ -81,10 +81,19 @@ impl Neo4jSink {
             reconnect: Arc::new(AtomicBool::new(false)),
             policy: RetryPolicy::new(Duration::from_secs(config.neo4j.max_retry_seconds)),
             options: config.graph,
+            rewrite_unchanged: false,
             retries: Arc::new(AtomicU64::new(0)),
             splits: Arc::new(AtomicU64::new(0)),
             server,
         })
+    }
+
+    /// From now on phase 2 writes every learner as changed: the relationships
+    /// a graph option turned on are then written for learners whose row did
+    /// not change (an unchanged one keeps its history marks: it is written
+    /// as a reverted change, see [`super::cypher::update_learners`]).
+    pub fn rewrite_every_learner(&mut self) {
+        self.rewrite_unchanged = true;
     }
 
     /// Who answered at connect time: agent, Bolt version, writer address.
