@@ -48,7 +48,6 @@ async fn a_changed_graph_option_is_refused_or_applied_to_the_whole_graph_never_h
 
     common::run_db_ok(dir.path(), &["load", file]);
     let graph = common::test_graph().await;
-    let first = totals(&graph).await;
     assert_eq!(of_type(&graph, "RESIDES_IN").await, 0);
 
     // A graph loaded before loads recorded their options: the graph

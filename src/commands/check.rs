@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::commands::{ConfigArgs, Console, Outcome, READING, Shown, SourceArgs, announce, print_report};
 use crate::config::FlagOverrides;
-use crate::pipeline::analyze::analyze;
+use crate::pipeline::analyze::{Depth, analyze};
 use crate::pipeline::input::{Passes, given_input, input_file};
 use crate::pipeline::report::CheckReport;
 
@@ -32,7 +32,7 @@ pub fn run(args: &CheckArgs, console: Console) -> anyhow::Result<Outcome> {
     given_input(args.input.as_deref(), &config)?;
     announce(&config, console, args.json, Shown::Settings(&[READING]));
     let input = input_file(args.input.as_deref(), &config, Passes::One)?;
-    let analysis = analyze(&input, &config, |_| {})?;
+    let analysis = analyze(&input, &config, Depth::Counts, |_| {})?;
     let report = CheckReport::new(&analysis, &config);
     print_report(args.json, &report, || report.to_text())?;
     Ok(if report.within_threshold {

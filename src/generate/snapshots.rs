@@ -48,6 +48,12 @@ pub const SHARE_CITY_MOVED: f64 = 0.05;
 pub const SHARE_COUNTRY_RESPELLED: f64 = 0.1;
 /// Rows that carry the previous quarter's `snapshot_id`.
 pub const SHARE_STRAY_SNAPSHOT_ID: f64 = 0.002;
+/// Whether row `row` of snapshot `step` keeps the previous snapshot's
+/// `snapshot_id` (an export job that did not update it).
+fn keeps_previous_id(generator: &RowGenerator<'_>, row: u64, step: u32) -> bool {
+    step > 1 && unit(generator.hash_of(STRAY_SPACE, mix(row, u64::from(step)))) < SHARE_STRAY_SNAPSHOT_ID
+}
+
 /// The `snapshot_id` of the one row from the future a dirty snapshot holds.
 pub const FUTURE_SNAPSHOT_ID: u32 = 20_991_231;
 
@@ -130,6 +136,8 @@ pub struct SnapshotPlan {
     /// Keys that other rows repeat: those rows never leave, so that a
     /// leaving learner is really gone rather than replaced by a repeat.
     repeated_keys: FxHashSet<u64>,
+    /// The row dated in the future of each snapshot from the second on.
+    future_rows: Vec<u64>,
 }
 
 impl SnapshotPlan {
@@ -141,11 +149,32 @@ impl SnapshotPlan {
             .filter(|&row| generator.repeats_key(row))
             .map(|row| generator.key_of(row))
             .collect();
-        SnapshotPlan {
+        let mut plan = SnapshotPlan {
             base_rows,
             joining_rows,
             repeated_keys,
-        }
+            future_rows: Vec::new(),
+        };
+        plan.future_rows = (2..=last_step)
+            .map(|step| plan.pick_future_row(generator, step))
+            .collect();
+        plan
+    }
+
+    /// The row a dirty snapshot `step` dates in the future: the one its
+    /// hash draws, or the next that is in the snapshot with its own key and
+    /// date, so that every later dirty snapshot holds exactly one.
+    fn pick_future_row(&self, generator: &RowGenerator<'_>, step: u32) -> u64 {
+        let rows = self.rows_in(step).max(1);
+        let start = generator.hash_of(FUTURE_SPACE, u64::from(step)) % rows;
+        (0..rows)
+            .map(|offset| (start + offset) % rows)
+            .find(|&row| {
+                matches!(self.presence(generator, row, step), Presence::Present { .. })
+                    && !generator.repeats_key(row)
+                    && !keeps_previous_id(generator, row, step)
+            })
+            .unwrap_or(start)
     }
 
     /// Row numbers snapshot `step` draws from (some of them are absent).
@@ -215,11 +244,9 @@ impl SnapshotPlan {
             }
         }
         self.shared_changes(generator, step, fields);
-        let own = if step > 1
-            && unit(generator.hash_of(STRAY_SPACE, mix(row, u64::from(step)))) < SHARE_STRAY_SNAPSHOT_ID
-        {
+        let own = if keeps_previous_id(generator, row, step) {
             snapshot_id(step - 1)
-        } else if step > 1 && generator.dirty_rate > 0.0 && row == self.future_row(generator, step) {
+        } else if step > 1 && generator.dirty_rate > 0.0 && Some(row) == self.future_row(step) {
             FUTURE_SNAPSHOT_ID
         } else {
             snapshot_id(step)
@@ -229,8 +256,8 @@ impl SnapshotPlan {
     }
 
     /// The one row of a dirty snapshot whose `snapshot_id` is in the future.
-    fn future_row(&self, generator: &RowGenerator<'_>, step: u32) -> u64 {
-        generator.hash_of(FUTURE_SPACE, u64::from(step)) % self.rows_in(step).max(1)
+    fn future_row(&self, step: u32) -> Option<u64> {
+        self.future_rows.get(step.checked_sub(2)? as usize).copied()
     }
 
     /// One quarter's changes to a learner in the export.

@@ -244,10 +244,26 @@ pub fn read_limits(config: &Config) -> ReadLimits {
     }
 }
 
+/// What the analysis pass keeps of each row beyond the counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Depth {
+    /// Counts, findings, entities and rejections: every pass that writes
+    /// nothing from it (check, verify, a load's analysis).
+    Counts,
+    /// Also each row's fingerprint (`sourceHash`), a third more work: a
+    /// dry run tells changed learners from unchanged ones by it.
+    Fingerprints,
+}
+
 /// Runs the analysis pass over `input`.
-pub fn analyze(input: &Path, config: &Config, progress: impl FnMut(u64)) -> Result<Analysis, AnalyzeError> {
+pub fn analyze(
+    input: &Path,
+    config: &Config,
+    depth: Depth,
+    progress: impl FnMut(u64),
+) -> Result<Analysis, AnalyzeError> {
     let options = TransformOptions {
-        counts_only: true,
+        counts_only: depth == Depth::Counts,
         ..transform_options(config)
     };
     analyze_chunks(

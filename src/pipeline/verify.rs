@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::graph::counts::{GraphCounts, expected_latest_snapshot};
 use crate::graph::model::{Label, RelType};
-use crate::pipeline::analyze::{Analysis, analyze, key_fingerprint};
+use crate::pipeline::analyze::{Analysis, Depth, analyze, key_fingerprint};
 use crate::pipeline::load::LoadError;
 use crate::pipeline::outputs::terminal_safe;
 use crate::pipeline::text::grouped;
@@ -194,7 +194,7 @@ pub async fn verify(input: &Path, config: &Config) -> Result<VerifyReport, LoadE
     let sink = Neo4jSink::connect(config).await?;
     let analysis = {
         let (input, config) = (input.to_path_buf(), config.clone());
-        tokio::task::spawn_blocking(move || analyze(&input, &config, |_| {}))
+        tokio::task::spawn_blocking(move || analyze(&input, &config, Depth::Counts, |_| {}))
             .await
             .expect("the analysis thread does not panic")?
     };

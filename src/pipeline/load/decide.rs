@@ -15,7 +15,7 @@ use super::{LoadError, LoadOptions};
 use crate::config::Config;
 use crate::graph::counts::GraphOptions;
 use crate::graph::model::RelType;
-use crate::pipeline::analyze::{Analysis, analyze, key_fingerprint};
+use crate::pipeline::analyze::{Analysis, Depth, analyze, key_fingerprint};
 use crate::pipeline::checkpoint::{self, CheckpointError, CheckpointV1};
 use crate::pipeline::progress::PhaseProgress;
 use crate::sink::neo4j::lock::HeldLock;
@@ -113,6 +113,7 @@ pub(super) async fn prepare(
     input: &Path,
     config: &Config,
     options: LoadOptions,
+    depth: Depth,
     sink: Neo4jSink,
 ) -> Result<Prepared, LoadError> {
     let started = Instant::now();
@@ -122,7 +123,7 @@ pub(super) async fn prepare(
         check_same_graph(&sink, checkpoint, &checkpoint_file, config).await?;
     }
     let mut phases = Vec::new();
-    let analysis = analyze_for_load(input, config, &mut phases).await?;
+    let analysis = analyze_for_load(input, config, depth, &mut phases).await?;
     wait_until_written(input).await?;
     if let Some(checkpoint) = &resumed {
         checkpoint::check_same_stream(&checkpoint_file, checkpoint, &analysis.fingerprint.whole())?;
@@ -258,6 +259,7 @@ async fn wait_until_written(input: &Path) -> Result<(), LoadError> {
 async fn analyze_for_load(
     input: &Path,
     config: &Config,
+    depth: Depth,
     phases: &mut Vec<PhaseSummary>,
 ) -> Result<Analysis, LoadError> {
     let progress = Arc::new(PhaseProgress::new("analyze", "rows", None));
@@ -265,7 +267,7 @@ async fn analyze_for_load(
         let (input, config, progress) = (input.to_path_buf(), config.clone(), progress.clone());
         tokio::task::spawn_blocking(move || {
             let mut last = 0;
-            analyze(&input, &config, |rows| {
+            analyze(&input, &config, depth, |rows| {
                 progress.add(rows - last);
                 last = rows;
             })

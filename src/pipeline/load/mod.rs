@@ -37,7 +37,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use crate::config::Config;
-use crate::pipeline::analyze::AnalyzeError;
+use crate::pipeline::analyze::{AnalyzeError, Depth};
 use crate::pipeline::checkpoint::CheckpointError;
 use crate::sink::neo4j::lock::{Claimant, HeldLock};
 use crate::sink::neo4j::{Neo4jSink, SinkError};
@@ -274,7 +274,7 @@ async fn load_locked(
         check_existing,
         mut missing,
         options_change,
-    } = prepare(input, config, options, sink).await?;
+    } = prepare(input, config, options, Depth::Counts, sink).await?;
     decide::refuse_if_lock_lost(&sink, lock).await?;
     let mut sink = sink;
     if options_change.is_some() {

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::decide::prepare;
 use super::{LoadError, LoadOptions};
 use crate::config::Config;
-use crate::pipeline::analyze::key_fingerprint;
+use crate::pipeline::analyze::{Depth, key_fingerprint};
 use crate::pipeline::text::grouped;
 use crate::sink::neo4j::Neo4jSink;
 
@@ -58,7 +58,9 @@ pub struct LoadPlan {
 /// plan, without writing anything to the database.
 pub async fn plan_load(input: &Path, config: &Config, options: LoadOptions) -> Result<LoadPlan, LoadError> {
     let sink = Neo4jSink::connect(config).await?;
-    let prepared = prepare(input, config, options, sink).await?;
+    // The fingerprints tell the learners a load would write from those it
+    // would leave as they are.
+    let prepared = prepare(input, config, options, Depth::Fingerprints, sink).await?;
     let analysis = &prepared.analysis;
     let learners_in_graph = prepared.missing.present_in_file;
     let learners_unchanged = prepared

@@ -69,9 +69,9 @@ async fn write_entities(
             // A trial's few rows name nodes by their own spelling counts:
             // it adds the nodes the graph lacks and renames none.
             config.etl.max_rows.is_some(),
+            &|nodes| progress.add(nodes),
         )
         .await?;
-    progress.add(merged.written + merged.unchanged);
     tracing::info!(
         written = merged.written,
         unchanged = merged.unchanged,

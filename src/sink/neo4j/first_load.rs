@@ -176,6 +176,7 @@ impl Neo4jSink {
         batch_size: usize,
         workers: usize,
         trial: bool,
+        nodes_done: &(dyn Fn(u64) + Sync),
     ) -> Result<EntitiesWritten, SinkError> {
         let mut result = EntitiesWritten::default();
         for (label, nodes) in shared_nodes(entities) {
@@ -183,6 +184,7 @@ impl Neo4jSink {
             let nodes = self.changed_nodes(label, nodes, trial).await?;
             result.written += nodes.len() as u64;
             result.unchanged += total - nodes.len() as u64;
+            nodes_done(total - nodes.len() as u64);
             let rows = nodes
                 .iter()
                 .map(|(key, props)| params::entity(key, params::props(props)))
@@ -193,6 +195,7 @@ impl Neo4jSink {
                 rows,
                 batch_size,
                 workers,
+                nodes_done,
             )
             .await?;
         }
@@ -217,6 +220,7 @@ impl Neo4jSink {
             in_country,
             batch_size,
             1,
+            &|_| {},
         )
         .await?;
         Ok(result)
@@ -329,6 +333,7 @@ impl Neo4jSink {
         rows: Vec<Param>,
         batch_size: usize,
         workers: usize,
+        rows_done: &(dyn Fn(u64) + Sync),
     ) -> Result<(), SinkError> {
         let semaphore = Arc::new(tokio::sync::Semaphore::new(workers.max(1)));
         let mut tasks = tokio::task::JoinSet::new();
@@ -343,16 +348,17 @@ impl Neo4jSink {
             let sink = self.clone();
             let (what, statement) = (what.to_string(), statement.to_string());
             tasks.spawn(async move {
+                let rows = batch.len() as u64;
                 let result = sink.write_splitting(&what, &statement, batch).await;
                 drop(permit);
-                result
+                result.map(|()| rows)
             });
             while let Some(done) = tasks.try_join_next() {
-                done.expect("writer task panicked")?;
+                rows_done(done.expect("writer task panicked")?);
             }
         }
         while let Some(done) = tasks.join_next().await {
-            done.expect("writer task panicked")?;
+            rows_done(done.expect("writer task panicked")?);
         }
         Ok(())
     }
