@@ -50,6 +50,15 @@ fn faults(path: &Path) -> HashMap<u64, (String, String)> {
         .collect()
 }
 
+/// The rejects file names `record` with the reason its fault calls for.
+fn assert_rejected_for(rejected: &HashMap<u64, String>, record: u64, fault: &str) {
+    assert_eq!(
+        rejected.get(&record).map(String::as_str),
+        Some(fitting(fault)),
+        "record {record} with {fault}"
+    );
+}
+
 /// The reason check gives a row with the fault the generator planted.
 fn fitting(fault: &str) -> &'static str {
     match fault {
@@ -74,11 +83,7 @@ fn every_injected_fault_is_reported_and_no_clean_row_is_rejected() {
     let mut cleaned: HashMap<&str, u64> = HashMap::new();
     for (record, (fault, expected)) in &injected {
         if expected == "rejected" {
-            assert_eq!(
-                rejected.get(record).map(String::as_str),
-                Some(fitting(fault)),
-                "record {record} with {fault}"
-            );
+            assert_rejected_for(&rejected, *record, fault);
         } else {
             assert!(
                 !rejected.contains_key(record),
@@ -162,11 +167,7 @@ fn a_later_dirty_snapshots_faults_file_lists_each_rejected_row_at_its_record() {
     let mut matched = 0;
     for (record, (fault, expected)) in &injected {
         if expected == "rejected" {
-            assert_eq!(
-                rejected.get(record).map(String::as_str),
-                Some(fitting(fault)),
-                "record {record} with {fault}"
-            );
+            assert_rejected_for(&rejected, *record, fault);
             matched += 1;
         }
     }
