@@ -79,9 +79,21 @@ async fn a_changed_graph_option_is_refused_or_applied_to_the_whole_graph_never_h
 
     // Applied: every learner with a city gets its RESIDES_IN, nothing else
     // changes, and verify holds with the new options.
-    common::run_db_ok(
+    let applied = common::json(&common::run_db_ok(
         dir.path(),
-        &["load", file, "--config", &on, "--apply-graph-options"],
+        &["load", file, "--config", &on, "--apply-graph-options", "--json"],
+    ));
+    let learners = model.rows.len() as u64;
+    assert_eq!(applied["learners_updated"], 0, "{applied}");
+    assert_eq!(
+        applied["learners_unchanged"].as_u64(),
+        Some(learners),
+        "{applied}"
+    );
+    assert_eq!(
+        applied["learners_rewritten_for_options"].as_u64(),
+        Some(learners),
+        "{applied}"
     );
     assert_eq!(of_type(&graph, "RESIDES_IN").await, with_city);
     assert_eq!(of_type(&graph, "FROM_COUNTRY").await, 0);

@@ -50,6 +50,10 @@ const LABEL_SCANS: &[(&str, &str)] = &[
         "later snapshot run",
         "a load reads the LoadRun records (one per run) for a later snapshot's",
     ),
+    (
+        "graph options in force",
+        "a later load reads the LoadRun records (one per run) for the graph options the graph is written with",
+    ),
     ("snapshots", "history lists every Snapshot record (a handful)"),
     (
         "latest snapshot",

@@ -64,6 +64,7 @@ pub(super) struct Phase2 {
     progress: PhaseProgress,
     written: AtomicU64,
     updated: AtomicU64,
+    rewritten: AtomicU64,
     unchanged: AtomicU64,
     relationships: AtomicU64,
     /// State changes counted by (kind, transition).
@@ -118,6 +119,7 @@ impl Phase2 {
         LearnersWritten {
             created: self.written.into_inner(),
             updated: self.updated.into_inner(),
+            rewritten: self.rewritten.into_inner(),
             unchanged: self.unchanged.into_inner(),
             relationships: self.relationships.into_inner(),
             learning_transitions,
@@ -145,6 +147,7 @@ impl Phase2 {
         let written = result?;
         self.written.fetch_add(written.created, Ordering::Relaxed);
         self.updated.fetch_add(written.updated, Ordering::Relaxed);
+        self.rewritten.fetch_add(written.rewritten, Ordering::Relaxed);
         self.unchanged.fetch_add(written.unchanged, Ordering::Relaxed);
         self.relationships
             .fetch_add(written.relationships, Ordering::Relaxed);
@@ -208,6 +211,8 @@ pub(super) struct Phase2Start {
 pub(super) struct LearnersWritten {
     pub created: u64,
     pub updated: u64,
+    /// Unchanged learners written again for graph options applied.
+    pub rewritten: u64,
     pub unchanged: u64,
     pub relationships: u64,
     pub learning_transitions: BTreeMap<String, u64>,
@@ -233,6 +238,7 @@ pub(super) async fn write_learners(
         progress: PhaseProgress::new("learners", "rows", Some(analysis.rows_loaded)),
         written: AtomicU64::new(0),
         updated: AtomicU64::new(0),
+        rewritten: AtomicU64::new(0),
         unchanged: AtomicU64::new(0),
         relationships: AtomicU64::new(0),
         transitions: Mutex::new(BTreeMap::new()),

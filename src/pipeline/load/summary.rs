@@ -39,6 +39,9 @@ pub struct LoadSummary {
     pub learners_updated: u64,
     /// Learners in the graph already as this file has them, left alone.
     pub learners_unchanged: u64,
+    /// Of the unchanged, those written again for graph options applied to
+    /// the whole graph (`--apply-graph-options`).
+    pub learners_rewritten_for_options: u64,
     /// Learners in the graph but not in this file, marked `missingSince`.
     pub learners_marked_missing: u64,
     /// Learners in the graph whose row in this file was rejected: kept as
@@ -131,6 +134,7 @@ impl LoadSummary {
             learners_written: learners.created,
             learners_updated: learners.updated,
             learners_unchanged: learners.unchanged,
+            learners_rewritten_for_options: learners.rewritten,
             learners_marked_missing: missing.missing.len() as u64,
             learners_kept_row_rejected: missing.kept_row_rejected,
             learning_transitions: learners.learning_transitions,
@@ -223,6 +227,13 @@ impl LoadSummary {
             grouped(self.learners_marked_missing),
             grouped(self.learners_kept_row_rejected)
         );
+        if self.learners_rewritten_for_options > 0 {
+            let _ = writeln!(
+                out,
+                "  of the unchanged, {} written again for the graph options applied",
+                grouped(self.learners_rewritten_for_options)
+            );
+        }
         if self.rows_off_snapshot > 0 {
             let _ = writeln!(
                 out,

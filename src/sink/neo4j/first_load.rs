@@ -129,6 +129,9 @@ pub struct BatchWritten {
     pub created: u64,
     pub updated: u64,
     pub unchanged: u64,
+    /// Unchanged learners written again all the same: graph options
+    /// applied to the whole graph (see `Neo4jSink::rewrite_every_learner`).
+    pub rewritten: u64,
     pub relationships: u64,
     /// State changes, as (`learning` or `professional`, `"Active -> Graduate"`).
     pub transitions: Vec<(&'static str, String)>,
@@ -140,6 +143,7 @@ impl BatchWritten {
         self.created += other.created;
         self.updated += other.updated;
         self.unchanged += other.unchanged;
+        self.rewritten += other.rewritten;
         self.relationships += other.relationships;
         self.transitions.extend(other.transitions);
     }
@@ -457,7 +461,13 @@ impl Neo4jSink {
                                 None => written.unchanged += 1,
                             }
                         }
-                        Some(before) => changed.push((*record, before)),
+                        Some(before) => {
+                            // Unchanged all the same, and counted so.
+                            let same = u64::from(before.same_as(record));
+                            written.rewritten += same;
+                            written.unchanged += same;
+                            changed.push((*record, before));
+                        }
                     }
                 }
                 remember(
@@ -518,7 +528,7 @@ impl Neo4jSink {
                             .param("retractProfessional", params::list(changes.retract_professional))
                             .param("restate", params::list(changes.restate)),
                     );
-                    written.updated += changes.records.len() as u64;
+                    written.updated += changes.records.len() as u64 - written.rewritten;
                     written.relationships += changes.relationships;
                     written.transitions = changes.transitions;
                 }
