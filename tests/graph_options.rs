@@ -144,4 +144,32 @@ async fn a_changed_graph_option_is_refused_or_applied_to_the_whole_graph_never_h
     assert_eq!(relationships, first.1);
     assert_eq!(nodes, first.0 + 4, "four more LoadRun records");
     common::run_db_ok(dir.path(), &["verify", file]);
+
+    // A trial writes its first rows only: its options never become the
+    // graph's, so the full load after it is still refused until applied.
+    common::run_db_ok(
+        dir.path(),
+        &[
+            "load",
+            file,
+            "--max-rows",
+            "100",
+            "--config",
+            &on,
+            "--apply-graph-options",
+        ],
+    );
+    let after_trial = common::run_db(dir.path(), &["load", file, "--config", &on]);
+    assert_eq!(
+        after_trial.status.code(),
+        Some(32),
+        "{}",
+        String::from_utf8_lossy(&after_trial.stderr)
+    );
+    common::run_db_ok(
+        dir.path(),
+        &["load", file, "--config", &on, "--apply-graph-options"],
+    );
+    assert_eq!(of_type(&graph, "RESIDES_IN").await, with_city);
+    common::run_db_ok(dir.path(), &["verify", file, "--config", &on]);
 }

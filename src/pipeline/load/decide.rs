@@ -433,3 +433,31 @@ pub(super) async fn refuse_if_lock_lost(sink: &Neo4jSink, lock: &HeldLock) -> Re
     };
     Err(refusal.into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(resides_in: bool, from_country: bool) -> GraphOptions {
+        GraphOptions {
+            resides_in,
+            from_country,
+        }
+    }
+
+    #[test]
+    fn a_change_of_graph_options_names_each_key_as_the_configuration_says_it() {
+        assert_eq!(
+            OptionsChange::between(options(true, false), options(true, false)),
+            None
+        );
+        let change = OptionsChange::between(options(true, false), options(false, true)).expect("a change");
+        assert_eq!(change.turned_on, [RelType::FromCountry]);
+        assert_eq!(change.turned_off, [RelType::ResidesIn]);
+        assert_eq!(
+            change.describe(),
+            "graph.from_country = true (the graph is written with false), \
+             graph.resides_in = false (the graph is written with true)"
+        );
+    }
+}

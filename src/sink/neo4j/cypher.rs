@@ -444,8 +444,10 @@ pub fn any_relationship(rel: RelType) -> String {
 }
 
 /// The graph options (`graph.*`) of the latest complete load that recorded
-/// them: the graph is written with those.
+/// them: the graph is written with those. A trial (`--max-rows`) wrote only
+/// its rows, so its options are not the graph's.
 pub const GRAPH_OPTIONS_IN_FORCE: &str = "MATCH (r:LoadRun) WHERE r.complete = true AND r.residesIn IS NOT NULL \
+     AND r.trialMaxRows IS NULL \
      RETURN r.residesIn AS residesIn, r.fromCountry AS fromCountry ORDER BY r.endedMillis DESC LIMIT 1";
 
 pub fn count_nodes(label: Label) -> String {
