@@ -74,6 +74,58 @@ fn header_is_the_58_columns_of_the_input_contract() {
     assert!(rows.iter().all(|r| r.len() == 58));
 }
 
+/// The column list of docs/input.md, the contract, read as its table
+/// writes it: `15-16 | country_of_residence_latitude / _longitude` is two
+/// columns, the second named by its suffix.
+fn contract_columns() -> Vec<String> {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/input.md"))
+        .expect("docs/input.md");
+    let mut columns = Vec::new();
+    for line in doc.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let (Some(number), Some(names)) = (cells.get(1), cells.get(2)) else {
+            continue;
+        };
+        let (first, last) = match number.split_once('-') {
+            Some((a, b)) => (a.parse::<usize>(), b.parse::<usize>()),
+            None => (number.parse::<usize>(), number.parse::<usize>()),
+        };
+        let (Ok(first), Ok(last)) = (first, last) else {
+            continue;
+        };
+        assert_eq!(
+            first,
+            columns.len() + 1,
+            "docs/input.md numbers its columns in order: {line}"
+        );
+        let parts: Vec<&str> = names.split(" / ").collect();
+        let stem = parts[0].rsplit_once('_').map_or(parts[0], |(stem, _)| stem);
+        for part in &parts {
+            columns.push(match part.strip_prefix('_') {
+                Some(suffix) => format!("{stem}_{suffix}"),
+                None => part.to_string(),
+            });
+        }
+        assert_eq!(columns.len(), last, "{line}");
+    }
+    columns
+}
+
+#[test]
+fn the_generated_header_is_the_column_list_of_docs_input_md() {
+    let contract = contract_columns();
+    assert_eq!(contract.len(), 58, "{contract:?}");
+    let dir = common::temp_dir();
+    let path = common::generate(dir.path(), "header.csv", 5, 1, 0.0);
+    let header: Vec<String> = reader(&path)
+        .headers()
+        .expect("header")
+        .iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(header, contract, "the generated header against docs/input.md");
+}
+
 /// Counters measured over a generated file.
 #[derive(Default)]
 struct Measured {
