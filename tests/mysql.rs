@@ -706,3 +706,29 @@ fn a_table_read_that_stalls_midway_fails_at_the_read_deadline() {
         log(&output)
     );
 }
+
+#[test]
+fn a_second_server_on_a_taken_port_says_so_at_once() {
+    let work = temp_dir();
+    // Something else holds the port: a plain listener.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = listener.local_addr().expect("address").port().to_string();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let output = Command::new("bash")
+        .arg(root.join("scripts/local-mysql"))
+        .arg("start")
+        .env("LEARNGRAPH_MYSQL_DIR", work.path().join("mysql"))
+        .env("LEARNGRAPH_MYSQL_PORT", &port)
+        .output()
+        .expect("local-mysql runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("port {port} is taken by another process"))
+            && stderr.contains("LEARNGRAPH_MYSQL_PORT"),
+        "{stderr}"
+    );
+    // Said before anything was made or started, not after the 60 s wait
+    // for a server that could never bind.
+    assert!(!work.path().join("mysql").exists(), "no server was set up");
+}

@@ -4,6 +4,8 @@
 
 use std::io::Write;
 
+use proptest::test_runner::{Config as RunnerConfig, TestRunner};
+
 use learngraph::graph::records::{EntityCollector, Value};
 use learngraph::source::columns::COLUMNS;
 use learngraph::source::reader::{ChunkReader, for_each_record};
@@ -50,6 +52,193 @@ fn field_value() -> impl Strategy<Value = String> {
     ]
 }
 
+/// The keys of each JSON column's entries (docs/input.md).
+const LEARNING_KEYS: &[&str] = &[
+    "index",
+    "program_name",
+    "cohort_code",
+    "program_start_date",
+    "program_end_date",
+    "enrollment_status",
+    "program_graduation_date",
+    "lms_overall_score",
+    "completion_rate",
+    "no_of_assignments",
+    "no_of_submissions",
+    "no_of_assignment_passed",
+    "assignment_completion_rate",
+    "no_of_milestone",
+    "no_of_milestone_submitted",
+    "no_of_milestone_passed",
+    "milestone_completion_rate",
+    "no_of_test",
+    "no_of_test_submitted",
+    "no_of_test_passed",
+    "test_completion_rate",
+];
+const EMPLOYMENT_KEYS: &[&str] = &[
+    "index",
+    "organisation_name",
+    "organization_name",
+    "start_date",
+    "end_date",
+    "country",
+    "job_title",
+    "is_current",
+    "duration_in_years",
+];
+const PLACEMENT_KEYS: &[&str] = &[
+    "employment_type",
+    "job_start_date",
+    "organisation_name",
+    "salary_range",
+    "job_title",
+    "business_name",
+    "jobs_created_to_date",
+    "capital_secured_todate",
+    "female_opp_todate",
+];
+const EDUCATION_KEYS: &[&str] = &[
+    "index",
+    "institution_name",
+    "start_date",
+    "end_date",
+    "field_of_study",
+    "level_of_study",
+    "graduated",
+];
+
+/// A value inside a JSON cell: the export's odd text, a number or null.
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    prop_oneof![
+        6 => field_value().prop_map(serde_json::Value::String),
+        1 => Just(serde_json::Value::Null),
+        1 => any::<i32>().prop_map(serde_json::Value::from),
+        1 => prop_oneof![Just(-99.0), Just(0.5), Just(1e300), Just(-0.0)].prop_map(serde_json::Value::from),
+        1 => prop_oneof!["20[0-3][0-9]-[01][0-9]-[0-3][0-9]", "(Enrolled|Graduated|Dropped [Oo]ut|n/a)"]
+            .prop_map(serde_json::Value::String),
+    ]
+}
+
+/// A JSON array cell of the contract's shape: entries whose keys are drawn
+/// from `keys`, each with an odd value.
+fn json_cell(keys: &'static [&'static str]) -> impl Strategy<Value = String> {
+    let entry =
+        proptest::collection::vec((proptest::sample::select(keys), json_value()), 0..8).prop_map(|pairs| {
+            serde_json::Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        });
+    proptest::collection::vec(entry, 0..4).prop_map(|entries| serde_json::Value::Array(entries).to_string())
+}
+
+fn column(name: &str) -> usize {
+    COLUMNS
+        .iter()
+        .position(|c| *c == name)
+        .expect("a column of the contract")
+}
+
+/// A whole row as the contract shapes it: a key, the four JSON columns as
+/// arrays of entries of their shape, a snapshot id of a past date, and odd
+/// values everywhere else.
+fn contract_row() -> impl Strategy<Value = Vec<String>> {
+    (
+        proptest::collection::vec(field_value(), COLUMNS.len()),
+        "[0-9a-f]{8,40}",
+        json_cell(LEARNING_KEYS),
+        json_cell(EMPLOYMENT_KEYS),
+        json_cell(PLACEMENT_KEYS),
+        json_cell(EDUCATION_KEYS),
+        prop_oneof![Just("20250930"), Just("20251231"), Just("n/a"), Just("")],
+    )
+        .prop_map(
+            |(mut values, key, learning, employment, placement, education, snapshot)| {
+                values[column("hashed_email")] = key;
+                values[column("learning_details")] = learning;
+                values[column("employment_details")] = employment;
+                values[column("placement_details")] = placement;
+                values[column("education_details")] = education;
+                values[column("snapshot_id")] = snapshot.to_string();
+                values
+            },
+        )
+}
+
+/// What the transform of one row must never write: a missing-value marker
+/// as a value, or a history without exactly one current state of each kind.
+fn assert_clean(learner: &learngraph::graph::records::LearnerRecord) -> Result<(), TestCaseError> {
+    prop_assert!(!learner.key.is_empty());
+    let all_props = std::iter::once(&learner.props)
+        .chain(learner.enrollments.iter().map(|r| &r.props))
+        .chain(learner.works_for.iter().map(|r| &r.props))
+        .chain(learner.runs_venture.iter().map(|r| &r.props))
+        .chain(learner.studied_at.iter().map(|r| &r.props))
+        .chain(learner.learning_states.iter().map(|r| &r.props))
+        .chain(learner.professional_states.iter().map(|r| &r.props));
+    for props in all_props {
+        for (key, value) in &props.0 {
+            match value {
+                Value::Str(s) => prop_assert!(
+                    !s.trim().is_empty() && !s.eq_ignore_ascii_case("n/a") && !s.contains('\0'),
+                    "{key} = {s:?}"
+                ),
+                Value::Int(n) => prop_assert!(*n != -99, "{key}"),
+                Value::Float(n) => prop_assert!(*n != -99.0 && n.is_finite(), "{key}"),
+                Value::Date(d) => prop_assert!(
+                    d.to_string() != "1970-01-01" && d.to_string() != "9999-12-31",
+                    "{key}"
+                ),
+                Value::Bool(_) => {}
+            }
+        }
+    }
+    let current = |rels: &[learngraph::graph::records::Rel]| {
+        rels.iter()
+            .filter(|r| r.props.get("isCurrent") == Some(&Value::Bool(true)))
+            .count()
+    };
+    prop_assert_eq!(current(&learner.learning_states), 1);
+    prop_assert_eq!(current(&learner.professional_states), 1);
+    Ok(())
+}
+
+/// Rows of the contract's shape with odd values everywhere: at least 95%
+/// of the cases must reach the assertions (a transform that rejected them
+/// would prove nothing), and every one that does is clean.
+#[test]
+fn rows_of_the_contracts_shape_are_transformed_and_never_write_missing_markers() {
+    const CASES: u32 = 600;
+    let mut runner = TestRunner::new(RunnerConfig {
+        cases: CASES,
+        failure_persistence: None,
+        ..RunnerConfig::default()
+    });
+    let transformer = Transformer::new(TransformOptions::default());
+    let reached = std::cell::Cell::new(0u32);
+    let outcome = runner.run(&contract_row(), |values| {
+        let raw = csv::ByteRecord::from(values.iter().map(String::as_str).collect::<Vec<_>>());
+        let fields = decode(&raw).map_err(|e| TestCaseError::fail(format!("decode: {e}")))?;
+        let mut findings = Findings::default();
+        let mut entities = EntityCollector::default();
+        match transformer.transform(&fields, &mut findings, &mut entities) {
+            Ok(learner) => {
+                reached.set(reached.get() + 1);
+                assert_clean(&learner)
+            }
+            Err(reject) => Err(TestCaseError::fail(format!(
+                "a row of the contract's shape rejected: {reject}"
+            ))),
+        }
+    });
+    if let Err(failure) = outcome {
+        panic!("{failure}");
+    }
+    assert!(
+        reached.get() >= CASES * 95 / 100,
+        "only {} of {CASES} cases reached the assertions",
+        reached.get()
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
@@ -59,6 +248,42 @@ proptest! {
         content.extend_from_slice(&body);
         let records = read_all(&content, chunk).expect("the header is fine");
         prop_assert!(records.len() <= body.len() + 1);
+    }
+
+    #[test]
+    fn every_byte_of_a_chunk_is_part_of_a_record_or_a_line_end(
+        data in proptest::collection::vec(prop_oneof![
+            4 => any::<u8>(),
+            2 => Just(b'\n'),
+            1 => Just(b'\r'),
+            2 => Just(b'"'),
+            2 => Just(b','),
+        ], 0..600),
+    ) {
+        let chunk = learngraph::source::reader::Chunk {
+            index: 0,
+            first_line: 2,
+            records: 1,
+            bytes: data.clone(),
+            line_end: b'\n',
+            tail: Default::default(),
+            decoded: None,
+        };
+        let mut covered_to = 0usize;
+        let mut failure = None;
+        for_each_record(&chunk, |_, raw| {
+            let gap_is_line_ends = raw.start >= covered_to
+                && data[covered_to..raw.start].iter().all(|b| matches!(b, b'\r' | b'\n'));
+            if !gap_is_line_ends && failure.is_none() {
+                failure = Some(format!("bytes {covered_to}..{} belong to no record", raw.start));
+            }
+            covered_to = covered_to.max(raw.start + raw.raw.len());
+        });
+        prop_assert!(failure.is_none(), "{:?}", failure);
+        prop_assert!(
+            data[covered_to.min(data.len())..].iter().all(|b| matches!(b, b'\r' | b'\n')),
+            "the tail from {} belongs to no record", covered_to
+        );
     }
 
     #[test]
@@ -91,25 +316,7 @@ proptest! {
         let mut findings = Findings::default();
         let mut entities = EntityCollector::default();
         if let Ok(learner) = transformer.transform(&fields, &mut findings, &mut entities) {
-            prop_assert!(!learner.key.is_empty());
-            let all_props = std::iter::once(&learner.props)
-                .chain(learner.enrollments.iter().map(|r| &r.props))
-                .chain(learner.works_for.iter().map(|r| &r.props))
-                .chain(learner.runs_venture.iter().map(|r| &r.props))
-                .chain(learner.studied_at.iter().map(|r| &r.props));
-            for props in all_props {
-                for (key, value) in &props.0 {
-                    match value {
-                        Value::Str(s) => prop_assert!(!s.trim().is_empty() && !s.eq_ignore_ascii_case("n/a") && !s.contains('\0'), "{key} = {s:?}"),
-                        Value::Int(n) => prop_assert!(*n != -99, "{key}"),
-                        Value::Float(n) => prop_assert!(*n != -99.0 && n.is_finite(), "{key}"),
-                        Value::Date(d) => prop_assert!(d.to_string() != "1970-01-01" && d.to_string() != "9999-12-31", "{key}"),
-                        Value::Bool(_) => {}
-                    }
-                }
-            }
-            prop_assert_eq!(learner.learning_states.iter().filter(|r| r.props.get("isCurrent") == Some(&Value::Bool(true))).count(), 1);
-            prop_assert_eq!(learner.professional_states.iter().filter(|r| r.props.get("isCurrent") == Some(&Value::Bool(true))).count(), 1);
+            assert_clean(&learner)?;
         }
     }
 

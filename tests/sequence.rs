@@ -26,7 +26,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use common::model::{Facts, Learner, Model, Snapshot, SnapshotCounts, StateRel};
+use common::model::{Facts, Learner, Model, Prop, Props, Snapshot, SnapshotCounts, StateRel};
 use learngraph::generate::fields::mix;
 use serde_json::Value as Json;
 
@@ -296,6 +296,62 @@ fn date(text: Option<String>) -> Option<NaiveDate> {
     text.map(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").expect("a date"))
 }
 
+/// A value the graph holds, in the model's form; a kind of value the
+/// model never writes (a list, a string that should be a date) is kept
+/// as its debug text, so that it shows as a difference.
+fn prop(value: &neo4rs::BoltType) -> Prop {
+    match value {
+        neo4rs::BoltType::String(s) => Prop::Text(s.value.clone()),
+        neo4rs::BoltType::Integer(n) => Prop::Int(n.value),
+        neo4rs::BoltType::Float(f) => Prop::float(f.value),
+        neo4rs::BoltType::Boolean(b) => Prop::Bool(b.value),
+        neo4rs::BoltType::Date(d) => {
+            Prop::Date(NaiveDate::try_from(d).unwrap_or_else(|_| panic!("a date: {d:?}")))
+        }
+        other => Prop::Text(format!("not a value the model writes: {other:?}")),
+    }
+}
+
+/// The properties of a map, less those the model keeps elsewhere.
+fn props(map: &neo4rs::BoltMap, leave_out: &[&str]) -> Props {
+    map.value
+        .iter()
+        .filter(|(k, _)| !leave_out.contains(&k.value.as_str()))
+        .map(|(k, v)| (k.value.clone(), prop(v)))
+        .collect()
+}
+
+fn date_prop(map: &neo4rs::BoltMap, name: &str) -> Option<NaiveDate> {
+    match map.value.get(name).map(prop) {
+        Some(Prop::Date(d)) => Some(d),
+        None => None,
+        Some(other) => panic!("{name} is not a date: {other:?}"),
+    }
+}
+
+/// The Learner properties the model compares apart from its profile.
+const LEARNER_FACTS: &[&str] = &[
+    "hashedEmail",
+    "sandId",
+    "countryOfResidenceCode",
+    "countryOfOriginCode",
+    "cityOfResidenceId",
+    "currentLearningState",
+    "currentProfessionalStatus",
+    "isPlaced",
+    "snapshotId",
+    "missingSince",
+    "firstSnapshot",
+    "changedBySnapshot",
+    // The load's own bookkeeping of changes (docs/graph.md, "What
+    // learngraph adds"): a fingerprint and the marks before the last
+    // change, which the model checks through the marks they restore.
+    "sourceHash",
+    "priorSourceHash",
+    "priorChangedBySnapshot",
+    "priorSnapshotId",
+];
+
 async fn strings(graph: &neo4rs::Graph, cypher: &str) -> BTreeSet<String> {
     let mut rows = graph.execute(neo4rs::query(cypher)).await.expect("query");
     let mut out = BTreeSet::new();
@@ -326,7 +382,7 @@ async fn observe(expected: &Model) -> Result<Observed, String> {
         .execute(neo4rs::query(
             "MATCH (l:Learner) RETURN l.hashedEmail AS k, l.sandId AS sand, l.countryOfResidenceCode AS country, \
              l.countryOfOriginCode AS origin, l.cityOfResidenceId AS city, l.currentLearningState AS learning, l.currentProfessionalStatus AS professional, \
-             l.isPlaced AS placed, toString(l.missingSince) AS missing",
+             l.isPlaced AS placed, properties(l) AS props",
         ))
         .await
         .expect("learners");
@@ -355,7 +411,9 @@ async fn observe(expected: &Model) -> Result<Observed, String> {
             Some(code) if id.starts_with(&format!("{code}-")) => id[code.len() + 1..].to_string(),
             _ => format!("id {id}"),
         });
+        let all: neo4rs::BoltMap = row.get("props").expect("props");
         let facts = Facts {
+            profile: props(&all, LEARNER_FACTS),
             sand_id: row.get("sand").expect("sand"),
             country,
             origin,
@@ -380,16 +438,21 @@ async fn observe(expected: &Model) -> Result<Observed, String> {
                 facts,
                 learning_history: Vec::new(),
                 professional_history: Vec::new(),
-                missing_since: date(row.get("missing").expect("missing")),
+                missing_since: date_prop(&all, "missingSince"),
+                snapshot_id: match all.value.get("snapshotId").map(prop) {
+                    Some(Prop::Int(n)) => Some(n),
+                    None => None,
+                    Some(other) => panic!("snapshotId is not an integer: {other:?}"),
+                },
+                first_snapshot: date_prop(&all, "firstSnapshot"),
+                changed_by_snapshot: date_prop(&all, "changedBySnapshot"),
             },
         );
     }
     let mut rows = graph
         .execute(neo4rs::query(
             "MATCH (l:Learner)-[r]->(t) RETURN l.hashedEmail AS k, type(r) AS type, \
-             coalesce(t.id, t.state, t.status) AS target, r.enrollmentStatus AS status, r.source AS source, \
-             toString(r.validFrom) AS from, toString(r.validTo) AS to, r.isCurrent AS current, \
-             coalesce(r.openedBySnapshot, false) AS opened",
+             coalesce(t.id, t.state, t.status) AS target, properties(r) AS props",
         ))
         .await
         .expect("relationships");
@@ -400,37 +463,40 @@ async fn observe(expected: &Model) -> Result<Observed, String> {
         let Some(learner) = learners.get_mut(&key) else {
             continue;
         };
-        let state = || StateRel {
-            from: date(row.get("from").expect("from")),
-            state: target.clone(),
-            to: date(row.get("to").expect("to")),
-            current: row
-                .get::<Option<bool>>("current")
-                .expect("current")
-                .unwrap_or(false),
-            opened_by_snapshot: row.get::<bool>("opened").expect("opened"),
+        let all: neo4rs::BoltMap = row.get("props").expect("props");
+        let flag = |name: &str| match all.value.get(name).map(prop) {
+            Some(Prop::Bool(b)) => b,
+            None => false,
+            Some(other) => panic!("{name} is not a boolean: {other:?}"),
         };
+        let state = || StateRel {
+            from: date_prop(&all, "validFrom"),
+            state: target.clone(),
+            to: date_prop(&all, "validTo"),
+            current: flag("isCurrent"),
+            date_unknown: flag("dateUnknown"),
+            opened_by_snapshot: flag("openedBySnapshot"),
+        };
+        let with_props = || (target.clone(), props(&all, &[]));
         let facts = &mut learner.facts;
         match kind.as_str() {
             "HAS_SKILL" => {
-                facts.skills.insert(target.clone());
+                let source = props(&all, &[]);
+                let only_profile =
+                    source.len() == 1 && source.get("source") == Some(&Prop::Text("profile".into()));
+                facts.skills.push(if only_profile {
+                    target.clone()
+                } else {
+                    format!("{target} with {source:?}")
+                });
             }
-            "ENROLLED_IN" => {
-                facts
-                    .enrollments
-                    .insert((target.clone(), row.get("status").expect("status")));
-            }
-            "WORKS_FOR" => facts.works_for.push((
-                target.clone(),
-                row.get::<Option<String>>("source")
-                    .expect("source")
-                    .unwrap_or_default(),
-            )),
-            "RUNS_VENTURE" => facts.ventures.push(target.clone()),
-            "STUDIED_AT" => facts.studies.push(target.clone()),
+            "ENROLLED_IN" => facts.enrollments.push(with_props()),
+            "WORKS_FOR" => facts.works_for.push(with_props()),
+            "RUNS_VENTURE" => facts.ventures.push(with_props()),
+            "STUDIED_AT" => facts.studies.push(with_props()),
             "HAS_LEARNING_STATE" => learner.learning_history.push(state()),
             "HAS_PROFESSIONAL_STATUS" => learner.professional_history.push(state()),
-            other => facts.studies.push(format!("unexpected {other}")),
+            other => facts.studies.push((format!("unexpected {other}"), Props::new())),
         }
     }
     // A country no learner names any more (its last learner moved away)
@@ -464,6 +530,8 @@ async fn observe(expected: &Model) -> Result<Observed, String> {
         }
     }
     for learner in learners.values_mut() {
+        learner.facts.skills.sort();
+        learner.facts.enrollments.sort();
         learner.facts.works_for.sort();
         learner.facts.ventures.sort();
         learner.facts.studies.sort();
@@ -937,6 +1005,11 @@ fn seeds() -> Vec<u64> {
                 .split_once("..")
                 .and_then(|(a, b)| Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?)))
                 .unwrap_or_else(|| panic!("LEARNGRAPH_SEQUENCE_SEEDS is FIRST..LAST, got {range}"));
+            // An empty range would run nothing and pass.
+            assert!(
+                first <= last,
+                "LEARNGRAPH_SEQUENCE_SEEDS={range} names no seed: FIRST must not be after LAST"
+            );
             (first..=last).collect()
         }
         // Between them, every fault the sequence draws: a later

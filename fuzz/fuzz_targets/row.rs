@@ -26,13 +26,40 @@ fuzz_target!(|data: &[u8]| {
         let mut findings = Findings::default();
         let mut entities = EntityCollector::default();
         let mut last_line = 0;
+        let (mut records, mut accepted, mut rejected) = (0u64, 0u64, 0u64);
+        let mut covered_to = 0usize;
         for_each_record(&chunk, |record, raw| {
             assert!(raw.line >= last_line, "lines never go back");
             assert!(raw.start + raw.raw.len() <= chunk.bytes.len());
             last_line = raw.line;
-            if let Ok(fields) = decode(record) {
-                let _ = transformer.transform(&fields, &mut findings, &mut entities);
+            // Between two records there are only line ends: no byte of the
+            // chunk is dropped without being part of a record.
+            assert!(raw.start >= covered_to, "records never overlap");
+            assert!(
+                chunk.bytes[covered_to..raw.start].iter().all(|b| matches!(b, b'\r' | b'\n')),
+                "bytes {covered_to}..{} belong to no record",
+                raw.start
+            );
+            covered_to = raw.start + raw.raw.len();
+            records += 1;
+            // Each record is either a learner or a reject with its reason.
+            let outcome = decode(record).map(|fields| transformer.transform(&fields, &mut findings, &mut entities));
+            match outcome {
+                Ok(Ok(_)) => accepted += 1,
+                Ok(Err(reject)) => {
+                    assert!(!reject.to_string().is_empty(), "a reject says why");
+                    rejected += 1;
+                }
+                Err(reject) => {
+                    assert!(!reject.to_string().is_empty(), "a reject says why");
+                    rejected += 1;
+                }
             }
         });
+        assert!(
+            chunk.bytes[covered_to..].iter().all(|b| matches!(b, b'\r' | b'\n')),
+            "the chunk's tail from {covered_to} belongs to no record"
+        );
+        assert_eq!(accepted + rejected, records, "every record is accounted for");
     });
 });

@@ -762,8 +762,10 @@ pub fn for_each_record(chunk: &Chunk, mut each: impl FnMut(&csv::ByteRecord, Raw
         let end = position(&rdr);
         let start = start.min(end);
         let raw = &chunk.bytes[start..end];
-        // A blank line is no record at all.
-        if record.len() == 1 && record[0].is_empty() {
+        // A blank line is no record at all; a line of `""` is a record
+        // (of one empty field), to be rejected for its field count rather
+        // than lost.
+        if record.len() == 1 && record[0].is_empty() && raw.iter().all(|b| matches!(b, b'\r' | b'\n')) {
             continue;
         }
         each(&record, RawRecord { line, raw, start });
@@ -879,6 +881,19 @@ mod tests {
         assert_eq!(records[0], (2, vec![b"1".to_vec(), b"x\ny, \"q\"".to_vec()]));
         assert_eq!(records[1], (4, vec![b"2".to_vec(), b"plain".to_vec()]));
         assert_eq!(records[2], (5, vec![b"3".to_vec(), b"".to_vec()]));
+    }
+
+    #[test]
+    fn a_blank_line_is_no_record_but_a_line_of_two_quotes_is_one() {
+        let (_, records) = chunks_of(b"a,b\n1,2\n\n\"\"\r\n\n3,4\n");
+        assert_eq!(
+            records,
+            vec![
+                (2, vec![b"1".to_vec(), b"2".to_vec()]),
+                (4, vec![b"".to_vec()]),
+                (6, vec![b"3".to_vec(), b"4".to_vec()]),
+            ]
+        );
     }
 
     #[test]

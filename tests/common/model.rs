@@ -9,13 +9,17 @@
 //! names which country), the ground truth of the generated files; codes are
 //! checked by consistency (one code per country, one country per code).
 //!
-//! What it models of each learner: the key, `sandId`, the country and city
-//! of residence, the current learning state and professional status,
-//! `isPlaced`, the targets of HAS_SKILL, ENROLLED_IN (with its status),
-//! WORKS_FOR (with its source), RUNS_VENTURE and STUDIED_AT, both state
-//! histories whole (`validFrom`, `validTo`, `isCurrent`,
-//! `openedBySnapshot`) and `missingSince`; of the graph, the shared nodes'
+//! What it models of each learner: every property docs/graph.md names
+//! (the profile's text and flags, the country and city codes, the current
+//! states, `isPlaced`, `snapshotId`) and the load's marks `firstSnapshot`,
+//! `changedBySnapshot` and `missingSince`; every relationship, counted as
+//! it is (a doubled one is a difference), with all of its properties:
+//! HAS_SKILL, ENROLLED_IN, WORKS_FOR, RUNS_VENTURE and STUDIED_AT, and both
+//! state histories whole (`validFrom`, `validTo`, `isCurrent`,
+//! `dateUnknown`, `openedBySnapshot`). Of the graph: the shared nodes'
 //! keys, the cities' coordinates and one Snapshot per date with its counts.
+//! Names of shared nodes (the most frequent spelling) are left to
+//! tests/names.rs.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -30,8 +34,33 @@ pub struct StateRel {
     pub state: String,
     pub to: Option<NaiveDate>,
     pub current: bool,
+    pub date_unknown: bool,
     pub opened_by_snapshot: bool,
 }
+
+/// A property value in one comparable form; a float by its shortest
+/// round-trip text (`{:?}`), so that equal values compare equal.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Prop {
+    Text(String),
+    Int(i64),
+    Float(String),
+    Date(NaiveDate),
+    Bool(bool),
+}
+
+impl Prop {
+    pub fn float(value: f64) -> Prop {
+        Prop::Float(format!("{value:?}"))
+    }
+}
+
+/// A node's or relationship's properties by name; a missing value is an
+/// absent key, as the graph stores it.
+pub type Props = BTreeMap<String, Prop>;
+
+/// A relationship to the node `.0`, with its properties.
+pub type Rel = (String, Props);
 
 /// What a learner's accepted row says, as the graph must show it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -46,13 +75,15 @@ pub struct Facts {
     pub learning: String,
     pub professional: String,
     pub placed: bool,
-    pub skills: BTreeSet<String>,
-    /// (cohort, enrollment status)
-    pub enrollments: BTreeSet<(String, Option<String>)>,
-    /// (company id, source), one per entry
-    pub works_for: Vec<(String, String)>,
-    pub ventures: Vec<String>,
-    pub studies: Vec<String>,
+    /// The profile's own properties: fullName, bio, gender, the flags, ...
+    pub profile: Props,
+    /// Skill ids, sorted, each once per learner.
+    pub skills: Vec<String>,
+    /// Each of the following sorted, one per relationship the graph holds.
+    pub enrollments: Vec<Rel>,
+    pub works_for: Vec<Rel>,
+    pub ventures: Vec<Rel>,
+    pub studies: Vec<Rel>,
 }
 
 /// A learner as the graph must hold it.
@@ -62,6 +93,12 @@ pub struct Learner {
     pub learning_history: Vec<StateRel>,
     pub professional_history: Vec<StateRel>,
     pub missing_since: Option<NaiveDate>,
+    /// The `snapshot_id` of the row the learner was last written from.
+    pub snapshot_id: Option<i64>,
+    /// The load's marks: the snapshot that created the learner, and the
+    /// latest that changed it or brought it back.
+    pub first_snapshot: Option<NaiveDate>,
+    pub changed_by_snapshot: Option<NaiveDate>,
 }
 
 /// A Snapshot node's counts.
@@ -114,6 +151,39 @@ fn flag(raw: &str) -> bool {
     matches!(raw.trim(), "1" | "1.0" | "true")
 }
 
+/// A 0/1 column as the contract allows it (docs/input.md), or `None` when
+/// missing or unreadable.
+fn optional_flag(raw: &str) -> Option<bool> {
+    match raw.replace('\0', "").trim() {
+        "1" | "1.0" | "true" | "True" | "TRUE" => Some(true),
+        "0" | "0.0" | "false" | "False" | "FALSE" => Some(false),
+        _ => None,
+    }
+}
+
+/// A number, or `None` for `-99`, a missing marker or text that is none.
+fn number(raw: &str) -> Option<f64> {
+    let value = raw.trim();
+    if text(value).is_none() || value.contains('\0') {
+        return None;
+    }
+    value.parse::<f64>().ok().filter(|n| n.is_finite() && *n != -99.0)
+}
+
+/// A whole number (a number with no fraction).
+fn integer(raw: &str) -> Option<i64> {
+    number(raw)
+        .filter(|n| n.fract() == 0.0 && n.abs() < 9.0e15)
+        .map(|n| n as i64)
+}
+
+/// Adds `name` to `props` when the value is present.
+fn put(props: &mut Props, name: &str, value: Option<Prop>) {
+    if let Some(value) = value {
+        props.insert(name.to_string(), value);
+    }
+}
+
 /// A date, or `None` for a missing one (`1970-01-01`, `n/a`, ongoing).
 fn date(raw: &str) -> Option<NaiveDate> {
     let day = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok()?;
@@ -135,6 +205,24 @@ pub fn slug(name: &str, separator: &str) -> String {
 
 fn field<'a>(entry: &'a Value, key: &str) -> &'a str {
     entry.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// A value of a JSON entry as text: a string as it is, a number in its
+/// JSON form (the venture counts are numbers), anything else missing.
+fn value_text(entry: &Value, key: &str) -> String {
+    match entry.get(key) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn text_prop(raw: &str) -> Option<Prop> {
+    text(raw).map(Prop::Text)
+}
+
+fn date_prop(raw: &str) -> Option<Prop> {
+    date(raw).map(Prop::Date)
 }
 
 /// Spelling (lower case, trimmed) -> the generator's country name.
@@ -236,14 +324,15 @@ fn professional_spans(
 /// current state without a date begins at the snapshot.
 fn history(spans: Vec<(String, Option<NaiveDate>)>, snapshot: NaiveDate) -> Vec<StateRel> {
     let mut latest: Option<NaiveDate> = None;
-    let mut bounded: Vec<(String, Option<NaiveDate>)> = spans
+    let mut bounded: Vec<(String, Option<NaiveDate>, bool)> = spans
         .into_iter()
         .map(|(state, from)| {
+            let unknown = from.is_none();
             let from = from
                 .map(|d| d.min(snapshot))
                 .map(|d| latest.map_or(d, |l| d.max(l)));
             latest = from.or(latest);
-            (state, from)
+            (state, from, unknown)
         })
         .collect();
     if let Some(last) = bounded.last_mut() {
@@ -251,12 +340,18 @@ fn history(spans: Vec<(String, Option<NaiveDate>)>, snapshot: NaiveDate) -> Vec<
     }
     let count = bounded.len();
     (0..count)
-        .map(|i| StateRel {
-            from: bounded[i].1,
-            state: bounded[i].0.clone(),
-            to: if i + 1 < count { bounded[i + 1].1 } else { None },
-            current: i + 1 == count,
-            opened_by_snapshot: false,
+        .map(|i| {
+            let current = i + 1 == count;
+            let to = if current { None } else { bounded[i + 1].1 };
+            StateRel {
+                from: bounded[i].1,
+                state: bounded[i].0.clone(),
+                to,
+                current,
+                // Its own date unknown, or (closed) the date it ended.
+                date_unknown: bounded[i].2 || (!current && to.is_none()),
+                opened_by_snapshot: false,
+            }
         })
         .collect()
 }
@@ -279,6 +374,7 @@ struct Row {
     professional: Vec<(String, Option<NaiveDate>)>,
     shared: Model,
     own_date: Option<NaiveDate>,
+    snapshot_id: Option<i64>,
 }
 
 fn column(name: &str) -> usize {
@@ -295,6 +391,184 @@ fn json_array(cell: &str) -> Option<Vec<Value>> {
     }
 }
 
+/// The learner's own properties from its row's columns (docs/graph.md).
+fn profile(fields: &[&str]) -> Props {
+    let get = |name: &str| fields[column(name)];
+    let mut props = Props::new();
+    for (name, column) in [
+        ("fullName", "full_name"),
+        ("profilePhotoUrl", "profile_photo_url"),
+        ("bio", "bio"),
+        ("educationLevel", "education_level_of_study"),
+        ("educationField", "education_field_of_study"),
+        ("livingLocation", "description_of_living_location"),
+        ("typeOfDisability", "type_of_disability"),
+    ] {
+        put(&mut props, name, text_prop(get(column)));
+    }
+    put(
+        &mut props,
+        "gender",
+        text(get("gender")).map(|g| Prop::Text(g.to_lowercase())),
+    );
+    for (name, column) in [
+        ("isFeatured", "is_featured"),
+        ("isRural", "is_rural"),
+        ("hasDisability", "has_disability"),
+        ("isLowIncomeHousehold", "is_from_low_income_household"),
+    ] {
+        put(&mut props, name, optional_flag(get(column)).map(Prop::Bool));
+    }
+    props
+}
+
+/// ENROLLED_IN's properties from a learning_details entry.
+fn enrollment(entry: &Value, cohort: &str) -> Props {
+    let mut props = Props::new();
+    let status = match field(entry, "enrollment_status").trim().to_lowercase().as_str() {
+        "enrolled" => Some("Enrolled"),
+        "graduated" => Some("Graduated"),
+        "dropped out" => Some("Dropped Out"),
+        _ => None,
+    };
+    put(&mut props, "cohortCode", Some(Prop::Text(cohort.to_string())));
+    put(
+        &mut props,
+        "enrollmentStatus",
+        status.map(|s| Prop::Text(s.into())),
+    );
+    put(
+        &mut props,
+        "isCompleted",
+        status.map(|s| Prop::Bool(s == "Graduated")),
+    );
+    put(
+        &mut props,
+        "isDropped",
+        status.map(|s| Prop::Bool(s == "Dropped Out")),
+    );
+    let start = date(field(entry, "program_start_date"));
+    let end = date(field(entry, "program_end_date"));
+    put(&mut props, "startDate", start.map(Prop::Date));
+    put(&mut props, "endDate", end.map(Prop::Date));
+    put(
+        &mut props,
+        "graduationDate",
+        date_prop(field(entry, "program_graduation_date")),
+    );
+    let days = start
+        .zip(end)
+        .map(|(s, e)| (e - s).num_days())
+        .filter(|d| *d >= 0);
+    put(&mut props, "durationDays", days.map(Prop::Int));
+    for (name, key) in [
+        ("lmsOverallScore", "lms_overall_score"),
+        ("completionRate", "completion_rate"),
+        ("assignmentCompletionRate", "assignment_completion_rate"),
+        ("milestoneCompletionRate", "milestone_completion_rate"),
+        ("testCompletionRate", "test_completion_rate"),
+    ] {
+        put(&mut props, name, number(&value_text(entry, key)).map(Prop::float));
+    }
+    for (name, key) in [
+        ("assignments", "no_of_assignments"),
+        ("assignmentsSubmitted", "no_of_submissions"),
+        ("assignmentsPassed", "no_of_assignment_passed"),
+        ("milestones", "no_of_milestone"),
+        ("milestonesSubmitted", "no_of_milestone_submitted"),
+        ("milestonesPassed", "no_of_milestone_passed"),
+        ("tests", "no_of_test"),
+        ("testsSubmitted", "no_of_test_submitted"),
+        ("testsPassed", "no_of_test_passed"),
+    ] {
+        put(&mut props, name, integer(&value_text(entry, key)).map(Prop::Int));
+    }
+    props
+}
+
+/// WORKS_FOR's properties from an employment_details entry.
+fn job(entry: &Value) -> Props {
+    let mut props = Props::new();
+    let end_text = field(entry, "end_date").trim();
+    let current = flag(field(entry, "is_current")) || end_text == "9999-12-31";
+    put(&mut props, "position", text_prop(field(entry, "job_title")));
+    put(&mut props, "startDate", date_prop(field(entry, "start_date")));
+    put(&mut props, "endDate", date_prop(end_text));
+    put(&mut props, "isCurrent", Some(Prop::Bool(current)));
+    put(
+        &mut props,
+        "source",
+        Some(Prop::Text("employment_details".into())),
+    );
+    let months = number(&value_text(entry, "duration_in_years"))
+        .map(|years| (years * 12.0).round() as i64)
+        .filter(|m| *m >= 0);
+    put(&mut props, "durationMonths", months.map(Prop::Int));
+    props
+}
+
+/// WORKS_FOR's properties from a placement_details entry of wage or
+/// freelance work (current, as a placement is).
+fn placed_work(entry: &Value) -> Props {
+    let mut props = Props::new();
+    put(&mut props, "position", text_prop(field(entry, "job_title")));
+    put(&mut props, "startDate", date_prop(field(entry, "job_start_date")));
+    put(&mut props, "isCurrent", Some(Prop::Bool(true)));
+    put(
+        &mut props,
+        "employmentType",
+        text_prop(field(entry, "employment_type")),
+    );
+    put(&mut props, "salaryRange", text_prop(field(entry, "salary_range")));
+    put(&mut props, "source", Some(Prop::Text("placement_details".into())));
+    props
+}
+
+/// RUNS_VENTURE's properties from a placement_details entry of a venture.
+fn venture(entry: &Value) -> Props {
+    let mut props = Props::new();
+    put(&mut props, "startDate", date_prop(field(entry, "job_start_date")));
+    put(
+        &mut props,
+        "jobsCreated",
+        integer(&value_text(entry, "jobs_created_to_date")).map(Prop::Int),
+    );
+    put(
+        &mut props,
+        "capitalSecured",
+        number(&value_text(entry, "capital_secured_todate")).map(Prop::float),
+    );
+    put(
+        &mut props,
+        "femaleOpportunities",
+        integer(&value_text(entry, "female_opp_todate")).map(Prop::Int),
+    );
+    props
+}
+
+/// STUDIED_AT's properties from an education_details entry.
+fn study(entry: &Value) -> Props {
+    let mut props = Props::new();
+    put(
+        &mut props,
+        "fieldOfStudy",
+        text_prop(field(entry, "field_of_study")),
+    );
+    put(
+        &mut props,
+        "levelOfStudy",
+        text_prop(field(entry, "level_of_study")),
+    );
+    put(&mut props, "startDate", date_prop(field(entry, "start_date")));
+    put(&mut props, "endDate", date_prop(field(entry, "end_date")));
+    put(
+        &mut props,
+        "graduated",
+        optional_flag(field(entry, "graduated")).map(Prop::Bool),
+    );
+    props
+}
+
 fn read_row(fields: &[&str], countries: &HashMap<String, String>) -> Option<Row> {
     let get = |name: &str| fields[column(name)];
     let learning = json_array(get("learning_details"))?;
@@ -305,6 +579,7 @@ fn read_row(fields: &[&str], countries: &HashMap<String, String>) -> Option<Row>
     let mut shared = Model::default();
     let mut facts = Facts {
         sand_id: text(get("sand_id")),
+        profile: profile(fields),
         ..Facts::default()
     };
     let lookup = |cell: &str| text(cell).and_then(|name| countries.get(&name.to_lowercase()).cloned());
@@ -326,8 +601,8 @@ fn read_row(fields: &[&str], countries: &HashMap<String, String>) -> Option<Row>
     shared.countries.extend(facts.origin.clone());
     for skill in get("skills_list").split(',') {
         let id = text(skill).map(|s| slug(&s, "_")).unwrap_or_default();
-        if !id.is_empty() {
-            facts.skills.insert(id.clone());
+        if !id.is_empty() && !facts.skills.contains(&id) {
+            facts.skills.push(id.clone());
             shared.skills.insert(id);
         }
     }
@@ -335,15 +610,10 @@ fn read_row(fields: &[&str], countries: &HashMap<String, String>) -> Option<Row>
         let Some(cohort) = text(field(entry, "cohort_code")) else {
             continue;
         };
-        let status = match field(entry, "enrollment_status").trim().to_lowercase().as_str() {
-            "enrolled" => Some("Enrolled".to_string()),
-            "graduated" => Some("Graduated".to_string()),
-            "dropped out" => Some("Dropped Out".to_string()),
-            _ => None,
-        };
         shared.programs.insert(cohort.clone());
         if !facts.enrollments.iter().any(|(c, _)| *c == cohort) {
-            facts.enrollments.insert((cohort, status));
+            let props = enrollment(entry, &cohort);
+            facts.enrollments.push((cohort, props));
         }
     }
     let company = |name: &str, shared: &mut Model| {
@@ -351,14 +621,14 @@ fn read_row(fields: &[&str], countries: &HashMap<String, String>) -> Option<Row>
         shared.companies.insert(id.clone());
         Some(id)
     };
-    for job in &employment {
-        let name = job
+    for entry in &employment {
+        let name = entry
             .get("organisation_name")
-            .or_else(|| job.get("organization_name"))
+            .or_else(|| entry.get("organization_name"))
             .and_then(Value::as_str)
             .unwrap_or("");
         if let Some(id) = company(name, &mut shared) {
-            facts.works_for.push((id, "employment_details".into()));
+            facts.works_for.push((id, job(entry)));
         }
     }
     let mut since: Option<NaiveDate> = None;
@@ -366,7 +636,7 @@ fn read_row(fields: &[&str], countries: &HashMap<String, String>) -> Option<Row>
         since = since.max(date(field(entry, "job_start_date")));
         if let Some(business) = entry.get("business_name").and_then(Value::as_str) {
             if let Some(id) = company(business, &mut shared) {
-                facts.ventures.push(id);
+                facts.ventures.push((id, venture(entry)));
             }
             continue;
         }
@@ -376,7 +646,7 @@ fn read_row(fields: &[&str], countries: &HashMap<String, String>) -> Option<Row>
             .and_then(Value::as_str)
             .unwrap_or("");
         if let Some(id) = company(name, &mut shared) {
-            facts.works_for.push((id, "placement_details".into()));
+            facts.works_for.push((id, placed_work(entry)));
         }
     }
     for entry in &education {
@@ -385,9 +655,11 @@ fn read_row(fields: &[&str], countries: &HashMap<String, String>) -> Option<Row>
             .filter(|s| !s.is_empty())
         {
             shared.institutions.insert(id.clone());
-            facts.studies.push(id);
+            facts.studies.push((id, study(entry)));
         }
     }
+    facts.skills.sort();
+    facts.enrollments.sort();
     facts.works_for.sort();
     facts.ventures.sort();
     facts.studies.sort();
@@ -407,6 +679,7 @@ fn read_row(fields: &[&str], countries: &HashMap<String, String>) -> Option<Row>
         professional,
         shared,
         own_date,
+        snapshot_id: integer(get("snapshot_id")),
     })
 }
 
@@ -491,6 +764,9 @@ pub fn read(path: &Path, today: NaiveDate) -> Snapshot {
                 professional_history: history(row.professional, date),
                 facts: row.facts,
                 missing_since: None,
+                snapshot_id: row.snapshot_id,
+                first_snapshot: Some(date),
+                changed_by_snapshot: None,
             };
             (key, learner)
         })
@@ -512,6 +788,7 @@ fn transition(history: &mut Vec<StateRel>, state: &str, date: NaiveDate) {
         state: state.to_string(),
         to: None,
         current: true,
+        date_unknown: false,
         opened_by_snapshot: true,
     });
 }
@@ -536,6 +813,8 @@ impl Model {
                     counts.changed += 1;
                     self.last_written.insert(key.clone());
                     known.missing_since = None;
+                    known.snapshot_id = row.snapshot_id;
+                    known.changed_by_snapshot = Some(snapshot.date);
                     transition(&mut known.learning_history, &row.facts.learning, snapshot.date);
                     transition(
                         &mut known.professional_history,

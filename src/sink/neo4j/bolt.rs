@@ -65,7 +65,19 @@ pub struct Statement {
     pub params: HashMap<String, Param>,
 }
 
+/// Every statement's text passes here on its way to the server, traced
+/// (target `learngraph::cypher`, level trace): tests/cypher_lint.rs holds
+/// what real runs send against the catalogue Neo4j's front end lints.
+fn sent<'a>(kind: &str, text: &'a str) -> &'a str {
+    tracing::trace!(target: "learngraph::cypher", kind, text, "Cypher sent");
+    text
+}
+
 impl Statement {
+    fn sent(&self) -> &str {
+        sent(&self.kind, &self.text)
+    }
+
     pub fn new(kind: &str, text: &str) -> Self {
         Statement {
             kind: Arc::from(kind),
@@ -188,7 +200,7 @@ fn guard_refusal(
     statement: &Statement,
 ) -> Result<Option<String>, Neo4jError> {
     let mut stream = tx
-        .query(&*statement.text)
+        .query(statement.sent())
         .with_parameters(&statement.params)
         .run()?;
     let held = stream
@@ -497,7 +509,7 @@ impl Bolt {
             .call(move |bolt| {
                 bolt.in_guarded_transaction(guard.as_ref(), |tx| {
                     let mut stream = tx
-                        .query(&*statement.text)
+                        .query(statement.sent())
                         .with_parameters(&statement.params)
                         .run()?;
                     let rows = stream
@@ -523,7 +535,7 @@ impl Bolt {
                     let mut summaries = Vec::with_capacity(statements.len());
                     for statement in &statements {
                         let stream = tx
-                            .query(&*statement.text)
+                            .query(statement.sent())
                             .with_parameters(&statement.params)
                             .run()?;
                         if let Some(summary) = stream.consume()? {
@@ -577,7 +589,7 @@ impl Bolt {
     pub async fn write_rolled_back(&self, statement: Statement) -> Result<(), BoltError> {
         self.call(move |bolt| {
             bolt.in_transaction_ending(Ending::RollBack, |tx| {
-                tx.query(&*statement.text)
+                tx.query(statement.sent())
                     .with_parameters(&statement.params)
                     .run()?
                     .consume()
@@ -625,7 +637,7 @@ impl Bolt {
             .call(move |bolt| {
                 bolt.in_transaction_ending(ending, |tx| {
                     let mut stream = tx
-                        .query(&*statement.text)
+                        .query(statement.sent())
                         .with_parameters(&statement.params)
                         .run()?;
                     let columns = stream.keys().iter().map(|k| k.to_string()).collect();
@@ -648,7 +660,7 @@ impl Bolt {
         let summary = self
             .call_within(self.connect_timeout, BoltError::ConnectTimedOut, |bolt| {
                 bolt.in_transaction(|tx| {
-                    let stream = tx.query(super::cypher::PROBE).run()?;
+                    let stream = tx.query(sent("probe", super::cypher::PROBE)).run()?;
                     stream.consume()
                 })
             })
@@ -760,7 +772,7 @@ impl Bolt {
         self.call_within(timeout, BoltError::TimedOut, move |bolt| {
             bolt.in_read_transaction(timeout, |tx| {
                 let mut stream = tx
-                    .query(format!("EXPLAIN {}", statement.text))
+                    .query(format!("EXPLAIN {}", statement.sent()))
                     .with_parameters(&statement.params)
                     .run()?;
                 for record in stream.by_ref() {
@@ -788,7 +800,7 @@ impl Bolt {
         self.call_within(timeout, BoltError::TimedOut, move |bolt| {
             bolt.in_read_transaction(timeout, |tx| {
                 let mut stream = tx
-                    .query(&*statement.text)
+                    .query(statement.sent())
                     .with_parameters(&statement.params)
                     .run()?;
                 let columns = stream.keys().iter().map(|k| k.to_string()).collect();

@@ -549,14 +549,16 @@ pub fn catalogue() -> Vec<(String, String)> {
     ));
     out.push(("clear all".into(), delete_batch(None)));
     out.push(("clear all relationships".into(), delete_relationships_batch(None)));
-    out.push((
-        "graph option off, applied".into(),
-        delete_relationships_of_type(RelType::ResidesIn),
-    ));
-    out.push((
-        "graph option probe".into(),
-        any_relationship(RelType::FromCountry),
-    ));
+    for rel in [RelType::ResidesIn, RelType::FromCountry] {
+        out.push((
+            format!("graph option off, applied ({})", rel.name()),
+            delete_relationships_of_type(rel),
+        ));
+        out.push((
+            format!("graph option probe ({})", rel.name()),
+            any_relationship(rel),
+        ));
+    }
     for (name, text) in [
         ("phase 1 IN_COUNTRY", MERGE_IN_COUNTRY),
         ("phase 1 compare IN_COUNTRY", CITY_COUNTRIES),
