@@ -23,6 +23,9 @@ struct Loaded {
     programs: HashMap<String, Option<String>>,
     first_date: NaiveDate,
     second_date: NaiveDate,
+    /// The graph after both loads by the independent reference model,
+    /// which reads the files without the crate's transform.
+    model: common::model::Model,
 }
 
 impl Loaded {
@@ -80,7 +83,12 @@ fn load_two_snapshots() -> Loaded {
     for (cohort, name) in later_programs {
         programs.entry(cohort).or_insert(name);
     }
+    let today = learngraph::transform::today();
+    let mut model = common::model::Model::default();
+    model.apply(&common::model::read(&first, today));
+    model.apply(&common::model::read(&second, today));
     Loaded {
+        model,
         dir,
         old: old.into_iter().map(|r| (r.key.clone(), r)).collect(),
         new,
@@ -438,6 +446,63 @@ fn state_transitions(loaded: &Loaded) {
     assert_eq!(explicit["rows"], answer["rows"]);
 }
 
+/// The learners present on each snapshot date and the states they held
+/// then, from the reference model's histories (not the crate's records).
+fn population_over_time(loaded: &Loaded) {
+    use common::model::StateRel;
+    let held = |history: &[StateRel], day: NaiveDate| -> Vec<String> {
+        history
+            .iter()
+            .filter(|r| r.from.is_none_or(|from| from <= day) && r.to.is_none_or(|to| to > day))
+            .map(|r| r.state.clone())
+            .collect()
+    };
+    let mut expected: BTreeMap<(String, u64, String, String), u64> = BTreeMap::new();
+    for (date, counts) in &loaded.model.snapshots {
+        let present = counts.new + counts.changed + counts.unchanged + counts.kept_row_rejected;
+        let mut per_state: BTreeMap<(String, String), BTreeSet<&str>> = BTreeMap::new();
+        for (key, learner) in &loaded.model.learners {
+            let there = learner.first_snapshot.is_some_and(|first| first <= *date)
+                && learner.missing_since.is_none_or(|since| since > *date);
+            if !there {
+                continue;
+            }
+            for (kind, history) in [
+                ("learning state", &learner.learning_history),
+                ("professional status", &learner.professional_history),
+            ] {
+                for state in held(history, *date) {
+                    per_state
+                        .entry((kind.to_string(), state))
+                        .or_default()
+                        .insert(key);
+                }
+            }
+        }
+        for ((kind, state), learners) in per_state {
+            expected.insert((date.to_string(), present, kind, state), learners.len() as u64);
+        }
+    }
+    let answer = loaded.ask(&["population-over-time"]);
+    let actual: BTreeMap<(String, u64, String, String), u64> = rows(&answer)
+        .iter()
+        .map(|row| {
+            (
+                (
+                    row["snapshotDate"].as_str().expect("a date").to_string(),
+                    row["present"].as_u64().expect("n"),
+                    row["kind"].as_str().expect("a kind").to_string(),
+                    row["state"].as_str().expect("a state").to_string(),
+                ),
+                row["learners"].as_u64().expect("n"),
+            )
+        })
+        .collect();
+    assert_eq!(actual, expected);
+    let dates: BTreeSet<&String> = expected.keys().map(|k| &k.0).collect();
+    assert_eq!(dates.len(), 2, "both snapshots: {expected:?}");
+}
+
 fn learner_journey(loaded: &Loaded) {
     let changed = loaded
         .new
@@ -525,6 +590,7 @@ fn every_question_answers_what_the_files_say() {
         r.text("currentLearningState") == Some("Graduate") && works_now(r)
     });
     state_transitions(&loaded);
+    population_over_time(&loaded);
     learner_journey(&loaded);
 }
 

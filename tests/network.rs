@@ -348,7 +348,18 @@ fn a_second_ctrl_c_exits_at_once_while_a_batch_hangs() {
     .stderr(std::process::Stdio::piped())
     .spawn()
     .expect("runs");
+    // The log, line by line as it comes.
+    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+    let stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
     let waited = Instant::now();
+    // A batch in flight means phase 2 runs, and its Ctrl-C handler is in
+    // place (registered before the first batch is sent).
     while proxy.stalled.load(Ordering::SeqCst) == 0 {
         assert!(
             waited.elapsed() < Duration::from_secs(120),
@@ -356,13 +367,23 @@ fn a_second_ctrl_c_exits_at_once_while_a_batch_hangs() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    std::thread::sleep(Duration::from_millis(500));
     interrupt(&child);
-    // The first Ctrl-C waits for the batch in flight, which hangs.
-    std::thread::sleep(Duration::from_secs(2));
+    // The first Ctrl-C is heard and waits for the batch in flight, which
+    // hangs: the load says so and goes on running.
+    let mut log = String::new();
+    loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("the first Ctrl-C was not heard: {log}"));
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains("Interrupted: finishing the batches in flight") {
+            break;
+        }
+    }
     assert!(
         child.try_wait().expect("wait").is_none(),
-        "the first Ctrl-C did not wait"
+        "the first Ctrl-C did not wait: {log}"
     );
     interrupt(&child);
     let stopped = Instant::now();
@@ -376,8 +397,9 @@ fn a_second_ctrl_c_exits_at_once_while_a_batch_hangs() {
         );
         std::thread::sleep(Duration::from_millis(100));
     };
-    let mut log = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    reader.join().expect("the log is read");
+    log.extend(lines.try_iter().map(|line| line + "\n"));
+    // Exit 17 and "interrupted twice": the first Ctrl-C had not ended it.
     assert_eq!(status.code(), Some(17), "{log}");
     assert!(log.contains("interrupted twice"), "{log}");
     assert!(log.contains("load --resume"), "{log}");

@@ -114,11 +114,46 @@ async fn two_loads_of_one_snapshot_at_once_exactly_one_runs() {
             .spawn()
             .expect("runs")
     };
-    let runs = [spawn(dir.path()), spawn(&other), spawn(dir.path())];
-    let outputs: Vec<_> = runs
+    // The first run is held still once it holds the graph's lock, so the
+    // other two meet it there whatever the machine's speed (no overlap left
+    // to luck). Stopped inside a commit it holds the lock's node, and the
+    // others wait for it: then it goes on after a while, and they meet its
+    // lock when its commit ends.
+    let mut first_run = spawn(dir.path());
+    let waited = std::time::Instant::now();
+    while common::count(&graph, "MATCH (l:LoadLock) RETURN count(l) AS n").await == 0 {
+        assert!(
+            first_run.try_wait().expect("wait").is_none(),
+            "the first run ended before it was seen holding the lock"
+        );
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(120),
+            "no lock taken"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let signal = |child: &std::process::Child, name: &str| {
+        let status = std::process::Command::new("kill")
+            .args([name, &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {name}");
+    };
+    signal(&first_run, "-STOP");
+    let mut others = [spawn(&other), spawn(dir.path())];
+    let held = std::time::Instant::now();
+    while held.elapsed() < std::time::Duration::from_secs(20)
+        && others.iter_mut().any(|c| c.try_wait().expect("wait").is_none())
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    signal(&first_run, "-CONT");
+    let [second_run, third_run] = others;
+    let outputs: Vec<_> = [first_run, second_run, third_run]
         .into_iter()
         .map(|child| child.wait_with_output().expect("ends"))
         .collect();
+    assert!(outputs[0].status.success(), "the run that held the lock finished");
     let codes: Vec<Option<i32>> = outputs.iter().map(|o| o.status.code()).collect();
     let stderr = |i: usize| String::from_utf8_lossy(&outputs[i].stderr).into_owned();
     assert_eq!(

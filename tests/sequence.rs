@@ -48,6 +48,8 @@ struct Run {
     dir: tempfile::TempDir,
     files: Vec<PathBuf>,
     log: Vec<String>,
+    /// The faults and odd orders shown to have happened, by kind.
+    faults_done: Vec<&'static str>,
 }
 
 impl Run {
@@ -83,10 +85,85 @@ fn local_db(action: &str) {
     assert!(status.success(), "scripts/local-db {action}");
 }
 
-/// Rows per transaction of a load a fault interrupts: small, so that even a
-/// later snapshot's few changed learners take many transactions, and the
-/// fault lands mid-load rather than after it.
-const INTERRUPTED_BATCH: &str = "10";
+/// Where a fault interrupts a load, planned from the learners the model
+/// says the load writes: after the record of one of the first half of
+/// them, so that at least half of its writes are still to come, in batches
+/// small enough that those take many transactions. A load that writes too
+/// few learners to be interrupted mid-way gets no fault (said in the log).
+struct Interruption {
+    /// Fires once the checkpoint has passed this record.
+    after_record: u64,
+    /// Learners per transaction of the interrupted load.
+    batch: &'static str,
+    /// Learners still to write after it, for the failure message.
+    writes_after: usize,
+}
+
+/// The fewest learners a load must write for a fault to land mid-way.
+const FEWEST_WRITES_TO_INTERRUPT: usize = 20;
+
+fn interruption(written_records: &[u64], h: u64) -> Option<Interruption> {
+    let writes = written_records.len();
+    if writes < FEWEST_WRITES_TO_INTERRUPT {
+        return None;
+    }
+    let k = (h % (writes as u64 / 2)) as usize;
+    Some(Interruption {
+        after_record: written_records[k],
+        batch: if writes >= 400 { "10" } else { "1" },
+        writes_after: writes - k - 1,
+    })
+}
+
+/// The record numbers of the learners a complete load of `snapshot` onto
+/// `model` writes (created, changed or brought back), in file order.
+fn written_records(model: &Model, snapshot: &Snapshot) -> Vec<u64> {
+    let mut after = model.clone();
+    after.apply(snapshot);
+    let mut records: Vec<u64> = after
+        .last_written
+        .iter()
+        .filter_map(|key| snapshot.records.get(key).copied())
+        .collect();
+    records.sort_unstable();
+    records
+}
+
+/// Sends `signal` (STOP, CONT) to the load.
+fn signal(child: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -{signal}");
+}
+
+/// Kills the load with SIGKILL and shows that it was still running: a
+/// load that had ended would not have died of the signal.
+fn kill_mid_load(run: &Run, mut child: Child, plan: &Interruption) {
+    child.kill().expect("SIGKILL");
+    let status = child.wait().expect("reaped");
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9),
+        "the fault did not happen: the load ended ({status}) before the kill after record {} ({} learners still to write)\n{}",
+        plan.after_record,
+        plan.writes_after,
+        run.replay()
+    );
+}
+
+/// Waits until the load has passed the interruption's record, failing the
+/// test if it ended first (the fault would not have happened).
+fn reach(run: &Run, child: &mut Child, checkpoint: &Path, plan: &Interruption) {
+    assert!(
+        reaches(child, checkpoint, plan.after_record),
+        "the fault did not happen: the load ended before its checkpoint passed record {} ({} learners were still to write)\n{}",
+        plan.after_record,
+        plan.writes_after,
+        run.replay()
+    );
+}
 
 fn spawn_load(dir: &Path, input: &str, extra: &[&str]) -> Child {
     spawn_load_in_batches(dir, input, "100", extra)
@@ -130,7 +207,7 @@ fn reaches(child: &mut Child, checkpoint: &Path, records: u64) -> bool {
             started.elapsed() < Duration::from_secs(300),
             "no checkpoint in 5 minutes"
         );
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(1));
     }
     true
 }
@@ -147,12 +224,26 @@ fn finished(run: &Run, child: Child, what: &str) -> Json {
     serde_json::from_slice(&output.stdout).expect("a JSON summary")
 }
 
-/// Loads snapshot `step` under `fault`; returns the summary of the run
-/// that finished it, and whether that run did the whole load alone.
-fn load(run: &mut Run, step: usize, fault: Fault, h: u64) -> (Json, bool) {
+/// Loads snapshot `step` under `fault`, interrupted as `plan` says;
+/// returns the summary of the run that finished it, and whether that run
+/// did the whole load alone. Each fault is shown to have happened.
+fn load(run: &mut Run, step: usize, fault: Fault, plan: Option<Interruption>, h: u64) -> (Json, bool) {
     let dir = run.dir.path().to_path_buf();
     let input = run.path(step).to_string();
     let checkpoint = PathBuf::from(format!("{input}.checkpoint.json"));
+    let needs_plan = matches!(
+        fault,
+        Fault::KillAndResume | Fault::RestartDatabase | Fault::LoseLock
+    );
+    let fault = match (needs_plan, &plan) {
+        (true, None) => {
+            run.step(format!(
+                "  (snapshot {step} writes fewer than {FEWEST_WRITES_TO_INTERRUPT} learners: no {fault:?})"
+            ));
+            Fault::None
+        }
+        _ => fault,
+    };
     match fault {
         Fault::None => {
             run.step(format!("load snapshot {step}"));
@@ -160,52 +251,80 @@ fn load(run: &mut Run, step: usize, fault: Fault, h: u64) -> (Json, bool) {
             (finished(run, child, "the load"), true)
         }
         Fault::KillAndResume => {
-            let target = interruption_row(run, step, h);
+            let plan = plan.expect("planned");
             run.step(format!(
-                "load snapshot {step}, kill -9 after row {target}, then --resume"
+                "load snapshot {step}, kill -9 after record {}, then --resume",
+                plan.after_record
             ));
-            let mut child = spawn_load_in_batches(&dir, &input, INTERRUPTED_BATCH, &[]);
-            if !reaches(&mut child, &checkpoint, target) {
-                run.step("  (the load finished before the kill)".into());
-                return (finished(run, child, "the load"), true);
-            }
-            child.kill().expect("SIGKILL");
-            child.wait().expect("reaped");
+            let mut child = spawn_load_in_batches(&dir, &input, plan.batch, &[]);
+            reach(run, &mut child, &checkpoint, &plan);
+            kill_mid_load(run, child, &plan);
+            run.faults_done.push("kill -9 and --resume");
             let child = spawn_load(&dir, &input, &["--resume"]);
             (finished(run, child, "the resumed load"), false)
         }
         Fault::RestartDatabase => {
-            let target = interruption_row(run, step, h);
+            let plan = plan.expect("planned");
             run.step(format!(
-                "load snapshot {step}, database restarted after row {target}"
+                "load snapshot {step}, database restarted after record {}",
+                plan.after_record
             ));
-            let mut child = spawn_load_in_batches(&dir, &input, INTERRUPTED_BATCH, &[]);
-            if reaches(&mut child, &checkpoint, target) {
-                local_db("stop");
-                local_db("start");
-            } else {
-                run.step("  (the load finished before the restart)".into());
-            }
-            (finished(run, child, "the load through a restart"), true)
+            let mut child = spawn_load_in_batches(&dir, &input, plan.batch, &[]);
+            reach(run, &mut child, &checkpoint, &plan);
+            // Held still while the server goes away and comes back, so
+            // that its next statements meet the restarted server.
+            signal(&child, "STOP");
+            assert!(
+                child.try_wait().expect("wait").is_none(),
+                "the fault did not happen: the load ended before the restart\n{}",
+                run.replay()
+            );
+            local_db("stop");
+            local_db("start");
+            signal(&child, "CONT");
+            let output = child.wait_with_output().expect("the load ends");
+            let log = String::from_utf8_lossy(&output.stderr).into_owned();
+            assert!(
+                output.status.success(),
+                "the load through a restart failed ({:?}): {log}\n{}",
+                output.status.code(),
+                run.replay()
+            );
+            assert!(
+                log.contains("Retrying after a transient error") || log.contains("Cannot connect again yet"),
+                "the restart did not reach the load (no retry in its log): {log}\n{}",
+                run.replay()
+            );
+            run.faults_done.push("database restarted mid-load");
+            (
+                serde_json::from_slice(&output.stdout).expect("a JSON summary"),
+                true,
+            )
         }
         Fault::LoseLock => {
-            let target = interruption_row(run, step, h);
+            let plan = plan.expect("planned");
             let trial_rows = 1 + mix(h, 7) % run_rows(run, step);
             run.step(format!(
-                "load snapshot {step}; after row {target} a trial from elsewhere (--max-rows {trial_rows} --break-lock) takes its lock, it stops, then --resume"
+                "load snapshot {step}; after record {} a trial from elsewhere (--max-rows {trial_rows} --break-lock) takes its lock, it stops, then --resume",
+                plan.after_record
             ));
-            let mut child = spawn_load_in_batches(&dir, &input, INTERRUPTED_BATCH, &[]);
-            if !reaches(&mut child, &checkpoint, target) {
-                run.step("  (the load finished before its lock was broken)".into());
-                return (finished(run, child, "the load"), true);
-            }
+            let mut child = spawn_load_in_batches(&dir, &input, plan.batch, &[]);
+            reach(run, &mut child, &checkpoint, &plan);
+            // Held still while the other run takes its lock, so that the
+            // take-over lands mid-load whatever the machine's speed.
+            signal(&child, "STOP");
+            assert!(
+                child.try_wait().expect("wait").is_none(),
+                "the fault did not happen: the load ended before its lock was broken\n{}",
+                run.replay()
+            );
             // The other run has its own copy of the file, as a run from
             // another container would.
             let elsewhere = dir.join(format!("elsewhere-{step}"));
             std::fs::create_dir_all(&elsewhere).expect("a folder");
             let copy = elsewhere.join("snapshot.csv");
             std::fs::copy(&input, &copy).expect("copies");
-            let trial = common::run_db(
+            let mut trial = common::db_command(
                 &elsewhere,
                 &[
                     "load",
@@ -214,32 +333,47 @@ fn load(run: &mut Run, step: usize, fault: Fault, h: u64) -> (Json, bool) {
                     &trial_rows.to_string(),
                     "--break-lock",
                 ],
-            );
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the trial starts");
+            // Went on once the lock is the trial's. Stopped inside its own
+            // commit, the load holds the lock's node, and the trial waits for
+            // it: then the load goes on after a while, ends that commit, and
+            // its next write finds the lock gone.
+            let graph = block_on(common::test_graph());
+            let token = lock_token(&graph);
+            let started = Instant::now();
+            while lock_token(&graph) == token && started.elapsed() < Duration::from_secs(10) {
+                if trial.try_wait().expect("wait").is_some() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            signal(&child, "CONT");
+            let trial = trial.wait_with_output().expect("the trial ends");
             let trial_log = String::from_utf8_lossy(&trial.stderr).into_owned();
             assert!(
                 trial.status.success(),
                 "the breaking trial failed: {trial_log}\n{}",
                 run.replay()
             );
-            let output = child.wait_with_output().expect("the load ends");
-            let log = String::from_utf8_lossy(&output.stderr).into_owned();
-            if output.status.success() {
-                // Its last write was made while it still held the lock.
-                run.step("  (the load had made its writes before its lock was broken)".into());
-                let summary = serde_json::from_slice(&output.stdout).expect("a JSON summary");
-                return (summary, false);
-            }
             assert!(
                 trial_log.contains("Took over the load lock"),
                 "the fault happened: {trial_log}\n{}",
                 run.replay()
             );
+            let output = child.wait_with_output().expect("the load ends");
+            let log = String::from_utf8_lossy(&output.stderr).into_owned();
             assert_eq!(
                 output.status.code(),
                 Some(31),
-                "the run that lost its lock: {log}\n{}",
+                "the run that lost its lock mid-load ({} learners still to write): {log}\n{}",
+                plan.writes_after,
                 run.replay()
             );
+            run.faults_done.push("lock broken mid-load");
             let (code, monitor) = exit_code(run, &["history", "--fail-if-last-failed"]);
             assert_eq!(
                 code,
@@ -266,16 +400,33 @@ fn load(run: &mut Run, step: usize, fault: Fault, h: u64) -> (Json, bool) {
             let child = spawn_load(&dir, &input, &["--max-rows", &rows.to_string()]);
             let trial = finished(run, child, "the trial load");
             assert_eq!(trial["trial_max_rows"], rows, "{}", run.replay());
+            run.faults_done.push("--max-rows trial first");
             let child = spawn_load(&dir, &input, &[]);
             (finished(run, child, "the full load after a trial"), false)
         }
     }
 }
 
-/// The row after which a fault interrupts the load of snapshot `step`:
-/// drawn by `h` from the file's first half.
-fn interruption_row(run: &Run, step: usize, h: u64) -> u64 {
-    1 + h % (run_rows(run, step) / 2).max(1)
+/// Runs `future` to its end from the synchronous steps of the test (which
+/// itself runs on a multi-threaded runtime).
+fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(future))
+}
+
+/// The token of the load lock as the graph holds it (none without a lock).
+fn lock_token(graph: &neo4rs::Graph) -> Option<String> {
+    block_on(async {
+        let mut rows = graph
+            .execute(neo4rs::query(
+                "MATCH (l:LoadLock {name: 'load'}) RETURN l.token AS token",
+            ))
+            .await
+            .expect("the lock reads");
+        match rows.next().await.expect("a row") {
+            Some(row) => row.get::<Option<String>>("token").expect("token"),
+            None => None,
+        }
+    })
 }
 
 fn run_rows(run: &Run, step: usize) -> u64 {
@@ -716,46 +867,43 @@ async fn explain_written(run: &Run, model: &Model, date: NaiveDate) {
 /// A run of snapshot `step + 1` before snapshot `step`: a `--max-rows`
 /// trial, or a load killed after some rows. Snapshot `step` is then refused
 /// (exit 19, naming the later run), and the later one is finished.
-fn later_run_first(run: &mut Run, step: usize, h: u64) {
+fn later_run_first(run: &mut Run, step: usize, plan: Option<Interruption>, h: u64) {
     let later = step + 1;
     let rows = run_rows(run, later);
     let dir = run.dir.path().to_path_buf();
     let input = run.path(later).to_string();
-    let unfinished = if h.is_multiple_of(2) {
-        let trial_rows = 1 + mix(h, 1) % rows;
-        run.step(format!(
-            "trial of snapshot {later} (--max-rows {trial_rows}), then snapshot {step}: refused"
-        ));
-        common::run_db_ok(&dir, &["load", &input, "--max-rows", &trial_rows.to_string()]);
-        Some("--max-rows trial")
-    } else {
-        let target = interruption_row(run, later, mix(h, 1));
-        run.step(format!(
-            "load of snapshot {later} killed after row {target}, then snapshot {step}: refused"
-        ));
-        let checkpoint = PathBuf::from(format!("{input}.checkpoint.json"));
-        let mut child = spawn_load_in_batches(&dir, &input, INTERRUPTED_BATCH, &[]);
-        if reaches(&mut child, &checkpoint, target) {
-            child.kill().expect("SIGKILL");
-            child.wait().expect("reaped");
-            Some("did not finish")
-        } else {
-            run.step("  (the later load finished before the kill)".into());
-            finished(run, child, "the later load");
-            None
+    let unfinished = match plan.filter(|_| !h.is_multiple_of(2)) {
+        None => {
+            let trial_rows = 1 + mix(h, 1) % rows;
+            run.step(format!(
+                "trial of snapshot {later} (--max-rows {trial_rows}), then snapshot {step}: refused"
+            ));
+            common::run_db_ok(&dir, &["load", &input, "--max-rows", &trial_rows.to_string()]);
+            run.faults_done.push("a later snapshot's trial first");
+            "--max-rows trial"
+        }
+        Some(plan) => {
+            run.step(format!(
+                "load of snapshot {later} killed after record {}, then snapshot {step}: refused",
+                plan.after_record
+            ));
+            let checkpoint = PathBuf::from(format!("{input}.checkpoint.json"));
+            let mut child = spawn_load_in_batches(&dir, &input, plan.batch, &[]);
+            reach(run, &mut child, &checkpoint, &plan);
+            kill_mid_load(run, child, &plan);
+            run.faults_done.push("a later snapshot's killed load first");
+            "did not finish"
         }
     };
     let (code, stderr) = exit_code(run, &["load", run.path(step)]);
     assert_eq!(code, Some(19), "{stderr}\n{}", run.replay());
-    if let Some(kind) = unfinished {
-        assert!(
-            stderr.contains(kind),
-            "the refusal names the later run ({kind}): {stderr}\n{}",
-            run.replay()
-        );
-    }
+    assert!(
+        stderr.contains(unfinished),
+        "the refusal names the later run ({unfinished}): {stderr}\n{}",
+        run.replay()
+    );
     run.step(format!("finish snapshot {later}, snapshot {step} skipped"));
-    let finish: &[&str] = if unfinished == Some("did not finish") {
+    let finish: &[&str] = if unfinished == "did not finish" {
         &["load", &input, "--resume"]
     } else {
         &["load", &input]
@@ -821,8 +969,9 @@ fn exit_code(run: &Run, args: &[&str]) -> (Option<i32>, String) {
 /// One sequence: generate, then load every snapshot with its faults,
 /// comparing the graph with the model after every step.
 /// Runs one seed's sequence; returns the number of steps it took, each
-/// followed by a comparison of the whole graph with the model.
-async fn sequence(seed: u64, rows: u64, count: usize, dirty: f64) -> usize {
+/// followed by a comparison of the whole graph with the model, and the
+/// faults shown to have happened.
+async fn sequence(seed: u64, rows: u64, count: usize, dirty: f64) -> (usize, Vec<&'static str>) {
     let dir = common::temp_dir();
     common::run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
     let files = common::generate_snapshots(dir.path(), "snapshots", rows, seed, count, dirty);
@@ -833,6 +982,7 @@ async fn sequence(seed: u64, rows: u64, count: usize, dirty: f64) -> usize {
         dir,
         files,
         log: Vec::new(),
+        faults_done: Vec::new(),
     };
     let mut model = Model::default();
     let mut skipped_to = 0;
@@ -847,7 +997,8 @@ async fn sequence(seed: u64, rows: u64, count: usize, dirty: f64) -> usize {
         // learners of a later date), and the operator's way on is to
         // finish the later one, skipping this.
         if step < count && mix(h, 5).is_multiple_of(3) {
-            later_run_first(&mut run, step, mix(h, 6));
+            let plan = interruption(&written_records(&model, &snapshots[step]), mix(h, 7));
+            later_run_first(&mut run, step, plan, mix(h, 6));
             model.apply(&snapshots[step]);
             compare(
                 &run,
@@ -890,8 +1041,10 @@ async fn sequence(seed: u64, rows: u64, count: usize, dirty: f64) -> usize {
                 run.replay()
             );
             compare(&run, &model, &format!("the dry run of snapshot {step}")).await;
+            run.faults_done.push("a dry run first");
         }
-        let (summary, alone) = load(&mut run, step, fault, mix(h, 2));
+        let plan = interruption(&written_records(&model, snapshot), mix(h, 2));
+        let (summary, alone) = load(&mut run, step, fault, plan, mix(h, 2));
         let before = model.clone();
         model.apply(snapshot);
         let counts = &model.snapshots[&snapshot.date];
@@ -925,7 +1078,10 @@ async fn sequence(seed: u64, rows: u64, count: usize, dirty: f64) -> usize {
         }
         compare(&run, &model, &format!("loading snapshot {step}")).await;
 
-        if mix(h, 3).is_multiple_of(4) {
+        // Drawn for a quarter of the loads, and at least once per seed (on
+        // its last load) so that every run of seeds exercises it.
+        let again_not_yet = !run.faults_done.contains(&"the same snapshot again");
+        if mix(h, 3).is_multiple_of(4) || step == count && again_not_yet {
             run.step(format!("load snapshot {step} again"));
             let again = common::json(&common::run_db_ok(
                 run.dir.path(),
@@ -941,6 +1097,7 @@ async fn sequence(seed: u64, rows: u64, count: usize, dirty: f64) -> usize {
                 run.replay()
             );
             compare(&run, &model, &format!("loading snapshot {step} again")).await;
+            run.faults_done.push("the same snapshot again");
         }
         if step > 1 && mix(h, 4).is_multiple_of(3) {
             run.step(format!("load the older snapshot {} after {step}", step - 1));
@@ -957,6 +1114,7 @@ async fn sequence(seed: u64, rows: u64, count: usize, dirty: f64) -> usize {
                 &format!("refusing snapshot {} after {step}", step - 1),
             )
             .await;
+            run.faults_done.push("an older snapshot after a newer");
         }
         if mix(h, 8).is_multiple_of(4) {
             let corrected = corrected_export(&mut run, step, &snapshots, mix(h, 9));
@@ -981,9 +1139,11 @@ async fn sequence(seed: u64, rows: u64, count: usize, dirty: f64) -> usize {
             model = expected;
             compare(&run, &model, &format!("loading the corrected snapshot {step}")).await;
             explain_written(&run, &model, corrected.date).await;
+            run.faults_done.push("a corrected export of the same date");
         }
     }
-    run.log.iter().filter(|line| !line.starts_with(' ')).count()
+    let steps = run.log.iter().filter(|line| !line.starts_with(' ')).count();
+    (steps, run.faults_done)
 }
 
 fn setting(name: &str, default: u64) -> u64 {
@@ -996,9 +1156,23 @@ fn setting(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// Every fault and odd order the sequence draws.
+const FAULT_KINDS: &[&str] = &[
+    "kill -9 and --resume",
+    "database restarted mid-load",
+    "lock broken mid-load",
+    "--max-rows trial first",
+    "a later snapshot's trial first",
+    "a later snapshot's killed load first",
+    "a dry run first",
+    "the same snapshot again",
+    "an older snapshot after a newer",
+    "a corrected export of the same date",
+];
+
 /// The seeds to run: `LEARNGRAPH_SEQUENCE_SEEDS=FIRST..LAST` (inclusive),
-/// else CI's fixed ones.
-fn seeds() -> Vec<u64> {
+/// else CI's fixed ones; and whether they must draw every fault.
+fn seeds() -> (Vec<u64>, bool) {
     match std::env::var("LEARNGRAPH_SEQUENCE_SEEDS") {
         Ok(range) => {
             let (first, last) = range
@@ -1010,13 +1184,10 @@ fn seeds() -> Vec<u64> {
                 first <= last,
                 "LEARNGRAPH_SEQUENCE_SEEDS={range} names no seed: FIRST must not be after LAST"
             );
-            (first..=last).collect()
+            ((first..=last).collect(), false)
         }
-        // Between them, every fault the sequence draws: a later
-        // snapshot's killed load (6) and trial (12) first, a restart (6),
-        // kills (7), a lost lock (11), a trial first (12), corrections
-        // (7, 12), dry runs, loads again and older snapshots refused.
-        Err(_) => vec![6, 7, 11, 12],
+        // Between them, every fault of FAULT_KINDS, which the test checks.
+        Err(_) => (vec![6, 7, 11, 12], true),
     }
 }
 
@@ -1025,12 +1196,33 @@ async fn every_step_of_a_snapshot_sequence_matches_the_model() {
     let _db = common::db_lock();
     let rows = setting("LEARNGRAPH_SEQUENCE_ROWS", 2_000);
     let count = setting("LEARNGRAPH_SEQUENCE_SNAPSHOTS", 3) as usize;
-    for seed in seeds() {
+    assert!(
+        rows > 0 && count > 0,
+        "LEARNGRAPH_SEQUENCE_ROWS and _SNAPSHOTS must be at least 1"
+    );
+    let (seeds, every_fault) = seeds();
+    let mut happened: BTreeMap<&str, usize> = BTreeMap::new();
+    for seed in seeds {
         let started = Instant::now();
-        let steps = sequence(seed, rows, count, 0.005).await;
+        let (steps, faults) = sequence(seed, rows, count, 0.005).await;
+        for fault in &faults {
+            *happened.entry(fault).or_default() += 1;
+        }
         eprintln!(
-            "seed {seed}: {count} snapshots of {rows} rows, {steps} steps, matched the model after every step ({:.0} s)",
-            started.elapsed().as_secs_f64()
+            "seed {seed}: {count} snapshots of {rows} rows, {steps} steps, matched the model after every step ({:.0} s); faults: {}",
+            started.elapsed().as_secs_f64(),
+            faults.join(", ")
+        );
+    }
+    eprintln!("faults shown to have happened: {happened:?}");
+    if every_fault {
+        let missing: Vec<&&str> = FAULT_KINDS
+            .iter()
+            .filter(|k| !happened.contains_key(**k))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "CI's seeds no longer draw every fault: {missing:?} never happened ({happened:?}); pick seeds that do"
         );
     }
 }

@@ -137,6 +137,8 @@ pub struct Snapshot {
     /// Rows read and rejected.
     pub rows_read: u64,
     pub rows_rejected: u64,
+    /// The record number (1-based, the header aside) of each accepted row.
+    pub records: BTreeMap<String, u64>,
     /// Shared nodes named by accepted and duplicate rows.
     pub shared: Model,
 }
@@ -708,6 +710,7 @@ pub fn read(path: &Path, today: NaiveDate) -> Snapshot {
         .from_path(path)
         .expect("the snapshot opens");
     let mut rows: BTreeMap<String, Facts> = BTreeMap::new();
+    let mut records: BTreeMap<String, u64> = BTreeMap::new();
     let mut histories: Vec<(String, Row)> = Vec::new();
     let mut rejected_keys = BTreeSet::new();
     let mut dates: HashMap<NaiveDate, u64> = HashMap::new();
@@ -741,6 +744,7 @@ pub fn read(path: &Path, today: NaiveDate) -> Snapshot {
             *dates.entry(d).or_default() += 1;
         }
         rows.insert(key.clone(), row.facts.clone());
+        records.insert(key.clone(), rows_read);
         histories.push((key, row));
     }
     let date = dates
@@ -754,6 +758,7 @@ pub fn read(path: &Path, today: NaiveDate) -> Snapshot {
         rejected_keys,
         rows_read,
         rows_rejected,
+        records,
         shared,
     };
     snapshot.shared.learners = histories

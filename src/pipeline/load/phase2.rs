@@ -346,14 +346,20 @@ fn spawn_writers(
 /// finish; a second exits at once.
 fn watch_ctrl_c(stop: &Arc<AtomicBool>, interrupted: &Arc<AtomicBool>) -> tokio::task::JoinHandle<()> {
     let (stop, interrupted) = (stop.clone(), interrupted.clone());
+    // Registered here, before any batch is sent, rather than when the task
+    // first runs: a Ctrl-C during the first batch is then caught too.
+    let sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        let Ok(mut sigint) = sigint else {
+            return;
+        };
+        if sigint.recv().await.is_some() {
             tracing::warn!(
                 "Interrupted: finishing the batches in flight, then writing the checkpoint (Ctrl-C again exits at once)"
             );
             interrupted.store(true, Ordering::SeqCst);
             stop.store(true, Ordering::SeqCst);
-            if tokio::signal::ctrl_c().await.is_ok() {
+            if sigint.recv().await.is_some() {
                 exit_at_once();
             }
         }

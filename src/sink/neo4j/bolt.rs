@@ -294,7 +294,12 @@ impl BoltError {
         matches!(
             self,
             BoltError::TimedOut(_) | BoltError::ConnectTimedOut(_) | BoltError::Abandoned
-        ) || matches!(self.driver(), Some(Neo4jError::Disconnect { .. }))
+        ) || matches!(
+            self.driver(),
+            // After a reply that does not fit its request, the connection's
+            // place in the conversation is unknown: it is not used again.
+            Some(Neo4jError::Disconnect { .. } | Neo4jError::ProtocolError { .. })
+        )
     }
 
     /// The server's status code, when the server sent one.

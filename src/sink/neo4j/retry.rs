@@ -56,6 +56,12 @@ pub fn is_retriable(error: &BoltError) -> bool {
         // loader is safe to repeat (phase 1 merges, a phase-2 retry first
         // reads which learners exist).
         Neo4jError::Disconnect { .. } | Neo4jError::Timeout { .. } => true,
+        // A reply that does not fit its request ("SUCCESS after RUN did not
+        // contain 'fields'"): seen once where a load held still (a paused
+        // container, a suspended machine) met a server restarted meanwhile.
+        // The transaction is lost with its connection, as with a disconnect,
+        // and the work is safe to repeat.
+        Neo4jError::ProtocolError { .. } => true,
         _ => false,
     }
 }
