@@ -227,6 +227,28 @@ fn finished(run: &Run, child: Child, what: &str) -> Json {
 /// Loads snapshot `step` under `fault`, interrupted as `plan` says;
 /// returns the summary of the run that finished it, and whether that run
 /// did the whole load alone. Each fault is shown to have happened.
+/// Starts a load, lets it reach its planned record, and stops it there
+/// (SIGSTOP), asserting it still runs, so that the fault `before` lands
+/// mid-load.
+fn pause_mid_load(
+    run: &Run,
+    dir: &Path,
+    input: &str,
+    checkpoint: &Path,
+    plan: &Interruption,
+    before: &str,
+) -> Child {
+    let mut child = spawn_load_in_batches(dir, input, plan.batch, &[]);
+    reach(run, &mut child, checkpoint, plan);
+    signal(&child, "STOP");
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "the fault did not happen: the load ended before {before}\n{}",
+        run.replay()
+    );
+    child
+}
+
 fn load(run: &mut Run, step: usize, fault: Fault, plan: Option<Interruption>, h: u64) -> (Json, bool) {
     let dir = run.dir.path().to_path_buf();
     let input = run.path(step).to_string();
@@ -269,16 +291,9 @@ fn load(run: &mut Run, step: usize, fault: Fault, plan: Option<Interruption>, h:
                 "load snapshot {step}, database restarted after record {}",
                 plan.after_record
             ));
-            let mut child = spawn_load_in_batches(&dir, &input, plan.batch, &[]);
-            reach(run, &mut child, &checkpoint, &plan);
             // Held still while the server goes away and comes back, so
             // that its next statements meet the restarted server.
-            signal(&child, "STOP");
-            assert!(
-                child.try_wait().expect("wait").is_none(),
-                "the fault did not happen: the load ended before the restart\n{}",
-                run.replay()
-            );
+            let child = pause_mid_load(run, &dir, &input, &checkpoint, &plan, "the restart");
             local_db("stop");
             local_db("start");
             signal(&child, "CONT");
@@ -308,16 +323,9 @@ fn load(run: &mut Run, step: usize, fault: Fault, plan: Option<Interruption>, h:
                 "load snapshot {step}; after record {} a trial from elsewhere (--max-rows {trial_rows} --break-lock) takes its lock, it stops, then --resume",
                 plan.after_record
             ));
-            let mut child = spawn_load_in_batches(&dir, &input, plan.batch, &[]);
-            reach(run, &mut child, &checkpoint, &plan);
             // Held still while the other run takes its lock, so that the
             // take-over lands mid-load whatever the machine's speed.
-            signal(&child, "STOP");
-            assert!(
-                child.try_wait().expect("wait").is_none(),
-                "the fault did not happen: the load ended before its lock was broken\n{}",
-                run.replay()
-            );
+            let child = pause_mid_load(run, &dir, &input, &checkpoint, &plan, "its lock was broken");
             // The other run has its own copy of the file, as a run from
             // another container would.
             let elsewhere = dir.join(format!("elsewhere-{step}"));
