@@ -74,9 +74,6 @@ fn a_load_over_neo4j_routing_writes_to_the_writer_the_server_names_and_verifies(
     assert!(String::from_utf8_lossy(&verify.stdout).contains("PASSED"));
 }
 
-/// A server that accepts and never answers the handshake fails at the
-/// connect deadline, not the query deadline (300 s by default), and never
-/// later than the query deadline either.
 /// A Bolt URI at an HTTP port, or at a port where nothing listens, is
 /// said as what it is: not a TLS or certificate problem, not a connection
 /// "lost" that was never made.
@@ -92,8 +89,10 @@ fn an_http_port_and_a_refused_connection_are_named_as_what_they_are() {
             let mut stream = stream;
             let mut handshake = [0u8; 20];
             let _ = stream.read(&mut handshake);
-            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+            // Counted before the answer: the client exits once it reads
+            // the answer, and the test must not look before the count.
             counter.fetch_add(1, Ordering::SeqCst);
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
         }
     });
     let closed = TcpListener::bind("127.0.0.1:0").expect("binds");
@@ -136,6 +135,9 @@ fn an_http_port_and_a_refused_connection_are_named_as_what_they_are() {
     assert_eq!(said.matches("error:").count(), 1, "{said}");
 }
 
+/// A server that accepts and never answers the handshake fails at the
+/// connect deadline, not the query deadline (300 s by default), and never
+/// later than the query deadline either.
 #[test]
 fn a_server_that_never_answers_the_handshake_is_unreachable_after_the_connect_deadline() {
     let port = common::silent_server();
