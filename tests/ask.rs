@@ -1,6 +1,11 @@
 //! End-to-end: every question of the catalogue, asked through the binary
 //! of a graph of two snapshots in the real local database, against the
-//! answer computed here from the generated files' records.
+//! answer computed here from the independent reference model
+//! (tests/common/model.rs), which reads the files without the crate's
+//! transform. Two labels come from the graph, because choosing them is
+//! not what a question computes: a program's name (its spelling is
+//! tests/names.rs's to check) and the code the graph gave each of the
+//! model's countries (one each way, or the test fails).
 // The database lock serializes whole tests, each on its own runtime.
 #![allow(clippy::await_holding_lock)]
 
@@ -10,35 +15,39 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use chrono::NaiveDate;
-use learngraph::graph::records::{LearnerRecord, Props, Rel, Value};
+use common::model::{Learner, Model, Prop, Props, StateRel};
 use serde_json::{Value as Json, json};
 
 /// The two snapshots, loaded one after the other, and what the files say.
 struct Loaded {
     dir: tempfile::TempDir,
-    /// The first snapshot's learners, by key.
-    old: HashMap<String, LearnerRecord>,
-    /// The latest snapshot's learners: the graph's present learners.
-    new: Vec<LearnerRecord>,
+    /// The graph after both loads by the reference model.
+    model: Model,
+    /// Program names by cohort, as the graph spells them.
     programs: HashMap<String, Option<String>>,
+    /// The code the graph gave each of the model's countries.
+    codes: BTreeMap<String, String>,
     first_date: NaiveDate,
     second_date: NaiveDate,
-    /// The graph after both loads by the independent reference model,
-    /// which reads the files without the crate's transform.
-    model: common::model::Model,
 }
 
 impl Loaded {
+    /// The learners of the latest snapshot: the graph's present learners.
+    fn present(&self) -> Vec<(&String, &Learner)> {
+        self.model
+            .learners
+            .iter()
+            .filter(|(_, l)| l.missing_since.is_none())
+            .collect()
+    }
+
     /// Learners marked missing: in the first snapshot, not in the latest.
-    fn missing(&self) -> Vec<&LearnerRecord> {
-        let present: BTreeSet<&str> = self.new.iter().map(|r| r.key.as_str()).collect();
-        let mut out: Vec<&LearnerRecord> = self
-            .old
-            .values()
-            .filter(|r| !present.contains(r.key.as_str()))
-            .collect();
-        out.sort_by(|a, b| a.key.cmp(&b.key));
-        out
+    fn missing(&self) -> Vec<(&String, &Learner)> {
+        self.model
+            .learners
+            .iter()
+            .filter(|(_, l)| l.missing_since.is_some())
+            .collect()
     }
 
     fn program_name(&self, cohort: &str) -> Json {
@@ -46,6 +55,15 @@ impl Loaded {
             Some(Some(name)) => json!(name),
             _ => Json::Null,
         }
+    }
+
+    fn code(&self, country: &Option<String>) -> Option<&str> {
+        country.as_ref().map(|name| {
+            self.codes
+                .get(name)
+                .unwrap_or_else(|| panic!("the graph gave {name} no code"))
+                .as_str()
+        })
     }
 
     fn ask(&self, args: &[&str]) -> Json {
@@ -78,36 +96,83 @@ fn load_two_snapshots() -> Loaded {
             .expect("a date")
     };
     let (first_date, second_date) = (date(&first), date(&second));
-    let (old, mut programs) = common::records_and_programs(&first);
-    let (new, later_programs) = common::records_and_programs(&second);
-    for (cohort, name) in later_programs {
-        programs.entry(cohort).or_insert(name);
-    }
     let today = learngraph::transform::today();
-    let mut model = common::model::Model::default();
-    model.apply(&common::model::read(&first, today));
-    model.apply(&common::model::read(&second, today));
+    let mut model = Model::default();
+    let (first, second) = (
+        common::model::read(&first, today),
+        common::model::read(&second, today),
+    );
+    assert_eq!(
+        (first.date, second.date),
+        (first_date, second_date),
+        "the model dates the snapshots as the loads did"
+    );
+    model.apply(&first);
+    model.apply(&second);
+    let (programs, codes) = tokio::runtime::Runtime::new()
+        .expect("a runtime")
+        .block_on(labels_from_the_graph(&model));
     Loaded {
-        model,
         dir,
-        old: old.into_iter().map(|r| (r.key.clone(), r)).collect(),
-        new,
+        model,
         programs,
+        codes,
         first_date,
         second_date,
     }
 }
 
+/// Program names by cohort, and the code of each of the model's countries
+/// learned from the learners that name it, one code per country and one
+/// country per code.
+async fn labels_from_the_graph(model: &Model) -> (HashMap<String, Option<String>>, BTreeMap<String, String>) {
+    let graph = common::test_graph().await;
+    let mut programs = HashMap::new();
+    let mut rows = graph
+        .execute(neo4rs::query(
+            "MATCH (p:Program) RETURN p.id AS id, p.name AS name",
+        ))
+        .await
+        .expect("programs");
+    while let Some(row) = rows.next().await.expect("row") {
+        programs.insert(row.get("id").expect("id"), row.get("name").expect("name"));
+    }
+    let (mut codes, mut names) = (BTreeMap::new(), BTreeMap::new());
+    let mut rows = graph
+        .execute(neo4rs::query(
+            "MATCH (l:Learner) RETURN l.hashedEmail AS k, l.countryOfResidenceCode AS residence, \
+             l.countryOfOriginCode AS origin",
+        ))
+        .await
+        .expect("learners");
+    while let Some(row) = rows.next().await.expect("row") {
+        let key: String = row.get("k").expect("k");
+        let facts = &model.learners.get(&key).expect("a learner of the files").facts;
+        for (column, name) in [("residence", &facts.country), ("origin", &facts.origin)] {
+            let code: Option<String> = row.get(column).expect("a code or null");
+            match (code, name) {
+                (Some(code), Some(name)) => {
+                    common::learn_country_code(&mut codes, &mut names, &code, name)
+                        .unwrap_or_else(|e| panic!("{e}"));
+                }
+                (None, None) => {}
+                (code, name) => panic!("{key}'s {column}: the graph has {code:?}, the files {name:?}"),
+            }
+        }
+    }
+    (programs, codes)
+}
+
 fn text<'a>(props: &'a Props, key: &str) -> Option<&'a str> {
     match props.get(key) {
-        Some(Value::Str(s)) => Some(s),
+        Some(Prop::Text(s)) => Some(s),
         _ => None,
     }
 }
 
 fn date(props: &Props, key: &str) -> Option<NaiveDate> {
     match props.get(key) {
-        Some(Value::Date(d)) => Some(*d),
+        Some(Prop::Date(d)) => Some(*d),
         _ => None,
     }
 }
@@ -134,10 +199,9 @@ fn rate(part: u64, whole: u64) -> f64 {
     (1000.0 * part as f64 / whole as f64).round() / 10.0
 }
 
-fn works_now(record: &LearnerRecord) -> bool {
-    record
-        .text("currentProfessionalStatus")
-        .is_some_and(|s| s != "Unemployed")
+fn works_now(learner: &Learner) -> bool {
+    let status = learner.facts.professional.as_str();
+    !status.is_empty() && status != "Unemployed"
 }
 
 /// Linear interpolation between closest ranks, as Cypher's percentileCont.
@@ -164,16 +228,16 @@ fn assert_close(actual: &Json, expected: Option<f64>, what: &str) {
 
 fn learners_per_country(loaded: &Loaded) {
     for include_missing in [false, true] {
-        let mut learners: Vec<&LearnerRecord> = loaded.new.iter().collect();
+        let mut learners = loaded.present();
         if include_missing {
             learners.extend(loaded.missing());
         }
         let mut expected: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-        for record in learners {
-            if let Some(code) = record.text("countryOfResidenceCode") {
+        for (_, learner) in learners {
+            if let Some(code) = loaded.code(&learner.facts.country) {
                 expected.entry(code).or_default().0 += 1;
             }
-            if let Some(code) = record.text("countryOfOriginCode") {
+            if let Some(code) = loaded.code(&learner.facts.origin) {
                 expected.entry(code).or_default().1 += 1;
             }
         }
@@ -208,11 +272,11 @@ fn learners_per_country(loaded: &Loaded) {
 
 fn program_completion(loaded: &Loaded) {
     let mut expected: BTreeMap<&str, (u64, u64, u64)> = BTreeMap::new();
-    for record in &loaded.new {
-        for enrollment in &record.enrollments {
-            let counts = expected.entry(enrollment.target.as_str()).or_default();
+    for (_, learner) in loaded.present() {
+        for (cohort, props) in &learner.facts.enrollments {
+            let counts = expected.entry(cohort.as_str()).or_default();
             counts.0 += 1;
-            match text(&enrollment.props, "enrollmentStatus") {
+            match text(props, "enrollmentStatus") {
                 Some("Graduated") => counts.1 += 1,
                 Some("Dropped Out") => counts.2 += 1,
                 _ => {}
@@ -233,6 +297,10 @@ fn program_completion(loaded: &Loaded) {
         assert_close(&row["completionRate"], Some(rate(graduated, enrollments)), cohort);
         assert_close(&row["dropOutRate"], Some(rate(dropped, enrollments)), cohort);
     }
+    assert!(
+        expected.values().any(|c| c.1 > 0 && c.2 > 0),
+        "some cohort has graduates and drop-outs: {expected:?}"
+    );
     let sizes: Vec<u64> = actual
         .iter()
         .map(|r| r["enrollments"].as_u64().expect("n"))
@@ -246,18 +314,19 @@ fn program_completion(loaded: &Loaded) {
 fn graduate_employment(loaded: &Loaded) {
     // program -> (graduates, employed, placed), each learner once per program.
     let mut expected: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
-    for record in &loaded.new {
-        let programs: BTreeSet<String> = record
+    for (_, learner) in loaded.present() {
+        let programs: BTreeSet<String> = learner
+            .facts
             .enrollments
             .iter()
-            .filter(|e| text(&e.props, "enrollmentStatus") == Some("Graduated"))
-            .map(|e| loaded.program_name(&e.target).to_string())
+            .filter(|(_, props)| text(props, "enrollmentStatus") == Some("Graduated"))
+            .map(|(cohort, _)| loaded.program_name(cohort).to_string())
             .collect();
         for program in programs {
             let counts = expected.entry(program).or_default();
             counts.0 += 1;
-            counts.1 += u64::from(works_now(record));
-            counts.2 += u64::from(matches!(record.props.get("isPlaced"), Some(Value::Bool(true))));
+            counts.1 += u64::from(works_now(learner));
+            counts.2 += u64::from(learner.facts.placed);
         }
     }
     let actual = rows(&loaded.ask(&["graduate-employment"]));
@@ -279,27 +348,28 @@ fn graduate_employment(loaded: &Loaded) {
         );
     }
     assert!(
-        expected.values().any(|c| c.1 > 0),
-        "some graduates work: {expected:?}"
+        expected.values().any(|c| c.1 > 0 && c.2 > 0),
+        "some graduates work and some are placed: {expected:?}"
     );
 }
 
 fn time_to_first_job(loaded: &Loaded) {
     // program -> (graduations, days to the first job after each).
     let mut expected: BTreeMap<String, (u64, Vec<f64>)> = BTreeMap::new();
-    for record in &loaded.new {
-        for enrollment in &record.enrollments {
-            let Some(graduated) = date(&enrollment.props, "graduationDate") else {
+    for (_, learner) in loaded.present() {
+        for (cohort, props) in &learner.facts.enrollments {
+            let Some(graduated) = date(props, "graduationDate") else {
                 continue;
             };
             let entry = expected
-                .entry(loaded.program_name(&enrollment.target).to_string())
+                .entry(loaded.program_name(cohort).to_string())
                 .or_default();
             entry.0 += 1;
-            let first_job = record
+            let first_job = learner
+                .facts
                 .works_for
                 .iter()
-                .filter_map(|job| date(&job.props, "startDate"))
+                .filter_map(|(_, job)| date(job, "startDate"))
                 .filter(|start| *start >= graduated)
                 .min();
             if let Some(start) = first_job {
@@ -323,10 +393,10 @@ fn time_to_first_job(loaded: &Loaded) {
     assert!(expected.values().any(|(_, days)| days.len() > 3), "{expected:?}");
 }
 
-fn top_skills(loaded: &Loaded, question: &str, counted: impl Fn(&LearnerRecord) -> bool) {
+fn top_skills(loaded: &Loaded, question: &str, counted: impl Fn(&Learner) -> bool) {
     let mut expected: BTreeMap<&str, u64> = BTreeMap::new();
-    for record in loaded.new.iter().filter(|r| counted(r)) {
-        for skill in &record.skills {
+    for (_, learner) in loaded.present().into_iter().filter(|(_, l)| counted(l)) {
+        for skill in &learner.facts.skills {
             *expected.entry(skill).or_default() += 1;
         }
     }
@@ -347,63 +417,31 @@ fn top_skills(loaded: &Loaded, question: &str, counted: impl Fn(&LearnerRecord) 
     assert_eq!(top3.len(), 3.min(expected.len()), "the limit is in force");
 }
 
-/// A learner's learning-state history in the graph after both loads: the
-/// first snapshot's, its current state closed and a new one opened where
-/// the latest snapshot changed it; a new learner's own.
-fn learning_history(
-    loaded: &Loaded,
-    record: &LearnerRecord,
-) -> Vec<(String, Option<NaiveDate>, Option<NaiveDate>)> {
-    let as_span = |rel: &Rel| {
-        (
-            rel.target.clone(),
-            date(&rel.props, "validFrom"),
-            date(&rel.props, "validTo"),
-        )
-    };
-    let Some(old) = loaded.old.get(&record.key) else {
-        return record.learning_states.iter().map(as_span).collect();
-    };
-    let mut history: Vec<_> = old.learning_states.iter().map(as_span).collect();
-    let (before, now) = (
-        old.text("currentLearningState"),
-        record.text("currentLearningState"),
-    );
-    if let Some(now) = now
-        && before != Some(now)
-    {
-        if before.is_some()
-            && let Some(current) = history.last_mut()
-        {
-            current.2 = Some(loaded.second_date);
-        }
-        history.push((now.to_string(), Some(loaded.second_date), None));
-    }
-    history
-}
-
-fn state_at(history: &[(String, Option<NaiveDate>, Option<NaiveDate>)], day: NaiveDate) -> String {
+/// The state a history holds on `day`: the latest that began by then
+/// and had not ended.
+fn state_at(history: &[StateRel], day: NaiveDate) -> String {
     history
         .iter()
-        .filter(|(_, from, to)| from.unwrap_or(NaiveDate::MIN) <= day && to.is_none_or(|to| to > day))
-        .max_by_key(|(_, from, _)| from.unwrap_or(NaiveDate::MIN))
-        .map_or("(none)".to_string(), |(state, _, _)| state.clone())
+        .filter(|r| r.from.unwrap_or(NaiveDate::MIN) <= day && r.to.is_none_or(|to| to > day))
+        .max_by_key(|r| r.from.unwrap_or(NaiveDate::MIN))
+        .map_or("(none)".to_string(), |r| r.state.clone())
 }
 
 fn state_transitions(loaded: &Loaded) {
     let mut expected: BTreeMap<(String, String, String), u64> = BTreeMap::new();
-    for record in &loaded.new {
-        let history = learning_history(loaded, record);
-        let programs: BTreeSet<String> = record
+    for (_, learner) in loaded.present() {
+        let history = &learner.learning_history;
+        let programs: BTreeSet<String> = learner
+            .facts
             .enrollments
             .iter()
-            .map(|e| loaded.program_name(&e.target).to_string())
+            .map(|(cohort, _)| loaded.program_name(cohort).to_string())
             .collect();
         for program in programs {
             let key = (
                 program,
-                state_at(&history, loaded.first_date),
-                state_at(&history, loaded.second_date),
+                state_at(history, loaded.first_date),
+                state_at(history, loaded.second_date),
             );
             *expected.entry(key).or_default() += 1;
         }
@@ -447,9 +485,8 @@ fn state_transitions(loaded: &Loaded) {
 }
 
 /// The learners present on each snapshot date and the states they held
-/// then, from the reference model's histories (not the crate's records).
+/// then, from the reference model's histories.
 fn population_over_time(loaded: &Loaded) {
-    use common::model::StateRel;
     let held = |history: &[StateRel], day: NaiveDate| -> Vec<String> {
         history
             .iter()
@@ -504,25 +541,25 @@ fn population_over_time(loaded: &Loaded) {
 }
 
 fn learner_journey(loaded: &Loaded) {
-    let changed = loaded
-        .new
-        .iter()
-        .filter(|r| {
-            loaded
-                .old
-                .get(&r.key)
-                .is_some_and(|old| old.text("currentLearningState") != r.text("currentLearningState"))
+    // A learner of both snapshots whose learning state the latest changed.
+    let (key, changed) = loaded
+        .present()
+        .into_iter()
+        .filter(|(_, l)| {
+            l.first_snapshot == Some(loaded.first_date)
+                && l.learning_history
+                    .iter()
+                    .any(|r| r.opened_by_snapshot && r.from == Some(loaded.second_date))
         })
-        .max_by_key(|r| r.enrollments.len() + r.works_for.len() + r.studied_at.len())
+        .max_by_key(|(_, l)| l.facts.enrollments.len() + l.facts.works_for.len() + l.facts.studies.len())
         .expect("the follow-up changes some learner's state");
-    let param = format!("learner={}", changed.key);
+    let param = format!("learner={key}");
     let journey = rows(&loaded.ask(&["learner-journey", "--param", &param]));
     let kinds = |kind: &str| journey.iter().filter(|row| row["kind"] == kind).count();
-    assert_eq!(kinds("enrollment"), changed.enrollments.len());
-    assert_eq!(kinds("job"), changed.works_for.len());
-    assert_eq!(kinds("venture"), changed.runs_venture.len());
-    assert_eq!(kinds("study"), changed.studied_at.len());
-    let history = learning_history(loaded, changed);
+    assert_eq!(kinds("enrollment"), changed.facts.enrollments.len());
+    assert_eq!(kinds("job"), changed.facts.works_for.len());
+    assert_eq!(kinds("venture"), changed.facts.ventures.len());
+    assert_eq!(kinds("study"), changed.facts.studies.len());
     let states: Vec<(String, Json, Json)> = journey
         .iter()
         .filter(|row| row["kind"] == "learning state")
@@ -535,9 +572,10 @@ fn learner_journey(loaded: &Loaded) {
         })
         .collect();
     let day = |d: &Option<NaiveDate>| d.map_or(Json::Null, |d| json!(d.to_string()));
-    let mut expected: Vec<(String, Json, Json)> = history
+    let mut expected: Vec<(String, Json, Json)> = changed
+        .learning_history
         .iter()
-        .map(|(s, from, to)| (s.clone(), day(from), day(to)))
+        .map(|r| (r.state.clone(), day(&r.from), day(&r.to)))
         .collect();
     let mut states_sorted = states.clone();
     states_sorted.sort_by(|a, b| a.1.to_string().cmp(&b.1.to_string()).then(a.0.cmp(&b.0)));
@@ -551,10 +589,7 @@ fn learner_journey(loaded: &Loaded) {
         .filter(|row| row["kind"] == "learning state" && row["detail"] == "current")
         .collect();
     assert_eq!(current.len(), 1);
-    assert_eq!(
-        current[0]["what"],
-        changed.text("currentLearningState").expect("a state")
-    );
+    assert_eq!(current[0]["what"], changed.facts.learning);
     assert_eq!(current[0]["since"], loaded.second_date.to_string());
     // In time order; what has no date comes last, as Cypher sorts nulls.
     let since: Vec<Option<&str>> = journey.iter().map(|r| r["since"].as_str()).collect();
@@ -563,17 +598,17 @@ fn learner_journey(loaded: &Loaded) {
     assert_eq!(since, sorted, "in time order");
 
     // Found by sandId as well; a learner marked missing only when asked.
-    if let Some(sand_id) = changed.text("sandId") {
+    if let Some(sand_id) = &changed.facts.sand_id {
         let by_sand_id = loaded.ask(&["learner-journey", "--param", &format!("learner={sand_id}")]);
         assert_eq!(rows(&by_sand_id), journey);
     }
-    let gone = loaded.missing()[0];
-    let param = format!("learner={}", gone.key);
+    let (gone_key, gone) = loaded.missing()[0];
+    let param = format!("learner={gone_key}");
     assert!(rows(&loaded.ask(&["learner-journey", "--param", &param])).is_empty());
     let asked = rows(&loaded.ask(&["learner-journey", "--param", &param, "--include-missing"]));
     assert_eq!(
         asked.iter().filter(|row| row["kind"] == "enrollment").count(),
-        gone.enrollments.len()
+        gone.facts.enrollments.len()
     );
 }
 
@@ -586,8 +621,8 @@ fn every_question_answers_what_the_files_say() {
     graduate_employment(&loaded);
     time_to_first_job(&loaded);
     top_skills(&loaded, "top-skills", |_| true);
-    top_skills(&loaded, "top-skills-employed-graduates", |r| {
-        r.text("currentLearningState") == Some("Graduate") && works_now(r)
+    top_skills(&loaded, "top-skills-employed-graduates", |l| {
+        l.facts.learning == "Graduate" && works_now(l)
     });
     state_transitions(&loaded);
     population_over_time(&loaded);

@@ -31,10 +31,18 @@ fn same_value(expected: &Value, actual: &BoltType) -> bool {
     }
 }
 
-/// Reads learners back and compares every property with the source.
-/// `loaded_on` is the snapshot date of the load that created them: the
-/// bookkeeping mark `firstSnapshot` must hold it (docs/graph.md).
-async fn assert_learners_read_back(graph: &Graph, sample: &[LearnerRecord], loaded_on: chrono::NaiveDate) {
+/// Reads learners back and compares every property and relationship with
+/// the records the crate's own transform made of the same rows: proof that
+/// the writing loses, doubles and alters nothing (whether the transform
+/// derives the right values is the reference model's to say, in
+/// tests/sequence.rs and below). `loaded_on` is the snapshot date of the
+/// load that created them: the bookkeeping mark `firstSnapshot` must hold
+/// it (docs/graph.md).
+async fn assert_written_as_transformed(
+    graph: &Graph,
+    sample: &[LearnerRecord],
+    loaded_on: chrono::NaiveDate,
+) {
     for record in sample {
         let mut stream = graph
             .execute(query("MATCH (l:Learner {hashedEmail: $k}) RETURN l").param("k", record.key.clone()))
@@ -128,7 +136,7 @@ async fn assert_learners_read_back(graph: &Graph, sample: &[LearnerRecord], load
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn load_verify_read_back_and_load_again() {
+async fn load_verify_write_what_the_transform_made_and_load_again() {
     let _db = common::db_lock();
     let dir = common::temp_dir();
     clear(dir.path());
@@ -163,6 +171,7 @@ async fn load_verify_read_back_and_load_again() {
     ));
     assert_eq!(verify["differences"], Json::Array(Vec::new()), "{verify}");
     assert_eq!(verify["actual"]["nodes"]["Learner"], first["rows_accepted"]);
+    assert_verify_expects_what_the_model_does(&input, &verify);
 
     let graph = common::test_graph().await;
     // The summary's figures are what the graph holds, read by a second
@@ -217,7 +226,7 @@ async fn load_verify_read_back_and_load_again() {
         .as_str()
         .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
         .expect("the summary names the snapshot date");
-    assert_learners_read_back(&graph, &sample, loaded_on).await;
+    assert_written_as_transformed(&graph, &sample, loaded_on).await;
 
     let second = common::json(&common::run_db_ok(
         dir.path(),
@@ -235,6 +244,51 @@ async fn load_verify_read_back_and_load_again() {
         again["actual"], verify["actual"],
         "a second load changes no count"
     );
+}
+
+/// `verify` derives its expected counts with the crate's own analysis;
+/// here they are held against the reference model's reading of the same
+/// file (tests/common/model.rs), so that a rule both got wrong the same
+/// way in the loader and in `verify` cannot pass unseen.
+fn assert_verify_expects_what_the_model_does(input: &Path, verify: &Json) {
+    let snapshot = common::model::read(input, learngraph::transform::today());
+    assert_eq!(
+        verify["expected"]["nodes"]["Learner"],
+        snapshot.rows.len() as u64,
+        "learners: the model accepts {} of {} rows",
+        snapshot.rows.len(),
+        snapshot.rows_read
+    );
+    let mut model = common::model::Model::default();
+    model.apply(&snapshot);
+    let learners = model.learners.values();
+    let sum =
+        |f: &dyn Fn(&common::model::Learner) -> usize| -> u64 { learners.clone().map(|l| f(l) as u64).sum() };
+    let nodes = [
+        ("Country", model.countries.len() as u64),
+        ("City", model.cities.len() as u64),
+        ("Skill", model.skills.len() as u64),
+        ("Program", model.programs.len() as u64),
+        ("Company", model.companies.len() as u64),
+        ("Institution", model.institutions.len() as u64),
+    ];
+    let relationships = [
+        ("HAS_SKILL", sum(&|l| l.facts.skills.len())),
+        ("ENROLLED_IN", sum(&|l| l.facts.enrollments.len())),
+        ("WORKS_FOR", sum(&|l| l.facts.works_for.len())),
+        ("RUNS_VENTURE", sum(&|l| l.facts.ventures.len())),
+        ("STUDIED_AT", sum(&|l| l.facts.studies.len())),
+        ("HAS_LEARNING_STATE", sum(&|l| l.learning_history.len())),
+        ("HAS_PROFESSIONAL_STATUS", sum(&|l| l.professional_history.len())),
+        ("IN_COUNTRY", model.cities.len() as u64),
+    ];
+    for (label, n) in nodes {
+        assert_eq!(verify["expected"]["nodes"][label], n, "{label} nodes: {verify}");
+    }
+    for (kind, n) in relationships {
+        assert!(n > 0, "the file has {kind}");
+        assert_eq!(verify["expected"]["relationships"][kind], n, "{kind}: {verify}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -259,6 +313,7 @@ async fn dirty_input_loads_what_is_good_and_verifies() {
         &["verify", input.to_str().expect("utf-8"), "--json"],
     ));
     assert_eq!(verify["differences"], Json::Array(Vec::new()), "{verify}");
+    assert_verify_expects_what_the_model_does(&input, &verify);
 
     // A rejected share above the threshold writes nothing and exits 3.
     clear(dir.path());

@@ -48,7 +48,9 @@ fn spawn_load(dir: &Path, input: &Path) -> Child {
     .expect("load starts")
 }
 
-/// Waits until the load has committed some learners, then kills it.
+/// Waits until the load has committed some learners (the checkpoint is
+/// the event, polled), then kills it, and shows the kill met a running
+/// load: a load that had already ended would not die of the signal.
 fn kill_mid_phase_2(mut child: Child, checkpoint: &Path) {
     let started = Instant::now();
     loop {
@@ -71,7 +73,12 @@ fn kill_mid_phase_2(mut child: Child, checkpoint: &Path) {
         std::thread::sleep(Duration::from_millis(2));
     }
     child.kill().expect("SIGKILL");
-    child.wait().expect("reaped");
+    let status = child.wait().expect("reaped");
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9),
+        "the load had ended before the kill: {status}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -8,9 +8,9 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{db_command, db_lock, generate, json, run_db_ok, temp_dir, test_db};
@@ -178,6 +178,20 @@ struct StallingProxy {
     stalled: Arc<AtomicUsize>,
     /// Bolt ROUTE requests the clients sent through it: routing tables asked for.
     routes: Arc<AtomicUsize>,
+    /// Both ends of every connection it forwarded.
+    connections: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Drop for StallingProxy {
+    /// Closes every connection it forwarded, the silent ones too. A load
+    /// that died mid-batch leaves its transaction open, with its locks,
+    /// until the server sees the connection gone: left open, it would hold
+    /// up the next test's `clear` until the transaction's own timeout.
+    fn drop(&mut self) {
+        for stream in self.connections.lock().expect("not poisoned").iter() {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
 }
 
 /// The start of a Bolt 4.3+ ROUTE message as a driver sends it: a
@@ -194,11 +208,17 @@ impl StallingProxy {
         let armed = Arc::new(AtomicBool::new(true));
         let counter = stalled.clone();
         let route_counter = routes.clone();
+        let connections = Arc::new(Mutex::new(Vec::new()));
+        let opened = connections.clone();
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 let Ok(server) = TcpStream::connect(upstream) else {
                     continue;
                 };
+                opened
+                    .lock()
+                    .expect("not poisoned")
+                    .extend([client.try_clone().unwrap(), server.try_clone().unwrap()]);
                 let silent = Arc::new(AtomicBool::new(false));
                 let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
                 let (armed, counter, silent2) = (armed.clone(), counter.clone(), silent.clone());
@@ -216,6 +236,7 @@ impl StallingProxy {
             address,
             stalled,
             routes,
+            connections,
         }
     }
 }
@@ -228,14 +249,18 @@ struct Watch {
     routes: Arc<AtomicUsize>,
 }
 
-/// Copies `from` to `to` until either closes, or forever stops copying
+/// Copies `from` to `to` until either closes, and passes the close on (a
+/// client that exits is seen gone by the server), or forever stops copying
 /// once the connection has gone silent.
 fn pipe(mut from: TcpStream, mut to: TcpStream, watch: Option<Watch>, silent: Arc<AtomicBool>) {
     let mut buffer = vec![0u8; 64 * 1024];
     let mut window: Vec<u8> = Vec::new();
     loop {
         let n = match from.read(&mut buffer) {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => {
+                let _ = to.shutdown(Shutdown::Write);
+                return;
+            }
             Ok(n) => n,
         };
         if let Some(watch) = &watch {
@@ -318,14 +343,6 @@ fn a_batch_on_a_connection_gone_silent_is_retried_after_the_deadline_and_nothing
     );
 }
 
-fn interrupt(child: &std::process::Child) {
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-}
-
 #[test]
 fn a_second_ctrl_c_exits_at_once_while_a_batch_hangs() {
     let _db = db_lock();
@@ -369,7 +386,7 @@ fn a_second_ctrl_c_exits_at_once_while_a_batch_hangs() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    interrupt(&child);
+    common::signal(&child, "INT");
     // The first Ctrl-C is heard and waits for the batch in flight, which
     // hangs: the load says so and goes on running.
     let mut log = String::new();
@@ -387,7 +404,7 @@ fn a_second_ctrl_c_exits_at_once_while_a_batch_hangs() {
         child.try_wait().expect("wait").is_none(),
         "the first Ctrl-C did not wait: {log}"
     );
-    interrupt(&child);
+    common::signal(&child, "INT");
     let stopped = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait") {
@@ -405,6 +422,39 @@ fn a_second_ctrl_c_exits_at_once_while_a_batch_hangs() {
     assert_eq!(status.code(), Some(17), "{log}");
     assert!(log.contains("interrupted twice"), "{log}");
     assert!(log.contains("load --resume"), "{log}");
+    // The load died with a batch half done; once the proxy closes its
+    // connections the server rolls that back and frees its locks, and
+    // the next test's `clear` does not wait out the transaction timeout.
+    drop(proxy);
+    if common::on_neo4j() {
+        assert_no_transaction_left_open();
+    }
+}
+
+/// Waits until the server holds no transaction but the one asking, as
+/// it does once every connection of a dead load is closed.
+fn assert_no_transaction_left_open() {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async {
+        let graph = common::test_graph().await;
+        let started = Instant::now();
+        loop {
+            let open = common::count(
+                &graph,
+                "SHOW TRANSACTIONS YIELD transactionId RETURN count(*) AS n",
+            )
+            .await;
+            if open <= 1 {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "{} transactions of the dead load still open",
+                open - 1
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
 }
 
 /// A bare JSON-RPC client of `learngraph mcp` over stdio: one request, its

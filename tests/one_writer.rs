@@ -132,14 +132,7 @@ async fn two_loads_of_one_snapshot_at_once_exactly_one_runs() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
-    let signal = |child: &std::process::Child, name: &str| {
-        let status = std::process::Command::new("kill")
-            .args([name, &child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success(), "kill {name}");
-    };
-    signal(&first_run, "-STOP");
+    common::signal(&first_run, "STOP");
     let mut others = [spawn(&other), spawn(dir.path())];
     let held = std::time::Instant::now();
     while held.elapsed() < std::time::Duration::from_secs(20)
@@ -147,7 +140,7 @@ async fn two_loads_of_one_snapshot_at_once_exactly_one_runs() {
     {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    signal(&first_run, "-CONT");
+    common::signal(&first_run, "CONT");
     let [second_run, third_run] = others;
     let outputs: Vec<_> = [first_run, second_run, third_run]
         .into_iter()

@@ -99,6 +99,11 @@ fn a_loader_killed_three_times_resumes_to_exactly_the_source_counts() {
     verify_passes(dir.path(), &input);
 }
 
+/// The load meets the database down (it is held still while the server
+/// stops, so it cannot finish first), says it is waiting, and finishes
+/// once the server is back, however long the server takes to start: its
+/// retry bound is set far above any start-up time, and each step waits on
+/// an event (a checkpoint, a log line, the server answering), not a sleep.
 #[test]
 fn a_database_restart_during_phase_2_is_waited_for() {
     let _db = common::db_lock();
@@ -106,18 +111,40 @@ fn a_database_restart_during_phase_2_is_waited_for() {
     common::run_db_ok(dir.path(), &["clear", "--all", "--yes"]);
     let input = common::generate(dir.path(), "restart.csv", 30_000, 23, 0.0);
     let checkpoint = dir.path().join("restart.csv.checkpoint.json");
-    let mut child = spawn_load(dir.path(), &input, &["--checkpoint-interval", "300"]);
-    wait_for_checkpoint(&checkpoint, 1_500, &mut child);
-    local_db("stop");
-    std::thread::sleep(Duration::from_secs(3));
-    local_db("start");
-    let output = child.wait_with_output().expect("the load finishes");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    std::fs::write(
+        dir.path().join("long-retry.toml"),
+        "[neo4j]\nmax_retry_seconds = 3600\n",
+    )
+    .expect("write");
+    let command = common::db_command(
+        dir.path(),
+        &[
+            "load",
+            input.to_str().expect("utf-8"),
+            "--batch-size",
+            "300",
+            "--json",
+            "-c",
+            "long-retry.toml",
+            "--checkpoint-interval",
+            "300",
+        ],
     );
-    let summary: Json = serde_json::from_slice(&output.stdout).expect("json");
+    let mut load = common::Running::spawn(command);
+    wait_for_checkpoint(&checkpoint, 1_500, &mut load.child);
+    common::signal(&load.child, "STOP");
+    local_db("stop");
+    common::signal(&load.child, "CONT");
+    let waiting = load.wait_for_any(&["Retrying after a transient error", "Cannot connect again yet"]);
+    assert!(
+        load.child.try_wait().expect("wait").is_none(),
+        "the load is still running after it said: {waiting}"
+    );
+    local_db("start");
+    let stdout = load.child.stdout.take().expect("stdout");
+    let (code, log) = load.finish();
+    assert_eq!(code, Some(0), "{log}");
+    let summary: Json = serde_json::from_reader(stdout).expect("json");
     assert!(
         summary["retries"].as_u64().expect("n") > 0,
         "the restart was retried: {summary}"

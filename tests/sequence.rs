@@ -129,15 +129,6 @@ fn written_records(model: &Model, snapshot: &Snapshot) -> Vec<u64> {
     records
 }
 
-/// Sends `signal` (STOP, CONT) to the load.
-fn signal(child: &Child, signal: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success(), "kill -{signal}");
-}
-
 /// Kills the load with SIGKILL and shows that it was still running: a
 /// load that had ended would not have died of the signal.
 fn kill_mid_load(run: &Run, mut child: Child, plan: &Interruption) {
@@ -240,7 +231,7 @@ fn pause_mid_load(
 ) -> Child {
     let mut child = spawn_load_in_batches(dir, input, plan.batch, &[]);
     reach(run, &mut child, checkpoint, plan);
-    signal(&child, "STOP");
+    common::signal(&child, "STOP");
     assert!(
         child.try_wait().expect("wait").is_none(),
         "the fault did not happen: the load ended before {before}\n{}",
@@ -296,7 +287,7 @@ fn load(run: &mut Run, step: usize, fault: Fault, plan: Option<Interruption>, h:
             let child = pause_mid_load(run, &dir, &input, &checkpoint, &plan, "the restart");
             local_db("stop");
             local_db("start");
-            signal(&child, "CONT");
+            common::signal(&child, "CONT");
             let output = child.wait_with_output().expect("the load ends");
             let log = String::from_utf8_lossy(&output.stderr).into_owned();
             assert!(
@@ -359,7 +350,7 @@ fn load(run: &mut Run, step: usize, fault: Fault, plan: Option<Interruption>, h:
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }
-            signal(&child, "CONT");
+            common::signal(&child, "CONT");
             let trial = trial.wait_with_output().expect("the trial ends");
             let trial_log = String::from_utf8_lossy(&trial.stderr).into_owned();
             assert!(
@@ -527,16 +518,7 @@ async fn observe(expected: &Model) -> Result<Observed, String> {
     let mut learners: BTreeMap<String, Learner> = BTreeMap::new();
     let mut codes: BTreeMap<String, String> = BTreeMap::new();
     let mut names: BTreeMap<String, String> = BTreeMap::new();
-    let mut learned = |code: &str, name: &str| -> Result<(), String> {
-        let known_name = names.entry(code.to_string()).or_insert_with(|| name.to_string());
-        let known_code = codes.entry(name.to_string()).or_insert_with(|| code.to_string());
-        if known_name != name || known_code != code {
-            return Err(format!(
-                "country codes are not one per country: {code} is given to {known_name} and {name}, or {name} has {known_code} and {code}"
-            ));
-        }
-        Ok(())
-    };
+    let mut learned = |code: &str, name: &str| common::learn_country_code(&mut codes, &mut names, code, name);
     let mut rows = graph
         .execute(neo4rs::query(
             "MATCH (l:Learner) RETURN l.hashedEmail AS k, l.sandId AS sand, l.countryOfResidenceCode AS country, \

@@ -610,14 +610,22 @@ impl Running {
 
     /// Waits for the first line that holds `text`, and returns it.
     pub fn wait_for(&mut self, text: &str) -> String {
+        self.wait_for_any(&[text])
+    }
+
+    /// Waits for the first line that holds any of `texts`, and returns it.
+    pub fn wait_for_any(&mut self, texts: &[&str]) -> String {
         for line in self.lines.iter() {
-            let found = line.contains(text);
+            let found = texts.iter().any(|t| line.contains(t));
             self.log.push(line.clone());
             if found {
                 return line;
             }
         }
-        panic!("the load ended before logging {text:?}:\n{}", self.log.join("\n"));
+        panic!(
+            "the load ended before logging any of {texts:?}:\n{}",
+            self.log.join("\n")
+        );
     }
 
     pub fn finish(mut self) -> (Option<i32>, String) {
@@ -715,4 +723,32 @@ pub fn with_commas(n: u64) -> String {
         out.push(digit);
     }
     out
+}
+
+/// Records that the graph gave `code` to the model's country `name`
+/// (`codes` by name, `names` by code); an error when a code is given to
+/// two countries or a country has two codes.
+pub fn learn_country_code(
+    codes: &mut BTreeMap<String, String>,
+    names: &mut BTreeMap<String, String>,
+    code: &str,
+    name: &str,
+) -> Result<(), String> {
+    let known_name = names.entry(code.to_string()).or_insert_with(|| name.to_string());
+    let known_code = codes.entry(name.to_string()).or_insert_with(|| code.to_string());
+    if known_name != name || known_code != code {
+        return Err(format!(
+            "country codes are not one per country: {code} is given to {known_name} and {name}, or {name} has {known_code} and {code}"
+        ));
+    }
+    Ok(())
+}
+
+/// Sends `signal` (STOP, CONT, INT, ...) to a child process.
+pub fn signal(child: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -{signal}");
 }
