@@ -35,9 +35,6 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
                 Ok(Text(Some(Cow::Owned(v.to_string()))))
             }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Text(Some(Cow::Owned(v))))
-            }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
                 Ok(Text(Some(Cow::Owned(v.to_string()))))
             }
@@ -196,6 +193,27 @@ mod tests {
         assert_eq!(entries[0].jobs_created_to_date.as_str(), "3");
         assert_eq!(entries[0].capital_secured_todate.as_str(), "2500.5");
         assert_eq!(entries[0].female_opp_todate, Text(None));
+        let entries: Vec<EducationEntry> =
+            parse_array(r#"[{"graduated":true,"level_of_study":-2,"start_date":false}]"#).expect("valid");
+        assert_eq!(entries[0].graduated.as_str(), "1");
+        assert_eq!(entries[0].start_date.as_str(), "0");
+        assert_eq!(entries[0].level_of_study.as_str(), "-2");
+    }
+
+    #[test]
+    fn a_value_that_is_an_array_or_object_is_an_error_that_says_what_was_expected() {
+        for cell in [
+            r#"[{"institution_name":{"name":"X"}}]"#,
+            r#"[{"institution_name":["X"]}]"#,
+        ] {
+            let error = parse_array::<EducationEntry>(cell).expect_err("not a text value");
+            assert!(
+                error
+                    .to_string()
+                    .contains("expected a string, number, boolean or null"),
+                "{cell}: {error}"
+            );
+        }
     }
 
     #[test]

@@ -98,6 +98,17 @@ mod tests {
         assert_eq!(skill_id("C++"), "c_plus_plus");
         assert_eq!(skill_id("C#"), "c_sharp");
         assert_eq!(skill_id("C"), "c");
+        // A name of one symbol alone is still spelled out.
+        assert_eq!(skill_id("+"), "plus");
+        assert_eq!(skill_id("#"), "sharp");
+    }
+
+    #[test]
+    fn a_tidy_name_is_borrowed_not_copied() {
+        // Run for every name of every row: a tidy one costs no allocation.
+        assert!(matches!(display_name("Andela Ltd"), Cow::Borrowed("Andela Ltd")));
+        assert!(matches!(display_name("Andela Ltd."), Cow::Borrowed("Andela Ltd")));
+        assert!(matches!(display_name("Andela  Ltd"), Cow::Owned(_)));
     }
 
     #[test]

@@ -148,3 +148,24 @@ impl Findings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_add_up_are_set_and_a_zero_records_nothing() {
+        let mut findings = Findings::default();
+        findings.set_add(Finding::StateDatesOutOfOrder, 0);
+        findings.set(Finding::NameVariantMerged, 0);
+        assert!(findings.counts().is_empty(), "a zero is no finding: {findings:?}");
+        findings.set_add(Finding::StateDatesOutOfOrder, 2);
+        findings.set_add(Finding::StateDatesOutOfOrder, 3);
+        assert_eq!(findings.get(Finding::StateDatesOutOfOrder), 5);
+        findings.set(Finding::NameVariantMerged, 4);
+        findings.set(Finding::NameVariantMerged, 7);
+        assert_eq!(findings.get(Finding::NameVariantMerged), 7, "set replaces");
+        findings.set(Finding::NameVariantMerged, 0);
+        assert_eq!(findings.get(Finding::NameVariantMerged), 7, "a zero leaves it");
+    }
+}
