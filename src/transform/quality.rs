@@ -168,4 +168,49 @@ mod tests {
         findings.set(Finding::NameVariantMerged, 0);
         assert_eq!(findings.get(Finding::NameVariantMerged), 7, "a zero leaves it");
     }
+
+    #[test]
+    fn unknown_countries_are_counted_and_named_up_to_the_bound() {
+        let mut findings = Findings::default();
+        findings.unknown_country("Atlantis");
+        findings.unknown_country("Atlantis");
+        assert_eq!(findings.get(Finding::UnknownCountry), 2);
+        assert_eq!(findings.unknown_countries().get("Atlantis"), Some(&2));
+        for n in 1..MAX_UNKNOWN_NAMES {
+            findings.unknown_country(&format!("Nowhere {n}"));
+        }
+        assert_eq!(findings.unknown_countries().len(), MAX_UNKNOWN_NAMES);
+        findings.unknown_country("One too many");
+        findings.unknown_country("Atlantis");
+        assert_eq!(
+            findings.unknown_countries().len(),
+            MAX_UNKNOWN_NAMES,
+            "past the bound, only counted"
+        );
+        assert_eq!(
+            findings.unknown_countries().get("Atlantis"),
+            Some(&3),
+            "a known name still counts"
+        );
+        assert_eq!(
+            findings.get(Finding::UnknownCountry),
+            1 + MAX_UNKNOWN_NAMES as u64 + 2
+        );
+
+        let mut merged = Findings::default();
+        merged.unknown_country("Lemuria");
+        merged.merge(&findings);
+        merged.merge(&findings);
+        assert_eq!(
+            merged.get(Finding::UnknownCountry),
+            1 + 2 * findings.get(Finding::UnknownCountry)
+        );
+        assert_eq!(
+            merged.unknown_countries().len(),
+            MAX_UNKNOWN_NAMES,
+            "the bound holds in a merge"
+        );
+        assert_eq!(merged.unknown_countries().get("Lemuria"), Some(&1));
+        assert_eq!(merged.unknown_countries().get("Atlantis"), Some(&6));
+    }
 }
