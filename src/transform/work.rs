@@ -155,7 +155,8 @@ mod tests {
             {"organisation_name":"Beta","start_date":"2024-05-01","end_date":"2024-05-01","is_current":"1"},
             {"organisation_name":"Gamma","start_date":"2022-05-01","end_date":"2022-01-01","is_current":"0"},
             {"organisation_name":"Delta","start_date":"2021-02-01","end_date":"2021-02-01","is_current":"0"},
-            {"organisation_name":"Epsilon","start_date":"2020-02-01","end_date":"","is_current":"0"}
+            {"organisation_name":"Epsilon","start_date":"2020-02-01","end_date":"","is_current":"0"},
+            {"organisation_name":"Zeta","start_date":"2019-01-01","end_date":"2019-06-01","is_current":"0"}
         ]"#;
         let entries = parse_array(cell).expect("valid");
         let (mut record, mut findings, mut entities) = (
@@ -183,6 +184,7 @@ mod tests {
                 // day it starts: a period of one day. Epsilon has no end
                 // and is not current: no period.
                 (day("2021-02-01"), Some(day("2021-02-01"))),
+                (day("2019-01-01"), Some(day("2019-06-01"))),
             ]
         );
         assert_eq!(findings.get(Finding::JobEndBeforeStart), 1, "Gamma only");
@@ -190,7 +192,7 @@ mod tests {
         let targets: Vec<&str> = record.works_for.iter().map(|r| r.target.as_str()).collect();
         assert_eq!(
             targets,
-            ["andela", "acme-ltd", "beta", "gamma", "delta", "epsilon"]
+            ["andela", "acme-ltd", "beta", "gamma", "delta", "epsilon", "zeta"]
         );
         assert_eq!(
             record.works_for[0].props,
