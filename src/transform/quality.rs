@@ -167,6 +167,18 @@ mod tests {
         assert_eq!(findings.get(Finding::NameVariantMerged), 7, "set replaces");
         findings.set(Finding::NameVariantMerged, 0);
         assert_eq!(findings.get(Finding::NameVariantMerged), 7, "a zero leaves it");
+        let listed: Vec<(Finding, u64)> = findings.counts().iter().map(|(f, n)| (*f, *n)).collect();
+        assert_eq!(
+            listed,
+            [
+                (Finding::StateDatesOutOfOrder, 5),
+                (Finding::NameVariantMerged, 7)
+            ]
+            .into_iter()
+            .collect::<BTreeMap<_, _>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+        );
     }
 
     #[test]
