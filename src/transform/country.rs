@@ -34,7 +34,12 @@ const VARIANTS: &str = include_str!("country_variants.tsv");
 /// skipped. The file ships inside the binary and a test reads every line,
 /// so a malformed line fails the tests, never a run.
 fn variants() -> impl Iterator<Item = (&'static str, &'static str)> {
-    VARIANTS
+    pairs(VARIANTS)
+}
+
+/// The (spelling, code) pairs of a table in the variant file's form.
+fn pairs(table: &str) -> impl Iterator<Item = (&str, &str)> {
+    table
         .lines()
         .map(str::trim)
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
@@ -285,6 +290,12 @@ fn display_name(country: &Country) -> String {
 mod tests {
     use super::*;
     use crate::generate::vocab;
+
+    #[test]
+    fn a_variant_table_skips_comments_and_blank_lines_even_with_tabs() {
+        let table = "# spelling\tcode\treason\n\n  \nIvory Coast\tCIV\tEnglish name\n\t# indented\tXXX\n";
+        assert_eq!(pairs(table).collect::<Vec<_>>(), [("Ivory Coast", "CIV")]);
+    }
 
     #[test]
     fn every_country_the_generator_writes_resolves() {
