@@ -225,3 +225,316 @@ fn enrollment_dates(entry: &LearningEntry<'_>, status: Status, findings: &mut Fi
         graduation,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::records::Value;
+    use crate::source::columns::COLUMNS;
+    use crate::transform::TransformOptions;
+    use crate::transform::details::parse_array;
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a date")
+    }
+
+    fn date(text: &str) -> Value {
+        Value::Date(day(text))
+    }
+
+    fn text(value: &str) -> Value {
+        Value::Str(value.to_string())
+    }
+
+    /// The three status flags, the only columns `enrollments` reads.
+    fn flags(
+        graduate: &'static str,
+        active: &'static str,
+        dropped: &'static str,
+    ) -> [&'static str; COLUMNS.len()] {
+        let mut values = [""; COLUMNS.len()];
+        values[col::IS_GRADUATE] = graduate;
+        values[col::IS_ACTIVE] = active;
+        values[col::IS_DROPPED_OUT] = dropped;
+        values
+    }
+
+    /// Runs `enrollments` on a learning_details cell, the record dated `snapshot`.
+    fn enroll(
+        cell: &str,
+        flag_values: [&'static str; COLUMNS.len()],
+        snapshot: &str,
+    ) -> (LearnerRecord, Findings, EntityCollector) {
+        let entries = parse_array(cell).expect("valid");
+        let mut record = LearnerRecord {
+            snapshot: Some(day(snapshot)),
+            ..LearnerRecord::default()
+        };
+        let (mut findings, mut entities) = (Findings::default(), EntityCollector::default());
+        Transformer::new(TransformOptions::default()).enrollments(
+            &entries,
+            &Fields::from_text(flag_values),
+            &mut record,
+            &mut findings,
+            &mut entities,
+        );
+        (record, findings, entities)
+    }
+
+    fn counts(pairs: &[(Finding, u64)]) -> std::collections::BTreeMap<Finding, u64> {
+        pairs.iter().copied().collect()
+    }
+
+    /// Expected values written by hand from docs/input.md and docs/graph.md.
+    #[test]
+    fn enrollments_become_enrolled_in_with_every_property_and_the_latest_start_gives_the_state() {
+        let cell = r#"[
+            {"program_name":"Software Engineering","cohort_code":"SE-C1","program_start_date":"2023-01-10","program_end_date":"2023-07-10","enrollment_status":"graduated","program_graduation_date":"2023-07-01",
+             "lms_overall_score":"88.5","completion_rate":"0.91","no_of_assignments":"12","no_of_submissions":"11","no_of_assignment_passed":"10","assignment_completion_rate":"0.83",
+             "no_of_milestone":"6","no_of_milestone_submitted":"5","no_of_milestone_passed":"4","milestone_completion_rate":"0.67",
+             "no_of_test":"3","no_of_test_submitted":"2","no_of_test_passed":"1","test_completion_rate":"0.33"},
+            {"program_name":"Data Science","cohort_code":"DS-C2","program_start_date":"2024-02-01","program_end_date":"2024-08-01","enrollment_status":"Dropped Out","program_graduation_date":"n/a","lms_overall_score":"-99"},
+            {"program_name":"Software Engineering","cohort_code":"SE-C1","program_start_date":"2023-06-01","enrollment_status":"Enrolled"},
+            {"program_name":"Cloud","cohort_code":"n/a","program_start_date":"2022-01-01","enrollment_status":"Paused"}
+        ]"#;
+        let (record, findings, mut entities) = enroll(cell, flags("", "1", "1"), "2025-06-30");
+
+        let targets: Vec<&str> = record.enrollments.iter().map(|r| r.target.as_str()).collect();
+        assert_eq!(
+            targets,
+            ["SE-C1", "DS-C2"],
+            "one ENROLLED_IN per cohort, its first entry kept; none without a cohort"
+        );
+        assert_eq!(
+            record.enrollments[0].props,
+            Props(vec![
+                ("cohortCode", text("SE-C1")),
+                ("enrollmentStatus", text("Graduated")),
+                ("startDate", date("2023-01-10")),
+                ("endDate", date("2023-07-10")),
+                ("graduationDate", date("2023-07-01")),
+                ("lmsOverallScore", Value::Float(88.5)),
+                ("completionRate", Value::Float(0.91)),
+                ("assignments", Value::Int(12)),
+                ("assignmentsSubmitted", Value::Int(11)),
+                ("assignmentsPassed", Value::Int(10)),
+                ("assignmentCompletionRate", Value::Float(0.83)),
+                ("milestones", Value::Int(6)),
+                ("milestonesSubmitted", Value::Int(5)),
+                ("milestonesPassed", Value::Int(4)),
+                ("milestoneCompletionRate", Value::Float(0.67)),
+                ("tests", Value::Int(3)),
+                ("testsSubmitted", Value::Int(2)),
+                ("testsPassed", Value::Int(1)),
+                ("testCompletionRate", Value::Float(0.33)),
+                ("isCompleted", Value::Bool(true)),
+                ("isDropped", Value::Bool(false)),
+                // 2023-01-10 to 2023-07-10: 31+28+31+30+31+30 days.
+                ("durationDays", Value::Int(181)),
+            ])
+        );
+        assert_eq!(
+            record.enrollments[1].props,
+            Props(vec![
+                ("cohortCode", text("DS-C2")),
+                ("enrollmentStatus", text("Dropped Out")),
+                ("startDate", date("2024-02-01")),
+                ("endDate", date("2024-08-01")),
+                ("isCompleted", Value::Bool(false)),
+                ("isDropped", Value::Bool(true)),
+                // 2024 is a leap year: 29+31+30+31+30+31 days.
+                ("durationDays", Value::Int(182)),
+            ]),
+            "n/a and -99 are absent values"
+        );
+
+        // The latest start is DS-C2's (the repeated SE-C1 entry starts
+        // earlier): Active from its start, Dropped Out from its end.
+        let states: Vec<(&str, &Props)> = record
+            .learning_states
+            .iter()
+            .map(|r| (r.target.as_str(), &r.props))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                (
+                    "Active",
+                    &Props(vec![
+                        ("validFrom", date("2024-02-01")),
+                        ("validTo", date("2024-08-01")),
+                        ("isCurrent", Value::Bool(false)),
+                        ("dateUnknown", Value::Bool(false)),
+                    ])
+                ),
+                (
+                    "Dropped Out",
+                    &Props(vec![
+                        ("validFrom", date("2024-08-01")),
+                        ("isCurrent", Value::Bool(true)),
+                        ("dateUnknown", Value::Bool(false)),
+                    ])
+                ),
+            ]
+        );
+
+        assert_eq!(
+            findings.counts(),
+            &counts(&[
+                (Finding::StatusCaseVariant, 1),       // "graduated"
+                (Finding::MinusNinetyNine, 1),         // DS-C2's score
+                (Finding::UnknownStatus, 1),           // "Paused"
+                (Finding::NaValue, 1),                 // the cohort "n/a"
+                (Finding::EnrollmentWithoutCohort, 1), // the same entry
+                (Finding::StatusFlagMismatch, 1),      // is_active_learner 1 for a dropout
+                (Finding::MissingFlag, 1),             // is_graduate_learner empty
+            ])
+        );
+
+        let programs = entities.take().programs;
+        assert_eq!(programs.len(), 2);
+        assert_eq!(programs["SE-C1"].as_deref(), Some("Software Engineering"));
+        assert_eq!(programs["DS-C2"].as_deref(), Some("Data Science"));
+    }
+
+    /// The date rules of one enrollment (docs/input.md), each in its own
+    /// cohort, the latest of them graduated without a graduation date.
+    #[test]
+    fn enrollment_dates_are_checked_against_each_other_and_the_status() {
+        let cell = r#"[
+            {"cohort_code":"EB-C1","enrollment_status":"Enrolled","program_start_date":"2024-05-01","program_end_date":"2024-04-01"},
+            {"cohort_code":"GA-C1","enrollment_status":"Graduated","program_start_date":"2023-01-01","program_end_date":"2023-08-01","program_graduation_date":"2023-09-01"},
+            {"cohort_code":"GE-C1","enrollment_status":"Graduated","program_start_date":"2022-01-01","program_end_date":"2022-06-01","program_graduation_date":"2022-06-01"},
+            {"cohort_code":"GN-C1","enrollment_status":"Enrolled","program_start_date":"2021-01-01","program_graduation_date":"2021-05-01"},
+            {"cohort_code":"SD-C1","enrollment_status":"Dropped Out","program_start_date":"2020-03-01","program_end_date":"2020-03-01"},
+            {"cohort_code":"UK-C1","enrollment_status":"On hold","program_start_date":"2019-01-01"},
+            {"cohort_code":"GW-C1","enrollment_status":"Graduated","program_start_date":"2024-06-01","program_end_date":"2024-12-01"}
+        ]"#;
+        let (record, findings, _) = enroll(cell, flags("0", "0", "0"), "2024-10-31");
+
+        let props = |cohort: &str| {
+            &record
+                .enrollments
+                .iter()
+                .find(|r| r.target == cohort)
+                .expect("enrolled")
+                .props
+        };
+        assert_eq!(
+            props("EB-C1"),
+            &Props(vec![
+                ("cohortCode", text("EB-C1")),
+                ("enrollmentStatus", text("Enrolled")),
+                ("startDate", date("2024-05-01")),
+                ("endDate", date("2024-04-01")),
+                ("isCompleted", Value::Bool(false)),
+                ("isDropped", Value::Bool(false)),
+            ]),
+            "an end before the start gives no duration"
+        );
+        assert_eq!(
+            props("SD-C1"),
+            &Props(vec![
+                ("cohortCode", text("SD-C1")),
+                ("enrollmentStatus", text("Dropped Out")),
+                ("startDate", date("2020-03-01")),
+                ("endDate", date("2020-03-01")),
+                ("isCompleted", Value::Bool(false)),
+                ("isDropped", Value::Bool(true)),
+                ("durationDays", Value::Int(0)),
+            ]),
+            "ending the day it starts lasts no day"
+        );
+        assert_eq!(
+            props("UK-C1"),
+            &Props(vec![
+                ("cohortCode", text("UK-C1")),
+                ("startDate", date("2019-01-01")),
+            ]),
+            "an unknown status writes no status and no completion flags"
+        );
+        assert_eq!(props("GN-C1").get("graduationDate"), Some(&date("2021-05-01")));
+
+        // GW-C1 starts last: Active from its start, Graduate from its end
+        // (no graduation date), which is after the snapshot: the snapshot's.
+        let states: Vec<(&str, &Props)> = record
+            .learning_states
+            .iter()
+            .map(|r| (r.target.as_str(), &r.props))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                (
+                    "Active",
+                    &Props(vec![
+                        ("validFrom", date("2024-06-01")),
+                        ("validTo", date("2024-10-31")),
+                        ("isCurrent", Value::Bool(false)),
+                        ("dateUnknown", Value::Bool(false)),
+                    ])
+                ),
+                (
+                    "Graduate",
+                    &Props(vec![
+                        ("validFrom", date("2024-10-31")),
+                        ("isCurrent", Value::Bool(true)),
+                        ("dateUnknown", Value::Bool(false)),
+                    ])
+                ),
+            ]
+        );
+
+        assert_eq!(
+            findings.counts(),
+            &counts(&[
+                (Finding::EmptyValue, 7), // no entry names its program
+                (Finding::EndBeforeStart, 1),
+                (Finding::GraduationAfterEnd, 1),
+                (Finding::GraduationDateNotGraduated, 1),
+                (Finding::UnknownStatus, 1),
+                (Finding::GraduatedWithoutDate, 1),
+                (Finding::StateDateAfterSnapshot, 1),
+                (Finding::StatusFlagMismatch, 1), // is_graduate_learner 0 for a graduate
+            ])
+        );
+    }
+
+    #[test]
+    fn no_enrollment_is_inactive_since_the_snapshot_and_flags_that_agree_are_no_finding() {
+        let (record, findings, _) = enroll("[]", flags("0", "0", "0"), "2025-01-31");
+        assert!(record.enrollments.is_empty());
+        assert_eq!(record.learning_states.len(), 1);
+        assert_eq!(record.learning_states[0].target, "Inactive");
+        assert_eq!(
+            record.learning_states[0].props,
+            Props(vec![
+                ("validFrom", date("2025-01-31")),
+                ("isCurrent", Value::Bool(true)),
+                ("dateUnknown", Value::Bool(true)),
+            ])
+        );
+        assert_eq!(findings.counts(), &counts(&[(Finding::NoLearningEntry, 1)]));
+
+        for (status, flag_values) in [
+            ("Enrolled", flags("0", "1", "0")),
+            ("Graduated", flags("1", "0", "0")),
+            ("Dropped Out", flags("0", "0", "1")),
+        ] {
+            let cell = format!(
+                r#"[{{"program_name":"P","cohort_code":"C-1","program_start_date":"2024-01-01","program_end_date":"2024-06-01","program_graduation_date":"{}","enrollment_status":"{status}"}}]"#,
+                if status == "Graduated" { "2024-06-01" } else { "" }
+            );
+            let (record, findings, _) = enroll(&cell, flag_values, "2025-01-31");
+            assert_eq!(findings.counts(), &counts(&[]), "{status}");
+            let current = record.learning_states.last().expect("a state");
+            let expected = match status {
+                "Enrolled" => "Active",
+                "Graduated" => "Graduate",
+                _ => "Dropped Out",
+            };
+            assert_eq!(current.target, expected);
+            assert_eq!(current.props.get("isCurrent"), Some(&Value::Bool(true)));
+        }
+    }
+}

@@ -16,6 +16,9 @@ pub mod normalize;
 pub mod quality;
 mod work;
 
+#[cfg(test)]
+mod tests;
+
 use std::borrow::Cow;
 
 use chrono::NaiveDate;
