@@ -168,3 +168,198 @@ fn mark_truncated<R>(last: &mut RowResult<R>, tail: Tail, fields: usize) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::source::columns::col;
+    use crate::source::parquet::open_parquet;
+    use crate::source::reader::ChunkReader;
+    use crate::transform::TransformOptions;
+    use crate::transform::quality::Finding;
+    use crate::transform::tests::row;
+
+    /// The file's lines as the `csv` crate writes them: the header, then
+    /// each row (a row with fewer fields than the header is written as it is).
+    fn csv_lines(rows: &[Vec<&str>]) -> Vec<Vec<u8>> {
+        let mut lines = Vec::new();
+        for record in std::iter::once(COLUMNS.to_vec()).chain(rows.iter().cloned()) {
+            let mut writer = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+            writer.write_record(&record).expect("in memory");
+            lines.push(writer.into_inner().expect("in memory"));
+        }
+        lines
+    }
+
+    fn write(path: &Path, lines: &[Vec<u8>], cut: usize) {
+        let mut content = lines.concat();
+        content.truncate(content.len() - cut);
+        std::fs::write(path, content).expect("writes");
+    }
+
+    fn csv_chunk(path: &Path) -> Chunk {
+        let mut reader = ChunkReader::open(path, 100).expect("opens");
+        reader.header().expect("a header");
+        reader.next_chunk().expect("reads").expect("a chunk")
+    }
+
+    fn transform(chunk: Chunk) -> TransformedChunk {
+        let transformer = Transformer::new(TransformOptions::default());
+        transform_chunk(chunk, &transformer, &mut EntityCollector::default())
+    }
+
+    /// Four rows: a learner, a row without a key, a row with a broken JSON
+    /// cell, another learner.
+    fn four_rows() -> Vec<Vec<&'static str>> {
+        let mut rows = vec![row(&[]).to_vec(); 4];
+        rows[1][col::HASHED_EMAIL] = "n/a";
+        rows[2][col::HASHED_EMAIL] = "bad1";
+        rows[2][col::EDUCATION_DETAILS] = "[{";
+        rows[3][col::HASHED_EMAIL] = "def456";
+        rows[3][col::BIO] = "two\nlines";
+        rows
+    }
+
+    /// A row's line, its result's reason code, and the key a rejected row names.
+    type Outcome<'c> = (u64, Result<(), &'static str>, Option<&'c str>);
+
+    fn outcomes<R>(chunk: &TransformedChunk<R>) -> Vec<Outcome<'_>> {
+        chunk
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    r.line,
+                    r.result.as_ref().map(|_| ()).map_err(Reject::code),
+                    r.rejected_key.as_deref(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_csv_chunk_gives_every_row_in_order_with_its_line_bytes_and_key() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("four.csv");
+        let lines = csv_lines(&four_rows());
+        write(&path, &lines, 0);
+        let chunk = transform(csv_chunk(&path));
+
+        assert_eq!(
+            outcomes(&chunk),
+            [
+                (2, Ok(()), None),
+                (3, Err("missing_key"), None),
+                (4, Err("invalid_json"), Some("bad1")),
+                (5, Ok(()), None),
+            ],
+            "the last row spans lines 5 and 6"
+        );
+        for (row, line) in chunk.rows.iter().zip(&lines[1..]) {
+            assert_eq!(&chunk.bytes[row.raw.clone()], &line[..], "line {}", row.line);
+        }
+        let keys: Vec<&str> = chunk
+            .rows
+            .iter()
+            .filter_map(|r| r.result.as_ref().ok())
+            .map(|r| r.key.as_str())
+            .collect();
+        assert_eq!(keys, ["abc123", "def456"]);
+        assert_eq!(chunk.findings.get(Finding::NulBytesRemoved), 2, "one per learner");
+        assert_eq!(chunk.entities.companies["andela"], "Andela");
+    }
+
+    #[test]
+    fn the_files_last_row_cut_short_is_truncated_and_a_whole_one_is_not() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("cut.csv");
+        let whole = row(&[]).to_vec();
+        let last = |chunk: &TransformedChunk| {
+            let result = &chunk.rows.last().expect("rows").result;
+            result.as_ref().map(|_| ()).map_err(Clone::clone)
+        };
+
+        // Without its final line end, a whole row is read whole.
+        write(&path, &csv_lines(&[whole.clone()]), 1);
+        assert_eq!(last(&transform(csv_chunk(&path))), Ok(()));
+
+        // A row with too few fields and no line end was cut.
+        write(&path, &csv_lines(&[whole.clone(), vec!["k1", "a", "b"]]), 1);
+        assert_eq!(
+            last(&transform(csv_chunk(&path))),
+            Err(Reject::Truncated {
+                found: 3,
+                expected: 58,
+                inside_quotes: false
+            })
+        );
+        // With its line end, it is a row of the wrong length.
+        write(&path, &csv_lines(&[whole.clone(), vec!["k1", "a", "b"]]), 0);
+        assert_eq!(
+            last(&transform(csv_chunk(&path))).map_err(|r| r.code()),
+            Err("wrong_column_count")
+        );
+        // Too many fields and no line end: not cut, too long.
+        let mut long = whole.clone();
+        long.push("extra");
+        write(&path, &csv_lines(&[whole.clone(), long]), 1);
+        assert_eq!(
+            last(&transform(csv_chunk(&path))).map_err(|r| r.code()),
+            Err("wrong_column_count")
+        );
+
+        // The file ends inside a quoted field.
+        let mut content = csv_lines(&[whole]).concat();
+        content.extend_from_slice(b"k2,\"an open quote");
+        std::fs::write(&path, content).expect("writes");
+        match last(&transform(csv_chunk(&path))) {
+            Err(Reject::Truncated {
+                found,
+                expected: 58,
+                inside_quotes: true,
+            }) => assert!(found < 58, "{found}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_parquet_chunk_gives_the_same_rows_and_a_rejected_row_its_csv_line() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (csv_path, parquet_path) = (dir.path().join("four.csv"), dir.path().join("four.parquet"));
+        let lines = csv_lines(&four_rows());
+        write(&csv_path, &lines, 0);
+        crate::generate::parquet::csv_to_parquet(&csv_path, &parquet_path).expect("converts");
+        let mut reader = open_parquet(&parquet_path, 1 << 20, None, 100).expect("opens");
+        let chunk = reader.next_chunk().expect("reads").expect("a chunk");
+        let transformer = Transformer::new(TransformOptions::default());
+        let chunk = transform_chunk_into(chunk, &transformer, &mut EntityCollector::default(), |record| {
+            record.key
+        });
+
+        let csv = transform(csv_chunk(&csv_path));
+        let unnumbered = |rows: Vec<Outcome<'_>>| -> Vec<(Result<(), &'static str>, Option<String>)> {
+            rows.into_iter()
+                .map(|(_, result, key)| (result, key.map(str::to_string)))
+                .collect()
+        };
+        assert_eq!(unnumbered(outcomes(&chunk)), unnumbered(outcomes(&csv)));
+        let lines_read: Vec<u64> = chunk.rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines_read, [2, 3, 4, 5], "a Parquet row is one line");
+        let kept: Vec<&str> = chunk
+            .rows
+            .iter()
+            .filter_map(|r| r.result.as_ref().ok())
+            .map(String::as_str)
+            .collect();
+        assert_eq!(kept, ["abc123", "def456"], "what `keep` made of each record");
+        for (row, line) in chunk.rows.iter().zip(&lines[1..]) {
+            match row.result {
+                Ok(_) => assert_eq!(row.raw, 0..0),
+                Err(_) => assert_eq!(&chunk.bytes[row.raw.clone()], &line[..], "line {}", row.line),
+            }
+        }
+        assert_eq!(chunk.findings.counts(), csv.findings.counts());
+    }
+}

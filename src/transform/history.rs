@@ -338,6 +338,18 @@ mod tests {
         let before = spans.clone();
         assert_eq!(bound(&mut spans, snapshot), Bounded::default());
         assert_eq!(spans, before);
+
+        // On the bounds themselves: a graduation the day the enrollment
+        // began, the snapshot's own day. Nothing is moved or counted.
+        let mut spans = learning_spans(
+            Status::Graduated,
+            Some(d("2025-09-30")),
+            None,
+            Some(d("2025-09-30")),
+        );
+        let before = spans.clone();
+        assert_eq!(bound(&mut spans, snapshot), Bounded::default());
+        assert_eq!(spans, before);
     }
 
     #[test]

@@ -537,4 +537,43 @@ mod tests {
             assert_eq!(current.props.get("isCurrent"), Some(&Value::Bool(true)));
         }
     }
+
+    /// Two enrollments that start the same day: the first listed gives
+    /// the state (docs/input.md says nothing; the model's rule is the same).
+    #[test]
+    fn of_two_enrollments_starting_the_same_day_the_first_listed_gives_the_state() {
+        let cell = r#"[
+            {"program_name":"P","cohort_code":"A-C1","program_start_date":"2024-01-01","enrollment_status":"Enrolled"},
+            {"program_name":"P","cohort_code":"B-C1","program_start_date":"2024-01-01","program_end_date":"2024-03-01","enrollment_status":"Dropped Out"}
+        ]"#;
+        let (record, _, _) = enroll(cell, flags("0", "1", "0"), "2025-01-31");
+        let targets: Vec<&str> = record.learning_states.iter().map(|r| r.target.as_str()).collect();
+        assert_eq!(targets, ["Active"]);
+    }
+
+    #[test]
+    fn a_missing_status_is_no_unknown_status_and_only_an_end_before_the_start_is_out_of_order() {
+        for status in ["", "n/a", "  ", "\\u0000"] {
+            let cell =
+                format!(r#"[{{"program_name":"P","cohort_code":"A-C1","enrollment_status":"{status}"}}]"#);
+            let (record, findings, _) = enroll(&cell, flags("0", "0", "0"), "2025-01-31");
+            assert_eq!(findings.get(Finding::UnknownStatus), 0, "{status:?}");
+            assert_eq!(record.enrollments[0].props.get("enrollmentStatus"), None);
+        }
+        for (start, end, out_of_order) in [
+            ("2024-05-01", "2024-04-30", 1),
+            ("2024-05-01", "2024-05-01", 0),
+            ("2024-05-01", "2024-05-02", 0),
+        ] {
+            let cell = format!(
+                r#"[{{"program_name":"P","cohort_code":"A-C1","enrollment_status":"Enrolled","program_start_date":"{start}","program_end_date":"{end}"}}]"#
+            );
+            let (_, findings, _) = enroll(&cell, flags("0", "1", "0"), "2025-01-31");
+            assert_eq!(
+                findings.get(Finding::EndBeforeStart),
+                out_of_order,
+                "{start} to {end}"
+            );
+        }
+    }
 }

@@ -21,7 +21,7 @@ fn text(value: &str) -> Value {
 
 /// One learner as the export writes them, every column the loader reads
 /// filled (the others empty).
-const ROW: &[(usize, &str)] = &[
+pub(super) const ROW: &[(usize, &str)] = &[
     (col::HASHED_EMAIL, " abc123 "),
     (col::SAND_ID, "SAND-1"),
     (col::EMAIL, "ada@example.org"),
@@ -69,7 +69,7 @@ const ROW: &[(usize, &str)] = &[
 ];
 
 /// [`ROW`] with some columns replaced.
-fn row(changes: &[(usize, &'static str)]) -> [&'static str; COLUMNS.len()] {
+pub(super) fn row(changes: &[(usize, &'static str)]) -> [&'static str; COLUMNS.len()] {
     let mut values = [""; COLUMNS.len()];
     for (column, value) in ROW.iter().chain(changes) {
         values[*column] = value;
@@ -535,4 +535,24 @@ fn reject_codes_are_the_documented_ones() {
             .contains("3 of 58 fields, inside a quoted field")
     );
     assert!(truncated(false).to_string().contains("3 of 58 fields)"));
+}
+
+#[test]
+fn today_is_the_days_since_the_epoch_by_the_system_clock() {
+    let days = |date: NaiveDate| (date - NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date")).num_days();
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+        / 86_400;
+    let today = days(today());
+    let after = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+        / 86_400;
+    assert!(
+        (before..=after).contains(&(today as u64)),
+        "{before} <= {today} <= {after}"
+    );
 }
