@@ -282,7 +282,7 @@ mod tests {
         };
 
         // Without its final line end, a whole row is read whole.
-        write(&path, &csv_lines(&[whole.clone()]), 1);
+        write(&path, &csv_lines(std::slice::from_ref(&whole)), 1);
         assert_eq!(last(&transform(csv_chunk(&path))), Ok(()));
 
         // A row with too few fields and no line end was cut.
