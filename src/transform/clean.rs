@@ -95,7 +95,7 @@ pub fn number(raw: &str, findings: &mut Findings) -> Option<f64> {
         return None;
     }
     match plain_decimal(value).map_or_else(|| value.parse::<f64>(), Ok) {
-        Ok(n) if (n + 99.0).abs() < f64::EPSILON => {
+        Ok(-99.0) => {
             findings.add(Finding::MinusNinetyNine);
             None
         }
@@ -259,7 +259,7 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn plain_decimals_read_as_str_parse_reads_them(raw in "-?[0-9]{0,17}(\\.[0-9]{0,17})?") {
+        fn plain_decimals_read_as_str_parse_reads_them(raw in "-?[0-9]{0,17}(\\.[0-9]{0,17}){0,2}") {
             if let Some(fast) = plain_decimal(&raw) {
                 let parsed: f64 = raw.parse().expect("a plain decimal parses");
                 proptest::prop_assert_eq!(fast.to_bits(), parsed.to_bits(), "{}", raw);
@@ -324,8 +324,13 @@ mod tests {
         assert_eq!(integer("12", &mut findings), Some(12));
         assert_eq!(integer("12.0", &mut findings), Some(12));
         assert_eq!(integer("12.5", &mut findings), None);
+        assert_eq!(number("1.2.3", &mut findings), None, "two points");
+        assert_eq!(
+            number("-99.00000000000001", &mut findings),
+            Some(-99.00000000000001)
+        );
         assert_eq!(findings.get(Finding::MinusNinetyNine), 2);
-        assert_eq!(findings.get(Finding::UnreadableNumber), 3);
+        assert_eq!(findings.get(Finding::UnreadableNumber), 4);
     }
 
     #[test]

@@ -199,21 +199,20 @@ pub fn professional_spans(
         }
     }
     let last_from = spans.last().and_then(|s| s.from);
-    match running_until {
-        // A job still runs and the flags say wage work: that span is current.
-        Some(None) if current == "Wage Employed" => return spans,
-        // The last job ended and the learner is unemployed now: from its end.
-        Some(Some(end)) if current == "Unemployed" => {
-            spans.push(Span {
-                state: "Unemployed",
-                from: Some(end),
-                date_unknown: false,
-            });
-            return spans;
-        }
-        _ => {}
+    // The last job ended and the learner is unemployed now: from its end.
+    if let Some(Some(end)) = running_until
+        && current == "Unemployed"
+    {
+        spans.push(Span {
+            state: "Unemployed",
+            from: Some(end),
+            date_unknown: false,
+        });
+        return spans;
     }
     let since = current_since.filter(|d| last_from.is_none_or(|l| *d >= l));
+    // The current status goes on from the last span (a job that still
+    // runs, or ran last, for a wage-employed learner): it is that span.
     if spans.last().map(|s| s.state) == Some(current) {
         return spans;
     }
