@@ -352,7 +352,37 @@ mod tests {
         assert_eq!(date("2024-9-23", &mut findings), DateValue::Missing);
         assert_eq!(date("20240-09-23", &mut findings), DateValue::Missing);
         assert_eq!(date("2024-09-2x", &mut findings), DateValue::Missing);
+        // Each dash in its place, and no digit straight after the day.
+        assert_eq!(date("2024x09-23", &mut findings), DateValue::Missing);
+        assert_eq!(date("2024-09x23", &mut findings), DateValue::Missing);
+        assert_eq!(date("2024-09-231", &mut findings), DateValue::Missing);
+        assert_eq!(
+            date("2024-09-23T10:00", &mut findings),
+            DateValue::Known(d("2024-09-23"))
+        );
         assert_eq!(findings.get(Finding::EpochDate), 1);
-        assert_eq!(findings.get(Finding::UnreadableDate), 4);
+        assert_eq!(findings.get(Finding::UnreadableDate), 7);
+    }
+
+    #[test]
+    fn long_numbers_read_as_str_parse_reads_them_and_integers_stop_below_nine_quadrillion() {
+        // Sixteen digits whose mantissa is past 2^53: dividing it as the
+        // fast path does would round twice and miss the nearest value.
+        for raw in ["9.513282814504773", "990997441.4579967", "9999.383683404875"] {
+            let parsed: f64 = raw.parse().expect("a number");
+            assert_eq!(
+                number(raw, &mut f()).map(f64::to_bits),
+                Some(parsed.to_bits()),
+                "{raw}"
+            );
+        }
+        let mut findings = f();
+        assert_eq!(
+            integer("8999999999999999", &mut findings),
+            Some(8_999_999_999_999_999)
+        );
+        assert_eq!(integer("9000000000000000", &mut findings), None);
+        assert_eq!(integer("-9000000000000000", &mut findings), None);
+        assert_eq!(findings.get(Finding::UnreadableNumber), 2);
     }
 }
