@@ -233,6 +233,7 @@ mod tests {
     use crate::source::columns::COLUMNS;
     use crate::transform::TransformOptions;
     use crate::transform::details::parse_array;
+    use crate::transform::tests::{state, states};
 
     fn day(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a date")
@@ -350,31 +351,11 @@ mod tests {
 
         // The latest start is DS-C2's (the repeated SE-C1 entry starts
         // earlier): Active from its start, Dropped Out from its end.
-        let states: Vec<(&str, &Props)> = record
-            .learning_states
-            .iter()
-            .map(|r| (r.target.as_str(), &r.props))
-            .collect();
         assert_eq!(
-            states,
+            states(&record.learning_states),
             [
-                (
-                    "Active",
-                    &Props(vec![
-                        ("validFrom", date("2024-02-01")),
-                        ("validTo", date("2024-08-01")),
-                        ("isCurrent", Value::Bool(false)),
-                        ("dateUnknown", Value::Bool(false)),
-                    ])
-                ),
-                (
-                    "Dropped Out",
-                    &Props(vec![
-                        ("validFrom", date("2024-08-01")),
-                        ("isCurrent", Value::Bool(true)),
-                        ("dateUnknown", Value::Bool(false)),
-                    ])
-                ),
+                ("Active", &state("2024-02-01", Some("2024-08-01"), false)),
+                ("Dropped Out", &state("2024-08-01", None, false)),
             ]
         );
 
@@ -457,31 +438,11 @@ mod tests {
 
         // GW-C1 starts last: Active from its start, Graduate from its end
         // (no graduation date), which is after the snapshot: the snapshot's.
-        let states: Vec<(&str, &Props)> = record
-            .learning_states
-            .iter()
-            .map(|r| (r.target.as_str(), &r.props))
-            .collect();
         assert_eq!(
-            states,
+            states(&record.learning_states),
             [
-                (
-                    "Active",
-                    &Props(vec![
-                        ("validFrom", date("2024-06-01")),
-                        ("validTo", date("2024-10-31")),
-                        ("isCurrent", Value::Bool(false)),
-                        ("dateUnknown", Value::Bool(false)),
-                    ])
-                ),
-                (
-                    "Graduate",
-                    &Props(vec![
-                        ("validFrom", date("2024-10-31")),
-                        ("isCurrent", Value::Bool(true)),
-                        ("dateUnknown", Value::Bool(false)),
-                    ])
-                ),
+                ("Active", &state("2024-06-01", Some("2024-10-31"), false)),
+                ("Graduate", &state("2024-10-31", None, false)),
             ]
         );
 
@@ -506,14 +467,7 @@ mod tests {
         assert!(record.enrollments.is_empty());
         assert_eq!(record.learning_states.len(), 1);
         assert_eq!(record.learning_states[0].target, "Inactive");
-        assert_eq!(
-            record.learning_states[0].props,
-            Props(vec![
-                ("validFrom", date("2025-01-31")),
-                ("isCurrent", Value::Bool(true)),
-                ("dateUnknown", Value::Bool(true)),
-            ])
-        );
+        assert_eq!(record.learning_states[0].props, state("2025-01-31", None, true));
         assert_eq!(findings.counts(), &counts(&[(Finding::NoLearningEntry, 1)]));
 
         for (status, flag_values) in [

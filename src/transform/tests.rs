@@ -102,8 +102,19 @@ fn counts(pairs: &[(Finding, u64)]) -> BTreeMap<Finding, u64> {
     pairs.iter().copied().collect()
 }
 
-fn states(rels: &[Rel]) -> Vec<(&str, &Props)> {
+/// A state history's states with their properties, to compare whole.
+pub(super) fn states(rels: &[Rel]) -> Vec<(&str, &Props)> {
     rels.iter().map(|r| (r.target.as_str(), &r.props)).collect()
+}
+
+/// The properties docs/graph.md gives a state relationship: from its
+/// date, to the next state's (absent while it is current).
+pub(super) fn state(valid_from: &str, valid_to: Option<&str>, date_unknown: bool) -> Props {
+    let mut props = vec![("validFrom", date(valid_from))];
+    props.extend(valid_to.map(|to| ("validTo", date(to))));
+    props.push(("isCurrent", Value::Bool(valid_to.is_none())));
+    props.push(("dateUnknown", Value::Bool(date_unknown)));
+    Props(props)
 }
 
 #[test]
@@ -152,23 +163,8 @@ fn a_whole_row_becomes_its_learner_with_every_property_and_relationship() {
     assert_eq!(
         states(&record.learning_states),
         [
-            (
-                "Active",
-                &Props(vec![
-                    ("validFrom", date("2023-01-10")),
-                    ("validTo", date("2023-07-01")),
-                    ("isCurrent", Value::Bool(false)),
-                    ("dateUnknown", Value::Bool(false)),
-                ])
-            ),
-            (
-                "Graduate",
-                &Props(vec![
-                    ("validFrom", date("2023-07-01")),
-                    ("isCurrent", Value::Bool(true)),
-                    ("dateUnknown", Value::Bool(false)),
-                ])
-            ),
+            ("Active", &state("2023-01-10", Some("2023-07-01"), false)),
+            ("Graduate", &state("2023-07-01", None, false)),
         ]
     );
     assert_eq!(record.works_for.len(), 1);
@@ -185,14 +181,7 @@ fn a_whole_row_becomes_its_learner_with_every_property_and_relationship() {
     );
     assert_eq!(
         states(&record.professional_states),
-        [(
-            "Wage Employed",
-            &Props(vec![
-                ("validFrom", date("2023-08-01")),
-                ("isCurrent", Value::Bool(true)),
-                ("dateUnknown", Value::Bool(false)),
-            ])
-        )]
+        [("Wage Employed", &state("2023-08-01", None, false))]
     );
     assert!(record.runs_venture.is_empty() && record.studied_at.is_empty());
 
