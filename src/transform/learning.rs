@@ -233,19 +233,7 @@ mod tests {
     use crate::source::columns::COLUMNS;
     use crate::transform::TransformOptions;
     use crate::transform::details::parse_array;
-    use crate::transform::tests::{state, states};
-
-    fn day(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a date")
-    }
-
-    fn date(text: &str) -> Value {
-        Value::Date(day(text))
-    }
-
-    fn text(value: &str) -> Value {
-        Value::Str(value.to_string())
-    }
+    use crate::transform::tests::{counts, date, day, state, states, text};
 
     /// The three status flags, the only columns `enrollments` reads.
     fn flags(
@@ -280,10 +268,6 @@ mod tests {
             &mut entities,
         );
         (record, findings, entities)
-    }
-
-    fn counts(pairs: &[(Finding, u64)]) -> std::collections::BTreeMap<Finding, u64> {
-        pairs.iter().copied().collect()
     }
 
     /// Expected values written by hand from docs/input.md and docs/graph.md.

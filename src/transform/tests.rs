@@ -7,15 +7,16 @@ use std::collections::BTreeMap;
 use super::*;
 use crate::graph::records::{Entities, Value};
 
-fn day(text: &str) -> NaiveDate {
+// Shared with the other transform tests (learning.rs, chunk.rs).
+pub(super) fn day(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a date")
 }
 
-fn date(text: &str) -> Value {
+pub(super) fn date(text: &str) -> Value {
     Value::Date(day(text))
 }
 
-fn text(value: &str) -> Value {
+pub(super) fn text(value: &str) -> Value {
     Value::Str(value.to_string())
 }
 
@@ -98,7 +99,7 @@ fn transform(values: [&str; COLUMNS.len()]) -> Transformed {
     transform_with(TransformOptions::default(), values)
 }
 
-fn counts(pairs: &[(Finding, u64)]) -> BTreeMap<Finding, u64> {
+pub(super) fn counts(pairs: &[(Finding, u64)]) -> BTreeMap<Finding, u64> {
     pairs.iter().copied().collect()
 }
 
