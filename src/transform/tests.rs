@@ -384,29 +384,22 @@ fn the_employment_flags_give_the_status_and_are_checked_against_is_placed_and_th
                 transformed.findings.get(Finding::DetailsFlagMismatch),
             )
         };
-    let yes = Some(Value::Bool(true));
-    let no = Some(Value::Bool(false));
-    assert_eq!(
-        status("0", "0", "0", "0"),
-        (Some(text("Unemployed")), no.clone(), 0, 0)
-    );
-    assert_eq!(
-        status("0", "1", "0", "1"),
-        (Some(text("Freelancer")), yes.clone(), 0, 0)
-    );
-    assert_eq!(
-        status("0", "0", "1", "1"),
-        (Some(text("Entrepreneur")), yes.clone(), 0, 0)
-    );
-    assert_eq!(
-        status("0", "1", "1", "0"),
-        (Some(text("Multiple")), yes.clone(), 1, 0)
-    );
-    assert_eq!(
-        status("1", "0", "0", "0"),
-        (Some(text("Wage Employed")), yes, 1, 0)
-    );
-    assert_eq!(status("0", "0", "0", "1"), (Some(text("Unemployed")), no, 1, 0));
+    // wage, freelancer, venture, is_placed: the status, isPlaced, and
+    // whether is_placed disagrees with the three flags.
+    for ((wage, freelancer, venture, placed), expected, is_placed, mismatch) in [
+        (("0", "0", "0", "0"), "Unemployed", false, 0),
+        (("0", "1", "0", "1"), "Freelancer", true, 0),
+        (("0", "0", "1", "1"), "Entrepreneur", true, 0),
+        (("0", "1", "1", "0"), "Multiple", true, 1),
+        (("1", "0", "0", "0"), "Wage Employed", true, 1),
+        (("0", "0", "0", "1"), "Unemployed", false, 1),
+    ] {
+        assert_eq!(
+            status(wage, freelancer, venture, placed),
+            (Some(text(expected)), Some(Value::Bool(is_placed)), mismatch, 0),
+            "flags {wage}{freelancer}{venture}, is_placed {placed}"
+        );
+    }
 
     let claimed = transform(row(&[
         (col::HAS_PLACEMENT_DETAILS, "1"),
